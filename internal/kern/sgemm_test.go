@@ -1,0 +1,196 @@
+package kern
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// refSgemm is the reference: a triple loop accumulating in float64.
+func refSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) []float64 {
+	out := make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			var s float64
+			for l := range k {
+				var av, bv float32
+				if transA {
+					av = a[l*lda+i]
+				} else {
+					av = a[i*lda+l]
+				}
+				if transB {
+					bv = b[j*ldb+l]
+				} else {
+					bv = b[l*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			if accumulate {
+				s += float64(c[i*ldc+j])
+			}
+			out[i*n+j] = s
+		}
+	}
+	return out
+}
+
+// randSlice returns n values uniform in [-1, 1).
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = 2*rng.Float32() - 1
+	}
+	return s
+}
+
+// gemmCase is one Sgemm call; pad is added to every minimum leading dimension.
+type gemmCase struct {
+	transA, transB, acc bool
+	m, n, k, pad        int
+}
+
+func (g gemmCase) String() string {
+	return fmt.Sprintf("tA=%v,tB=%v,acc=%v,m=%d,n=%d,k=%d,pad=%d", g.transA, g.transB, g.acc, g.m, g.n, g.k, g.pad)
+}
+
+// checkGemm runs fn on random inputs for case g and compares every element
+// of C (including the padding between rows, which must be untouched) with
+// the float64 reference.
+func checkGemm(t *testing.T, fn func(bool, bool, int, int, int, []float32, int, []float32, int, bool, []float32, int), g gemmCase, rng *rand.Rand) {
+	t.Helper()
+	ar, ac := g.m, g.k
+	if g.transA {
+		ar, ac = g.k, g.m
+	}
+	br, bc := g.k, g.n
+	if g.transB {
+		br, bc = g.n, g.k
+	}
+	lda, ldb, ldc := max(1, ac)+g.pad, max(1, bc)+g.pad, max(1, g.n)+g.pad
+	a := randSlice(rng, max(0, (ar-1)*lda+ac))
+	b := randSlice(rng, max(0, (br-1)*ldb+bc))
+	c := randSlice(rng, max(0, (g.m-1)*ldc+g.n))
+	if !g.acc {
+		// C's old contents must not be read.
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	orig := append([]float32(nil), c...)
+	want := refSgemm(g.transA, g.transB, g.m, g.n, g.k, a, lda, b, ldb, g.acc, c, ldc)
+	fn(g.transA, g.transB, g.m, g.n, g.k, a, lda, b, ldb, g.acc, c, ldc)
+	// Error bound: float32 rounding grows at most linearly in k; inputs are
+	// in [-1,1) so |terms| <= 1 (gonum's blas tests use a similar
+	// size-scaled tolerance).
+	tol := 1e-6 * float64(g.k+2) * 4
+	bad := 0
+	for i := range g.m {
+		for j := range ldc {
+			idx := i*ldc + j
+			if idx >= len(c) {
+				break
+			}
+			if j >= g.n {
+				if math.Float32bits(c[idx]) != math.Float32bits(orig[idx]) {
+					t.Errorf("%v: padding C[%d,%d] changed: got %v, want %v", g, i, j, c[idx], orig[idx])
+					return
+				}
+				continue
+			}
+			got, w := float64(c[idx]), want[i*g.n+j]
+			if math.IsNaN(got) || math.Abs(got-w) > tol {
+				if bad < 3 {
+					t.Errorf("%v: C[%d,%d] = %v, want %v (tol %g)", g, i, j, got, w, tol)
+				}
+				bad++
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%v: %d wrong elements", g, bad)
+	}
+}
+
+// sizes covers empty, tiny, register-block tails and the LeNet-5 shapes.
+var sizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 24, 25, 31, 33, 47, 64, 65}
+
+func TestSgemmSmallSizes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, tA := range []bool{false, true} {
+		for _, tB := range []bool{false, true} {
+			for _, acc := range []bool{false, true} {
+				for _, m := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17} {
+					for _, n := range sizes {
+						for _, k := range []int{0, 1, 2, 3, 7, 8, 9, 25, 33} {
+							pad := (m + n + k) % 3
+							checkGemm(t, Sgemm, gemmCase{tA, tB, acc, m, n, k, pad}, rng)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmLeNetShapes covers the products LeNet-5 training makes (see
+// model/), with sizes large enough to cross any internal blocking.
+func TestSgemmLeNetShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	cases := []gemmCase{
+		{m: 6, n: 784 * 2, k: 25},                            // conv1 forward
+		{m: 16, n: 100 * 3, k: 150},                          // conv2 forward
+		{m: 17, n: 120, k: 400, transB: true},                // fc1 forward
+		{m: 120, n: 400, k: 17, transA: true},                // fc1 dW
+		{m: 17, n: 400, k: 120},                              // fc1 dX
+		{m: 16, n: 150, k: 100 * 3, transB: true, acc: true}, // conv2 dW
+		{m: 150, n: 100 * 3, k: 16, transA: true},            // conv2 dCol
+		{m: 6, n: 25, k: 784 * 2, transB: true},              // conv1 dW
+		{m: 300, n: 290, k: 530},                             // large square-ish
+		{m: 131, n: 259, k: 300, transA: true, transB: true, pad: 5},
+	}
+	for _, g := range cases {
+		checkGemm(t, Sgemm, g, rng)
+	}
+}
+
+func TestSgemmPanics(t *testing.T) {
+	s := make([]float32, 100)
+	cases := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"negative m", func() { Sgemm(false, false, -1, 2, 2, s, 2, s, 2, false, s, 2) }, errNegDim},
+		{"lda too small", func() { Sgemm(false, false, 2, 2, 3, s, 2, s, 2, false, s, 2) }, errBadLdA},
+		{"lda transA", func() { Sgemm(true, false, 3, 2, 2, s, 2, s, 2, false, s, 2) }, errBadLdA},
+		{"ldb too small", func() { Sgemm(false, false, 2, 3, 2, s, 2, s, 2, false, s, 3) }, errBadLdB},
+		{"ldb transB", func() { Sgemm(false, true, 2, 2, 3, s, 3, s, 2, false, s, 2) }, errBadLdB},
+		{"ldc too small", func() { Sgemm(false, false, 2, 3, 2, s, 2, s, 3, false, s, 2) }, errBadLdC},
+		{"short a", func() { Sgemm(false, false, 11, 2, 10, s, 10, s, 2, false, s, 2) }, errShortA},
+		{"short b", func() { Sgemm(false, false, 2, 10, 11, s, 11, s, 10, false, s, 10) }, errShortB},
+		{"short c", func() { Sgemm(false, false, 11, 10, 2, s, 2, s, 10, false, s, 10) }, errShortC},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				msg, _ := r.(string)
+				if msg != tc.want || !strings.HasPrefix(msg, "kern: ") {
+					t.Errorf("panic = %v, want %q", r, tc.want)
+				}
+			}()
+			tc.call()
+		})
+	}
+}
+
+func TestImpl(t *testing.T) {
+	switch got := Impl(); got {
+	case "avx2", "generic":
+	default:
+		t.Errorf("Impl() = %q, want avx2 or generic", got)
+	}
+}
