@@ -1,0 +1,26 @@
+package trainer
+
+import "math"
+
+// CosineLR returns the learning rate used during 0-based epoch e of a cosine
+// annealing schedule from baseLR down to etaMin over tMax epochs:
+//
+//	lr(e) = etaMin + (baseLR - etaMin) * (1 + cos(π·e/tMax)) / 2
+//
+// This is the closed form of PyTorch's torch.optim.lr_scheduler.CosineAnnealingLR
+// (_get_closed_form_lr, torch 1.13), evaluated in the same order of operations.
+// The scheduler is stepped once per epoch, so lr(0) = baseLR and
+// lr(tMax) = etaMin. Past tMax the formula keeps its period 2·tMax, as PyTorch's
+// does; the trainer never goes past tMax because tMax is the total number of
+// epochs. PyTorch's scheduler steps a recursive form instead; the two agree to
+// a few units in the last place of a float64 (see TestCosineLRMatchesPyTorch),
+// and the closed form is used here because it makes the rate a pure function of
+// the epoch, which a resumed run needs.
+//
+// CosineLR panics if tMax < 1.
+func CosineLR(baseLR, etaMin float64, tMax, e int64) float64 {
+	if tMax < 1 {
+		panic("trainer: CosineLR with tMax < 1")
+	}
+	return etaMin + (baseLR-etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(tMax)))/2
+}

@@ -1,0 +1,120 @@
+package trainer
+
+import "math"
+
+// SGD is stochastic gradient descent with momentum, with the update rule of
+// PyTorch's torch.optim.SGD for dampening 0, nesterov false, weight_decay 0 and
+// maximize false (_single_tensor_sgd in torch/optim/sgd.py, torch 1.13), in
+// float32:
+//
+//	first step:  buf = grad
+//	later steps: buf = momentum·buf + grad
+//	             p   = p - lr·buf
+//
+// momentum and lr are rounded to float32 first, as PyTorch does when it applies
+// a Python float to a float32 tensor. The parameter update is a fused
+// multiply-add (one rounding), which is what PyTorch's vectorised CPU add kernel
+// computes for add_(buf, alpha=-lr) (Vectorized<float>::fmadd); the momentum
+// update rounds the product and the sum separately, like buf.mul_(m).add_(g).
+// See TestSGDMatchesPyTorch for the reference values.
+//
+// An SGD is not safe for concurrent use.
+type SGD struct {
+	// Momentum is the momentum factor (0.9 by default in the trainer).
+	Momentum float64
+	buffers  [][]float32 // one per parameter
+	started  bool        // false until the first step (PyTorch: no buffer yet)
+}
+
+// NewSGD returns an optimizer for parameters of the given lengths.
+func NewSGD(momentum float64, sizes []int) *SGD {
+	o := &SGD{Momentum: momentum, buffers: make([][]float32, len(sizes))}
+	for i, n := range sizes {
+		o.buffers[i] = make([]float32, n)
+	}
+	return o
+}
+
+// HasBuffers reports whether the momentum buffers hold state, that is whether
+// at least one step has been taken (PyTorch creates them on the first step).
+func (o *SGD) HasBuffers() bool { return o.started }
+
+// Buffers returns the momentum buffers, aliasing the optimizer's storage.
+func (o *SGD) Buffers() [][]float32 { return o.buffers }
+
+// SetBuffers copies saved momentum buffers into the optimizer and marks it as
+// started. It returns an error if the number or sizes of the buffers differ.
+func (o *SGD) SetBuffers(bufs [][]float32) error {
+	if len(bufs) != len(o.buffers) {
+		return errBufferCount(len(bufs), len(o.buffers))
+	}
+	for i := range bufs {
+		if len(bufs[i]) != len(o.buffers[i]) {
+			return errBufferSize(i, len(bufs[i]), len(o.buffers[i]))
+		}
+	}
+	for i := range bufs {
+		copy(o.buffers[i], bufs[i])
+	}
+	o.started = true
+	return nil
+}
+
+// Step applies one update with learning rate lr to params using grads;
+// params[i] and grads[i] must have the length given to NewSGD for parameter i
+// (Step panics otherwise).
+func (o *SGD) Step(params, grads [][]float32, lr float64) {
+	if len(params) != len(o.buffers) || len(grads) != len(o.buffers) {
+		panic("trainer: SGD.Step with wrong number of parameters")
+	}
+	m := float32(o.Momentum)
+	negLR := -float32(lr)
+	for i, buf := range o.buffers {
+		p, g := params[i], grads[i]
+		if len(p) != len(buf) || len(g) != len(buf) {
+			panic("trainer: SGD.Step with wrong parameter length")
+		}
+		if !o.started {
+			copy(buf, g)
+		} else {
+			for j := range buf {
+				// Explicit conversions keep the compiler from fusing.
+				buf[j] = float32(float32(buf[j]*m) + g[j])
+			}
+		}
+		for j := range p {
+			p[j] = fma32(negLR, buf[j], p[j])
+		}
+	}
+	o.started = true
+}
+
+// fma32 returns a·b + c rounded once to float32.
+//
+// The product of two float32 values is exact in float64. The sum is computed
+// with round-to-odd in float64 (TwoSum gives the exact error; a sticky bit is
+// put into an even significand when the sum was inexact), and a float64 with
+// at least two more bits than float32 that was rounded to odd rounds correctly
+// to float32 (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums:
+// proved algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008).
+func fma32(a, b, c float32) float32 {
+	x := float64(a) * float64(b)
+	y := float64(c)
+	s := x + y
+	// TwoSum (Knuth): err is the exact value of (x + y) - s.
+	bv := s - x
+	err := (x - (s - bv)) + (y - bv)
+	if err != 0 && !math.IsInf(s, 0) {
+		bits := math.Float64bits(s)
+		if bits&1 == 0 {
+			// Move one ulp towards the exact value: the result is odd.
+			if (err > 0) == (s > 0) {
+				bits++
+			} else {
+				bits--
+			}
+			s = math.Float64frombits(bits)
+		}
+	}
+	return float32(s)
+}
