@@ -1,0 +1,60 @@
+// Package model is the LeNet-5 network of the trainer: forward pass,
+// backward pass and mean cross-entropy loss, in float32, on batches of
+// 28×28 MNIST images.
+//
+// # Network
+//
+//	input 1×28×28
+//	convModel.0  Conv2d(1→6, 5×5, padding 2) + ReLU   → 6×28×28
+//	convModel.2  MaxPool2d(2)                         → 6×14×14
+//	convModel.3  Conv2d(6→16, 5×5) + ReLU             → 16×10×10
+//	convModel.5  MaxPool2d(2)                         → 16×5×5
+//	lineNet.0    Flatten                              → 400, in (c, y, x) order
+//	lineNet.1    Linear(400→120) + ReLU
+//	lineNet.3    Linear(120→84) + ReLU
+//	lineNet.5    Linear(84→10)                        → logits
+//	loss         mean over the batch of -log softmax(logits)[label]
+//
+// The names are those of the PyTorch demo's state_dict (nn.Sequential
+// indices, where the ReLU and pooling modules take the missing numbers).
+//
+// # Parameters
+//
+// [LeNet5.Params] lists the 10 tensors (61,706 values) in state_dict order
+// with PyTorch's shapes and row-major layout: a conv weight is
+// [out][in][ky][kx], a linear weight [out][in]. All of them live in one
+// contiguous vector ([LeNet5.Data], gradients in [LeNet5.Grad]) in that
+// order, so an optimiser can work on the flat vectors. Initialisation
+// follows PyTorch's reset_parameters, drawing from an injected
+// math/rand/v2 generator (see [NewLeNet5With]).
+//
+// # Computation
+//
+// Convolutions are im2col followed by one matrix product per shard
+// (internal/kern.Sgemm); fully connected layers are matrix products. Bias,
+// ReLU and max pooling (with the arg-max kept for the backward pass) are
+// plain Go loops; the first convolution skips its input gradient.
+// All buffers are allocated the first time a batch size is seen and reused:
+// TrainBatch and Eval allocate nothing in steady state.
+//
+// # Determinism and concurrency
+//
+// A batch of n images is split into Options.Shards contiguous shards (image
+// ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
+// gradient vector; the shard gradients are then added in shard order.
+// Goroutines (Options.Workers, by default GOMAXPROCS) only decide who
+// computes which shard, so losses and gradients are bitwise identical for
+// any worker count or GOMAXPROCS, given the same Shards and the same kern
+// code path (kern.Impl). Eval works in fixed chunks of 32 images for the
+// same reason.
+//
+// A LeNet5 is not safe for concurrent use; its methods must be called from
+// one goroutine at a time. Its helper goroutines end when the model becomes
+// unreachable.
+//
+// # Panics
+//
+// Shape mismatches (len(x) != 784·len(labels)), labels outside 0..9 and
+// invalid Options are programmer errors: the methods panic with a message
+// starting with "model: ".
+package model

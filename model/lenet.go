@@ -1,0 +1,464 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+)
+
+// Panic messages for programmer errors.
+const (
+	errInputLen   = "model: len(x) != 784*len(labels)"
+	errPredLen    = "model: len(pred) != len(labels)"
+	errLabel      = "model: label out of range [0, 10)"
+	errShards     = "model: Options.Shards must be >= 0"
+	errWorkers    = "model: Options.Workers must be >= 0"
+	errNilRand    = "model: nil *rand.Rand"
+	errEmptyTrain = "model: TrainBatch with no images"
+)
+
+// Sizes of the network (issue 3, part 1).
+const (
+	// ImageSize is the number of pixels of one input image (1×28×28).
+	ImageSize = 28 * 28
+	// NumClasses is the number of outputs (the digits 0-9).
+	NumClasses = 10
+	// numParams is 6*25+6 + 16*150+16 + 120*400+120 + 84*120+84 + 10*84+10.
+	numParams = 61706
+)
+
+// DefaultShards is the number of shards a batch is split into when
+// Options.Shards is 0. Four shards give two per core on the 2-core target
+// machine, so the load stays balanced.
+const DefaultShards = 4
+
+// evalChunk is the number of images Eval processes as one unit of work.
+const evalChunk = 32
+
+// Options tunes a LeNet5. The zero value is ready to use.
+type Options struct {
+	// Workers is the number of goroutines (including the caller's) that run
+	// shards in parallel; 0 means runtime.GOMAXPROCS(0). It never changes
+	// any result, only the speed.
+	Workers int
+	// Shards is the fixed number of parts every batch is split into; each
+	// part's gradient is computed separately and the parts are summed in
+	// order. 0 means DefaultShards. Results (bit patterns of gradients and
+	// losses) depend on it, so a resumed run must use the same value.
+	Shards int
+}
+
+// Param is one named parameter tensor. Data and Grad alias the model's
+// storage: writing Data changes the model, and TrainBatch overwrites Grad.
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32
+	Grad  []float32
+}
+
+// LeNet5 is the network of issue 3 part 1: Conv(1→6, 5×5, pad 2) → ReLU →
+// MaxPool 2 → Conv(6→16, 5×5) → ReLU → MaxPool 2 → Flatten(400) → Linear 120
+// → ReLU → Linear 84 → ReLU → Linear 10, trained with mean cross-entropy.
+//
+// A LeNet5 is not safe for concurrent use: one TrainBatch or Eval at a time.
+type LeNet5 struct {
+	opts   Options
+	layers []layer
+	offs   []int // offset of each layer's parameters in data/grad
+	data   []float32
+	grad   []float32
+	params []Param
+
+	shards []*shard
+	team   *team
+
+	// the call in progress, read by the task functions
+	x         []float32
+	labels    []uint8
+	pred      []uint8
+	n         int
+	chunkLoss []float64
+
+	trainJob, reduceJob, evalJob job
+}
+
+// shard holds everything one part of a batch needs: activations, their
+// gradients, per-layer scratch and a private gradient vector.
+type shard struct {
+	cap   int         // images acts and sc hold
+	dcap  int         // images dacts hold
+	acts  [][]float32 // acts[i+1] = output of layer i; acts[0] is the input
+	dacts [][]float32 // dacts[i+1] = dL/d acts[i+1]
+	sc    []scratch
+	grad  []float32
+	loss  float64 // sum of per-image losses of the last TrainBatch
+}
+
+// NewLeNet5 returns a LeNet-5 with default Options, initialised as
+// PyTorch's defaults with values drawn from rng (see NewLeNet5With).
+func NewLeNet5(rng *rand.Rand) *LeNet5 { return NewLeNet5With(rng, Options{}) }
+
+// NewLeNet5With returns a LeNet-5 initialised like PyTorch 1.13's
+// reset_parameters of Conv2d and Linear (torch/nn/modules/conv.py and
+// linear.py): kaiming_uniform_(weight, a=√5), which is U(-1/√fan_in,
+// 1/√fan_in) since gain = √(2/(1+a²)) = √(1/3) and bound = gain·√(3/fan_in)
+// (torch/nn/init.py), and bias ~ U(-1/√fan_in, 1/√fan_in), fan_in = in
+// features or cin·k·k. Values are drawn in state_dict order (each weight
+// tensor in row-major order, then its bias) as lo + (hi-lo)·rng.Float64(),
+// rounded to float32; the same rng state gives the same model.
+//
+// It panics if rng is nil or opts has negative fields.
+func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
+	if rng == nil {
+		panic(errNilRand)
+	}
+	if opts.Shards < 0 {
+		panic(errShards)
+	}
+	if opts.Workers < 0 {
+		panic(errWorkers)
+	}
+	if opts.Shards == 0 {
+		opts.Shards = DefaultShards
+	}
+	m := &LeNet5{
+		layers: []layer{
+			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true},
+			&maxPool{c: 6, h: 28, w: 28},
+			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true},
+			&maxPool{c: 16, h: 10, w: 10, flatten: true},
+			&linear{in: 400, out: 120, relu: true},
+			&linear{in: 120, out: 84, relu: true},
+			&linear{in: 84, out: 10},
+		},
+	}
+	total := 0
+	for _, l := range m.layers {
+		m.offs = append(m.offs, total)
+		total += l.numParams()
+	}
+	m.data = make([]float32, total)
+	m.grad = make([]float32, total)
+	specs := []struct {
+		name  string
+		layer int
+		shape []int
+	}{
+		{"convModel.0", 0, []int{6, 1, 5, 5}},
+		{"convModel.3", 2, []int{16, 6, 5, 5}},
+		{"lineNet.1", 4, []int{120, 400}},
+		{"lineNet.3", 5, []int{84, 120}},
+		{"lineNet.5", 6, []int{10, 84}},
+	}
+	for _, s := range specs {
+		off := m.offs[s.layer]
+		nw := 1
+		for _, d := range s.shape {
+			nw *= d
+		}
+		nb := s.shape[0]
+		fanIn := nw / nb
+		bound := 1 / math.Sqrt(float64(fanIn))
+		w := m.data[off : off+nw]
+		bias := m.data[off+nw : off+nw+nb]
+		uniform(rng, w, -bound, bound)
+		uniform(rng, bias, -bound, bound)
+		m.params = append(m.params,
+			Param{Name: s.name + ".weight", Shape: s.shape, Data: w, Grad: m.grad[off : off+nw]},
+			Param{Name: s.name + ".bias", Shape: []int{nb}, Data: bias, Grad: m.grad[off+nw : off+nw+nb]},
+		)
+	}
+	m.shards = make([]*shard, opts.Shards)
+	for i := range m.shards {
+		m.shards[i] = &shard{grad: make([]float32, total)}
+	}
+	m.trainJob.fn = m.trainTask
+	m.reduceJob.fn = m.reduceTask
+	m.evalJob.fn = m.evalTask
+	m.setOptions(opts)
+	return m
+}
+
+// uniform fills x with lo + (hi-lo)·u, u = rng.Float64() in [0, 1), rounded
+// to float32 (PyTorch's uniform_ computes from + (to-from)·u).
+func uniform(rng *rand.Rand, x []float32, lo, hi float64) {
+	for i := range x {
+		x[i] = float32(lo + (hi-lo)*rng.Float64())
+	}
+}
+
+// SetWorkers changes the number of goroutines used per call (0 means
+// runtime.GOMAXPROCS(0)). Results do not depend on it.
+func (m *LeNet5) SetWorkers(n int) {
+	if n < 0 {
+		panic(errWorkers)
+	}
+	o := m.opts
+	o.Workers = n
+	m.setOptions(o)
+}
+
+func (m *LeNet5) setOptions(o Options) {
+	m.opts = o
+	w := o.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	w = max(1, min(w, o.Shards))
+	if m.team != nil && m.team.size() == w {
+		return
+	}
+	if m.team != nil {
+		m.team.stop()
+	}
+	m.team = newTeam(w)
+	t := m.team
+	runtime.AddCleanup(m, func(t *team) { t.stop() }, t)
+}
+
+// Options returns the options in use (Shards filled in with its default).
+func (m *LeNet5) Options() Options { return m.opts }
+
+// Params returns the parameters in PyTorch state_dict order: convModel.0.weight
+// [6,1,5,5], convModel.0.bias [6], convModel.3.weight [16,6,5,5],
+// convModel.3.bias [16], lineNet.1.weight [120,400], lineNet.1.bias [120],
+// lineNet.3.weight [84,120], lineNet.3.bias [84], lineNet.5.weight [10,84],
+// lineNet.5.bias [10]. Data and Grad are row-major and alias the model.
+// The slice is shared; callers must not modify it (the tensors' contents,
+// yes).
+func (m *LeNet5) Params() []Param { return m.params }
+
+// NumParams returns the number of scalar parameters, 61,706.
+func (m *LeNet5) NumParams() int { return len(m.data) }
+
+// Data returns all parameters as one vector: the Params' Data concatenated in
+// order (the Params alias it).
+func (m *LeNet5) Data() []float32 { return m.data }
+
+// Grad returns all gradients as one vector, aliased by the Params' Grad.
+func (m *LeNet5) Grad() []float32 { return m.grad }
+
+// ensure makes every shard's forward buffers (and, if backward, gradient
+// buffers) hold at least b images. Buffers only grow, so alternating
+// TrainBatch and Eval does not reallocate.
+func (m *LeNet5) ensure(b int, backward bool) {
+	for _, s := range m.shards {
+		if s.cap < b {
+			s.cap = b
+			s.acts = make([][]float32, len(m.layers)+1)
+			s.sc = make([]scratch, len(m.layers))
+			for i, l := range m.layers {
+				s.acts[i+1] = make([]float32, b*l.outSize())
+				s.sc[i] = l.newScratch(b)
+			}
+		}
+		if backward && s.dcap < b {
+			s.dcap = b
+			s.dacts = make([][]float32, len(m.layers)+1)
+			for i, l := range m.layers {
+				s.dacts[i+1] = make([]float32, b*l.outSize())
+			}
+		}
+	}
+}
+
+// forward runs the network on b images of x through shard s's buffers and
+// returns the logits (b×10).
+func (m *LeNet5) forward(s *shard, x []float32, b int) []float32 {
+	s.acts[0] = x
+	for i, l := range m.layers {
+		l.forward(m.data[m.offs[i]:], s.acts[i][:b*l.inSize()], s.acts[i+1], b, &s.sc[i])
+	}
+	return s.acts[len(m.layers)][:b*NumClasses]
+}
+
+// shardRange is the part of an n-image batch shard i of k gets:
+// images [i*n/k, (i+1)*n/k).
+func shardRange(i, k, n int) (int, int) { return i * n / k, (i + 1) * n / k }
+
+// TrainBatch runs forward and backward passes on n = len(labels) images (x
+// holds n*784 values, image after image, each 28×28 row-major, already
+// scaled), OVERWRITES every Param's Grad with d(mean cross-entropy)/d(param)
+// and returns the mean loss.
+//
+// The batch is split into Options.Shards contiguous parts; each part's
+// gradient is computed on its own and the parts are added in order, so the
+// result is bitwise the same for any Workers or GOMAXPROCS.
+//
+// It panics if n is 0, len(x) != 784*n or a label is >= 10.
+func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
+	n := len(labels)
+	if n == 0 {
+		panic(errEmptyTrain)
+	}
+	if len(x) != n*ImageSize {
+		panic(errInputLen)
+	}
+	checkLabels(labels)
+	k := len(m.shards)
+	m.ensure((n+k-1)/k, true)
+	m.x, m.labels, m.n = x, labels, n
+	m.team.run(&m.trainJob, k)
+	m.team.run(&m.reduceJob, k)
+	var loss float64
+	for i, s := range m.shards {
+		if lo, hi := shardRange(i, k, n); hi > lo {
+			loss += s.loss
+		}
+	}
+	m.x, m.labels = nil, nil
+	return float32(loss / float64(n))
+}
+
+func checkLabels(labels []uint8) {
+	for _, y := range labels {
+		if y >= NumClasses {
+			panic(errLabel)
+		}
+	}
+}
+
+// trainTask computes shard t's loss sum and gradient (of the batch mean).
+func (m *LeNet5) trainTask(_, t int) {
+	s := m.shards[t]
+	lo, hi := shardRange(t, len(m.shards), m.n)
+	b := hi - lo
+	if b == 0 {
+		return
+	}
+	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	last := len(m.layers)
+	s.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
+	for i := last - 1; i >= 0; i-- {
+		l := m.layers[i]
+		var din []float32
+		if i > 0 {
+			din = s.dacts[i]
+		}
+		np := l.numParams()
+		l.backward(m.data[m.offs[i]:], s.acts[i][:b*l.inSize()], s.acts[i+1][:b*l.outSize()],
+			s.dacts[i+1][:b*l.outSize()], din, s.grad[m.offs[i]:m.offs[i]+np], b, &s.sc[i])
+	}
+}
+
+// reduceTask sums the shard gradients, in shard order, into part t of the
+// model's gradient vector.
+func (m *LeNet5) reduceTask(_, t int) {
+	k := len(m.shards)
+	lo, hi := shardRange(t, k, len(m.grad))
+	dst := m.grad[lo:hi]
+	first := true
+	for i, s := range m.shards {
+		if a, b := shardRange(i, k, m.n); b == a {
+			continue
+		}
+		src := s.grad[lo:hi]
+		if first {
+			copy(dst, src)
+			first = false
+			continue
+		}
+		for j, v := range src {
+			dst[j] += v
+		}
+	}
+}
+
+// softmaxXent writes scale·(softmax(logits) - onehot(labels)) into d and
+// returns the sum over images of the cross-entropy -log softmax(logits)[y].
+// The log-sum-exp is computed in float64 after subtracting the row maximum,
+// so large logits neither overflow nor lose the loss.
+func softmaxXent(d, logits []float32, labels []uint8, scale float32) float64 {
+	var total float64
+	for i, y := range labels {
+		row := logits[i*NumClasses:][:NumClasses]
+		dr := d[i*NumClasses:][:NumClasses]
+		mx := row[0]
+		for _, v := range row[1:] {
+			if v > mx {
+				mx = v
+			}
+		}
+		var sum float64
+		var e [NumClasses]float64
+		for j, v := range row {
+			e[j] = math.Exp(float64(v) - float64(mx))
+			sum += e[j]
+		}
+		lse := math.Log(sum)
+		total += lse - (float64(row[y]) - float64(mx))
+		for j := range dr {
+			p := e[j] / sum
+			if j == int(y) {
+				p--
+			}
+			dr[j] = float32(p) * scale
+		}
+	}
+	return total
+}
+
+// Eval runs the network forward on n = len(labels) images (layout as in
+// TrainBatch), writes each image's predicted class (the first largest
+// logit) into pred (unless pred is nil) and returns the sum of the per-image
+// cross-entropy losses. Images are processed in fixed chunks, so the result
+// does not depend on Workers.
+//
+// It panics if len(x) != 784*n, pred is non-nil with len(pred) != n, or a
+// label is >= 10.
+func (m *LeNet5) Eval(x []float32, labels []uint8, pred []uint8) float64 {
+	n := len(labels)
+	if len(x) != n*ImageSize {
+		panic(errInputLen)
+	}
+	if pred != nil && len(pred) != n {
+		panic(errPredLen)
+	}
+	checkLabels(labels)
+	if n == 0 {
+		return 0
+	}
+	m.ensure(min(n, evalChunk), false)
+	chunks := (n + evalChunk - 1) / evalChunk
+	if cap(m.chunkLoss) < chunks {
+		m.chunkLoss = make([]float64, chunks)
+	}
+	m.chunkLoss = m.chunkLoss[:chunks]
+	m.x, m.labels, m.pred, m.n = x, labels, pred, n
+	m.team.run(&m.evalJob, chunks)
+	var sum float64
+	for _, v := range m.chunkLoss {
+		sum += v
+	}
+	m.x, m.labels, m.pred = nil, nil, nil
+	return sum
+}
+
+// evalTask runs chunk t on participant p's shard buffers.
+func (m *LeNet5) evalTask(p, t int) {
+	s := m.shards[p]
+	lo := t * evalChunk
+	hi := min(lo+evalChunk, m.n)
+	b := hi - lo
+	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	var total float64
+	for i, y := range m.labels[lo:hi] {
+		row := logits[i*NumClasses:][:NumClasses]
+		mx, arg := row[0], 0
+		for j, v := range row[1:] {
+			if v > mx {
+				mx, arg = v, j+1
+			}
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - float64(mx))
+		}
+		total += math.Log(sum) - (float64(row[y]) - float64(mx))
+		if m.pred != nil {
+			m.pred[lo+i] = uint8(arg)
+		}
+	}
+	m.chunkLoss[t] = total
+}
