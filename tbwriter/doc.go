@@ -1,0 +1,73 @@
+// Package tbwriter writes and reads TensorBoard event files natively, without
+// TensorFlow or Python.
+//
+// # On-disk format
+//
+// An event file is a sequence of records in TFRecord framing. Every record is
+//
+//	uint64  length             little-endian, bytes of data
+//	uint32  masked CRC-32C     of the 8 length bytes
+//	[]byte  data               length bytes: one serialized tensorboard.Event
+//	uint32  masked CRC-32C     of data
+//
+// The CRC is CRC-32C (Castagnoli), masked as in LevelDB: rotated right by
+// 15 bits, plus 0xa282ead8 (see [MaskedCRC]). [RecordWriter] and
+// [RecordReader] implement this framing over any io.Writer / io.Reader and
+// know nothing of events.
+//
+// A file written by [Create] is named
+//
+//	events.out.tfevents.<10-digit unix seconds>.<host>.<pid>.<counter>
+//
+// and is created with O_EXCL, so two writers never share a file. The name is
+// chosen to sort after every event file already in the directory, because
+// TensorBoard's Python loader reads a run's files in name order and never
+// goes back to an earlier one. Its first record is an Event with
+// file_version "brain.Event:2"; its second a SessionLog START at
+// [Options.StartStep]. Summaries follow, one per Event.
+//
+// # Sessions, resume and purging
+//
+// A run is a directory holding event files; each writer session appends a new
+// file to it. When training resumes from a checkpoint at step s, steps >= s
+// that the earlier session logged are stale. The two TensorBoard loaders drop
+// them differently:
+//
+//   - The Python EventAccumulator (tensorboard --load_fast=false) reads
+//     file_version. For "brain.Event:2" it ignores the first SessionLog START
+//     of a run and, at every later START with step s, drops every stored point
+//     with step >= s in all tags. For files without a version (or < 2) it
+//     instead drops, per tag, the points at steps >= s when an event at a step
+//     s lower than the last seen summary step arrives.
+//   - The Rust data server (the default loader of a pip-installed
+//     TensorBoard) ignores SessionLog entirely. For each tag, a new point at
+//     step s drops the stored points of that tag at steps >= s.
+//
+// The writer's contract: every session writes a START at its first step
+// (Options.StartStep: 0 for a fresh run, s when resuming at s), and a caller
+// that resumes at s must re-log every tag it wants continuous from step s on.
+// Then each step appears exactly once in both loaders. Run-once data (text,
+// hparams) written at step 0 survives every resume with s > 0. [Run.Series]
+// applies either rule ([PythonPurge], [RustPurge]) so tests can assert what
+// TensorBoard will show.
+//
+// # Concurrency
+//
+// A [Writer] is safe for concurrent use by multiple goroutines. Add methods
+// encode (scalars are encoded later, in the background) and put the event on
+// a bounded queue ([Options.QueueSize]); one background goroutine frames,
+// checksums and writes them through a buffer. When the queue is full, Add
+// blocks: events are never dropped. Events added by one goroutine are written
+// in the order added; events from different goroutines interleave in queue
+// order. [Writer.Flush] sends a marker through the queue and returns once
+// everything queued before it is written to the file; [Writer.Sync] also
+// fsyncs the file. The buffer is flushed to the file every
+// [Options.FlushInterval] (default [DefaultFlushInterval], 120 seconds, the
+// default flush_secs of TensorBoard's EventFileWriter and of PyTorch's
+// SummaryWriter). The first background write error is sticky: every later
+// call returns it. [Writer.Close] is idempotent; it flushes, fsyncs and
+// closes the file, and every other method returns [ErrClosed] afterwards.
+//
+// [RecordWriter] and [RecordReader] are not safe for concurrent use.
+// The reading functions ([ReadFile], [ReadLogdir]) share no state.
+package tbwriter
