@@ -30,6 +30,16 @@ const (
 // a leading dimension is smaller than the number of columns of the stored
 // matrix (or smaller than 1), or a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	checkedSgemm(sgemm, transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+}
+
+// gemmFunc is the signature of the implementations behind [Sgemm]. They may
+// assume checked arguments and positive m, n, k.
+type gemmFunc func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int)
+
+// checkedSgemm checks the arguments as documented on [Sgemm], handles the
+// empty cases and calls fn for the rest.
+func checkedSgemm(fn gemmFunc, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(errNegDim)
 	}
@@ -71,5 +81,5 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 	if len(b) < (br-1)*ldb+bc {
 		panic(errShortB)
 	}
-	sgemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+	fn(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
 }

@@ -59,7 +59,7 @@ func (g gemmCase) String() string {
 // checkGemm runs fn on random inputs for case g and compares every element
 // of C (including the padding between rows, which must be untouched) with
 // the float64 reference.
-func checkGemm(t *testing.T, fn func(bool, bool, int, int, int, []float32, int, []float32, int, bool, []float32, int), g gemmCase, rng *rand.Rand) {
+func checkGemm(t *testing.T, fn gemmFunc, g gemmCase, rng *rand.Rand) {
 	t.Helper()
 	ar, ac := g.m, g.k
 	if g.transA {
@@ -117,7 +117,31 @@ func checkGemm(t *testing.T, fn func(bool, bool, int, int, int, []float32, int, 
 // sizes covers empty, tiny, register-block tails and the LeNet-5 shapes.
 var sizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 24, 25, 31, 33, 47, 64, 65}
 
-func TestSgemmSmallSizes(t *testing.T) {
+// impl is one code path under test.
+type implCase struct {
+	name string
+	fn   gemmFunc
+}
+
+// testImpls lists the code paths to test on this machine; the amd64 build
+// adds the assembly path when the CPU supports it.
+var testImpls = []implCase{{"generic", sgemmGeneric}}
+
+// forImpls runs f as a subtest for each code path, with Sgemm's argument
+// checks in front of it.
+func forImpls(t *testing.T, f func(t *testing.T, fn gemmFunc)) {
+	for _, ic := range testImpls {
+		t.Run(ic.name, func(t *testing.T) {
+			f(t, func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+				checkedSgemm(ic.fn, transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+			})
+		})
+	}
+}
+
+func TestSgemmSmallSizes(t *testing.T) { forImpls(t, testSgemmSmallSizes) }
+
+func testSgemmSmallSizes(t *testing.T, fn gemmFunc) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, tA := range []bool{false, true} {
 		for _, tB := range []bool{false, true} {
@@ -126,7 +150,7 @@ func TestSgemmSmallSizes(t *testing.T) {
 					for _, n := range sizes {
 						for _, k := range []int{0, 1, 2, 3, 7, 8, 9, 25, 33} {
 							pad := (m + n + k) % 3
-							checkGemm(t, Sgemm, gemmCase{tA, tB, acc, m, n, k, pad}, rng)
+							checkGemm(t, fn, gemmCase{tA, tB, acc, m, n, k, pad}, rng)
 						}
 					}
 				}
@@ -137,7 +161,9 @@ func TestSgemmSmallSizes(t *testing.T) {
 
 // TestSgemmLeNetShapes covers the products LeNet-5 training makes (see
 // model/), with sizes large enough to cross any internal blocking.
-func TestSgemmLeNetShapes(t *testing.T) {
+func TestSgemmLeNetShapes(t *testing.T) { forImpls(t, testSgemmLeNetShapes) }
+
+func testSgemmLeNetShapes(t *testing.T, fn gemmFunc) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	cases := []gemmCase{
 		{m: 6, n: 784 * 2, k: 25},                            // conv1 forward
@@ -152,7 +178,7 @@ func TestSgemmLeNetShapes(t *testing.T) {
 		{m: 131, n: 259, k: 300, transA: true, transB: true, pad: 5},
 	}
 	for _, g := range cases {
-		checkGemm(t, Sgemm, g, rng)
+		checkGemm(t, fn, g, rng)
 	}
 }
 
@@ -192,5 +218,36 @@ func TestImpl(t *testing.T) {
 	case "avx2", "generic":
 	default:
 		t.Errorf("Impl() = %q, want avx2 or generic", got)
+	}
+}
+
+// TestSgemmDeterministic checks that the result does not depend on where the
+// operands sit in memory: the same values at different offsets (so different
+// alignments) give bitwise identical results, for every code path.
+func TestSgemmDeterministic(t *testing.T) { forImpls(t, testSgemmDeterministic) }
+
+func testSgemmDeterministic(t *testing.T, fn gemmFunc) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const m, n, k = 23, 70, 300
+	a0 := randSlice(rng, m*k)
+	b0 := randSlice(rng, k*n)
+	var first []float32
+	for off := range 8 {
+		a := make([]float32, off+len(a0))[off:]
+		b := make([]float32, off+len(b0))[off:]
+		c := make([]float32, off+m*n)[off:]
+		copy(a, a0)
+		copy(b, b0)
+		fn(false, true, m, n, k, a, k, b, k, false, c, n)
+		fn(true, false, m, n, k, a, m, b, n, true, c, n)
+		if first == nil {
+			first = c
+			continue
+		}
+		for i := range c {
+			if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+				t.Fatalf("offset %d: c[%d] = %v, want %v as at offset 0", off, i, c[i], first[i])
+			}
+		}
 	}
 }

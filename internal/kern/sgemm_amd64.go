@@ -1,0 +1,214 @@
+//go:build !purego
+
+package kern
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
+
+func init() {
+	if hasAVX2FMA {
+		sgemm = sgemmAVX2
+		impl = "avx2"
+	}
+}
+
+// hasAVX2FMA reports whether the assembly kernels can run here; x/sys/cpu
+// also checks that the OS saves the YMM registers.
+var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Blocking of the AVX2 path (the GotoBLAS/BLIS loop nest, see Goto and van
+// de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS
+// 34(3), 2008):
+//
+//   - mr×nr is the register block of the micro-kernel: 6×16 uses 12 of the
+//     16 YMM registers as accumulators, 2 for a row of B and 2 for
+//     broadcasts of A.
+//   - kc bounds the depth of one pass so that an mr×kc panel of A (6 KiB)
+//     and a kc×nr panel of B (16 KiB) fit together in the 32 KiB L1 data
+//     cache of this machine (AMD Zen 3, lscpu).
+//   - mc bounds the rows of A packed at once: mc×kc floats (120 KiB) stay
+//     in the 512 KiB L2 together with the panel of B.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 120
+)
+
+// sgemmAVX2 is [Sgemm] with the assembly micro-kernels; arguments have been
+// checked and m, n, k are positive.
+//
+// Each element of C is computed as: per block of kc steps of k (in order),
+// a float32 sum of fused multiply-adds over that block starting from zero,
+// then stored (first block, not accumulating) or added to C. The order
+// depends only on k, so results are deterministic.
+func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	ws, slot := getWorkspace()
+	defer putWorkspace(ws, slot)
+	ap, bp, tile := &ws.ap, &ws.bp, &ws.tile
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ap[:], transA, a, lda, ic, pc, mb, kb)
+			for jr := 0; jr < n; jr += nr {
+				nb := min(nr, n-jr)
+				var bptr *float32
+				bstride := nr
+				if !transB && nb == nr {
+					// Full-width panels of an untransposed B are read
+					// in place.
+					bptr, bstride = &b[pc*ldb+jr], ldb
+				} else {
+					packB(bp[:], transB, b, ldb, pc, jr, kb, nb)
+					bptr = &bp[0]
+				}
+				for ir := 0; ir < mb; ir += mr {
+					rows := min(mr, mb-ir)
+					apan := &ap[ir*kb]
+					ci := (ic+ir)*ldc + jr
+					if nb == nr {
+						kernel(rows, kb, apan, bptr, 4*bstride, &c[ci], 4*ldc, add)
+						continue
+					}
+					kernel(rows, kb, apan, bptr, 4*bstride, &tile[0], 4*nr, 0)
+					for i := range rows {
+						dst := c[ci+i*ldc : ci+i*ldc+nb]
+						src := tile[i*nr : i*nr+nb]
+						if add != 0 {
+							for j, v := range src {
+								dst[j] += v
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows ic..ic+mb-1 and columns pc..pc+kb-1 of op(A) into dst as
+// consecutive panels of mr rows (the last may be shorter): within a panel of
+// r rows, element (i, l) is at l*r+i.
+func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
+	for ir := 0; ir < mb; ir += mr {
+		r := min(mr, mb-ir)
+		p := dst[ir*kb : ir*kb+r*kb]
+		if transA {
+			// op(A)(i, l) = a[l*lda+i]: rows of the panel are contiguous
+			// in a.
+			for l := range kb {
+				src := a[(pc+l)*lda+ic+ir:]
+				copy(p[l*r:l*r+r], src[:r])
+			}
+			continue
+		}
+		for i := range r {
+			src := a[(ic+ir+i)*lda+pc:]
+			src = src[:kb]
+			for l, v := range src {
+				p[l*r+i] = v
+			}
+		}
+	}
+}
+
+// packB copies columns jr..jr+nb-1 and rows pc..pc+kb-1 of op(B) into dst
+// as a kb×nr row-major panel, padding columns nb..nr-1 with zeros.
+func packB(dst []float32, transB bool, b []float32, ldb, pc, jr, kb, nb int) {
+	dst = dst[:kb*nr]
+	if !transB {
+		for l := range kb {
+			row := dst[l*nr : l*nr+nr]
+			copy(row, b[(pc+l)*ldb+jr:(pc+l)*ldb+jr+nb])
+			clear(row[nb:])
+		}
+		return
+	}
+	// op(B)(l, j) = b[j*ldb+l]: read each stored row once, scatter down a
+	// column of the panel.
+	if nb < nr {
+		clear(dst)
+	}
+	for j := range nb {
+		src := b[(jr+j)*ldb+pc:]
+		src = src[:kb]
+		for l, v := range src {
+			dst[l*nr+j] = v
+		}
+	}
+}
+
+// kernel calls the micro-kernel for a panel of r rows. A switch rather than
+// a table of func values keeps the go:noescape property of the assembly
+// functions visible to escape analysis.
+func kernel(r, k int, a, b *float32, ldb int, c *float32, ldc int, add int) {
+	switch r {
+	case 6:
+		kern6x16(k, a, b, ldb, c, ldc, add)
+	case 5:
+		kern5x16(k, a, b, ldb, c, ldc, add)
+	case 4:
+		kern4x16(k, a, b, ldb, c, ldc, add)
+	case 3:
+		kern3x16(k, a, b, ldb, c, ldc, add)
+	case 2:
+		kern2x16(k, a, b, ldb, c, ldc, add)
+	default:
+		kern1x16(k, a, b, ldb, c, ldc, add)
+	}
+}
+
+// workspace holds the packing buffers of one sgemmAVX2 call.
+type workspace struct {
+	ap   [mc * kc]float32 // packed rows of A: panels of mr rows, l-major
+	bp   [kc * nr]float32 // one packed kc×nr panel of B
+	tile [mr * nr]float32 // result of a panel that is narrower than nr
+}
+
+// workspaces is a fixed set of reusable workspaces, each claimed by at most
+// one call at a time through its busy flag. A workspace is allocated the
+// first time its slot is claimed and kept for the life of the process, so in
+// steady state no call allocates (unlike sync.Pool, which drops its contents
+// at garbage collection). The number of slots bounds the concurrent calls
+// served without allocating; 64 is well above the worker count of any
+// caller in this module.
+var workspaces [64]struct {
+	busy atomic.Bool
+	ws   atomic.Pointer[workspace]
+	_    [48]byte // keep slots on separate 64-byte cache lines
+}
+
+// getWorkspace claims a free workspace slot, or returns a fresh workspace and
+// slot -1 when all slots are busy.
+func getWorkspace() (*workspace, int) {
+	for i := range workspaces {
+		s := &workspaces[i]
+		if s.busy.Load() || !s.busy.CompareAndSwap(false, true) {
+			continue
+		}
+		ws := s.ws.Load()
+		if ws == nil {
+			ws = new(workspace)
+			s.ws.Store(ws)
+		}
+		return ws, i
+	}
+	return new(workspace), -1
+}
+
+// putWorkspace releases a slot claimed by getWorkspace.
+func putWorkspace(ws *workspace, slot int) {
+	if slot >= 0 {
+		workspaces[slot].busy.Store(false)
+	}
+}
