@@ -1,0 +1,107 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binDir holds binaries built for this test process; removed by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	d, err := os.MkdirTemp("", "tbtrain-chaos-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(2)
+	}
+	binDir = d
+	code := m.Run()
+	os.RemoveAll(d)
+	os.Exit(code)
+}
+
+var builds sync.Map // import path -> *buildResult
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// goTool returns the go command that runs this test.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "go"
+}
+
+// buildCmd builds the main package pkg (an import path) once per test
+// process and returns the binary's path.
+func buildCmd(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := builds.LoadOrStore(pkg, &buildResult{})
+	b := v.(*buildResult)
+	b.once.Do(func() {
+		out := filepath.Join(binDir, filepath.Base(pkg))
+		cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
+			return
+		}
+		// Readable and executable by an unprivileged child (TestReadOnlyLogdir).
+		if err := os.Chmod(binDir, 0o755); err != nil {
+			b.err = err
+			return
+		}
+		b.path = out
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// chaosSeed returns the seed of the kill schedule: TBTRAIN_CHAOS_SEED if
+// set, otherwise derived from the clock. The test logs it; failure messages
+// name it so a schedule can be replayed.
+func chaosSeed(t testing.TB) uint64 {
+	t.Helper()
+	if s := os.Getenv("TBTRAIN_CHAOS_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("TBTRAIN_CHAOS_SEED=%q: %v", s, err)
+		}
+		return v
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// killTarget returns how many SIGKILLs the chaos test delivers: a handful by
+// default, fewer with -short, TBTRAIN_CHAOS_KILLS in full mode.
+func killTarget(t testing.TB) int {
+	t.Helper()
+	if s := os.Getenv("TBTRAIN_CHAOS_KILLS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			t.Fatalf("TBTRAIN_CHAOS_KILLS=%q: want a count >= 0", s)
+		}
+		return v
+	}
+	if testing.Short() {
+		return 5
+	}
+	return 8
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6368616f73)) } // "chaos"
