@@ -46,6 +46,10 @@ const (
 // then stored (first block, not accumulating) or added to C. The order
 // depends only on k, so results are deterministic.
 func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	if transB && !transA && k >= dotMinK {
+		sgemmDot(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+		return
+	}
 	ws, slot := getWorkspace()
 	defer putWorkspace(ws, slot)
 	ap, bp, tile := &ws.ap, &ws.bp, &ws.tile
@@ -210,5 +214,73 @@ func getWorkspace() (*workspace, int) {
 func putWorkspace(ws *workspace, slot int) {
 	if slot >= 0 {
 		workspaces[slot].busy.Store(false)
+	}
+}
+
+// Blocking of the dot-product path, used for C = A·Bᵀ when k is long
+// enough: both operands are then read in place along k, so nothing is
+// packed (packing Bᵀ costs as much as the product when m is small).
+//
+//   - dotMinK: below 32 steps the horizontal sums at the end of every
+//     4×3 block cost more than the vector loop saves; the packed path is
+//     used instead.
+//   - dotKC: k is cut into chunks of 1024 floats (4 KiB per row) so that
+//     up to 4 rows of A and 3 of B (28 KiB) stay in the 32 KiB L1 cache
+//     and the rows of A of a chunk stay in L2 while all of B passes.
+const (
+	dotMinK = 32
+	dotKC   = 1024
+)
+
+// sgemmDot computes C = A·Bᵀ (or C += A·Bᵀ) with the dot-product kernels.
+// Per element the order is: per chunk of dotKC steps of k (in order) the
+// fixed-tree sum of the kernel, stored (first chunk, not accumulating) or
+// added to C.
+func sgemmDot(m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	for pc := 0; pc < k; pc += dotKC {
+		kb := min(dotKC, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		k8, k4 := 4*(kb&^7), 4*kb
+		for j := 0; j < n; j += dotCols {
+			cols := min(dotCols, n-j)
+			bp := &b[j*ldb+pc]
+			for i := 0; i < m; i += dotRows {
+				rows := min(dotRows, m-i)
+				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, 4*ldb, &c[i*ldc+j], 4*ldc, add)
+			}
+		}
+	}
+}
+
+// dot calls the dot-product kernel for a block of rows×cols.
+func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {
+	switch rows*dotCols + cols {
+	case 4*dotCols + 3:
+		dot4x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 4*dotCols + 2:
+		dot4x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 4*dotCols + 1:
+		dot4x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 3*dotCols + 3:
+		dot3x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 3*dotCols + 2:
+		dot3x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 3*dotCols + 1:
+		dot3x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 2*dotCols + 3:
+		dot2x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 2*dotCols + 2:
+		dot2x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 2*dotCols + 1:
+		dot2x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 1*dotCols + 3:
+		dot1x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+	case 1*dotCols + 2:
+		dot1x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+	default:
+		dot1x1(k8, k4, a, lda, b, ldb, c, ldc, add)
 	}
 }

@@ -34,6 +34,11 @@ func main() {
 	for r := 1; r <= 6; r++ {
 		kernel(&w, r)
 	}
+	for r := 1; r <= dotRows; r++ {
+		for c := 1; c <= dotCols; c++ {
+			dotKernel(&w, r, c)
+		}
+	}
 	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -54,6 +59,20 @@ func main() {
 		fmt.Fprintf(&g, "\tkern%dx16,\n", r)
 	}
 	fmt.Fprintf(&g, "}\n")
+	fmt.Fprintf(&g, "\n// Register block of the dot%%dx%%d kernels.\nconst (\n\tdotRows = %d\n\tdotCols = %d\n)\n", dotRows, dotCols)
+	for r := 1; r <= dotRows; r++ {
+		for c := 1; c <= dotCols; c++ {
+			fmt.Fprintf(&g, "\n// dot%dx%d computes the %d×%d block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0)\n", r, c, r, c)
+			fmt.Fprintf(&g, "// or C[i][j] += that sum (add != 0), for i < %d, j < %d, l < k, where row i\n", r, c)
+			fmt.Fprintf(&g, "// of a starts at a+i*lda, row j of b at b+j*ldb and C[i][j] is at\n")
+			fmt.Fprintf(&g, "// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides\n")
+			fmt.Fprintf(&g, "// are in bytes. The sum is eight lane sums s0..s7 (lane q sums l ≡ q mod 8,\n")
+			fmt.Fprintf(&g, "// l < k8/4) combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then the\n")
+			fmt.Fprintf(&g, "// tail l >= k8/4 added in order.\n")
+			fmt.Fprintf(&g, "//\n//go:noescape\n")
+			fmt.Fprintf(&g, "func dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n", r, c)
+		}
+	}
 	src, err := format.Source(g.Bytes())
 	if err != nil {
 		log.Fatal(err)
@@ -133,6 +152,114 @@ func kernel(w *bytes.Buffer, r int) {
 		p("\tVMOVUPS Y%d, 32(DX)", 2*i+1)
 		if i < r-1 {
 			p("\tADDQ R9, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// Register block of the dot-product kernels: dotRows rows of A by dotCols
+// rows of B use dotRows*dotCols = 12 accumulators, dotCols registers for B
+// and one for A: all 16 YMM registers.
+const (
+	dotRows = 4
+	dotCols = 3
+)
+
+// dotKernel writes dot<r>x<c>, the kernel for C = A·Bᵀ with both operands
+// read in place along k. Register use:
+//
+//	AX  byte offset along k, shared by all row pointers
+//	BX  k8 (end of the vector part), CX k4 (end of k)
+//	SI, DI, R8, R9    rows 0..3 of A
+//	R10, R11, R12     rows 0..2 of B
+//	DX  pointer into C, R13 row stride of C
+//	Y(i*c+j)  accumulator for C[i][j]
+//	Y12..Y14  current 8 elements of the rows of B; Y15 of a row of A
+func dotKernel(w *bytes.Buffer, r, c int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	name := fmt.Sprintf("dot%dx%d", r, c)
+	aReg := []string{"SI", "DI", "R8", "R9"}
+	bReg := []string{"R10", "R11", "R12"}
+	acc := func(i, j int) int { return i*c + j }
+	p("")
+	p("// func %s(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("\tMOVQ k8+0(FP), BX")
+	p("\tMOVQ k4+8(FP), CX")
+	p("\tMOVQ a+16(FP), SI")
+	p("\tMOVQ lda+24(FP), DX")
+	for i := 1; i < r; i++ {
+		p("\tLEAQ (%s)(DX*1), %s", aReg[i-1], aReg[i])
+	}
+	p("\tMOVQ b+32(FP), R10")
+	p("\tMOVQ ldb+40(FP), DX")
+	for j := 1; j < c; j++ {
+		p("\tLEAQ (%s)(DX*1), %s", bReg[j-1], bReg[j])
+	}
+	p("\tMOVQ c+48(FP), DX")
+	p("\tMOVQ ldc+56(FP), R13")
+	for i := 0; i < r*c; i++ {
+		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	p("\tXORQ AX, AX")
+	p("\tCMPQ AX, BX")
+	p("\tJGE %s_reduce", name)
+	p("%s_loop:", name)
+	for j := 0; j < c; j++ {
+		p("\tVMOVUPS (%s)(AX*1), Y%d", bReg[j], 12+j)
+	}
+	for i := 0; i < r; i++ {
+		p("\tVMOVUPS (%s)(AX*1), Y15", aReg[i])
+		for j := 0; j < c; j++ {
+			p("\tVFMADD231PS Y%d, Y15, Y%d", 12+j, acc(i, j))
+		}
+	}
+	p("\tADDQ $32, AX")
+	p("\tCMPQ AX, BX")
+	p("\tJLT %s_loop", name)
+	p("%s_reduce:", name)
+	// Fold 8 lanes to lane 0: (lo128 + hi128), then two horizontal adds.
+	for i := 0; i < r*c; i++ {
+		p("\tVEXTRACTF128 $1, Y%d, X12", i)
+		p("\tVADDPS X12, X%d, X%d", i, i)
+		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
+		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
+	}
+	p("\tCMPQ AX, CX")
+	p("\tJGE %s_store", name)
+	p("%s_tail:", name)
+	for j := 0; j < c; j++ {
+		p("\tVMOVSS (%s)(AX*1), X%d", bReg[j], 12+j)
+	}
+	for i := 0; i < r; i++ {
+		p("\tVMOVSS (%s)(AX*1), X15", aReg[i])
+		for j := 0; j < c; j++ {
+			p("\tVFMADD231SS X%d, X15, X%d", 12+j, acc(i, j))
+		}
+	}
+	p("\tADDQ $4, AX")
+	p("\tCMPQ AX, CX")
+	p("\tJLT %s_tail", name)
+	p("%s_store:", name)
+	p("\tCMPQ add+64(FP), $0")
+	p("\tJEQ %s_put", name)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+		}
+		if i < r-1 {
+			p("\tADDQ R13, DX")
+		}
+	}
+	p("\tMOVQ c+48(FP), DX")
+	p("%s_put:", name)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+		}
+		if i < r-1 {
+			p("\tADDQ R13, DX")
 		}
 	}
 	p("\tVZEROUPPER")
