@@ -10,9 +10,6 @@ import (
 // error is an *InterruptedError that names the checkpoint to resume from.
 var ErrInterrupted = errors.New("trainer: interrupted")
 
-// ErrNoCheckpoint means a --resume target holds no valid checkpoint.
-var ErrNoCheckpoint = errors.New("trainer: no valid checkpoint")
-
 // InterruptedError is returned by Run after a cancellation; Checkpoint is the
 // file that was committed and Dir the run directory.
 type InterruptedError struct {

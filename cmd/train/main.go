@@ -1,0 +1,303 @@
+// Command train trains LeNet-5 on MNIST, writing TensorBoard event files and
+// checkpoints into one run directory, and resumes bit for bit after any stop.
+//
+// Usage:
+//
+//	train [flags]
+//
+// Run train --help for the flags, examples and the resume rules.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/tbtrain/tbtrain/internal/kern"
+	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/trainer"
+)
+
+// Exit codes.
+const (
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, the shell's convention
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// After the first signal, restore the default handling so a second
+		// Ctrl-C kills at once instead of waiting for the checkpoint.
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, pflag.ErrHelp):
+	case errors.Is(err, trainer.ErrInterrupted):
+		os.Exit(exitInterrupted)
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(exitUsage)
+	default:
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(exitError)
+	}
+}
+
+// usageError is a problem with the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+const usageHead = `train trains LeNet-5 on MNIST (SGD with momentum, cosine learning rate) and
+writes TensorBoard event files and checkpoints into one run directory,
+<logdir>/<YYYY-MM-DD_HH-MM-SS>/. Stop it any way (Ctrl-C, kill -9, a crash)
+and resume: the run continues in the same directory, bit for bit, and
+TensorBoard draws one curve.
+
+Examples:
+  train                                      # 20 epochs on real MNIST (fetched with the Go module)
+  train --epochs 5 --logdir /tmp/runs        # a shorter run elsewhere
+  train --limit-train 2048 --limit-test 512 --epochs 2   # a quick smoke run
+  train --resume runs/2026-11-29_12-00-00/LenetMnist9.ckpt   # continue from that checkpoint
+  train --resume runs/2026-11-29_12-00-00    # newest valid checkpoint of that run
+  train --resume latest                      # newest valid checkpoint under --logdir
+  train --resume latest --epochs 30          # extend a finished run to 30 epochs
+  tensorboard --logdir runs                  # watch it
+
+Resuming: the run's settings come from the checkpoint. --epochs (raise only),
+--keep, --save-every-steps, --limit-test and --data may change on resume;
+raising --epochs recomputes the cosine schedule of the remaining epochs with
+T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
+--limit-train may not: giving one with another value than the checkpoint's is
+an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
+prints the command that resumes; a second Ctrl-C kills at once.
+
+Flags:
+`
+
+// run is the whole command; main only wires signals and exit codes.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	def := trainer.DefaultConfig()
+	var (
+		cfg       trainer.Config
+		logdir    string
+		resume    string
+		workers   int
+		noBar     bool
+		stepDelay time.Duration
+	)
+	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.Int64Var(&cfg.Epochs, "epochs", def.Epochs, "total number of epochs (cosine T_max)")
+	fs.Int64Var(&cfg.BatchSize, "batch-size", def.BatchSize, "images per optimizer step (the last partial batch of an epoch is dropped)")
+	fs.Float64Var(&cfg.LR, "lr", def.LR, "initial learning rate")
+	fs.Float64Var(&cfg.Momentum, "momentum", def.Momentum, "SGD momentum")
+	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
+	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights and of every epoch's order")
+	fs.StringVar(&logdir, "logdir", "runs", "directory that holds the run directories")
+	fs.StringVar(&resume, "resume", "", "resume from a checkpoint `file`, a run directory, or \"latest\"")
+	fs.StringVar(&cfg.Data, "data", def.Data, "directory with the 4 MNIST IDX files (.gz or plain); default: the GoMNIST Go module")
+	fs.Int64Var(&cfg.Keep, "keep", def.Keep, "checkpoints kept in the run directory (0 = all); the newest valid one is never deleted")
+	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
+	fs.Int64Var(&cfg.LimitTrain, "limit-train", def.LimitTrain, "use only the first N training images (0 = all 60000)")
+	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
+	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
+	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
+	// --step-delay slows training down so that tests can send signals in
+	// the middle of an epoch; it changes no result.
+	fs.DurationVar(&stepDelay, "step-delay", 0, "sleep this long after every step (for tests)")
+	_ = fs.MarkHidden("step-delay")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))}
+	}
+	if workers < 0 {
+		return usageError{fmt.Errorf("--workers %d: want 0 (all CPUs) or more", workers)}
+	}
+	if workers > 0 {
+		runtime.GOMAXPROCS(workers)
+	}
+
+	p := newProgress(stdout, !noBar && isTerminal(stdout))
+	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd}
+	if stepDelay > 0 {
+		opts.Step = func(s trainer.StepInfo) {
+			p.step(s)
+			time.Sleep(stepDelay)
+		}
+	}
+
+	var t *trainer.Trainer
+	if resume == "" {
+		if err := cfg.Validate(); err != nil {
+			return usageError{err}
+		}
+		train, test, err := loadData(cfg.Data)
+		if err != nil {
+			return err
+		}
+		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new run %s (kernel %s)\n", t.Dir(), kern.Impl())
+	} else {
+		c, path, skipped, err := trainer.Locate(resume, logdir)
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "train: warning: skipping checkpoint: %v\n", s)
+		}
+		if err != nil {
+			return err
+		}
+		rcfg, err := trainer.ResumeConfig(c, path, cfg, fs.Changed)
+		if err != nil {
+			return err
+		}
+		if k := c.GetKernel(); k != "" && k != kern.Impl() {
+			fmt.Fprintf(stderr, "train: warning: %s was written by the %q kernels, this binary uses %q: "+
+				"training continues but may not match an uninterrupted run bit for bit\n", path, k, kern.Impl())
+		}
+		if rcfg.Epochs != trainer.ConfigOf(c).Epochs {
+			fmt.Fprintf(stderr, "train: note: --epochs %d (was %d): the cosine schedule of the remaining epochs now uses T_max = %d\n",
+				rcfg.Epochs, trainer.ConfigOf(c).Epochs, rcfg.Epochs)
+		}
+		train, test, err := loadData(rcfg.Data)
+		if err != nil {
+			return err
+		}
+		if t, err = trainer.Resume(path, c, rcfg, train, test, opts); err != nil {
+			return err
+		}
+		e, step, b := t.Position()
+		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+	}
+	if t.Done() {
+		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
+		return nil
+	}
+	fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", logdir)
+	err := t.Run(ctx)
+	p.finish()
+	var ie *trainer.InterruptedError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(stderr, "train: interrupted at global step %d; checkpoint %s\nresume with: go run ./cmd/train --resume %s\n",
+			ie.Step, ie.Checkpoint, ie.Checkpoint)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	h := t.History()
+	if len(h) > 0 {
+		last := h[len(h)-1]
+		fmt.Fprintf(stdout, "done: %d epochs, test accuracy %.2f%%, run directory %s\n", len(h), 100*last.TestAcc, t.Dir())
+	}
+	return nil
+}
+
+func loadData(dir string) (train, test *mnist.Set, err error) {
+	if dir == "" {
+		return mnist.LoadDefault()
+	}
+	return mnist.Load(dir)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress renders a bar per epoch on a terminal, plain lines otherwise, and
+// one summary line per epoch either way.
+type progress struct {
+	out       io.Writer
+	tty       bool
+	bar       *progressbar.ProgressBar
+	batches   int64
+	start     time.Time
+	startStep int64 // batch index at which this session's part of the epoch began
+	images    int64
+}
+
+func newProgress(out io.Writer, tty bool) *progress { return &progress{out: out, tty: tty} }
+
+func (p *progress) epochStart(epoch, batch, batches int64) {
+	p.batches, p.start, p.startStep, p.images = batches, time.Now(), batch, 0
+	if !p.tty {
+		return
+	}
+	p.bar = progressbar.NewOptions64(batches,
+		progressbar.OptionSetWriter(p.out),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d", epoch)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("steps"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	_ = p.bar.Set64(batch)
+}
+
+func (p *progress) step(s trainer.StepInfo) {
+	p.images += s.Images
+	rate := float64(p.images) / time.Since(p.start).Seconds()
+	if p.tty && p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("epoch %d loss %.4f %5.0f img/s", s.Epoch, s.Loss, rate))
+		_ = p.bar.Set64(s.Batch)
+		return
+	}
+	// Plain lines: one at each tenth of the epoch; the summary line ends it.
+	if s.Batch == s.Batches || s.Batch*10/s.Batches == (s.Batch-1)*10/s.Batches {
+		return
+	}
+	now := time.Now()
+	done := s.Batch - p.startStep
+	eta := time.Duration(float64(now.Sub(p.start)) / float64(done) * float64(s.Batches-s.Batch))
+	fmt.Fprintf(p.out, "epoch %d  batch %d/%d  step %d  loss %.4f  %.0f img/s  ETA %s\n",
+		s.Epoch, s.Batch, s.Batches, s.Step, s.Loss, rate, eta.Round(time.Second))
+}
+
+func (p *progress) epochEnd(e trainer.EpochInfo) {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+	secs := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.out, "epoch %d  step %d  train loss %.4f  test loss %.4f  test acc %.2f%%  lr %.6f  %.1f s  %.0f img/s  -> %s\n",
+		e.Epoch, e.Step, e.TrainLoss, e.TestLoss, 100*e.TestAcc, e.LR, secs, float64(p.images)/secs, e.Checkpoint)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Exit()
+		p.bar = nil
+		fmt.Fprintln(p.out)
+	}
+}

@@ -1,0 +1,100 @@
+package trainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+)
+
+// Latest is the --resume argument that picks the newest valid checkpoint of
+// any run under the log directory.
+const Latest = "latest"
+
+// Locate resolves a --resume target to a loaded checkpoint and its path:
+//
+//   - a checkpoint file: that file; any error (missing, truncated, corrupt,
+//     not a checkpoint) is returned as is, naming the file, with no fallback;
+//   - a run directory: the newest checkpoint in it that verifies;
+//   - "latest": the newest checkpoint that verifies among all run
+//     directories directly under logdir (newest by the commit time stored in
+//     the checkpoint).
+//
+// In the last two cases a checkpoint that fails to verify is skipped and
+// reported in skipped (the caller should warn); if none verifies the error
+// wraps ckpt.ErrNoCheckpoint. Locate also removes stale temp files left by an
+// interrupted commit from the directory it resumes in.
+func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
+	if target == Latest {
+		return locateLatest(logdir)
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, err)
+	}
+	if !st.IsDir() {
+		c, err := ckpt.Load(target)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, err)
+		}
+		cleanTemp(filepath.Dir(target))
+		return c, target, nil, nil
+	}
+	c, path, skipped, err = newestIn(target)
+	if err != nil {
+		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, err)
+	}
+	cleanTemp(target)
+	return c, path, skipped, nil
+}
+
+// newestIn returns the newest checkpoint of dir that verifies; the error
+// wraps ckpt.ErrNoCheckpoint if there is none.
+func newestIn(dir string) (*ckptpb.Checkpoint, string, []error, error) {
+	return ckpt.Newest(dir)
+}
+
+func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
+	ents, err := os.ReadDir(logdir)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("trainer: --resume latest: %w", err)
+	}
+	var dirs []string
+	for _, e := range ents {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(logdir, e.Name()))
+		}
+	}
+	sort.Strings(dirs)
+	var (
+		best     *ckptpb.Checkpoint
+		bestPath string
+		skipped  []error
+	)
+	for _, d := range dirs {
+		list, err := ckpt.List(d)
+		if err != nil || len(list) == 0 {
+			continue
+		}
+		c, path, sk, err := ckpt.Newest(d)
+		skipped = append(skipped, sk...)
+		if err != nil || c == nil {
+			continue
+		}
+		if best == nil || c.GetUnixNano() >= best.GetUnixNano() {
+			best, bestPath = c, path
+		}
+	}
+	if best == nil {
+		return nil, "", skipped, fmt.Errorf("trainer: --resume latest: %w under %s", ckpt.ErrNoCheckpoint, logdir)
+	}
+	cleanTemp(filepath.Dir(bestPath))
+	return best, bestPath, skipped, nil
+}
+
+// cleanTemp removes temp files of interrupted commits; failing to is harmless
+// (List skips them), so the error is dropped.
+func cleanTemp(dir string) { _ = ckpt.CleanTemp(dir) }

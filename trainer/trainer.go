@@ -1,0 +1,608 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/kern"
+	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/model"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
+)
+
+// ModelName is the Checkpoint.model of every checkpoint the trainer writes.
+const ModelName = "lenet5-mnist"
+
+// FormatVersion is the Checkpoint.format_version the trainer writes.
+const FormatVersion = 1
+
+// evalBatch is the number of test images per Eval call; any value gives the
+// same sums because the per-image losses are added in test-set order.
+const evalBatch = 500
+
+// maxMisclassified caps the image grid of misclassified test digits (8×8).
+const maxMisclassified = 64
+
+// Options are the hooks and knobs of a Trainer that are not part of the
+// run's config. The zero value is ready to use.
+type Options struct {
+	// EpochStart, if set, is called when an epoch starts or resumes:
+	// batch is the index of the first batch this session trains in it.
+	EpochStart func(epoch, batch, batches int64)
+	// Step, if set, is called after every optimizer step.
+	Step func(StepInfo)
+	// EpochEnd, if set, is called after each epoch's checkpoint is committed.
+	EpochEnd func(EpochInfo)
+	// Events are the options of the event writer; StartStep is set by the
+	// trainer (0 for a new run, global step + 1 on resume).
+	Events tbwriter.Options
+	// Now returns the wall time (run directory names, epoch seconds,
+	// checkpoint time stamps); nil means time.Now.
+	Now func() time.Time
+}
+
+// StepInfo describes one optimizer step.
+type StepInfo struct {
+	Epoch   int64   // 0-based epoch
+	Batch   int64   // batches of Epoch done, including this one
+	Batches int64   // batches per epoch
+	Step    int64   // global step after this step (first = 1)
+	Loss    float32 // mean loss of the batch
+	Images  int64   // images in the batch
+}
+
+// EpochInfo describes a finished epoch.
+type EpochInfo struct {
+	Epoch      int64   // 0-based
+	Step       int64   // global step that ended the epoch
+	TrainLoss  float64 // mean batch loss over the epoch
+	TestLoss   float64 // mean per-image test loss
+	TestAcc    float64 // fraction of test images classified right
+	LR         float64 // learning rate used during the epoch
+	Seconds    float64 // wall time of the epoch (this session's part of it, if resumed)
+	Checkpoint string  // the epoch-end checkpoint file
+}
+
+// Trainer runs one session of a training run. Create it with New or Resume,
+// then call Run once. A Trainer is not safe for concurrent use; the hooks in
+// Options are called from the goroutine that calls Run.
+type Trainer struct {
+	cfg   Config
+	dir   string
+	opts  Options
+	now   func() time.Time
+	train *mnist.Set // already limited to cfg.LimitTrain
+	test  *mnist.Set // already limited to cfg.LimitTest
+
+	net    *model.LeNet5
+	params []model.Param
+	opt    *SGD
+	pdata  [][]float32
+	pgrad  [][]float32
+
+	epoch        int64
+	step         int64
+	batchInEpoch int64
+	epochLossSum float64
+	history      []*ckptpb.EpochMetrics
+	batches      int64 // per epoch
+	fresh        bool  // first session of the run
+
+	w *tbwriter.Writer
+}
+
+// New starts a new run in a new directory <logdir>/<YYYY-MM-DD_HH-MM-SS>
+// (local time; a suffix -2, -3, ... is added if that directory exists) and
+// writes its step-0 checkpoint there, so the run can be resumed from any
+// point. train and test are the full data sets; the config's limits are
+// applied here.
+func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(cfg, train, test, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(logdir, 0o755); err != nil {
+		return nil, fmt.Errorf("trainer: log directory: %w", err)
+	}
+	stamp := t.now().Format("2006-01-02_15-04-05")
+	for i := 1; ; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		dir := filepath.Join(logdir, name)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			t.dir = dir
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("trainer: run directory: %w", err)
+		}
+	}
+	t.fresh = true
+	return t, nil
+}
+
+// Resume continues the run of checkpoint c, read from path, in the directory
+// that holds path. cfg is the config to continue with (see ResumeConfig).
+// The checkpoint must match the model, cfg and the data: Resume checks the
+// parameter names and shapes, the momentum buffers, the position in the
+// epoch and the stored RNG state, and names what does not match.
+func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(cfg, train, test, opts)
+	if err != nil {
+		return nil, err
+	}
+	t.dir = filepath.Dir(path)
+	if err := t.restore(c); err != nil {
+		return nil, fmt.Errorf("trainer: cannot resume from %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func newTrainer(cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
+	t := &Trainer{cfg: cfg, opts: opts, now: opts.Now}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	var err error
+	if t.train, err = limit(train, cfg.LimitTrain, "training"); err != nil {
+		return nil, err
+	}
+	if t.test, err = limit(test, cfg.LimitTest, "test"); err != nil {
+		return nil, err
+	}
+	t.batches = int64(t.train.Len()) / cfg.BatchSize
+	if t.batches == 0 {
+		return nil, fmt.Errorf("trainer: %d training images make no full batch of --batch-size %d",
+			t.train.Len(), cfg.BatchSize)
+	}
+	t.net = model.NewLeNet5(initRNG(cfg.Seed))
+	t.params = t.net.Params()
+	sizes := make([]int, len(t.params))
+	for i, p := range t.params {
+		sizes[i] = len(p.Data)
+		t.pdata = append(t.pdata, p.Data)
+		t.pgrad = append(t.pgrad, p.Grad)
+	}
+	t.opt = NewSGD(cfg.Momentum, sizes)
+	return t, nil
+}
+
+// limit returns the first n images of s (all if n is 0).
+func limit(s *mnist.Set, n int64, what string) (*mnist.Set, error) {
+	if s == nil || s.Len() == 0 {
+		return nil, fmt.Errorf("trainer: no %s images", what)
+	}
+	if n == 0 || n >= int64(s.Len()) {
+		return s, nil
+	}
+	return &mnist.Set{Images: s.Images[:n*784], Labels: s.Labels[:n]}, nil
+}
+
+// Dir returns the run directory.
+func (t *Trainer) Dir() string { return t.dir }
+
+// Config returns the config of this session.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// Position returns the epoch to train next, the global step and the batches
+// of that epoch already done.
+func (t *Trainer) Position() (epoch, step, batchInEpoch int64) {
+	return t.epoch, t.step, t.batchInEpoch
+}
+
+// Done reports whether every epoch of the config has been trained.
+func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
+
+// History returns the metrics of the completed epochs.
+func (t *Trainer) History() []EpochInfo {
+	out := make([]EpochInfo, len(t.history))
+	for i, h := range t.history {
+		out[i] = EpochInfo{Epoch: h.GetEpoch(), Step: h.GetStep(), TrainLoss: h.GetTrainLoss(),
+			TestLoss: h.GetTestLoss(), TestAcc: h.GetTestAcc(), LR: h.GetLr(), Seconds: h.GetSeconds()}
+	}
+	return out
+}
+
+// Run trains until the last epoch of the config is done or ctx is cancelled.
+//
+// A new session opens a new event file in the run directory (StartStep 0 for
+// a new run, global step + 1 on resume). After each epoch it logs the epoch's
+// scalars, weight histograms and misclassified digits at the global step that
+// ended the epoch, then Syncs the events and commits LenetMnist<epoch>.ckpt;
+// every --save-every-steps steps it does the same with a mid-epoch
+// LenetMnist<epoch>-step<step>.ckpt. Each commit is followed by pruning to
+// --keep checkpoints.
+//
+// When ctx is cancelled Run finishes the current step, commits a mid-epoch
+// checkpoint (unless the step ended an epoch, whose checkpoint is already
+// committed), closes the event file and returns an *InterruptedError that
+// names the checkpoint to resume from.
+func (t *Trainer) Run(ctx context.Context) (err error) {
+	if t.Done() {
+		return nil
+	}
+	eo := t.opts.Events
+	eo.StartStep = 0
+	if !t.fresh {
+		eo.StartStep = t.step + 1
+	}
+	t.w, err = tbwriter.Create(t.dir, eo)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	defer func() {
+		if cerr := t.w.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("trainer: closing events: %w", cerr)
+		}
+	}()
+	if t.fresh {
+		if err := t.logRunOnce(); err != nil {
+			return err
+		}
+		if _, err := t.commit(); err != nil {
+			return err
+		}
+	}
+
+	B := int(t.cfg.BatchSize)
+	x := make([]float32, B*784)
+	labels := make([]uint8, B)
+	perm := make([]int, t.train.Len())
+	for t.epoch < t.cfg.Epochs {
+		e := t.epoch
+		lr := t.lr(e)
+		permute(perm, epochRNG(t.cfg.Seed, e))
+		start := t.now()
+		if t.opts.EpochStart != nil {
+			t.opts.EpochStart(e, t.batchInEpoch, t.batches)
+		}
+		for t.batchInEpoch < t.batches {
+			b := t.batchInEpoch
+			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
+			loss := t.net.TrainBatch(x, labels)
+			t.opt.Step(t.pdata, t.pgrad, lr)
+			t.step++
+			t.batchInEpoch++
+			t.epochLossSum += float64(loss)
+			if err := t.w.AddScalar("train/loss_step", t.step, loss); err != nil {
+				return fmt.Errorf("trainer: %w", err)
+			}
+			if t.opts.Step != nil {
+				t.opts.Step(StepInfo{Epoch: e, Batch: t.batchInEpoch, Batches: t.batches, Step: t.step, Loss: loss, Images: int64(B)})
+			}
+			if t.batchInEpoch == t.batches {
+				break // the epoch-end checkpoint follows
+			}
+			if ctx.Err() != nil {
+				path, err := t.commit()
+				if err != nil {
+					return err
+				}
+				return &InterruptedError{Checkpoint: path, Dir: t.dir, Step: t.step}
+			}
+			if t.cfg.SaveEverySteps > 0 && t.step%t.cfg.SaveEverySteps == 0 {
+				if _, err := t.commit(); err != nil {
+					return err
+				}
+			}
+		}
+		info, err := t.endEpoch(lr, start)
+		if err != nil {
+			return err
+		}
+		if t.opts.EpochEnd != nil {
+			t.opts.EpochEnd(info)
+		}
+		if ctx.Err() != nil && !t.Done() {
+			return &InterruptedError{Checkpoint: info.Checkpoint, Dir: t.dir, Step: t.step}
+		}
+	}
+	return nil
+}
+
+// lr returns the learning rate of epoch e.
+func (t *Trainer) lr(e int64) float64 {
+	return CosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, e)
+}
+
+// endEpoch evaluates, logs the epoch-end tags at the current step, moves to
+// the next epoch and commits its checkpoint.
+func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
+	e := t.epoch
+	testLoss, testAcc, wrong := t.evaluate()
+	info := EpochInfo{
+		Epoch:     e,
+		Step:      t.step,
+		TrainLoss: t.epochLossSum / float64(t.batches),
+		TestLoss:  testLoss,
+		TestAcc:   testAcc,
+		LR:        lr,
+		Seconds:   t.now().Sub(start).Seconds(),
+	}
+	s := t.step
+	scalars := []struct {
+		tag string
+		v   float64
+	}{
+		{"train/loss", info.TrainLoss},
+		{"learning_rate", lr},
+		{"test/acc", testAcc},
+		{"test/loss", testLoss},
+		{"epoch", float64(e)},
+	}
+	for _, sc := range scalars {
+		if err := t.w.AddScalar(sc.tag, s, float32(sc.v)); err != nil {
+			return info, fmt.Errorf("trainer: %w", err)
+		}
+	}
+	for _, p := range t.params {
+		if err := t.w.AddHistogram("weights/"+p.Name, s, p.Data); err != nil {
+			return info, fmt.Errorf("trainer: %w", err)
+		}
+	}
+	if len(wrong) > 0 {
+		imgs := make([]image.Image, len(wrong))
+		for i, idx := range wrong {
+			imgs[i] = digit(t.test, idx)
+		}
+		if err := t.w.AddImage("test/misclassified", s, tbwriter.ImageGrid(imgs, 8)); err != nil {
+			return info, fmt.Errorf("trainer: %w", err)
+		}
+	}
+	t.history = append(t.history, &ckptpb.EpochMetrics{
+		Epoch: e, Step: s, TrainLoss: info.TrainLoss, TestLoss: testLoss, TestAcc: testAcc, Lr: lr, Seconds: info.Seconds,
+	})
+	t.epoch++
+	t.batchInEpoch = 0
+	t.epochLossSum = 0
+	path, err := t.commit()
+	info.Checkpoint = path
+	return info, err
+}
+
+// evaluate returns the mean test loss, the accuracy and the indices of the
+// first maxMisclassified misclassified test images.
+func (t *Trainer) evaluate() (loss, acc float64, wrong []int) {
+	n := t.test.Len()
+	nb := min(evalBatch, n)
+	x := make([]float32, nb*784)
+	labels := make([]uint8, nb)
+	pred := make([]uint8, nb)
+	idx := make([]int, nb)
+	var sum float64
+	correct := 0
+	for lo := 0; lo < n; lo += nb {
+		k := min(nb, n-lo)
+		for i := range k {
+			idx[i] = lo + i
+		}
+		t.test.Batch(x[:k*784], labels[:k], idx[:k])
+		sum += t.net.Eval(x[:k*784], labels[:k], pred[:k])
+		for i := range k {
+			if pred[i] == labels[i] {
+				correct++
+			} else if len(wrong) < maxMisclassified {
+				wrong = append(wrong, lo+i)
+			}
+		}
+	}
+	return sum / float64(n), float64(correct) / float64(n), wrong
+}
+
+// digit returns test image i as a 28×28 grey image (white digit on black).
+func digit(s *mnist.Set, i int) image.Image {
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	copy(img.Pix, s.Images[i*784:(i+1)*784])
+	return img
+}
+
+// logRunOnce writes the run-once tags of the first session at step 0.
+func (t *Trainer) logRunOnce() error {
+	if err := t.w.AddText("config", 0, t.cfg.Markdown()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := t.w.AddHParams(t.hparams()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
+// checkpointName returns the file name of a checkpoint at the current
+// position: LenetMnist<e>.ckpt at the end of 0-based epoch e (the position is
+// then the start of epoch e+1), LenetMnist<epoch>-step<step>.ckpt otherwise.
+func (t *Trainer) checkpointName() string {
+	if t.batchInEpoch == 0 && t.epoch > 0 {
+		return fmt.Sprintf("LenetMnist%d.ckpt", t.epoch-1)
+	}
+	return fmt.Sprintf("LenetMnist%d-step%d.ckpt", t.epoch, t.step)
+}
+
+// commit Syncs the events, saves a checkpoint of the current position and
+// prunes old checkpoints; it returns the checkpoint's path.
+func (t *Trainer) commit() (string, error) {
+	if err := t.w.Sync(); err != nil {
+		return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)
+	}
+	path := filepath.Join(t.dir, t.checkpointName())
+	c, err := t.snapshot()
+	if err != nil {
+		return "", err
+	}
+	if err := ckpt.Save(path, c); err != nil {
+		return "", fmt.Errorf("trainer: %w", err)
+	}
+	if t.cfg.Keep > 0 {
+		if err := ckpt.Prune(t.dir, int(t.cfg.Keep)); err != nil {
+			return path, fmt.Errorf("trainer: %w", err)
+		}
+	}
+	return path, nil
+}
+
+// snapshot returns a checkpoint of the current position.
+func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
+	rng, err := rngState(t.cfg.Seed, t.epoch, t.train.Len())
+	if err != nil {
+		return nil, err
+	}
+	c := &ckptpb.Checkpoint{
+		FormatVersion: FormatVersion,
+		Model:         ModelName,
+		Epoch:         t.epoch,
+		GlobalStep:    t.step,
+		BatchInEpoch:  t.batchInEpoch,
+		Optimizer:     &ckptpb.SGD{Lr: t.lr(min(t.epoch, t.cfg.Epochs-1)), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
+		Scheduler:     &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
+		RngState:      rng,
+		Config:        t.cfg.proto(),
+		History:       t.history,
+		Kernel:        kern.Impl(),
+		UnixNano:      t.now().UnixNano(),
+		EpochLossSum:  t.epochLossSum,
+	}
+	for i, p := range t.params {
+		c.Params = append(c.Params, tensor(p.Name, p.Shape, p.Data))
+		if t.opt.HasBuffers() {
+			c.Optimizer.MomentumBuffer = append(c.Optimizer.MomentumBuffer, tensor(p.Name, p.Shape, t.opt.Buffers()[i]))
+		}
+	}
+	return c, nil
+}
+
+func tensor(name string, shape []int, data []float32) *ckptpb.Tensor {
+	s := make([]int64, len(shape))
+	for i, d := range shape {
+		s[i] = int64(d)
+	}
+	return &ckptpb.Tensor{Name: name, Shape: s, Data: append([]float32(nil), data...)}
+}
+
+// rngState is the checkpoint's rng_state: the binary form of epoch e's
+// shuffling PCG after it has drawn that epoch's order. The order is a pure
+// function of (seed, e), so the state is a check, not an input: Resume
+// recomputes it and refuses a checkpoint whose state differs (a different
+// seed, epoch, data size or shuffle algorithm).
+func rngState(seed uint64, e int64, n int) ([]byte, error) {
+	src := epochRNG(seed, e)
+	permute(make([]int, n), src)
+	b, err := src.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	return b, nil
+}
+
+// restore loads the position, weights and optimizer state of c.
+func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
+	want := make([]ckpt.ParamShape, len(t.params))
+	for i, p := range t.params {
+		want[i] = ckpt.ParamShape{Name: p.Name, Shape: p.Shape}
+	}
+	if err := ckpt.CheckModel(c, ModelName, want); err != nil {
+		return err
+	}
+	o := c.GetOptimizer()
+	if o.GetHasBuffers() {
+		if got, want := len(o.GetMomentumBuffer()), len(t.params); got != want {
+			return fmt.Errorf("checkpoint holds %d momentum buffers, the model has %d parameters", got, want)
+		}
+		for i, p := range t.params {
+			if err := checkTensor(o.GetMomentumBuffer()[i], p, "momentum buffer"); err != nil {
+				return err
+			}
+		}
+	}
+	e, step, b := c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch()
+	if e < 0 || b < 0 || b >= t.batches || step != e*t.batches+b {
+		return fmt.Errorf("checkpoint position (epoch %d, batch %d, global step %d) does not fit %d batches per epoch",
+			e, b, step, t.batches)
+	}
+	if e > t.cfg.Epochs {
+		return fmt.Errorf("checkpoint is at epoch %d, beyond --epochs %d", e, t.cfg.Epochs)
+	}
+	if int64(len(c.GetHistory())) != e {
+		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d", len(c.GetHistory()), e)
+	}
+	if o.GetHasBuffers() != (step > 0) {
+		return fmt.Errorf("checkpoint at global step %d has momentum buffers: %v", step, o.GetHasBuffers())
+	}
+	rng, err := rngState(t.cfg.Seed, e, t.train.Len())
+	if err != nil {
+		return err
+	}
+	if string(rng) != string(c.GetRngState()) {
+		return fmt.Errorf("checkpoint RNG state does not match seed %d, epoch %d and %d training images",
+			t.cfg.Seed, e, t.train.Len())
+	}
+	for i, p := range t.params {
+		copy(p.Data, c.GetParams()[i].GetData())
+	}
+	if o.GetHasBuffers() {
+		bufs := make([][]float32, len(t.params))
+		for i := range bufs {
+			bufs[i] = o.GetMomentumBuffer()[i].GetData()
+		}
+		if err := t.opt.SetBuffers(bufs); err != nil {
+			return err
+		}
+	}
+	t.epoch, t.step, t.batchInEpoch = e, step, b
+	t.epochLossSum = c.GetEpochLossSum()
+	t.history = c.GetHistory()
+	if math.IsNaN(t.epochLossSum) {
+		return errors.New("checkpoint epoch_loss_sum is NaN")
+	}
+	return nil
+}
+
+func checkTensor(got *ckptpb.Tensor, p model.Param, what string) error {
+	if got.GetName() != p.Name {
+		return fmt.Errorf("%s %q in the checkpoint where the model has %q", what, got.GetName(), p.Name)
+	}
+	shape := make([]int64, len(p.Shape))
+	for i, d := range p.Shape {
+		shape[i] = int64(d)
+	}
+	if fmt.Sprint(got.GetShape()) != fmt.Sprint(shape) || len(got.GetData()) != len(p.Data) {
+		return fmt.Errorf("%s %s has shape %v (%d values) in the checkpoint, the model wants %v",
+			what, p.Name, got.GetShape(), len(got.GetData()), shape)
+	}
+	return nil
+}
+
+// hparams returns the hyperparameters shown in TensorBoard's HParams tab; its
+// metric columns are the epoch-end scalars, so the tab shows their last
+// (final) values, among them the final test accuracy.
+func (t *Trainer) hparams() tbwriter.HParams {
+	c := t.cfg
+	return tbwriter.HParams{
+		Values: map[string]any{
+			"epochs":      c.Epochs,
+			"batch_size":  c.BatchSize,
+			"lr":          c.LR,
+			"momentum":    c.Momentum,
+			"eta_min":     c.EtaMin,
+			"seed":        float64(c.Seed), // the plugin stores numbers as float64
+			"limit_train": c.LimitTrain,
+		},
+		Metrics: []string{"test/acc", "test/loss", "train/loss"},
+	}
+}
