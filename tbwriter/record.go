@@ -1,6 +1,7 @@
 package tbwriter
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -85,20 +86,27 @@ func (rw *RecordWriter) WriteRecord(p []byte) error {
 // chunks of at most 64 KiB, growing the buffer only as data arrives.
 type RecordReader struct {
 	r    io.Reader
-	stat func() (fs.FileInfo, error)
-	off  int64 // offset of the next record
+	stat func() (fs.FileInfo, error) // set when reading a file
+	base int64                       // file position of offset 0
+	off  int64                       // offset of the next record
 	hdr  [headerSize]byte
 	buf  []byte
 	err  error
 }
 
 // NewRecordReader returns a RecordReader reading from r, whose current
-// position is taken as offset 0.
+// position is taken as offset 0. When r is a file (it has Stat and Seek
+// methods, like *os.File) the reader buffers it and reads ahead, so r must
+// not be used directly afterwards.
 func NewRecordReader(r io.Reader) *RecordReader {
 	rr := &RecordReader{r: r}
-	if s, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if _, isSeeker := r.(io.Seeker); isSeeker {
+	s, hasStat := r.(interface{ Stat() (fs.FileInfo, error) })
+	seeker, hasSeek := r.(io.Seeker)
+	if hasStat && hasSeek {
+		if pos, err := seeker.Seek(0, io.SeekCurrent); err == nil {
 			rr.stat = s.Stat
+			rr.base = pos
+			rr.r = bufio.NewReaderSize(r, readChunkMax)
 		}
 	}
 	return rr
@@ -152,8 +160,12 @@ func (rr *RecordReader) next() ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%w: record length %d exceeds limit %d", ErrRecordTooLarge, length, MaxRecordSize)
 	}
-	if left, ok := rr.bytesLeft(); ok && left < int64(length) {
-		return nil, &TornError{Part: "data", Have: headerSize + left, Want: total}
+	if length > readChunkMax {
+		// Only large records need the check: smaller ones are read
+		// with one bounded allocation anyway.
+		if left, ok := rr.bytesLeft(); ok && left < int64(length) {
+			return nil, &TornError{Part: "data", Have: headerSize + left, Want: total}
+		}
 	}
 	if err := rr.readPayload(int(length)); err != nil {
 		return nil, err
@@ -173,8 +185,8 @@ func (rr *RecordReader) next() ([]byte, error) {
 	return rr.buf, nil
 }
 
-// bytesLeft reports how many bytes follow the current header, when the
-// underlying reader is a file.
+// bytesLeft reports how many bytes of the file follow the current record's
+// header, when the underlying reader is a regular file.
 func (rr *RecordReader) bytesLeft() (int64, bool) {
 	if rr.stat == nil {
 		return 0, false
@@ -183,12 +195,7 @@ func (rr *RecordReader) bytesLeft() (int64, bool) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0, false
 	}
-	seeker := rr.r.(io.Seeker)
-	pos, err := seeker.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, false
-	}
-	return max(fi.Size()-pos, 0), true
+	return max(fi.Size()-(rr.base+rr.off+headerSize), 0), true
 }
 
 // readPayload reads exactly n bytes into rr.buf, growing the buffer at most

@@ -1,0 +1,242 @@
+package tbwriter
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// tbView is the part of a tensorboard-view.json (written by TensorBoard's
+// Python loader, see the fixtures' README) that the reader must agree with.
+type tbView struct {
+	Runs map[string]viewRun `json:"runs"`
+}
+
+// viewRun is one run of a tensorboard-view.json.
+type viewRun struct {
+	EventFiles []string `json:"event_files"`
+	RecordScan map[string]struct {
+		Size       int64   `json:"size"`
+		Records    int     `json:"records"`
+		ValidBytes int64   `json:"valid_bytes"`
+		Stopped    *string `json:"stopped"`
+	} `json:"record_scan"`
+	Error *string `json:"error"`
+	Tags  map[string]struct {
+		Plugin  string            `json:"plugin"`
+		Count   int               `json:"count"`
+		Steps   []int64           `json:"steps"`
+		Scalars []json.RawMessage `json:"scalars"`
+	} `json:"tags"`
+}
+
+// viewNumber decodes a JSON number or one of Python's "NaN", "Infinity",
+// "-Infinity" strings.
+func viewNumber(t *testing.T, raw json.RawMessage) float64 {
+	t.Helper()
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		switch s {
+		case "NaN":
+			return math.NaN()
+		case "Infinity":
+			return math.Inf(1)
+		case "-Infinity":
+			return math.Inf(-1)
+		}
+		t.Fatalf("unexpected string number %q", s)
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("bad number %s: %v", raw, err)
+	}
+	return f
+}
+
+type scalarRow struct {
+	Step        int64
+	Value, Wall float64
+}
+
+func TestConformanceWithTensorBoard(t *testing.T) {
+	views, err := filepath.Glob(filepath.Join(fixtures, "*", "tensorboard-view.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) < 4 {
+		t.Fatalf("found %d tensorboard-view.json files under %s, want at least 4 (is shared/ beside the clone?)", len(views), fixtures)
+	}
+	for _, viewPath := range views {
+		root := filepath.Dir(viewPath)
+		t.Run(filepath.Base(root), func(t *testing.T) {
+			data, err := os.ReadFile(viewPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var view tbView
+			if err := json.Unmarshal(data, &view); err != nil {
+				t.Fatal(err)
+			}
+			runs, err := ReadLogdir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byName := map[string]*Run{}
+			var gotNames, wantNames []string
+			for _, r := range runs {
+				byName[r.Name] = r
+				gotNames = append(gotNames, r.Name)
+			}
+			for name := range view.Runs {
+				wantNames = append(wantNames, name)
+			}
+			sort.Strings(wantNames)
+			if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+				t.Fatalf("run names differ (-tensorboard +ours):\n%s", diff)
+			}
+			for name, want := range view.Runs {
+				run := byName[name]
+				checkRun(t, name, run, want)
+			}
+		})
+	}
+}
+
+func checkRun(t *testing.T, name string, run *Run, want viewRun) {
+	t.Helper()
+	var files []string
+	for _, f := range run.Files {
+		files = append(files, filepath.Base(f))
+	}
+	if diff := cmp.Diff(want.EventFiles, files); diff != "" {
+		t.Errorf("run %s: files differ (-tensorboard +ours):\n%s", name, diff)
+	}
+
+	// Record scan: how far each file reads and why it stops.
+	for _, path := range run.Files {
+		scan, ok := want.RecordScan[filepath.Base(path)]
+		if !ok {
+			t.Errorf("run %s: no record_scan for %s", name, path)
+			continue
+		}
+		events, err := ReadFile(path)
+		var fe *FileError
+		switch {
+		case scan.Stopped == nil && err == nil:
+			if len(events) != scan.Records {
+				t.Errorf("run %s: %s: read %d events, TensorBoard %d records", name, filepath.Base(path), len(events), scan.Records)
+			}
+		case scan.Stopped == nil && errors.Is(err, ErrNotEvent):
+			// Framing is intact (TensorBoard's scan read every record);
+			// the payload is not an Event, which the run error reports.
+			if want.Error == nil || !strings.Contains(*want.Error, "DecodeError") {
+				t.Errorf("run %s: we found a non-Event payload (%v), TensorBoard reported error %v", name, err, want.Error)
+			}
+			if !errors.As(err, &fe) || fe.Offset >= scan.ValidBytes {
+				t.Errorf("run %s: bad payload error %v not inside the valid %d bytes", name, err, scan.ValidBytes)
+			}
+		case scan.Stopped != nil:
+			if !errors.As(err, &fe) {
+				t.Errorf("run %s: %s: err = %v, TensorBoard stopped with %q", name, filepath.Base(path), err, *scan.Stopped)
+				continue
+			}
+			if fe.Offset != scan.ValidBytes {
+				t.Errorf("run %s: stopped at offset %d, TensorBoard after %d valid bytes", name, fe.Offset, scan.ValidBytes)
+			}
+			if len(events) != scan.Records {
+				t.Errorf("run %s: read %d events before the damage, TensorBoard %d", name, len(events), scan.Records)
+			}
+			checkStopKind(t, name, err, *scan.Stopped)
+		default:
+			t.Errorf("run %s: %s: unexpected error %v (TensorBoard read it cleanly)", name, filepath.Base(path), err)
+		}
+	}
+	if (want.Error != nil) != errors.Is(run.Err, ErrNotEvent) {
+		t.Errorf("run %s: Run.Err = %v, TensorBoard run error %v", name, run.Err, want.Error)
+	}
+
+	// Tags, plugins, steps and scalar values after the Python loader's purge.
+	series := run.Series(PythonPurge)
+	var gotTags, wantTags []string
+	for tag := range series {
+		gotTags = append(gotTags, tag)
+	}
+	for tag := range want.Tags {
+		wantTags = append(wantTags, tag)
+	}
+	sort.Strings(gotTags)
+	sort.Strings(wantTags)
+	if diff := cmp.Diff(wantTags, gotTags, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("run %s: tags differ (-tensorboard +ours):\n%s", name, diff)
+		return
+	}
+	for tag, wt := range want.Tags {
+		pts := series[tag]
+		var steps []int64
+		for _, p := range pts {
+			steps = append(steps, p.Step)
+		}
+		if diff := cmp.Diff(wt.Steps, steps); diff != "" {
+			t.Errorf("run %s tag %s: steps differ (-tensorboard +ours):\n%s", name, tag, diff)
+		}
+		if len(pts) != wt.Count {
+			t.Errorf("run %s tag %s: %d points, TensorBoard count %d", name, tag, len(pts), wt.Count)
+		}
+		if got := PluginName(pts[0].Value); got != wt.Plugin {
+			t.Errorf("run %s tag %s: plugin %q, TensorBoard %q", name, tag, got, wt.Plugin)
+		}
+		if wt.Scalars == nil {
+			continue
+		}
+		var wantRows, gotRows []scalarRow
+		for _, raw := range wt.Scalars {
+			var row []json.RawMessage
+			if err := json.Unmarshal(raw, &row); err != nil || len(row) != 3 {
+				t.Fatalf("run %s tag %s: bad scalar row %s", name, tag, raw)
+			}
+			wantRows = append(wantRows, scalarRow{int64(viewNumber(t, row[0])), viewNumber(t, row[1]), viewNumber(t, row[2])})
+		}
+		for _, p := range pts {
+			v, ok := ScalarOf(p.Value)
+			if !ok {
+				t.Errorf("run %s tag %s step %d: not a scalar: %v", name, tag, p.Step, p.Value)
+			}
+			gotRows = append(gotRows, scalarRow{p.Step, v, p.WallTime})
+		}
+		if diff := cmp.Diff(wantRows, gotRows, cmpopts.EquateNaNs()); diff != "" {
+			t.Errorf("run %s tag %s: scalars differ (-tensorboard +ours):\n%s", name, tag, diff)
+		}
+	}
+}
+
+// checkStopKind maps TensorBoard's DataLossError wording to our errors.
+func checkStopKind(t *testing.T, name string, err error, stopped string) {
+	t.Helper()
+	var te *TornError
+	switch {
+	case strings.HasSuffix(stopped, "failed header crc32 check"):
+		if !errors.Is(err, ErrLengthCRC) {
+			t.Errorf("run %s: err = %v, want ErrLengthCRC (%s)", name, err, stopped)
+		}
+	case strings.HasSuffix(stopped, "failed event crc32 check"):
+		if !errors.Is(err, ErrDataCRC) {
+			t.Errorf("run %s: err = %v, want ErrDataCRC (%s)", name, err, stopped)
+		}
+	case strings.Contains(stopped, "has truncated record in "):
+		part := stopped[strings.Index(stopped, "has truncated record in ")+len("has truncated record in "):]
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.As(err, &te) || te.Part != part {
+			t.Errorf("run %s: err = %v, want a torn tail in %q (%s)", name, err, part, stopped)
+		}
+	default:
+		t.Errorf("run %s: unknown TensorBoard stop reason %q", name, stopped)
+	}
+}

@@ -1,0 +1,72 @@
+package tbwriter
+
+import (
+	"math"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Field numbers of the messages the hot path encodes by hand, from
+// tensorboard/compat/proto/event.proto and summary.proto (mirrored in
+// proto/tbpb). Building a *tbpb.Event per scalar would allocate; appending
+// the wire bytes into a reused buffer does not.
+const (
+	fieldEventWallTime = 1 // Event.wall_time, double
+	fieldEventStep     = 2 // Event.step, int64
+	fieldEventSummary  = 5 // Event.summary, Summary
+	fieldSummaryValue  = 1 // Summary.value, repeated Summary.Value
+	fieldValueTag      = 1 // Summary.Value.tag, string
+	fieldValueSimple   = 2 // Summary.Value.simple_value, float (oneof)
+)
+
+// appendScalarEvent appends the serialized Event
+//
+//	Event{wall_time, step, summary: Summary{value: [Value{tag, simple_value: v}]}}
+//
+// to dst. The bytes are what proto.Marshal produces for that message: fields
+// in number order, a zero step omitted (proto3 default) and simple_value
+// always present (it is a oneof member).
+func appendScalarEvent(dst []byte, wall float64, step int64, tag string, v float32) []byte {
+	valueLen := protowire.SizeTag(fieldValueTag) + protowire.SizeBytes(len(tag)) +
+		protowire.SizeTag(fieldValueSimple) + protowire.SizeFixed32()
+	summaryLen := protowire.SizeTag(fieldSummaryValue) + protowire.SizeBytes(valueLen)
+
+	if wall != 0 {
+		dst = protowire.AppendTag(dst, fieldEventWallTime, protowire.Fixed64Type)
+		dst = protowire.AppendFixed64(dst, math.Float64bits(wall))
+	}
+	if step != 0 {
+		dst = protowire.AppendTag(dst, fieldEventStep, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, uint64(step))
+	}
+	dst = protowire.AppendTag(dst, fieldEventSummary, protowire.BytesType)
+	dst = protowire.AppendVarint(dst, uint64(summaryLen))
+	dst = protowire.AppendTag(dst, fieldSummaryValue, protowire.BytesType)
+	dst = protowire.AppendVarint(dst, uint64(valueLen))
+	dst = protowire.AppendTag(dst, fieldValueTag, protowire.BytesType)
+	dst = protowire.AppendString(dst, tag)
+	dst = protowire.AppendTag(dst, fieldValueSimple, protowire.Fixed32Type)
+	return protowire.AppendFixed32(dst, math.Float32bits(v))
+}
+
+// appendScalarRecord appends one framed record holding the scalar event to
+// dst, encoding the event in place (no intermediate buffer).
+func appendScalarRecord(dst []byte, wall float64, step int64, tag string, v float32) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, headerSize)...) // placeholder, filled below; does not allocate when dst has room
+	dst = appendScalarEvent(dst, wall, step, tag, v)
+	payload := dst[start+headerSize:]
+	putHeader(dst[start:start+headerSize], len(payload))
+	crc := ComputeMaskedCRC(payload)
+	return append(dst, byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24))
+}
+
+// putHeader writes the length and its masked CRC into h (12 bytes).
+func putHeader(h []byte, n int) {
+	u := uint64(n)
+	for i := range lenSize {
+		h[i] = byte(u >> (8 * i))
+	}
+	crc := ComputeMaskedCRC(h[:lenSize])
+	h[8], h[9], h[10], h[11] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
+}

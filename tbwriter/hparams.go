@@ -1,0 +1,175 @@
+package tbwriter
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+)
+
+// HParams plugin facts, from tensorboard/plugins/hparams/metadata.py:
+// PLUGIN_NAME = "hparams", PLUGIN_DATA_VERSION = 0, and the three tags
+// below. The values carry only metadata (an HParamsPluginData in
+// plugin_data.content), as TensorBoard's hparams summary.py and PyTorch
+// write them; the Python loader gives them a null tensor on load
+// (dataclass_compat._migrate_hparams_value).
+const (
+	hparamsPluginName        = "hparams"
+	hparamsPluginDataVersion = 0
+
+	// HParamsExperimentTag, HParamsSessionStartTag and HParamsSessionEndTag
+	// are the tags the hparams plugin reads.
+	HParamsExperimentTag   = "_hparams_/experiment"
+	HParamsSessionStartTag = "_hparams_/session_start_info"
+	HParamsSessionEndTag   = "_hparams_/session_end_info"
+)
+
+// HParams describes one training session for TensorBoard's HParams tab.
+type HParams struct {
+	// Values maps hyperparameter names to values. A value is a string, a
+	// bool or any Go integer or floating-point number (stored as float64).
+	Values map[string]any
+	// Metrics are the scalar tags (logged with AddScalar) shown as metric
+	// columns.
+	Metrics []string
+	// GroupName groups sessions in the HParams tab; "" is allowed.
+	GroupName string
+}
+
+// hparamsValue wraps plugin data in a summary value.
+func hparamsValue(tag string, data *tbpb.HParamsPluginData) *tbpb.Summary_Value {
+	content, err := proto.Marshal(data)
+	if err != nil {
+		// Only possible for invalid UTF-8 in strings; callers validate.
+		panic("tbwriter: marshal hparams plugin data: " + err.Error())
+	}
+	return &tbpb.Summary_Value{
+		Tag: tag,
+		Metadata: &tbpb.SummaryMetadata{PluginData: &tbpb.SummaryMetadata_PluginData{
+			PluginName: hparamsPluginName,
+			Content:    content,
+		}},
+	}
+}
+
+// HParamsValues returns the experiment and session start values for hp,
+// stamped with time t.
+func HParamsValues(hp HParams, t time.Time) ([]*tbpb.Summary_Value, error) {
+	names := make([]string, 0, len(hp.Values))
+	for k := range hp.Values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	exp := &tbpb.Experiment{TimeCreatedSecs: wallSeconds(t)}
+	start := &tbpb.SessionStartInfo{
+		Hparams:       make(map[string]*structpb.Value, len(names)),
+		GroupName:     hp.GroupName,
+		StartTimeSecs: wallSeconds(t),
+	}
+	for _, name := range names {
+		v, typ, err := hparamValue(hp.Values[name])
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: hparam %q: %w", name, err)
+		}
+		exp.HparamInfos = append(exp.HparamInfos, &tbpb.HParamInfo{Name: name, Type: typ})
+		start.Hparams[name] = v
+	}
+	for _, m := range hp.Metrics {
+		exp.MetricInfos = append(exp.MetricInfos, &tbpb.MetricInfo{Name: &tbpb.MetricName{Tag: m}})
+	}
+	return []*tbpb.Summary_Value{
+		hparamsValue(HParamsExperimentTag, &tbpb.HParamsPluginData{
+			Version: hparamsPluginDataVersion,
+			Data:    &tbpb.HParamsPluginData_Experiment{Experiment: exp},
+		}),
+		hparamsValue(HParamsSessionStartTag, &tbpb.HParamsPluginData{
+			Version: hparamsPluginDataVersion,
+			Data:    &tbpb.HParamsPluginData_SessionStartInfo{SessionStartInfo: start},
+		}),
+	}, nil
+}
+
+func hparamValue(x any) (*structpb.Value, tbpb.HParamDataType, error) {
+	var f float64
+	switch v := x.(type) {
+	case string:
+		return structpb.NewStringValue(v), tbpb.HParamDataType_DATA_TYPE_STRING, nil
+	case bool:
+		return structpb.NewBoolValue(v), tbpb.HParamDataType_DATA_TYPE_BOOL, nil
+	case float64:
+		f = v
+	case float32:
+		f = float64(v)
+	case int:
+		f = float64(v)
+	case int8:
+		f = float64(v)
+	case int16:
+		f = float64(v)
+	case int32:
+		f = float64(v)
+	case int64:
+		f = float64(v)
+	case uint:
+		f = float64(v)
+	case uint8:
+		f = float64(v)
+	case uint16:
+		f = float64(v)
+	case uint32:
+		f = float64(v)
+	case uint64:
+		f = float64(v)
+	default:
+		return nil, 0, fmt.Errorf("unsupported type %T (want string, bool or a number)", x)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, 0, fmt.Errorf("value %v is not finite", f)
+	}
+	return structpb.NewNumberValue(f), tbpb.HParamDataType_DATA_TYPE_FLOAT64, nil
+}
+
+// hparamsSessionEnd returns the session end value with the given status.
+func hparamsSessionEnd(status tbpb.Status, t time.Time) *tbpb.Summary_Value {
+	return hparamsValue(HParamsSessionEndTag, &tbpb.HParamsPluginData{
+		Version: hparamsPluginDataVersion,
+		Data: &tbpb.HParamsPluginData_SessionEndInfo{SessionEndInfo: &tbpb.SessionEndInfo{
+			Status:      status,
+			EndTimeSecs: wallSeconds(t),
+		}},
+	})
+}
+
+// AddHParams writes the experiment (hyperparameter names and types, metric
+// tags) and the session start (the values) into this run at step 0. Unlike
+// PyTorch's add_hparams it does not create a sub-run. Close then writes the
+// session end with status SUCCESS. Call it once, in the first session of a
+// run: step-0 data survives every later resume.
+func (w *Writer) AddHParams(hp HParams) error {
+	values, err := HParamsValues(hp, w.now())
+	if err != nil {
+		return err
+	}
+	w.hparamsMu.Lock()
+	w.hparamsSet = true
+	w.hparamsMu.Unlock()
+	return w.AddSummary(0, values...)
+}
+
+// HParamsOf decodes the hparams plugin data of a summary value.
+func HParamsOf(v *tbpb.Summary_Value) (*tbpb.HParamsPluginData, bool) {
+	pd := v.GetMetadata().GetPluginData()
+	if pd.GetPluginName() != hparamsPluginName {
+		return nil, false
+	}
+	var data tbpb.HParamsPluginData
+	if err := proto.Unmarshal(pd.GetContent(), &data); err != nil {
+		return nil, false
+	}
+	return &data, true
+}

@@ -1,0 +1,502 @@
+package tbwriter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+)
+
+// Defaults for the zero values of [Options].
+const (
+	// DefaultQueueSize is the queue length used when Options.QueueSize is 0.
+	// It is large enough that logging a few hundred scalars per training
+	// step never waits for the disk.
+	DefaultQueueSize = 1024
+
+	// DefaultFlushInterval is used when Options.FlushInterval is 0: 120 s,
+	// the default flush_secs of TensorBoard's EventFileWriter
+	// (tensorboard/summary/writer/event_file_writer.py) and of PyTorch's
+	// torch.utils.tensorboard.SummaryWriter.
+	DefaultFlushInterval = 120 * time.Second
+
+	// fileVersion is the file_version TensorBoard expects as the first
+	// event of a file (event.proto: "brain.Event:2"). Version 2 makes the
+	// Python loader purge on SessionLog START instead of on out-of-order steps.
+	fileVersion = "brain.Event:2"
+
+	// sourceWriter identifies this package in Event.source_metadata.
+	sourceWriter = "github.com/tbtrain/tbtrain/tbwriter"
+
+	// writeBufferSize is how many bytes of framed records the background
+	// goroutine gathers before it writes them to the file (64 KiB, the
+	// usual size of a pipe or socket buffer; large enough to amortize the
+	// write system call over ~1,500 scalar records).
+	writeBufferSize = 64 << 10
+
+	// flushDelayEnv names a test-only hook: a Go duration for which the
+	// background goroutine sleeps halfway through writing a batch of
+	// records, so that a test can kill the process and leave a torn record
+	// at the end of the file. Unset (or invalid) means no delay.
+	flushDelayEnv = "TBTRAIN_TEST_FLUSH_DELAY"
+)
+
+// Options configure a [Writer]. The zero value is ready to use.
+type Options struct {
+	// StartStep is the step of this session's SessionLog START: 0 for a
+	// fresh run, s when the caller resumes at step s (and re-logs from s).
+	StartStep int64
+
+	// QueueSize bounds the number of events waiting for the background
+	// goroutine; Add methods block while it is full. 0 means
+	// DefaultQueueSize; the minimum is 1.
+	QueueSize int
+
+	// FlushInterval is how often buffered records are written to the file.
+	// 0 means DefaultFlushInterval; a negative value disables the timer
+	// (data then reaches the file when the buffer fills, on Flush, Sync
+	// and Close).
+	FlushInterval time.Duration
+
+	// Host is the host name used in the file name. "" means os.Hostname
+	// (or "localhost" if that fails). Path separators are replaced by '_'.
+	Host string
+
+	// Now returns the wall time stamped on events. nil means time.Now.
+	Now func() time.Time
+}
+
+// Writer writes summaries to one event file. It is safe for concurrent use;
+// see the package documentation for the queue and flush contract.
+type Writer struct {
+	path  string
+	file  *os.File  // nil when the Writer does not own its destination
+	dst   io.Writer // where framed records go
+	now   func() time.Time
+	start time.Time
+
+	mu     sync.RWMutex // guards closed and sends on q against close(q)
+	closed bool
+	q      chan item
+
+	err       atomic.Pointer[error] // sticky background error
+	done      chan struct{}         // closed when the background goroutine exits
+	closeOnce sync.Once
+	closeErr  error
+
+	hparamsMu  sync.Mutex
+	hparamsSet bool
+
+	flushDelay time.Duration
+}
+
+type itemKind uint8
+
+const (
+	kindScalar  itemKind = iota // tag, step, wall, value: encoded in the background
+	kindPayload                 // payload: a serialized Event
+	kindFlush                   // write buffered records to the file, reply on done
+	kindSync                    // as kindFlush, then fsync
+)
+
+type item struct {
+	kind    itemKind
+	value   float32
+	step    int64
+	wall    float64
+	tag     string
+	payload []byte
+	done    chan error
+}
+
+// fileCounter numbers the event files this process creates, as the
+// <counter> part of the name (TensorFlow and PyTorch keep a process-wide
+// counter in the same place).
+var fileCounter atomic.Int64
+
+// Create creates a new event file in dir (which must exist) and returns a
+// Writer for it. The file name sorts after every event file already in dir.
+// The file starts with the file_version event and a SessionLog START at
+// opts.StartStep; both are written to the file before Create returns.
+func Create(dir string, opts Options) (*Writer, error) {
+	host := opts.Host
+	if host == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		host = h
+	}
+	host = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == os.PathSeparator || r == 0 {
+			return '_'
+		}
+		return r
+	}, host)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	f, path, err := createEventFile(dir, host, now())
+	if err != nil {
+		return nil, err
+	}
+	w, err := newWriter(f, f, path, opts)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return w, nil
+}
+
+// NewWriter returns a Writer that writes an event stream to dst, which it
+// does not own: Close flushes but never closes dst, and Sync calls
+// dst.Sync() only when dst has that method. The file_version and START
+// events are queued first.
+func NewWriter(dst io.Writer, opts Options) (*Writer, error) {
+	return newWriter(nil, dst, "", opts)
+}
+
+// createEventFile picks a name that sorts after every event file in dir and
+// creates it exclusively.
+func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("tbwriter: create event file: %w", err)
+	}
+	const prefix = "events.out.tfevents."
+	last := ""
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Name() > last {
+			last = e.Name()
+		}
+	}
+	secs := t.Unix()
+	pid := os.Getpid()
+	for attempt := 0; attempt < 1000; attempt++ {
+		name := fmt.Sprintf("%s%010d.%s.%d.%d", prefix, secs, host, pid, fileCounter.Add(1)-1)
+		if name <= last {
+			// An existing file would sort after ours (clock went back,
+			// or a later file from another host). Move past its second.
+			prev, ok := nameSeconds(last[len(prefix):])
+			if !ok || prev+1 > 9999999999 {
+				return nil, "", fmt.Errorf("tbwriter: create event file in %s: cannot choose a name that sorts after %q", dir, last)
+			}
+			secs = max(secs, prev+1)
+			continue
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue // same name from a concurrent writer: next counter
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("tbwriter: create event file: %w", err)
+		}
+		return f, path, nil
+	}
+	return nil, "", fmt.Errorf("tbwriter: create event file in %s: no free name", dir)
+}
+
+// nameSeconds parses the 10-digit seconds that start s.
+func nameSeconds(s string) (int64, bool) {
+	digits := s
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		digits = s[:i]
+	}
+	if len(digits) != 10 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil
+}
+
+func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, error) {
+	qs := opts.QueueSize
+	if qs <= 0 {
+		qs = DefaultQueueSize
+	}
+	interval := opts.FlushInterval
+	if interval == 0 {
+		interval = DefaultFlushInterval
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	w := &Writer{
+		path:  path,
+		file:  f,
+		dst:   dst,
+		now:   now,
+		start: now(),
+		q:     make(chan item, qs),
+		done:  make(chan struct{}),
+	}
+	if d, err := time.ParseDuration(os.Getenv(flushDelayEnv)); err == nil && d > 0 {
+		w.flushDelay = d
+	}
+
+	// The header is written synchronously so that the file is a valid,
+	// non-empty event file as soon as Create returns.
+	wall := wallSeconds(w.start)
+	head := &tbpb.Event{
+		WallTime:       wall,
+		What:           &tbpb.Event_FileVersion{FileVersion: fileVersion},
+		SourceMetadata: &tbpb.SourceMetadata{Writer: sourceWriter},
+	}
+	start := &tbpb.Event{
+		WallTime: wall,
+		Step:     opts.StartStep,
+		What:     &tbpb.Event_SessionLog{SessionLog: &tbpb.SessionLog{Status: tbpb.SessionLog_START}},
+	}
+	var buf []byte
+	for _, ev := range []*tbpb.Event{head, start} {
+		p, err := proto.Marshal(ev)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: encode header event: %w", err)
+		}
+		buf = AppendRecord(buf, p)
+	}
+	if _, err := dst.Write(buf); err != nil {
+		return nil, fmt.Errorf("tbwriter: write header of %s: %w", path, err)
+	}
+	go w.loop(interval)
+	return w, nil
+}
+
+// wallSeconds converts t to the float seconds of Event.wall_time.
+func wallSeconds(t time.Time) float64 {
+	return float64(t.UnixNano()) / 1e9
+}
+
+// Path returns the event file's path ("" for a Writer from NewWriter).
+func (w *Writer) Path() string { return w.path }
+
+// stickyErr returns the background error, if any.
+func (w *Writer) stickyErr() error {
+	if p := w.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// enqueue puts it on the queue, blocking while the queue is full.
+func (w *Writer) enqueue(it item) error {
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	if err := w.stickyErr(); err != nil {
+		w.mu.RUnlock()
+		return err
+	}
+	w.q <- it
+	w.mu.RUnlock()
+	return nil
+}
+
+// AddScalar logs v under tag at step as a float32 simple_value, the form
+// PyTorch writes and both TensorBoard loaders read as a scalar. NaN and ±Inf
+// are stored as they are. It does not allocate.
+func (w *Writer) AddScalar(tag string, step int64, v float32) error {
+	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wallSeconds(w.now())})
+}
+
+// AddEvent queues an arbitrary event. Its wall_time is set to now when 0.
+// The Writer does not keep ev.
+func (w *Writer) AddEvent(ev *tbpb.Event) error {
+	if ev.GetWallTime() == 0 {
+		ev = proto.CloneOf(ev)
+		ev.WallTime = wallSeconds(w.now())
+	}
+	p, err := proto.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("tbwriter: encode event: %w", err)
+	}
+	return w.enqueue(item{kind: kindPayload, payload: p})
+}
+
+// AddSummary queues one event at step holding the given summary values.
+func (w *Writer) AddSummary(step int64, values ...*tbpb.Summary_Value) error {
+	return w.AddEvent(&tbpb.Event{
+		WallTime: wallSeconds(w.now()),
+		Step:     step,
+		What:     &tbpb.Event_Summary{Summary: &tbpb.Summary{Value: values}},
+	})
+}
+
+// Flush returns once every event queued before the call is written to the
+// file (not necessarily to stable storage: see Sync), or when ctx is done.
+func (w *Writer) Flush(ctx context.Context) error {
+	return w.marker(ctx, kindFlush)
+}
+
+// Sync is Flush followed by an fsync of the file. Call it before recording
+// elsewhere (a checkpoint, say) that the events exist.
+func (w *Writer) Sync() error {
+	return w.marker(context.Background(), kindSync)
+}
+
+func (w *Writer) marker(ctx context.Context, kind itemKind) error {
+	done := make(chan error, 1)
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.q <- item{kind: kind, done: done}:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	w.mu.RUnlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close writes the hparams session end (if AddHParams was called), flushes,
+// fsyncs and closes the file. It is idempotent: later calls return the
+// first call's result. Every other method returns ErrClosed afterwards.
+func (w *Writer) Close() error {
+	w.closeOnce.Do(func() {
+		var endErr error
+		w.hparamsMu.Lock()
+		needEnd := w.hparamsSet
+		w.hparamsMu.Unlock()
+		if needEnd {
+			endErr = w.AddSummary(0, hparamsSessionEnd(tbpb.Status_STATUS_SUCCESS, w.now()))
+		}
+		w.mu.Lock()
+		w.closed = true
+		close(w.q)
+		w.mu.Unlock()
+		<-w.done
+		w.closeErr = w.stickyErr()
+		if w.closeErr == nil {
+			w.closeErr = endErr
+		}
+	})
+	return w.closeErr
+}
+
+// loop is the background goroutine: it frames and buffers queued events,
+// writes the buffer when it is full, on markers and on the timer, and on
+// close writes, fsyncs and closes the file.
+func (w *Writer) loop(interval time.Duration) {
+	defer close(w.done)
+	buf := make([]byte, 0, writeBufferSize+4096)
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case it, ok := <-w.q:
+			if !ok {
+				buf = w.writeOut(buf)
+				w.finish()
+				return
+			}
+			if w.stickyErr() != nil {
+				// Keep draining so producers never block forever.
+				if it.done != nil {
+					it.done <- w.stickyErr()
+				}
+				continue
+			}
+			switch it.kind {
+			case kindScalar:
+				buf = appendScalarRecord(buf, it.wall, it.step, it.tag, it.value)
+			case kindPayload:
+				buf = AppendRecord(buf, it.payload)
+			case kindFlush, kindSync:
+				buf = w.writeOut(buf)
+				if it.kind == kindSync && w.stickyErr() == nil {
+					w.syncDst()
+				}
+				it.done <- w.stickyErr()
+				continue
+			}
+			if len(buf) >= writeBufferSize {
+				buf = w.writeOut(buf)
+			}
+		case <-tick:
+			buf = w.writeOut(buf)
+		}
+	}
+}
+
+// fail records the first background error.
+func (w *Writer) fail(err error) {
+	w.err.CompareAndSwap(nil, &err)
+}
+
+// writeOut writes buf to the destination and returns it emptied.
+func (w *Writer) writeOut(buf []byte) []byte {
+	if len(buf) == 0 || w.stickyErr() != nil {
+		return buf[:0]
+	}
+	p := buf
+	if w.flushDelay > 0 && len(p) > 1 {
+		half := len(p) / 2
+		if _, err := w.dst.Write(p[:half]); err != nil {
+			w.fail(fmt.Errorf("tbwriter: write %s: %w", w.path, err))
+			return buf[:0]
+		}
+		time.Sleep(w.flushDelay)
+		p = p[half:]
+	}
+	n, err := w.dst.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.fail(fmt.Errorf("tbwriter: write %s: %w", w.path, err))
+	}
+	if cap(buf) > 4*writeBufferSize {
+		// A huge record (an image) grew the buffer; do not keep it.
+		return make([]byte, 0, writeBufferSize+4096)
+	}
+	return buf[:0]
+}
+
+func (w *Writer) syncDst() {
+	if s, ok := w.dst.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			w.fail(fmt.Errorf("tbwriter: sync %s: %w", w.path, err))
+		}
+	}
+}
+
+// finish fsyncs and closes an owned file.
+func (w *Writer) finish() {
+	if w.stickyErr() == nil {
+		w.syncDst()
+	}
+	if w.file != nil {
+		if err := w.file.Close(); err != nil {
+			w.fail(fmt.Errorf("tbwriter: close %s: %w", w.path, err))
+		}
+	}
+}
