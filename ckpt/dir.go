@@ -1,0 +1,221 @@
+package ckpt
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+)
+
+// Ext is the file name extension of checkpoint files; [List] considers only
+// names ending in it.
+const Ext = ".ckpt"
+
+// Entry describes one checkpoint file of a directory.
+type Entry struct {
+	Path         string // file path (directory joined with the name)
+	Model        string // Checkpoint.model
+	Epoch        int64  // Checkpoint.epoch: the epoch training resumes in
+	Step         int64  // Checkpoint.global_step
+	BatchInEpoch int64  // Checkpoint.batch_in_epoch
+	UnixNano     int64  // Checkpoint.unix_nano: when it was committed
+	Size         int64  // file size in bytes
+	Err          error  // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
+}
+
+// Valid reports whether the file verified.
+func (e Entry) Valid() bool { return e.Err == nil }
+
+// List returns every file in dir whose name ends in [Ext], each fully verified
+// as [Load] would. Temp files of a commit in progress or interrupted never
+// end in Ext and are skipped. Files that fail to verify come first, in name
+// order, with Err set; the valid ones follow, oldest to newest: ordered by
+// global step, then commit time, then name. The error is non-nil only if dir
+// cannot be read.
+func List(dir string) ([]Entry, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, &Error{Op: "list", Path: dir, Err: err}
+	}
+	var bad, good []Entry
+	for _, de := range ents {
+		name := de.Name()
+		if !strings.HasSuffix(name, Ext) || isTemp(name) {
+			continue
+		}
+		e := Entry{Path: filepath.Join(dir, name)}
+		if info, err := de.Info(); err == nil {
+			e.Size = info.Size()
+		}
+		c, err := Load(e.Path)
+		if err != nil {
+			e.Err = err
+			bad = append(bad, e)
+			continue
+		}
+		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano =
+			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano()
+		good = append(good, e)
+	}
+	slices.SortStableFunc(good, func(a, b Entry) int {
+		if a.Step != b.Step {
+			return cmpInt(a.Step, b.Step)
+		}
+		if a.UnixNano != b.UnixNano {
+			return cmpInt(a.UnixNano, b.UnixNano)
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	return append(bad, good...), nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Newest returns the newest checkpoint of dir that verifies (the last valid
+// entry of [List]) and its path. Every checkpoint file that fails to verify
+// is reported in skipped (as an *[Error] naming it), whether it is older or
+// newer than the one returned, so the caller can warn. If no file verifies,
+// err wraps [ErrNoCheckpoint]; if dir cannot be read, err says why.
+func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
+	list, err := List(dir)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	for _, e := range list {
+		if e.Err != nil {
+			skipped = append(skipped, e.Err)
+		}
+	}
+	// Load again from the newest down: a file may have changed since List
+	// verified it, and the caller must get exactly what verified.
+	for i := len(list) - 1; i >= 0 && list[i].Err == nil; i-- {
+		c, err := Load(list[i].Path)
+		if err == nil {
+			return c, list[i].Path, skipped, nil
+		}
+		skipped = append(skipped, err)
+	}
+	return nil, "", skipped, &Error{Op: "load", Path: dir, Err: fmt.Errorf("%w in the directory (%d unusable files)", ErrNoCheckpoint, len(skipped))}
+}
+
+// Prune deletes the older valid checkpoints of dir so that the newest keep
+// remain (by [List] order). It never deletes the newest valid checkpoint, nor
+// the most recently committed one (highest unix_nano: after a resume from an
+// older checkpoint, the file just written may have a lower step than stale
+// ones from the abandoned run), and it never touches files that fail to
+// verify or temp files: those are evidence, or a commit in progress. keep <= 0
+// means keep everything. Call it only after a successful [Save].
+func Prune(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	list, err := List(dir)
+	if err != nil {
+		return &Error{Op: "prune", Path: dir, Err: errors.Unwrap(err)}
+	}
+	var valid []Entry
+	latest := -1
+	for _, e := range list {
+		if e.Err != nil {
+			continue
+		}
+		valid = append(valid, e)
+		if latest < 0 || e.UnixNano > valid[latest].UnixNano {
+			latest = len(valid) - 1
+		}
+	}
+	var errs []error
+	for i := 0; i < len(valid)-keep; i++ {
+		if i == latest {
+			continue
+		}
+		if err := hooks.remove(valid[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, &Error{Op: "prune", Path: valid[i].Path, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CleanTemp removes the temp files that interrupted [Save] calls left in dir.
+// Only one process may save into a directory at a time: CleanTemp would also
+// remove the temp file of a commit in progress (which then fails cleanly,
+// leaving the previous checkpoint in place).
+func CleanTemp(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return &Error{Op: "clean", Path: dir, Err: err}
+	}
+	var errs []error
+	for _, de := range ents {
+		if !isTemp(de.Name()) || !de.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, de.Name())
+		if err := hooks.remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, &Error{Op: "clean", Path: p, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isTemp reports whether name is a temp file of Save: "." + name + ".tmp-" +
+// the decimal digits os.CreateTemp substitutes for its "*".
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, tempInfix)
+	if !strings.HasPrefix(name, tempPrefix) || i < len(tempPrefix) {
+		return false
+	}
+	digits := name[i+len(tempInfix):]
+	if digits == "" {
+		return false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ParamShape names one expected parameter for [CheckModel].
+type ParamShape struct {
+	Name  string
+	Shape []int
+}
+
+// CheckModel reports, as an error wrapping [ErrModel], whether c was written
+// for a different model than the caller's: another model name, or parameters
+// whose names, order or shapes differ from want. It does not look at values.
+func CheckModel(c *ckptpb.Checkpoint, model string, want []ParamShape) error {
+	if c.GetModel() != model {
+		return fmt.Errorf("%w: model %q, want %q", ErrModel, c.GetModel(), model)
+	}
+	got := c.GetParams()
+	if len(got) != len(want) {
+		return fmt.Errorf("%w: %d parameter tensors, want %d", ErrModel, len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		same := g.GetName() == w.Name && len(g.GetShape()) == len(w.Shape)
+		for j := 0; same && j < len(w.Shape); j++ {
+			same = g.GetShape()[j] == int64(w.Shape[j])
+		}
+		if !same {
+			return fmt.Errorf("%w: parameter %d is %s %v, want %s %v", ErrModel, i, g.GetName(), g.GetShape(), w.Name, w.Shape)
+		}
+	}
+	return nil
+}
