@@ -1,0 +1,466 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
+)
+
+// asMainEnv makes the test binary behave as the train command (the
+// re-exec pattern of golang.org/x/tools/cmd/stringer's end-to-end test).
+const asMainEnv = "TBTRAIN_TRAIN_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// dataDir holds synthetic IDX files shared by the tests of this package.
+var dataDir string
+
+func synthData(t *testing.T) string {
+	t.Helper()
+	if dataDir != "" {
+		return dataDir
+	}
+	dir, err := os.MkdirTemp("", "train-test-data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeIDX(t, dir, mnist.TrainImages, mnist.TrainLabels, synth(1024, 1))
+	writeIDX(t, dir, mnist.TestImages, mnist.TestLabels, synth(256, 2))
+	dataDir = dir
+	return dir
+}
+
+// synth returns n learnable synthetic digits: class k is a bright bar (rows
+// for k < 5, columns otherwise) at a position set by k, over faint noise.
+func synth(n int, seed uint64) *mnist.Set {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	s := &mnist.Set{Images: make([]uint8, n*784), Labels: make([]uint8, n)}
+	for i := range n {
+		k := r.IntN(10)
+		s.Labels[i] = uint8(k)
+		img := s.Images[i*784 : (i+1)*784]
+		for p := range img {
+			img[p] = uint8(r.IntN(60))
+		}
+		pos := 3 + 5*(k%5) + r.IntN(2)
+		for a := range 28 {
+			for w := range 3 {
+				if k < 5 {
+					img[(pos+w)*28+a] = 200 + uint8(r.IntN(56))
+				} else {
+					img[a*28+pos+w] = 200 + uint8(r.IntN(56))
+				}
+			}
+		}
+	}
+	return s
+}
+
+// writeIDX writes s as gzip-compressed IDX files (magic 0x00000803 for
+// images, 0x00000801 for labels, big-endian sizes: LeCun's MNIST page).
+func writeIDX(t *testing.T, dir, images, labels string, s *mnist.Set) {
+	t.Helper()
+	write := func(name string, header []uint32, body []byte) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		for _, h := range header {
+			binary.Write(zw, binary.BigEndian, h)
+		}
+		zw.Write(body)
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".gz"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := uint32(s.Len())
+	write(images, []uint32{0x803, n, 28, 28}, s.Images)
+	write(labels, []uint32{0x801, n}, s.Labels)
+}
+
+// quick are the flags of a fast run: 32 steps of 32 images per epoch.
+func quick(t *testing.T, logdir string, extra ...string) []string {
+	return append([]string{"--data", synthData(t), "--logdir", logdir, "--batch-size", "32",
+		"--lr", "0.05", "--limit-test", "200", "--keep", "0"}, extra...)
+}
+
+// child is a running train process.
+type child struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr bytes.Buffer
+	out    bytes.Buffer // every stdout line, for failure messages
+	done   chan struct{}
+}
+
+func start(t *testing.T, args ...string) *child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: exec.Command(exe, args...), lines: make(chan string, 1000), done: make(chan struct{})}
+	c.cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	c.cmd.Stderr = &c.stderr
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		defer close(c.lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			c.out.WriteString(sc.Text() + "\n")
+			select {
+			case c.lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	return c
+}
+
+// waitFor returns the first stdout line that matches re.
+func (c *child) waitFor(t *testing.T, re string) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("train exited before printing a line matching %q; stdout:\n%s\nstderr:\n%s", re, c.out.String(), c.stderr.String())
+			}
+			if rx.MatchString(l) {
+				return l
+			}
+		case <-timeout:
+			t.Fatalf("no line matching %q within 60 s", re)
+		}
+	}
+}
+
+// wait waits for the process and returns its exit code.
+func (c *child) wait(t *testing.T) int {
+	t.Helper()
+	<-c.done
+	err := c.cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// runToEnd runs train and fails unless it exits 0.
+func runToEnd(t *testing.T, args ...string) string {
+	t.Helper()
+	c := start(t, args...)
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("train %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, c.out.String(), c.stderr.String())
+	}
+	return c.out.String()
+}
+
+var runDirRe = regexp.MustCompile(`new run (\S+)`)
+
+func runDirOf(t *testing.T, out string) string {
+	t.Helper()
+	m := runDirRe.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no run directory in output:\n%s", out)
+	}
+	return m[1]
+}
+
+// weights returns the parameters of the newest checkpoint of a run.
+func weights(t *testing.T, dir string) []*ckptpb.Tensor {
+	t.Helper()
+	c, _, _, err := ckpt.Newest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.GetParams()
+}
+
+func sameWeights(t *testing.T, got, want []*ckptpb.Tensor) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i].GetData(), want[i].GetData()
+		if len(g) != len(w) {
+			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
+		}
+		for j := range w {
+			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
+				t.Fatalf("%s[%d] = %v, uninterrupted run %v", want[i].GetName(), j, g[j], w[j])
+			}
+		}
+	}
+}
+
+// series returns the run's tags under rule with the wall times dropped.
+func series(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]tbwriter.Point {
+	t.Helper()
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
+	}
+	return runs[0].Series(rule)
+}
+
+// sameLogs fails unless both runs logged the same tags at the same steps
+// with the same values, and every tag has each step once, increasing.
+func sameLogs(t *testing.T, got, want map[string][]tbwriter.Point) {
+	t.Helper()
+	var gt, wt []string
+	for k := range got {
+		gt = append(gt, k)
+	}
+	for k := range want {
+		wt = append(wt, k)
+	}
+	slices.Sort(gt)
+	slices.Sort(wt)
+	if !slices.Equal(gt, wt) {
+		t.Errorf("tags %v, uninterrupted run %v", gt, wt)
+	}
+	for tag, w := range want {
+		g := got[tag]
+		for i := 1; i < len(g); i++ {
+			if g[i].Step <= g[i-1].Step {
+				t.Errorf("tag %s: step %d after step %d", tag, g[i].Step, g[i-1].Step)
+			}
+		}
+		if len(g) != len(w) {
+			t.Errorf("tag %s: %d points, uninterrupted run %d", tag, len(g), len(w))
+			continue
+		}
+		for i := range w {
+			if g[i].Step != w[i].Step || !proto.Equal(comparable(g[i].Value), comparable(w[i].Value)) {
+				t.Errorf("tag %s point %d: step %d %v, uninterrupted run step %d %v", tag, i, g[i].Step, g[i].Value, w[i].Step, w[i].Value)
+				break
+			}
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, &out, &errb)
+	if !errors.Is(err, pflag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"Examples:", "--resume latest", "--epochs", "--save-every-steps", "--limit-train", "tensorboard --logdir runs"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("--help output lacks %q:\n%s", want, errb.String())
+		}
+	}
+	if strings.Contains(errb.String(), "step-delay") {
+		t.Error("--help shows the hidden --step-delay test flag")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--batch-size", "0"},
+		{"--lr", "-1"},
+		{"--momentum", "1.5"},
+		{"--no-such-flag"},
+		{"stray-argument"},
+		{"--workers", "-2"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), args, &out, &errb)
+		if !errors.As(err, new(usageError)) {
+			t.Errorf("train %v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestResumeConflict checks that a fixed flag changed on resume is refused
+// with both values named, and that a harmless one is accepted.
+func TestResumeConflict(t *testing.T) {
+	logdir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), quick(t, logdir, "--epochs", "1", "--limit-train", "256"), &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	err := run(context.Background(), quick(t, logdir, "--resume", "latest", "--lr", "0.1"), &out, &errb)
+	var ce *trainer.ConflictError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "--lr 0.1") || !strings.Contains(err.Error(), "--lr 0.05") {
+		t.Errorf("resume with --lr 0.1 over 0.05: %v", err)
+	}
+	out.Reset()
+	// The run is finished; resuming without --epochs says so and succeeds.
+	if err := run(context.Background(), []string{"--logdir", logdir, "--resume", "latest"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "finished all 1 epochs") {
+		t.Errorf("resume of a finished run printed:\n%s", out.String())
+	}
+	// --resume of a missing file names it.
+	missing := filepath.Join(logdir, "nope", "LenetMnist3.ckpt")
+	err = run(context.Background(), []string{"--resume", missing}, &out, &errb)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("--resume %s: %v", missing, err)
+	}
+}
+
+// TestProcessStopResume is the acceptance test of issue 3: an uninterrupted
+// run against the same run stopped by SIGTERM in the middle of an epoch,
+// resumed by checkpoint path, stopped by SIGKILL, and resumed by "latest"
+// (twice if needed). The final weights must be bitwise identical, and the
+// event files must read, under both TensorBoard purge rules, as one curve
+// with each step once and the same values as the uninterrupted run.
+func TestProcessStopResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts several processes")
+	}
+	// 3 epochs of 32 steps; periodic checkpoints every 10 steps.
+	flags := []string{"--epochs", "3", "--save-every-steps", "10"}
+
+	refLog := t.TempDir()
+	refDir := runDirOf(t, runToEnd(t, quick(t, refLog, flags...)...))
+
+	logdir := t.TempDir()
+	slow := append(quick(t, logdir, flags...), "--step-delay", "15ms")
+
+	// Session 1: SIGTERM in the middle of epoch 0.
+	c := start(t, slow...)
+	c.waitFor(t, `^epoch 0  batch (4|5|6|7)/32`)
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if code := c.wait(t); code == 0 {
+		t.Fatalf("train exited 0 after SIGTERM; stderr:\n%s", c.stderr.String())
+	}
+	m := regexp.MustCompile(`resume with: go run ./cmd/train --resume (\S+)`).FindStringSubmatch(c.stderr.String())
+	if m == nil {
+		t.Fatalf("no resume instructions after SIGTERM; stderr:\n%s", c.stderr.String())
+	}
+	path := m[1]
+	if !regexp.MustCompile(`LenetMnist0-step\d+\.ckpt$`).MatchString(path) {
+		t.Fatalf("SIGTERM in epoch 0 left %s, want a mid-epoch checkpoint of epoch 0", path)
+	}
+	dir := filepath.Dir(path)
+	ck, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.GetBatchInEpoch() == 0 || ck.GetEpoch() != 0 {
+		t.Fatalf("SIGTERM checkpoint at epoch %d batch %d, want inside epoch 0", ck.GetEpoch(), ck.GetBatchInEpoch())
+	}
+
+	// Session 2: resume by path, SIGKILL in epoch 1 after its first periodic checkpoint.
+	c = start(t, append(slow, "--resume", path)...)
+	c.waitFor(t, `^resuming .* global step `+fmt.Sprint(ck.GetGlobalStep()))
+	c.waitFor(t, `^epoch 1  batch (1[3-9]|2\d)/32`)
+	c.cmd.Process.Kill()
+	c.wait(t)
+
+	// Session 3+: resume by "latest" until done (without the delay).
+	for i := 0; ; i++ {
+		if i == 3 {
+			t.Fatal("not done after 3 resumes")
+		}
+		c := start(t, quick(t, logdir, "--resume", "latest")...)
+		code := c.wait(t)
+		if code != 0 {
+			t.Fatalf("resume latest: exit %d\n%s\n%s", code, c.out.String(), c.stderr.String())
+		}
+		if strings.Contains(c.out.String(), "done: 3 epochs") {
+			break
+		}
+	}
+
+	sameWeights(t, weights(t, dir), weights(t, refDir))
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		got, want := series(t, dir, rule), series(t, refDir, rule)
+		sameLogs(t, got, want)
+		// Each step of the per-step loss once, 1..96, and the epoch tags at 32, 64, 96.
+		var steps []int64
+		for _, p := range got["train/loss_step"] {
+			steps = append(steps, p.Step)
+		}
+		if len(steps) != 96 || steps[0] != 1 || steps[95] != 96 {
+			t.Errorf("rule %v: train/loss_step steps %v, want 1..96", rule, steps)
+		}
+		for _, tag := range []string{"train/loss", "test/acc", "test/loss", "learning_rate", "epoch"} {
+			var s []int64
+			for _, p := range got[tag] {
+				s = append(s, p.Step)
+			}
+			if !slices.Equal(s, []int64{32, 64, 96}) {
+				t.Errorf("rule %v: %s at steps %v, want [32 64 96]", rule, tag, s)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+	if len(files) < 3 {
+		t.Errorf("%d event files, want one per session (>= 3)", len(files))
+	}
+}
+
+// comparable returns what of a logged value must be identical between runs:
+// the value itself, or for the hparams plugin its decoded data without the
+// wall-clock times it carries.
+func comparable(v *tbpb.Summary_Value) proto.Message {
+	d, ok := tbwriter.HParamsOf(v)
+	if !ok {
+		return v
+	}
+	d = proto.Clone(d).(*tbpb.HParamsPluginData)
+	if e := d.GetExperiment(); e != nil {
+		e.TimeCreatedSecs = 0
+	}
+	if s := d.GetSessionStartInfo(); s != nil {
+		s.StartTimeSecs = 0
+	}
+	if s := d.GetSessionEndInfo(); s != nil {
+		s.EndTimeSecs = 0
+	}
+	return d
+}

@@ -1,0 +1,592 @@
+package trainer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
+)
+
+// smallConfig trains 2 epochs of 12 batches of 16 synthetic images.
+func smallConfig() trainer.Config {
+	c := trainer.DefaultConfig()
+	c.Epochs = 2
+	c.BatchSize = 16
+	c.LR = 0.05
+	c.LimitTrain = 200 // 12 full batches; the last 8 images are dropped
+	c.LimitTest = 100
+	c.Keep = 0
+	return c
+}
+
+var (
+	trainSet = synth(256, 1)
+	testSet  = synth(128, 2)
+)
+
+// fixedClock returns a clock that starts at a fixed time and advances by a
+// second per call, so run directory names are predictable.
+func fixedClock() func() time.Time {
+	t := time.Date(2026, 11, 29, 12, 0, 0, 0, time.Local)
+	return func() time.Time { t = t.Add(time.Second); return t }
+}
+
+// stopAfter returns Options whose Step hook cancels the run's context after
+// global step k (k <= 0: never).
+func stopAfter(k int64, cancel context.CancelFunc) trainer.Options {
+	return trainer.Options{
+		Now: fixedClock(),
+		Step: func(s trainer.StepInfo) {
+			if s.Step == k {
+				cancel()
+			}
+		},
+	}
+}
+
+// runFresh trains a new run under logdir, stopping after step stop (0: run
+// to the end), and returns the run directory and Run's error.
+func runFresh(t *testing.T, logdir string, cfg trainer.Config, stop int64) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr, err := trainer.New(logdir, cfg, trainSet, testSet, stopAfter(stop, cancel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Dir(), tr.Run(ctx)
+}
+
+// resume continues from target (a file, directory or "latest"), stopping
+// after step stop (0: to the end).
+func resume(t *testing.T, target, logdir string, req trainer.Config, set func(string) bool, stop int64) error {
+	t.Helper()
+	c, path, _, err := trainer.Locate(target, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := trainer.ResumeConfig(c, path, req, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr, err := trainer.Resume(path, c, cfg, trainSet, testSet, stopAfter(stop, cancel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.Run(ctx)
+}
+
+// finalParams returns the parameters of the newest checkpoint in dir.
+func finalParams(t *testing.T, dir string) []*ckptpb.Tensor {
+	t.Helper()
+	c, path, skipped, err := ckpt.Newest(dir)
+	if err != nil || len(skipped) > 0 {
+		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
+	}
+	if c.GetEpoch() != smallConfig().Epochs && !strings.Contains(path, "LenetMnist") {
+		t.Fatalf("unexpected newest checkpoint %s", path)
+	}
+	return c.GetParams()
+}
+
+// logged returns every logged point of the run in dir under rule, keyed by
+// tag, as (step, value) pairs with the wall time dropped.
+type point struct {
+	Step  int64
+	Value proto.Message
+}
+
+func logged(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]point {
+	t.Helper()
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
+	}
+	if runs[0].Err != nil {
+		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
+	}
+	out := map[string][]point{}
+	for tag, pts := range runs[0].Series(rule) {
+		for _, p := range pts {
+			out[tag] = append(out[tag], point{p.Step, comparable(p.Value)})
+		}
+	}
+	return out
+}
+
+// compareLogs fails unless got and want hold the same tags, steps and values.
+func compareLogs(t *testing.T, got, want map[string][]point) {
+	t.Helper()
+	if diff := cmp.Diff(slices.Sorted(mapKeys(want)), slices.Sorted(mapKeys(got))); diff != "" {
+		t.Errorf("tags differ (-straight +resumed):\n%s", diff)
+	}
+	for tag, w := range want {
+		g := got[tag]
+		if len(g) != len(w) {
+			t.Errorf("tag %s: %d points, straight run %d (steps %v vs %v)", tag, len(g), len(w), steps(g), steps(w))
+			continue
+		}
+		for i := range w {
+			if g[i].Step != w[i].Step || !proto.Equal(g[i].Value, w[i].Value) {
+				t.Errorf("tag %s point %d: step %d value %v, straight run step %d value %v",
+					tag, i, g[i].Step, g[i].Value, w[i].Step, w[i].Value)
+				break
+			}
+		}
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func steps(p []point) []int64 {
+	s := make([]int64, len(p))
+	for i := range p {
+		s[i] = p[i].Step
+	}
+	return s
+}
+
+func sameParams(t *testing.T, got, want []*ckptpb.Tensor) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i].GetData(), want[i].GetData()
+		if len(g) != len(w) {
+			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
+		}
+		for j := range w {
+			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
+				t.Fatalf("%s[%d] = %v (%#08x), straight run %v (%#08x)", want[i].GetName(), j,
+					g[j], math.Float32bits(g[j]), w[j], math.Float32bits(w[j]))
+			}
+		}
+	}
+}
+
+// TestResumeBitExact is the determinism property of issue 3 part 8, in one
+// process: for stops at several steps (inside an epoch, at its last step, at
+// a step that is a periodic checkpoint) training k steps, stopping and
+// resuming gives the same weights and the same logged values, bit for bit,
+// as training straight through.
+func TestResumeBitExact(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 5
+	straight, err := runFresh(t, t.TempDir(), cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantParams := finalParams(t, straight)
+	wantLogs := map[tbwriter.PurgeRule]map[string][]point{}
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		wantLogs[rule] = logged(t, straight, rule)
+	}
+	// The straight run logged every step once.
+	if got := steps(wantLogs[tbwriter.PythonPurge]["train/loss_step"]); len(got) != 24 || got[0] != 1 || got[23] != 24 {
+		t.Fatalf("straight run logged train/loss_step at steps %v, want 1..24", got)
+	}
+
+	for _, stops := range [][]int64{{1}, {7}, {11}, {12}, {13}, {10, 20}, {3, 4, 23}} {
+		t.Run(fmt.Sprint(stops), func(t *testing.T) {
+			logdir := t.TempDir()
+			dir, err := runFresh(t, logdir, cfg, stops[0])
+			var ie *trainer.InterruptedError
+			if !errors.As(err, &ie) || !errors.Is(err, trainer.ErrInterrupted) {
+				t.Fatalf("Run cancelled after step %d: %v, want an *InterruptedError", stops[0], err)
+			}
+			if ie.Step != stops[0] || filepath.Dir(ie.Checkpoint) != dir {
+				t.Fatalf("interrupted at step %d in %s, want step %d in %s", ie.Step, ie.Checkpoint, stops[0], dir)
+			}
+			for i := 1; i <= len(stops); i++ {
+				var next int64
+				if i < len(stops) {
+					next = stops[i]
+				}
+				// Alternate the ways of naming the checkpoint.
+				target := []string{ie.Checkpoint, dir, trainer.Latest}[i%3]
+				err = resume(t, target, logdir, trainer.Config{}, nil, next)
+				if next == 0 && err != nil {
+					t.Fatalf("resume %d: %v", i, err)
+				}
+				if next != 0 && !errors.As(err, &ie) {
+					t.Fatalf("resume %d stopped after step %d: %v", i, next, err)
+				}
+			}
+			sameParams(t, finalParams(t, dir), wantParams)
+			for rule, want := range wantLogs {
+				compareLogs(t, logged(t, dir, rule), want)
+			}
+		})
+	}
+}
+
+// TestEveryStepOnce checks the one-curve contract: after stops and resumes,
+// every tag has each of its steps exactly once, in order, under both purge
+// rules, and the per-step loss covers 1..N with no gap.
+func TestEveryStepOnce(t *testing.T) {
+	cfg := smallConfig()
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 5)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 12); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	if err := resume(t, trainer.Latest, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+	if len(files) != 3 {
+		t.Errorf("%d event files in %s, want 3 (one per session)", len(files), dir)
+	}
+	epochEnds := []int64{12, 24}
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		logs := logged(t, dir, rule)
+		for _, tag := range []string{"train/loss", "learning_rate", "test/acc", "test/loss", "epoch",
+			"weights/convModel.0.weight", "weights/lineNet.5.bias", "test/misclassified"} {
+			if got := steps(logs[tag]); !slices.Equal(got, epochEnds) {
+				t.Errorf("rule %v: tag %s at steps %v, want %v", rule, tag, got, epochEnds)
+			}
+		}
+		var want []int64
+		for s := int64(1); s <= 24; s++ {
+			want = append(want, s)
+		}
+		if got := steps(logs["train/loss_step"]); !slices.Equal(got, want) {
+			t.Errorf("rule %v: train/loss_step at steps %v, want 1..24", rule, got)
+		}
+		if got := steps(logs["config"]); !slices.Equal(got, []int64{0}) {
+			t.Errorf("rule %v: config text at steps %v, want [0]", rule, got)
+		}
+	}
+}
+
+// TestTrainingLearns checks that the loop trains: the synthetic classes are
+// separable, so two epochs must beat chance by far.
+func TestTrainingLearns(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Epochs = 4
+	cfg.LR = 0.1
+	ctx := context.Background()
+	tr, err := trainer.New(t.TempDir(), cfg, trainSet, testSet, trainer.Options{Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := tr.History()
+	if len(h) != 4 {
+		t.Fatalf("history of %d epochs, want 4", len(h))
+	}
+	for i, e := range h {
+		t.Logf("epoch %d: train loss %.4f, test loss %.4f, test acc %.3f", i, e.TrainLoss, e.TestLoss, e.TestAcc)
+		if want := trainer.CosineLR(cfg.LR, cfg.EtaMin, 4, int64(i)); e.LR != want || e.Step != int64(12*(i+1)) {
+			t.Errorf("epoch %d: lr %v at step %d, want %v at step %d", i, e.LR, e.Step, want, 12*(i+1))
+		}
+	}
+	if last := h[3]; last.TestAcc < 0.9 || last.TrainLoss >= h[0].TrainLoss/2 {
+		t.Errorf("after 4 epochs: test acc %.3f (want >= 0.9), train loss %.4f after %.4f (want halved)",
+			last.TestAcc, last.TrainLoss, h[0].TrainLoss)
+	}
+	if !tr.Done() {
+		t.Error("Done() false after the last epoch")
+	}
+}
+
+// TestRunDirectories checks that a new run never reuses a directory.
+func TestRunDirectories(t *testing.T) {
+	logdir := t.TempDir()
+	now := time.Date(2026, 11, 29, 12, 34, 56, 0, time.Local)
+	opts := trainer.Options{Now: func() time.Time { return now }}
+	var dirs []string
+	for range 3 {
+		tr, err := trainer.New(logdir, smallConfig(), trainSet, testSet, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, filepath.Base(tr.Dir()))
+	}
+	want := []string{"2026-11-29_12-34-56", "2026-11-29_12-34-56-2", "2026-11-29_12-34-56-3"}
+	if diff := cmp.Diff(want, dirs); diff != "" {
+		t.Errorf("run directories (-want +got):\n%s", diff)
+	}
+}
+
+func TestResumeConfig(t *testing.T) {
+	cfg := smallConfig()
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 3)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	c, path, _, err := trainer.Locate(dir, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := func(flags ...string) func(string) bool {
+		return func(f string) bool { return slices.Contains(flags, f) }
+	}
+	req := cfg
+	req.BatchSize, req.LR, req.Seed, req.Momentum, req.EtaMin, req.LimitTrain = 32, 0.1, 9, 0.5, 0.001, 100
+	for _, flag := range []string{"batch-size", "lr", "seed", "momentum", "eta-min", "limit-train"} {
+		_, err := trainer.ResumeConfig(c, path, req, only(flag))
+		var ce *trainer.ConflictError
+		if !errors.As(err, &ce) || ce.Flag != flag || ce.Checkpoint == ce.Requested {
+			t.Errorf("--%s changed on resume: %v, want a ConflictError naming it", flag, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "--"+flag) || !strings.Contains(err.Error(), path) {
+			t.Errorf("--%s: message %q does not name the flag and the checkpoint", flag, err)
+		}
+	}
+	// The same values as the checkpoint's are no conflict.
+	if _, err := trainer.ResumeConfig(c, path, cfg, only("batch-size", "lr", "seed")); err != nil {
+		t.Errorf("unchanged fixed flags: %v", err)
+	}
+	// Flags not given keep the checkpoint's values, whatever req holds.
+	got, err := trainer.ResumeConfig(c, path, req, nil)
+	if err != nil || got != cfg {
+		t.Errorf("ResumeConfig with no flags = %+v, %v; want the checkpoint's %+v", got, err, cfg)
+	}
+	// Harmless flags change.
+	req2 := cfg
+	req2.Epochs, req2.Keep, req2.SaveEverySteps, req2.LimitTest, req2.Data = 5, 2, 7, 50, "/elsewhere"
+	got, err = trainer.ResumeConfig(c, path, req2, only("epochs", "keep", "save-every-steps", "limit-test", "data"))
+	if err != nil || got != req2 {
+		t.Errorf("ResumeConfig changing harmless flags = %+v, %v; want %+v", got, err, req2)
+	}
+}
+
+// TestExtendEpochs resumes a finished run with a larger --epochs.
+func TestExtendEpochs(t *testing.T) {
+	cfg := smallConfig()
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, path, _, err := trainer.Locate(trainer.Latest, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GetEpoch() != 2 || filepath.Base(path) != "LenetMnist1.ckpt" {
+		t.Fatalf("newest checkpoint %s at epoch %d, want LenetMnist1.ckpt at epoch 2", path, c.GetEpoch())
+	}
+	// Without --epochs there is nothing left to do.
+	same, err := trainer.ResumeConfig(c, path, trainer.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trainer.Resume(path, c, same, trainSet, testSet, trainer.Options{})
+	if err != nil || !tr.Done() {
+		t.Fatalf("resume of a finished run: done=%v, %v", tr != nil && tr.Done(), err)
+	}
+	// --epochs below the completed count is an error.
+	req := cfg
+	req.Epochs = 1
+	if _, err := trainer.ResumeConfig(c, path, req, func(f string) bool { return f == "epochs" }); err == nil {
+		t.Error("--epochs 1 after 2 completed epochs: no error")
+	}
+	req.Epochs = 3
+	ext, err := trainer.ResumeConfig(c, path, req, func(f string) bool { return f == "epochs" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err = trainer.Resume(path, c, ext, trainSet, testSet, trainer.Options{Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := tr.History()
+	if len(h) != 3 || h[2].Step != 36 {
+		t.Fatalf("extended run history %+v, want 3 epochs ending at step 36", h)
+	}
+	// Epoch 2 of 3 uses T_max 3.
+	if want := trainer.CosineLR(cfg.LR, cfg.EtaMin, 3, 2); h[2].LR != want {
+		t.Errorf("lr of the added epoch = %v, want CosineLR(T_max 3, epoch 2) = %v", h[2].LR, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "LenetMnist2.ckpt")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCorruptCheckpoints covers the checkpoint failures of issue 3: a named
+// file that is truncated, has a flipped byte, holds another model's shapes,
+// is not a checkpoint, or is missing is a clear error; when the choice is
+// automatic (a directory or "latest") a bad newest checkpoint is skipped
+// with a warning and the previous one is used.
+func TestCorruptCheckpoints(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 4
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 10)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	list, err := ckpt.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range list {
+		names = append(names, filepath.Base(e.Path))
+	}
+	want := []string{"LenetMnist0-step0.ckpt", "LenetMnist0-step4.ckpt", "LenetMnist0-step8.ckpt", "LenetMnist0-step10.ckpt"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Fatalf("checkpoints (-want +got):\n%s", diff)
+	}
+	newest := filepath.Join(dir, "LenetMnist0-step10.ckpt")
+	good, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := []struct {
+		name  string
+		write func(path string)
+		want  error
+	}{
+		{"truncated", func(p string) { os.WriteFile(p, good[:len(good)/2], 0o644) }, ckpt.ErrTruncated},
+		{"flipped byte", func(p string) {
+			b := slices.Clone(good)
+			b[len(b)/2] ^= 0x10
+			os.WriteFile(p, b, 0o644)
+		}, ckpt.ErrCorrupt},
+		{"not a checkpoint", func(p string) { os.WriteFile(p, []byte("PK\x03\x04 a zip file, say"), 0o644) }, ckpt.ErrNotCheckpoint},
+		{"missing", func(p string) { os.Remove(p) }, os.ErrNotExist},
+	}
+	for _, d := range damage {
+		t.Run(d.name, func(t *testing.T) {
+			defer os.WriteFile(newest, good, 0o644)
+			d.write(newest)
+			_, _, _, err := trainer.Locate(newest, logdir)
+			if !errors.Is(err, d.want) || !strings.Contains(err.Error(), newest) {
+				t.Errorf("Locate(explicit %s file) = %v, want an error wrapping %v naming the file", d.name, err, d.want)
+			}
+			for _, target := range []string{dir, trainer.Latest} {
+				c, path, skipped, err := trainer.Locate(target, logdir)
+				if err != nil {
+					t.Fatalf("Locate(%s) with a %s newest checkpoint: %v", target, d.name, err)
+				}
+				if filepath.Base(path) != "LenetMnist0-step8.ckpt" || c.GetGlobalStep() != 8 {
+					t.Errorf("Locate(%s) fell back to %s (step %d), want LenetMnist0-step8.ckpt", target, path, c.GetGlobalStep())
+				}
+				if d.name != "missing" && len(skipped) != 1 {
+					t.Errorf("Locate(%s): skipped %v, want the %s checkpoint reported", target, skipped, d.name)
+				}
+			}
+		})
+	}
+
+	t.Run("wrong model shapes", func(t *testing.T) {
+		c, err := ckpt.Load(newest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Params[4].Shape = []int64{100, 400}
+		c.Params[4].Data = c.Params[4].Data[:40000]
+		c.Optimizer.MomentumBuffer[4].Shape = []int64{100, 400}
+		c.Optimizer.MomentumBuffer[4].Data = c.Optimizer.MomentumBuffer[4].Data[:40000]
+		bad := filepath.Join(dir, "LenetMnist0-step11.ckpt")
+		if err := ckpt.Save(bad, c); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(bad)
+		c2, path, _, err := trainer.Locate(bad, logdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = trainer.Resume(path, c2, trainer.ConfigOf(c2), trainSet, testSet, trainer.Options{})
+		if !errors.Is(err, ckpt.ErrModel) || !strings.Contains(err.Error(), "lineNet.1.weight") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("Resume with a [100 400] lineNet.1.weight: %v, want an error naming the tensor and the file", err)
+		}
+	})
+	t.Run("empty directory", func(t *testing.T) {
+		empty := filepath.Join(logdir, "empty")
+		os.Mkdir(empty, 0o755)
+		if _, _, _, err := trainer.Locate(empty, logdir); !errors.Is(err, ckpt.ErrNoCheckpoint) {
+			t.Errorf("Locate(empty dir) = %v, want ErrNoCheckpoint", err)
+		}
+		if _, _, _, err := trainer.Locate(trainer.Latest, filepath.Join(logdir, "nothing")); err == nil {
+			t.Error("Locate(latest) under a missing logdir: no error")
+		}
+	})
+}
+
+// TestKeep checks retention: with --keep 2 only the two newest checkpoints
+// remain (checkpoints at steps 5, 10, 12 (epoch 0), 15, 20, 24 (epoch 1)).
+func TestKeep(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Keep = 2
+	cfg.SaveEverySteps = 5
+	dir, err := runFresh(t, t.TempDir(), cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ckpt.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range list {
+		names = append(names, filepath.Base(e.Path))
+	}
+	sort.Strings(names)
+	if diff := cmp.Diff([]string{"LenetMnist1-step20.ckpt", "LenetMnist1.ckpt"}, names); diff != "" {
+		t.Errorf("kept checkpoints (-want +got):\n%s", diff)
+	}
+}
+
+// comparable returns what of a logged value must be identical between runs:
+// the value itself, or for the hparams plugin its decoded data without the
+// wall-clock times it carries.
+func comparable(v *tbpb.Summary_Value) proto.Message {
+	d, ok := tbwriter.HParamsOf(v)
+	if !ok {
+		return v
+	}
+	d = proto.Clone(d).(*tbpb.HParamsPluginData)
+	if e := d.GetExperiment(); e != nil {
+		e.TimeCreatedSecs = 0
+	}
+	if s := d.GetSessionStartInfo(); s != nil {
+		s.StartTimeSecs = 0
+	}
+	if s := d.GetSessionEndInfo(); s != nil {
+		s.EndTimeSecs = 0
+	}
+	return d
+}
