@@ -24,11 +24,14 @@ const (
 //	Event{wall_time, step, summary: Summary{value: [Value{tag, simple_value: v}]}}
 //
 // to dst. The bytes are what proto.Marshal produces for that message: fields
-// in number order, a zero step omitted (proto3 default) and simple_value
+// in number order, zero wall time, step and empty tag omitted (proto3
+// defaults) and simple_value
 // always present (it is a oneof member).
 func appendScalarEvent(dst []byte, wall float64, step int64, tag string, v float32) []byte {
-	valueLen := protowire.SizeTag(fieldValueTag) + protowire.SizeBytes(len(tag)) +
-		protowire.SizeTag(fieldValueSimple) + protowire.SizeFixed32()
+	valueLen := protowire.SizeTag(fieldValueSimple) + protowire.SizeFixed32()
+	if tag != "" {
+		valueLen += protowire.SizeTag(fieldValueTag) + protowire.SizeBytes(len(tag))
+	}
 	summaryLen := protowire.SizeTag(fieldSummaryValue) + protowire.SizeBytes(valueLen)
 
 	if wall != 0 {
@@ -43,8 +46,10 @@ func appendScalarEvent(dst []byte, wall float64, step int64, tag string, v float
 	dst = protowire.AppendVarint(dst, uint64(summaryLen))
 	dst = protowire.AppendTag(dst, fieldSummaryValue, protowire.BytesType)
 	dst = protowire.AppendVarint(dst, uint64(valueLen))
-	dst = protowire.AppendTag(dst, fieldValueTag, protowire.BytesType)
-	dst = protowire.AppendString(dst, tag)
+	if tag != "" {
+		dst = protowire.AppendTag(dst, fieldValueTag, protowire.BytesType)
+		dst = protowire.AppendString(dst, tag)
+	}
 	dst = protowire.AppendTag(dst, fieldValueSimple, protowire.Fixed32Type)
 	return protowire.AppendFixed32(dst, math.Float32bits(v))
 }
