@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+)
+
+// The --json document. Field names are part of tbdump's interface for
+// scripts; add fields, do not rename them.
+type jsonDoc struct {
+	Purge        string      `json:"purge"`
+	Inputs       []jsonInput `json:"inputs"`
+	DamagedFiles int         `json:"damaged_files"`
+}
+
+type jsonInput struct {
+	Path string    `json:"path"`
+	Runs []jsonRun `json:"runs"`
+}
+
+type jsonRun struct {
+	Name     string        `json:"name"`
+	Files    []jsonFile    `json:"files"`
+	Error    *jsonError    `json:"error,omitempty"`
+	Sessions []jsonSession `json:"sessions"`
+	Tags     []jsonTag     `json:"tags,omitempty"`
+}
+
+type jsonFile struct {
+	Name        string      `json:"name"`
+	Path        string      `json:"path"`
+	Events      int         `json:"events"`
+	FirstStep   *int64      `json:"first_step,omitempty"` // smallest step; absent when there are no events
+	LastStep    *int64      `json:"last_step,omitempty"`  // largest step
+	FileVersion string      `json:"file_version,omitempty"`
+	Error       *jsonError  `json:"error,omitempty"`
+	EventList   []jsonEvent `json:"event_list,omitempty"` // only with --events
+}
+
+type jsonError struct {
+	Offset *int64 `json:"offset,omitempty"` // byte offset of the record that failed
+	Kind   string `json:"kind"`             // torn, length_crc, data_crc, not_event, io
+	Reason string `json:"reason"`
+}
+
+type jsonSession struct {
+	Status   string    `json:"status"`
+	Step     int64     `json:"step"`
+	WallTime jsonFloat `json:"wall_time"`
+	File     string    `json:"file"`
+}
+
+type jsonTag struct {
+	Tag       string    `json:"tag"`
+	Plugin    string    `json:"plugin"`
+	DataClass string    `json:"data_class"`
+	Kind      string    `json:"kind"`
+	Count     int       `json:"count"`
+	Dups      int       `json:"duplicate_steps"`
+	MinStep   int64     `json:"min_step"`
+	MaxStep   int64     `json:"max_step"`
+	First     jsonPoint `json:"first"`
+	Last      jsonPoint `json:"last"`
+}
+
+type jsonPoint struct {
+	Step     int64     `json:"step"`
+	WallTime jsonFloat `json:"wall_time"`
+	jsonValue
+}
+
+type jsonValue struct {
+	// Number is set for scalars (see jsonFloat for NaN and infinities).
+	Number *jsonFloat `json:"number,omitempty"`
+	// Text is set for single-string tensors (the text plugin).
+	Text *string `json:"text,omitempty"`
+	// Summary is the same one-line description the text output shows.
+	Summary string `json:"summary"`
+}
+
+type jsonEvent struct {
+	Index    int              `json:"index"`
+	Offset   *int64           `json:"offset,omitempty"` // byte offset of the event's record
+	Step     int64            `json:"step"`
+	WallTime jsonFloat        `json:"wall_time"`
+	What     string           `json:"what"`
+	Detail   string           `json:"detail,omitempty"`
+	Values   []jsonEventValue `json:"values,omitempty"`
+}
+
+type jsonEventValue struct {
+	Tag    string `json:"tag"`
+	Plugin string `json:"plugin"`
+	Kind   string `json:"kind"`
+	jsonValue
+}
+
+// jsonFloat is a float64 that encodes non-finite values as the strings
+// "NaN", "Infinity" and "-Infinity" (the convention of protobuf's JSON
+// mapping), which plain JSON numbers cannot express.
+type jsonFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return json.Marshal(v)
+}
+
+func newJSONValue(v *tbpb.Summary_Value, plugin string) jsonValue {
+	jv := jsonValue{Summary: describeValue(v, plugin)}
+	if f, ok := scalarOf(v); ok {
+		n := jsonFloat(f)
+		jv.Number = &n
+	} else if t := v.GetTensor(); t.GetDtype() == tbpb.DataType_DT_STRING && len(t.GetStringVal()) == 1 {
+		s := string(t.GetStringVal()[0])
+		jv.Text = &s
+	}
+	return jv
+}
+
+func newJSONError(err error) *jsonError {
+	if err == nil {
+		return nil
+	}
+	off, reason, ok := describeErr(err)
+	je := &jsonError{Kind: errKind(err), Reason: strings.TrimPrefix(reason, "tbwriter: ")}
+	if ok {
+		je.Offset = &off
+	}
+	return je
+}
+
+// writeJSON prints the whole dump as one indented JSON document.
+func writeJSON(w io.Writer, ins []*input, o *options) error {
+	doc := jsonDoc{Purge: o.purge, Inputs: []jsonInput{}}
+	for _, in := range ins {
+		ji := jsonInput{Path: in.Path, Runs: []jsonRun{}}
+		for _, r := range in.Runs {
+			jr := jsonRun{Name: r.Name, Files: []jsonFile{}, Error: newJSONError(r.Err), Sessions: []jsonSession{}}
+			for _, f := range r.Files {
+				jf := jsonFile{Name: f.Name, Path: f.Path, Events: len(f.Events), FileVersion: fileVersion(f.Events), Error: newJSONError(f.Err)}
+				if lo, hi, ok := stepRange(f.Events); ok {
+					jf.FirstStep, jf.LastStep = &lo, &hi
+				}
+				if f.Err != nil {
+					doc.DamagedFiles++
+				}
+				if o.events {
+					jf.EventList = jsonEvents(f, o)
+				}
+				jr.Files = append(jr.Files, jf)
+			}
+			for _, s := range r.sessions() {
+				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonFloat(s.WallTime), File: s.File})
+			}
+			if !o.events {
+				for _, t := range r.tags(o.tags) {
+					jr.Tags = append(jr.Tags, jsonTag{
+						Tag: t.Tag, Plugin: t.Plugin, DataClass: t.DataClass, Kind: t.Kind, Count: t.Count, Dups: t.Dups,
+						MinStep: t.MinStep, MaxStep: t.MaxStep,
+						First: jsonPoint{Step: t.First.Step, WallTime: jsonFloat(t.First.WallTime), jsonValue: newJSONValue(t.First.Value, t.Plugin)},
+						Last:  jsonPoint{Step: t.Last.Step, WallTime: jsonFloat(t.Last.WallTime), jsonValue: newJSONValue(t.Last.Value, t.Plugin)},
+					})
+				}
+			}
+			ji.Runs = append(ji.Runs, jr)
+		}
+		doc.Inputs = append(doc.Inputs, ji)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// eventKind names the member of the Event oneof that is set.
+func eventKind(e *tbpb.Event) string {
+	switch e.GetWhat().(type) {
+	case *tbpb.Event_FileVersion:
+		return "file_version"
+	case *tbpb.Event_Summary:
+		return "summary"
+	case *tbpb.Event_SessionLog:
+		return "session_log"
+	case *tbpb.Event_GraphDef:
+		return "graph_def"
+	case *tbpb.Event_MetaGraphDef:
+		return "meta_graph_def"
+	case *tbpb.Event_TaggedRunMetadata:
+		return "tagged_run_metadata"
+	case *tbpb.Event_LogMessage:
+		return "log_message"
+	}
+	return "empty"
+}
+
+func jsonEvents(f *fileDump, o *options) []jsonEvent {
+	out := make([]jsonEvent, 0, len(f.Events))
+	plugins := make(map[string]string)
+	for i, e := range f.Events {
+		vals := o.values(e)
+		if e.GetSummary() != nil && len(vals) == 0 && len(e.GetSummary().GetValue()) > 0 {
+			continue // every value filtered out by --tags
+		}
+		je := jsonEvent{Index: i, Step: e.GetStep(), WallTime: jsonFloat(e.GetWallTime()), What: eventKind(e)}
+		if off, ok := f.offset(i); ok {
+			je.Offset = &off
+		}
+		if je.What != "summary" {
+			je.Detail = eventWhat(e)
+		}
+		for _, v := range vals {
+			p := valuePlugin(v, plugins)
+			je.Values = append(je.Values, jsonEventValue{Tag: v.GetTag(), Plugin: p, Kind: valueKind(v), jsonValue: newJSONValue(v, p)})
+		}
+		out = append(out, je)
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/tbtrain/tbtrain/tbwriter"
+)
+
+// purgeRules maps the --purge flag values to the loader rules of package
+// tbwriter.
+var purgeRules = map[string]tbwriter.PurgeRule{
+	"none":   tbwriter.NoPurge,
+	"python": tbwriter.PythonPurge,
+	"rust":   tbwriter.RustPurge,
+}
+
+// load reads one argument: a log directory (every run under it) or a single
+// event file (one run named after the file). Damage inside files is not an
+// error here; it is recorded in the runs and files. The error is for
+// arguments that cannot be read at all.
+//
+// With offsets, every file is read a second time through the record framing
+// alone to learn each record's byte offset (for --events).
+func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets bool) (*input, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	in := &input{Path: path}
+	if !fi.IsDir() {
+		fd := readFile(path, offsets)
+		run := &tbwriter.Run{Name: filepath.Base(path), Files: []string{path}, Events: fd.Events, Err: fd.Err}
+		in.Runs = append(in.Runs, newRunDump(run, []*fileDump{fd}, rule))
+		return in, nil
+	}
+	runs, err := tbwriter.ReadLogdir(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		files := make([]*fileDump, 0, len(r.Files))
+		for _, f := range r.Files {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			files = append(files, readFile(f, offsets))
+		}
+		in.Runs = append(in.Runs, newRunDump(r, files, rule))
+	}
+	return in, nil
+}
+
+// readFile reads one event file on its own and, if offsets is set, the byte
+// offset of each of its records.
+func readFile(path string, offsets bool) *fileDump {
+	evs, err := tbwriter.ReadFile(path)
+	fd := &fileDump{Path: path, Name: filepath.Base(path), Events: evs, Err: err}
+	if offsets {
+		if f, err := os.Open(path); err == nil {
+			fd.Offsets = recordOffsets(f)
+			f.Close()
+		}
+	}
+	return fd
+}
+
+// recordOffsets returns the byte offset of every record the framing reader
+// can read from r, in order. Event i of tbwriter.ReadFile is decoded from
+// record i, so offsets[i] is where event i starts.
+func recordOffsets(r io.Reader) []int64 {
+	rr := tbwriter.NewRecordReader(r)
+	var offs []int64
+	for {
+		off := rr.Offset()
+		if _, err := rr.Next(); err != nil {
+			return offs
+		}
+		offs = append(offs, off)
+	}
+}
+
+// newRunDump wraps a loaded run with its per-file view and its series under
+// rule.
+func newRunDump(r *tbwriter.Run, files []*fileDump, rule tbwriter.PurgeRule) *runDump {
+	rd := &runDump{Name: r.Name, Files: files, Err: r.Err, events: r.Events, series: make(map[string][]point)}
+	for tag, pts := range r.Series(rule) {
+		conv := make([]point, len(pts))
+		for i, p := range pts {
+			conv[i] = point{Step: p.Step, WallTime: p.WallTime, Value: p.Value}
+		}
+		rd.series[tag] = conv
+	}
+	return rd
+}
+
+// describeErr is the reason part of a damage report: for a *tbwriter.FileError
+// the wrapped cause, otherwise the whole error.
+func describeErr(err error) (offset int64, reason string, hasOffset bool) {
+	if fe, ok := errors.AsType[*tbwriter.FileError](err); ok {
+		return fe.Offset, cleanErr(fe.Err.Error()), true
+	}
+	return 0, cleanErr(err.Error()), false
+}
+
+// errKind classifies damage for scripts (the "kind" field of --json).
+func errKind(err error) string {
+	switch {
+	case errors.Is(err, tbwriter.ErrLengthCRC):
+		return "length_crc"
+	case errors.Is(err, tbwriter.ErrDataCRC):
+		return "data_crc"
+	case errors.Is(err, tbwriter.ErrNotEvent):
+		return "not_event"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "torn"
+	}
+	return "io"
+}

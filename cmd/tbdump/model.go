@@ -1,0 +1,179 @@
+package main
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+)
+
+// input is one command-line argument (a log directory or an event file) and
+// the runs found under it.
+type input struct {
+	Path string
+	Runs []*runDump
+}
+
+// runDump is one run: its files as read one by one, and its tags as the
+// chosen loader rule leaves them.
+type runDump struct {
+	Name  string
+	Files []*fileDump
+	// Err is the loader's run-level error (the first damage it met), which
+	// may stop the run before its last file.
+	Err error
+	// events is the run's event stream as the loader built it (all files,
+	// in name order, up to the damage that stops the run).
+	events []*tbpb.Event
+	// series maps each tag to its points after the purge rule.
+	series map[string][]point
+}
+
+// fileDump is one event file read on its own.
+type fileDump struct {
+	Path   string // as opened, for messages
+	Name   string // base name, for display
+	Events []*tbpb.Event
+	Err    error // damage (a *tbwriter.FileError) or an I/O error
+	// Offsets[i] is the byte offset of the record of Events[i]; only read
+	// for --events.
+	Offsets []int64
+}
+
+// offset returns the byte offset of event i, if known.
+func (f *fileDump) offset(i int) (int64, bool) {
+	if i < len(f.Offsets) {
+		return f.Offsets[i], true
+	}
+	return 0, false
+}
+
+// point is one value of a tag's series.
+type point struct {
+	Step     int64
+	WallTime float64
+	Value    *tbpb.Summary_Value
+}
+
+// session is one SessionLog event of a run.
+type session struct {
+	Status   string
+	Step     int64
+	WallTime float64
+	File     string
+}
+
+// tagStats summarizes one tag's series.
+type tagStats struct {
+	Tag       string
+	Plugin    string
+	DataClass string
+	Kind      string
+	Count     int
+	// Dups is Count minus the number of distinct steps: how many points a
+	// viewer would draw on top of an earlier point at the same step.
+	Dups             int
+	MinStep, MaxStep int64
+	First, Last      point
+}
+
+// stepRange returns the smallest and largest step among evs, and false when
+// there are no events.
+func stepRange(evs []*tbpb.Event) (lo, hi int64, ok bool) {
+	for i, e := range evs {
+		s := e.GetStep()
+		if i == 0 || s < lo {
+			lo = s
+		}
+		if i == 0 || s > hi {
+			hi = s
+		}
+	}
+	return lo, hi, len(evs) > 0
+}
+
+// fileVersion returns the file_version of the file's first event, or "".
+func fileVersion(evs []*tbpb.Event) string {
+	if len(evs) == 0 {
+		return ""
+	}
+	return evs[0].GetFileVersion()
+}
+
+// sessions lists the SessionLog events of a run's files in load order.
+func (r *runDump) sessions() []session {
+	var out []session
+	for _, f := range r.Files {
+		for _, e := range f.Events {
+			if sl := e.GetSessionLog(); sl != nil {
+				out = append(out, session{Status: sl.GetStatus().String(), Step: e.GetStep(), WallTime: e.GetWallTime(), File: f.Name})
+			}
+		}
+	}
+	return out
+}
+
+// tagMeta is what the first metadata of a tag says.
+type tagMeta struct {
+	plugin    string
+	dataClass tbpb.DataClass
+}
+
+// firstMetadata maps every tag of evs to the plugin and data class given by
+// its first value that carries plugin metadata; tags without any get the
+// plugin TensorBoard assigns to legacy values of their kind.
+func firstMetadata(evs []*tbpb.Event) map[string]tagMeta {
+	m := make(map[string]tagMeta)
+	for _, e := range evs {
+		for _, v := range e.GetSummary().GetValue() {
+			old, seen := m[v.GetTag()]
+			if seen && old.plugin != "" {
+				continue
+			}
+			if pd := v.GetMetadata().GetPluginData(); pd.GetPluginName() != "" {
+				m[v.GetTag()] = tagMeta{plugin: pd.GetPluginName(), dataClass: v.GetMetadata().GetDataClass()}
+				continue
+			}
+			if !seen || old.plugin == "" {
+				m[v.GetTag()] = tagMeta{plugin: legacyPlugin(valueKind(v))}
+			}
+		}
+	}
+	return m
+}
+
+// tags summarizes the run's series, sorted by tag. A non-nil filter keeps
+// only the tags it matches.
+func (r *runDump) tags(filter *regexp.Regexp) []*tagStats {
+	meta := firstMetadata(r.events)
+	out := make([]*tagStats, 0, len(r.series))
+	for tag, pts := range r.series {
+		if len(pts) == 0 || (filter != nil && !filter.MatchString(tag)) {
+			continue
+		}
+		md := meta[tag]
+		if md.plugin == "" {
+			md.plugin = legacyPlugin(valueKind(pts[0].Value))
+		}
+		dc := md.dataClass
+		if dc == tbpb.DataClass_DATA_CLASS_UNKNOWN {
+			dc = pluginDataClass(md.plugin)
+		}
+		ts := &tagStats{
+			Tag: tag, Plugin: md.plugin, DataClass: dc.String(), Kind: valueKind(pts[0].Value),
+			Count: len(pts), First: pts[0], Last: pts[len(pts)-1],
+			MinStep: pts[0].Step, MaxStep: pts[0].Step,
+		}
+		steps := make(map[int64]struct{}, len(pts))
+		for _, p := range pts {
+			ts.MinStep = min(ts.MinStep, p.Step)
+			ts.MaxStep = max(ts.MaxStep, p.Step)
+			steps[p.Step] = struct{}{}
+		}
+		ts.Dups = len(pts) - len(steps)
+		out = append(out, ts)
+	}
+	slices.SortFunc(out, func(a, b *tagStats) int { return cmp.Compare(a.Tag, b.Tag) })
+	return out
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+)
+
+// formatWall prints a wall time (seconds since the epoch) exactly, with the
+// shortest digits that read back as the same float64.
+func formatWall(w float64) string {
+	return strconv.FormatFloat(w, 'f', -1, 64)
+}
+
+// stepsText prints a step range "lo..hi", or "-" when there are no events.
+func stepsText(lo, hi int64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	if lo == hi {
+		return strconv.FormatInt(lo, 10)
+	}
+	return strconv.FormatInt(lo, 10) + ".." + strconv.FormatInt(hi, 10)
+}
+
+// damageText is the one-line description of a damaged file or run.
+func damageText(err error) string {
+	off, reason, ok := describeErr(err)
+	reason = strings.TrimPrefix(reason, "tbwriter: ")
+	if ok {
+		return fmt.Sprintf("DAMAGED at offset %d (%s): %s", off, errKind(err), reason)
+	}
+	return fmt.Sprintf("ERROR (%s): %s", errKind(err), reason)
+}
+
+// plural returns "1 event" / "2 events".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// writeText prints the per-run overview: files, sessions and the tag table.
+func writeText(w io.Writer, ins []*input, o *options) error {
+	bw := &errWriter{w: w}
+	for _, in := range ins {
+		if len(ins) > 1 {
+			fmt.Fprintf(bw, "== %s\n", in.Path)
+		}
+		if len(in.Runs) == 0 {
+			fmt.Fprintf(bw, "no event files under %s\n", in.Path)
+		}
+		for _, r := range in.Runs {
+			writeRunText(bw, r, o)
+		}
+	}
+	return bw.err
+}
+
+func writeRunText(w io.Writer, r *runDump, o *options) {
+	fmt.Fprintf(w, "run %s\n", displayTag(r.Name))
+	fileErrs := make(map[string]bool)
+	for _, f := range r.Files {
+		lo, hi, ok := stepRange(f.Events)
+		fmt.Fprintf(w, "  file %s  %s  steps %s", f.Name, plural(len(f.Events), "event"), stepsText(lo, hi, ok))
+		if v := fileVersion(f.Events); v != "" {
+			fmt.Fprintf(w, "  %s", v)
+		} else if len(f.Events) > 0 {
+			fmt.Fprint(w, "  (no file_version)")
+		}
+		if f.Err != nil {
+			fmt.Fprintf(w, "  %s", damageText(f.Err))
+			fileErrs[f.Err.Error()] = true
+		}
+		fmt.Fprintln(w)
+		if o.events {
+			writeEventsText(w, f, o)
+		}
+	}
+	if r.Err != nil && !fileErrs[r.Err.Error()] {
+		fmt.Fprintf(w, "  run %s\n", damageText(r.Err))
+	}
+	for _, s := range r.sessions() {
+		fmt.Fprintf(w, "  session %s at step %d  (%s)\n", s.Status, s.Step, s.File)
+	}
+	if o.events {
+		return
+	}
+	tags := r.tags(o.tags)
+	if len(tags) == 0 {
+		fmt.Fprintf(w, "  no tags (purge %s)\n", o.purge)
+		return
+	}
+	fmt.Fprintf(w, "  tags (purge %s):\n", o.purge)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    TAG\tPLUGIN\tKIND\tCOUNT\tSTEPS\tDUPS\tFIRST\tLAST")
+	for _, t := range tags {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%s\t%d\t@%d %s\t@%d %s\n",
+			displayTag(t.Tag), t.Plugin, t.Kind, t.Count, stepsText(t.MinStep, t.MaxStep, true), t.Dups,
+			t.First.Step, describeValue(t.First.Value, t.Plugin), t.Last.Step, describeValue(t.Last.Value, t.Plugin))
+	}
+	tw.Flush()
+}
+
+// writeEventsText lists every event of one file in file order.
+func writeEventsText(w io.Writer, f *fileDump, o *options) {
+	plugins := make(map[string]string) // tag -> plugin, from the first metadata in this file
+	for i, e := range f.Events {
+		vals := o.values(e)
+		if e.GetSummary() != nil && len(vals) == 0 && len(e.GetSummary().GetValue()) > 0 {
+			continue // every value filtered out by --tags
+		}
+		at := ""
+		if off, ok := f.offset(i); ok {
+			at = " @" + strconv.FormatInt(off, 10)
+		}
+		fmt.Fprintf(w, "    #%d%s step %d wall %s %s\n", i, at, e.GetStep(), formatWall(e.GetWallTime()), eventWhat(e))
+		for _, v := range vals {
+			p := valuePlugin(v, plugins)
+			fmt.Fprintf(w, "        %s  %s/%s  %s\n", displayTag(v.GetTag()), p, valueKind(v), describeValue(v, p))
+		}
+	}
+	if f.Err != nil {
+		fmt.Fprintf(w, "    %s\n", damageText(f.Err))
+	}
+}
+
+// valuePlugin returns the plugin of v: its own metadata, else the first
+// metadata seen for its tag (remembered in seen), else the legacy plugin of its
+// kind.
+func valuePlugin(v *tbpb.Summary_Value, seen map[string]string) string {
+	if p := v.GetMetadata().GetPluginData().GetPluginName(); p != "" {
+		if _, ok := seen[v.GetTag()]; !ok {
+			seen[v.GetTag()] = p
+		}
+		return p
+	}
+	if p, ok := seen[v.GetTag()]; ok {
+		return p
+	}
+	return legacyPlugin(valueKind(v))
+}
+
+// eventWhat describes the non-summary part of an event on one line.
+func eventWhat(e *tbpb.Event) string {
+	switch x := e.GetWhat().(type) {
+	case *tbpb.Event_FileVersion:
+		s := "file_version " + strconv.Quote(x.FileVersion)
+		if w := e.GetSourceMetadata().GetWriter(); w != "" {
+			s += " writer " + strconv.Quote(w)
+		}
+		return s
+	case *tbpb.Event_Summary:
+		return "summary (" + plural(len(x.Summary.GetValue()), "value") + ")"
+	case *tbpb.Event_SessionLog:
+		s := "session_log " + x.SessionLog.GetStatus().String()
+		if p := x.SessionLog.GetCheckpointPath(); p != "" {
+			s += " checkpoint " + strconv.Quote(p)
+		}
+		if m := x.SessionLog.GetMsg(); m != "" {
+			s += " msg " + quoteText(m)
+		}
+		return s
+	case *tbpb.Event_GraphDef:
+		return fmt.Sprintf("graph_def %dB", len(x.GraphDef))
+	case *tbpb.Event_MetaGraphDef:
+		return fmt.Sprintf("meta_graph_def %dB", len(x.MetaGraphDef))
+	case *tbpb.Event_TaggedRunMetadata:
+		return fmt.Sprintf("tagged_run_metadata %q %dB", x.TaggedRunMetadata.GetTag(), len(x.TaggedRunMetadata.GetRunMetadata()))
+	case *tbpb.Event_LogMessage:
+		return "log_message " + x.LogMessage.GetLevel().String() + " " + quoteText(x.LogMessage.GetMessage())
+	}
+	return "empty"
+}
+
+// errWriter remembers the first write error so that the printing code can
+// stay linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
