@@ -133,7 +133,7 @@ func Prune(dir string, keep int) error {
 			continue
 		}
 		valid = append(valid, e)
-		if latest < 0 || e.UnixNano > valid[latest].UnixNano {
+		if latest < 0 || e.UnixNano >= valid[latest].UnixNano { // ties: the later in List order
 			latest = len(valid) - 1
 		}
 	}

@@ -1,0 +1,38 @@
+//go:build unix
+
+package ckpt
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// childEnv makes the test binary act as a helper process for tests that need
+// another user or a process to kill: "perm:<dir>" runs permissionChild,
+// "save:<path>" saves one checkpoint (with CommitDelayEnv set by the parent).
+const childEnv = "CKPT_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode, arg, ok := strings.Cut(os.Getenv(childEnv), ":"); ok {
+		var err error
+		switch mode {
+		case "perm":
+			err = permissionChild(arg)
+			if err == nil {
+				fmt.Println("perm-ok")
+			}
+		case "save":
+			err = Save(arg, sample(99, true))
+		default:
+			err = fmt.Errorf("unknown child mode %q", mode)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
