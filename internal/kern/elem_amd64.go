@@ -1,0 +1,59 @@
+//go:build !purego
+
+package kern
+
+// The vector versions handle the longest prefix whose length is a multiple of
+// 8 (one YMM register) and return its length; the callers finish the rest
+// with the generic loops. Without AVX2 they handle nothing.
+
+func addBiasAsm(x []float32, bias float32, relu bool) int {
+	n := len(x) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	addBiasAVX2(&x[0], n, bias, r)
+	return n
+}
+
+func addBiasVecAsm(x, bias []float32, relu bool) int {
+	n := len(x) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	addBiasVecAVX2(&x[0], &bias[0], n, r)
+	return n
+}
+
+func reluMaskAsm(d, y []float32) int {
+	n := len(d) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	reluMaskAVX2(&d[0], &y[0], n)
+	return n
+}
+
+// addBiasAVX2 does AddBias on x[0:n]; n is a positive multiple of 8.
+//
+//go:noescape
+func addBiasAVX2(x *float32, n int, bias float32, relu int)
+
+// addBiasVecAVX2 does AddBiasVec on x[0:n], bias[0:n]; n is a positive
+// multiple of 8.
+//
+//go:noescape
+func addBiasVecAVX2(x, bias *float32, n int, relu int)
+
+// reluMaskAVX2 does ReLUMask on d[0:n], y[0:n]; n is a positive multiple
+// of 8.
+//
+//go:noescape
+func reluMaskAVX2(d, y *float32, n int)

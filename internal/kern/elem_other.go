@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package kern
+
+// The portable build has no vector versions: they process no elements and
+// leave everything to the generic loops.
+
+func addBiasAsm(x []float32, bias float32, relu bool) int { return 0 }
+func addBiasVecAsm(x, bias []float32, relu bool) int     { return 0 }
+func reluMaskAsm(d, y []float32) int                     { return 0 }

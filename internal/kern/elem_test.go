@@ -1,0 +1,155 @@
+package kern
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// specialValues mixes ordinary numbers with the cases ReLU must get right.
+func specialValues(rng *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-45, -1e-45, 0.25, -0.25}
+	s := make([]float32, n)
+	for i := range s {
+		if rng.IntN(4) == 0 {
+			s[i] = special[rng.IntN(len(special))]
+		} else {
+			s[i] = 4*rng.Float32() - 2
+		}
+	}
+	return s
+}
+
+// relu32 is the reference activation: +0 unless v > 0.
+func relu32(v float32, on bool) float32 {
+	if on && !(v > 0) {
+		return 0
+	}
+	return v
+}
+
+// sameBits reports whether got and want hold identical bit patterns
+// (NaNs compare by being NaN, since payloads of x+bias may differ).
+func sameBits(got, want float32) bool {
+	if want != want {
+		return got != got
+	}
+	return math.Float32bits(got) == math.Float32bits(want)
+}
+
+// elemCases runs f over lengths 0..70 at offsets 0..3 inside a larger buffer
+// whose guard elements must stay untouched.
+func elemCases(t *testing.T, f func(t *testing.T, rng *rand.Rand, n, off int)) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for n := range 71 {
+		for off := range 4 {
+			f(t, rng, n, off)
+		}
+	}
+}
+
+func TestAddBias(t *testing.T) {
+	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+		for _, relu := range []bool{false, true} {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			bias := specialValues(rng, 1)[0]
+			if bias != bias {
+				bias = 0.5
+			}
+			AddBias(buf[off:off+n], bias, relu)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = relu32(orig[i]+bias, relu)
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d relu=%v bias=%v: buf[%d] = %v, want %v (input %v)", n, off, relu, bias, i, got, want, orig[i])
+				}
+			}
+		}
+	})
+}
+
+func TestAddBiasVec(t *testing.T) {
+	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+		for _, relu := range []bool{false, true} {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			bias := specialValues(rng, n+1)[1:]
+			AddBiasVec(buf[off:off+n], bias, relu)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = relu32(orig[i]+bias[i-off], relu)
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d relu=%v: buf[%d] = %v, want %v (input %v + %v)", n, off, relu, i, got, want, orig[i], bias[i-off])
+				}
+			}
+		}
+	})
+}
+
+func TestReLUMask(t *testing.T) {
+	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+		buf := specialValues(rng, n+off+3)
+		orig := append([]float32(nil), buf...)
+		y := specialValues(rng, n)
+		ReLUMask(buf[off:off+n], y)
+		for i, got := range buf {
+			want := orig[i]
+			if i >= off && i < off+n && !(y[i-off] > 0) {
+				want = 0
+			}
+			if !sameBits(got, want) {
+				t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (y = %v)", n, off, i, got, want, y[i-off])
+			}
+		}
+	})
+}
+
+func TestElemPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"AddBiasVec": func() { AddBiasVec(make([]float32, 3), make([]float32, 4), true) },
+		"ReLUMask":   func() { ReLUMask(make([]float32, 3), make([]float32, 2)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != errLength {
+					t.Errorf("panic = %v, want %q", r, errLength)
+				}
+			}()
+			f()
+		})
+	}
+}
+
+func BenchmarkElem(b *testing.B) {
+	// Sizes of one conv1 output channel of a 16-image shard and one fc1 row.
+	x := make([]float32, 784*16)
+	y := randSlice(rand.New(rand.NewPCG(1, 1)), len(x))
+	bias := make([]float32, len(x))
+	b.Run("AddBiasReLU_12544", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(4 * int64(len(x)))
+		for b.Loop() {
+			copy(x, y)
+			AddBias(x, -0.1, true)
+		}
+	})
+	b.Run("AddBiasVecReLU_120", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(4 * 120)
+		for b.Loop() {
+			AddBiasVec(x[:120], bias[:120], true)
+		}
+	})
+	b.Run("ReLUMask_12544", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(4 * int64(len(x)))
+		for b.Loop() {
+			ReLUMask(x, y)
+		}
+	})
+}
