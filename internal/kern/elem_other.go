@@ -6,5 +6,5 @@ package kern
 // leave everything to the generic loops.
 
 func addBiasAsm(x []float32, bias float32, relu bool) int { return 0 }
-func addBiasVecAsm(x, bias []float32, relu bool) int     { return 0 }
-func reluMaskAsm(d, y []float32) int                     { return 0 }
+func addBiasVecAsm(x, bias []float32, relu bool) int      { return 0 }
+func reluMaskAsm(d, y []float32) int                      { return 0 }
