@@ -1,6 +1,10 @@
 package model
 
-import "github.com/tbtrain/tbtrain/internal/kern"
+import (
+	"math"
+
+	"github.com/tbtrain/tbtrain/internal/kern"
+)
 
 // Activation layouts. A layer works on a shard of b images at once.
 //
@@ -16,7 +20,8 @@ import "github.com/tbtrain/tbtrain/internal/kern"
 // scratch holds a layer's per-shard working memory besides activations.
 type scratch struct {
 	col []float32 // conv: im2col matrix (K × b*OH*OW), reused as dcol in backward
-	arg []int32   // pool: index into the input of each output's maximum
+	pre []float32 // pooling conv: output before pooling, reused for its gradient
+	arg []int32   // pooling conv: index into pre of each output's maximum
 }
 
 // layer is one stage of the network. All methods work on b images, take the
@@ -38,21 +43,39 @@ type layer interface {
 
 var (
 	_ layer = (*conv)(nil)
-	_ layer = (*maxPool)(nil)
 	_ layer = (*linear)(nil)
 )
 
 // conv is a 2-D convolution with stride 1 (cross-correlation, as PyTorch's
-// Conv2d), square kernel k and zero padding pad, optionally followed by ReLU.
-// Weights are [cout][cin][k][k], then cout biases. Input and output are
-// channel-major.
+// Conv2d), square kernel k and zero padding pad, optionally followed by
+// ReLU and then by a 2×2 stride-2 max pool (PyTorch MaxPool2d(2); the
+// convolution output must have even height and width). Weights are
+// [cout][cin][k][k], then cout biases. The input is channel-major; so is the
+// output, unless flatten is set (requires pool), which writes row-major
+// features in (c, y, x) order: PyTorch's Flatten of the pooled maps.
+//
+// Fusing the pool means the full-size activation is only a scratch buffer:
+// since ReLU and adding a bias are monotonic, max-pooling the raw products
+// and then adding the bias and clamping gives the same values as PyTorch's
+// ReLU-then-pool. The kept arg-max is the first largest raw product in
+// row-major window order; where ReLU clamps, the gradient is 0 either way.
 type conv struct {
 	cin, cout, h, w, k, pad int
-	relu                    bool
+	relu, pool, flatten     bool
 }
 
-func (c *conv) outHW() (int, int) { return c.h + 2*c.pad - c.k + 1, c.w + 2*c.pad - c.k + 1 }
-func (c *conv) inSize() int       { return c.cin * c.h * c.w }
+// convHW is the size of the convolution's own output (before pooling).
+func (c *conv) convHW() (int, int) { return c.h + 2*c.pad - c.k + 1, c.w + 2*c.pad - c.k + 1 }
+
+// outHW is the size of the layer's output maps.
+func (c *conv) outHW() (int, int) {
+	oh, ow := c.convHW()
+	if c.pool {
+		return oh / 2, ow / 2
+	}
+	return oh, ow
+}
+func (c *conv) inSize() int { return c.cin * c.h * c.w }
 func (c *conv) outSize() int {
 	oh, ow := c.outHW()
 	return c.cout * oh * ow
@@ -60,15 +83,20 @@ func (c *conv) outSize() int {
 func (c *conv) kdim() int      { return c.cin * c.k * c.k }
 func (c *conv) numParams() int { return c.cout*c.kdim() + c.cout }
 func (c *conv) newScratch(b int) scratch {
-	oh, ow := c.outHW()
-	return scratch{col: make([]float32, c.kdim()*b*oh*ow)}
+	oh, ow := c.convHW()
+	s := scratch{col: make([]float32, c.kdim()*b*oh*ow)}
+	if c.pool {
+		s.pre = make([]float32, c.cout*b*oh*ow)
+		s.arg = make([]int32, b*c.outSize())
+	}
+	return s
 }
 
 // im2col fills col (K rows × b*OH*OW columns) with the input patches:
 // col[(ci*k+ky)*k+kx][i*OH*OW + oy*OW + ox] = in[ci][i][oy+ky-pad][ox+kx-pad],
 // zero outside the image.
 func (c *conv) im2col(in, col []float32, b int) {
-	oh, ow := c.outHW()
+	oh, ow := c.convHW()
 	n := b * oh * ow
 	hw := c.h * c.w
 	for ci := range c.cin {
@@ -101,7 +129,7 @@ func (c *conv) im2col(in, col []float32, b int) {
 // col2im is the adjoint of im2col: din[ci][i][y][x] = sum of the col
 // entries im2col copied from there.
 func (c *conv) col2im(col, din []float32, b int) {
-	oh, ow := c.outHW()
+	oh, ow := c.convHW()
 	n := b * oh * ow
 	hw := c.h * c.w
 	clear(din[:c.cin*b*hw])
@@ -134,103 +162,118 @@ func (c *conv) col2im(col, din []float32, b int) {
 	}
 }
 
-func (c *conv) forward(w, in, out []float32, b int, s *scratch) {
+// outBase is the index of the first output of channel co, image i.
+func (c *conv) outBase(co, i, b int) int {
 	oh, ow := c.outHW()
+	if c.flatten {
+		return (i*c.cout + co) * oh * ow
+	}
+	return (co*b + i) * oh * ow
+}
+
+func (c *conv) forward(w, in, out []float32, b int, s *scratch) {
+	oh, ow := c.convHW()
 	n := b * oh * ow
 	kd := c.kdim()
 	c.im2col(in, s.col, b)
-	kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, out, n)
 	bias := w[c.cout*kd:][:c.cout]
-	for co, bv := range bias {
-		addBias(out[co*n:][:n], bv, c.relu)
-	}
-}
-
-func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
-	oh, ow := c.outHW()
-	n := b * oh * ow
-	kd := c.kdim()
-	if c.relu {
-		reluMask(dout[:c.cout*n], out)
-	}
-	// dL/dW = dout (cout × n) · colᵀ (n × K)
-	kern.Sgemm(false, true, c.cout, kd, n, dout, n, s.col, n, false, g, kd)
-	gb := g[c.cout*kd:][:c.cout]
-	for co := range gb {
-		gb[co] = sum32(dout[co*n:][:n])
-	}
-	if din == nil {
+	if !c.pool {
+		kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, out, n)
+		for co, bv := range bias {
+			addBias(out[co*n:][:n], bv, c.relu)
+		}
 		return
 	}
-	// dcol (K × n) = Wᵀ (K × cout) · dout (cout × n); col is no longer needed.
-	kern.Sgemm(true, false, kd, n, c.cout, w, kd, dout, n, false, s.col, n)
-	c.col2im(s.col, din, b)
-}
-
-// maxPool is a 2×2 max pooling with stride 2 (PyTorch MaxPool2d(2)) over c
-// channels of h×w (h and w even). Input is channel-major; the output is
-// channel-major, or row-major features in (c, y, x) order if flatten is set.
-// The maximum of a window is its first largest element in row-major order.
-type maxPool struct {
-	c, h, w int
-	flatten bool
-}
-
-func (p *maxPool) inSize() int              { return p.c * p.h * p.w }
-func (p *maxPool) outSize() int             { return p.c * (p.h / 2) * (p.w / 2) }
-func (p *maxPool) numParams() int           { return 0 }
-func (p *maxPool) newScratch(b int) scratch { return scratch{arg: make([]int32, b*p.outSize())} }
-
-// outIndex is where output (ch, i, j) goes, j = oy*OW+ox.
-func (p *maxPool) outIndex(ch, i, j, b int) int {
-	ohw := (p.h / 2) * (p.w / 2)
-	if p.flatten {
-		return i*p.c*ohw + ch*ohw + j
-	}
-	return (ch*b+i)*ohw + j
-}
-
-func (p *maxPool) forward(_, in, out []float32, b int, s *scratch) {
-	oh, ow := p.h/2, p.w/2
-	hw := p.h * p.w
-	for ch := range p.c {
+	kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, s.pre, n)
+	ph, pw := oh/2, ow/2
+	for co, bv := range bias {
 		for i := range b {
-			base := (ch*b + i) * hw
-			src := in[base:][:hw]
-			o := p.outIndex(ch, i, 0, b)
-			dst := out[o:][: oh*ow : oh*ow]
-			arg := s.arg[o:][: oh*ow : oh*ow]
-			for oy := range oh {
-				r0 := src[2*oy*p.w:][:p.w]
-				r1 := src[(2*oy+1)*p.w:][:p.w]
-				for ox := range ow {
-					best, at := r0[2*ox], 2*oy*p.w+2*ox
-					if v := r0[2*ox+1]; v > best {
-						best, at = v, 2*oy*p.w+2*ox+1
+			base := (co*b + i) * oh * ow
+			src := s.pre[base:][: oh*ow : oh*ow]
+			o := c.outBase(co, i, b)
+			dst := out[o:][: ph*pw : ph*pw]
+			arg := s.arg[o:][: ph*pw : ph*pw]
+			for py := range ph {
+				r0 := src[2*py*ow:][:ow:ow]
+				r1 := src[(2*py+1)*ow:][:ow:ow]
+				for px := range pw {
+					m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
+					v := m + bv
+					if c.relu {
+						v = max(v, 0)
 					}
-					if v := r1[2*ox]; v > best {
-						best, at = v, (2*oy+1)*p.w+2*ox
-					}
-					if v := r1[2*ox+1]; v > best {
-						best, at = v, (2*oy+1)*p.w+2*ox+1
-					}
-					dst[oy*ow+ox] = best
-					arg[oy*ow+ox] = int32(base + at)
+					dst[py*pw+px] = v
+					arg[py*pw+px] = int32(base + (2*py+at>>1)*ow + 2*px + at&1)
 				}
 			}
 		}
 	}
 }
 
-func (p *maxPool) backward(_, _, _, dout, din, _ []float32, b int, s *scratch) {
+// max4 returns the largest of a0..a3 and the index of the first one equal
+// to it; written with max and conditional moves, not branches, since the
+// comparisons are unpredictable.
+func max4(a0, a1, a2, a3 float32) (float32, int) {
+	m, at := a0, 0
+	if a1 > m {
+		at = 1
+	}
+	m = max(m, a1)
+	if a2 > m {
+		at = 2
+	}
+	m = max(m, a2)
+	if a3 > m {
+		at = 3
+	}
+	return max(m, a3), at
+}
+
+func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
+	oh, ow := c.convHW()
+	n := b * oh * ow
+	kd := c.kdim()
+	gb := g[c.cout*kd:][:c.cout]
+	dpre := dout // gradient w.r.t. the convolution output (cout × n)
+	if c.pool {
+		// Route each pooled gradient to its arg-max; pre is free now.
+		dpre = s.pre[:c.cout*n]
+		clear(dpre)
+		ph, pw := oh/2, ow/2
+		for co := range c.cout {
+			var sum float64
+			for i := range b {
+				o := c.outBase(co, i, b)
+				d := dout[o:][: ph*pw : ph*pw]
+				arg := s.arg[o:][: ph*pw : ph*pw]
+				y := out[o:][: ph*pw : ph*pw]
+				for j, a := range arg {
+					v := d[j]
+					if c.relu {
+						v = keepIfPositive(v, y[j])
+					}
+					dpre[a] = v
+					sum += float64(v)
+				}
+			}
+			gb[co] = float32(sum)
+		}
+	} else {
+		if c.relu {
+			reluMask(dout[:c.cout*n], out)
+		}
+		for co := range gb {
+			gb[co] = sum32(dout[co*n:][:n])
+		}
+	}
+	// dL/dW = dpre (cout × n) · colᵀ (n × K)
+	kern.Sgemm(false, true, c.cout, kd, n, dpre, n, s.col, n, false, g, kd)
 	if din == nil {
 		return
 	}
-	clear(din[:b*p.inSize()])
-	n := b * p.outSize()
-	for o, a := range s.arg[:n] {
-		din[a] += dout[o]
-	}
+	// dcol (K × n) = Wᵀ (K × cout) · dpre (cout × n); col is no longer needed.
+	kern.Sgemm(true, false, kd, n, c.cout, w, kd, dpre, n, false, s.col, n)
+	c.col2im(s.col, din, b)
 }
 
 // linear is a fully connected layer out = in·Wᵀ + bias (PyTorch Linear),
@@ -253,8 +296,8 @@ func (l *linear) forward(w, in, out []float32, b int, _ *scratch) {
 		row := out[i*l.out:][:l.out]
 		for j, bv := range bias {
 			v := row[j] + bv
-			if l.relu && !(v > 0) {
-				v = 0
+			if l.relu {
+				v = max(v, 0)
 			}
 			row[j] = v
 		}
@@ -282,8 +325,7 @@ func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch)
 	kern.Sgemm(false, false, b, l.in, l.out, dout, l.out, w, l.in, false, din, l.in)
 }
 
-// addBias adds bv to every element of x and, if relu, clamps at zero
-// (NaN becomes 0 as well, as !(v > 0)).
+// addBias adds bv to every element of x and, if relu, clamps at zero.
 func addBias(x []float32, bv float32, relu bool) {
 	if !relu {
 		for j := range x {
@@ -292,23 +334,27 @@ func addBias(x []float32, bv float32, relu bool) {
 		return
 	}
 	for j, v := range x {
-		v += bv
-		if !(v > 0) {
-			v = 0
-		}
-		x[j] = v
+		x[j] = max(v+bv, 0)
 	}
 }
 
-// reluMask zeroes d where the ReLU output y is not positive (the ReLU was
-// inactive there): d = d * [y > 0], PyTorch's threshold_backward.
+// reluMask zeroes d where the ReLU output y is zero (the ReLU was inactive
+// there): d = d * [y > 0], PyTorch's threshold_backward.
 func reluMask(d, y []float32) {
 	y = y[:len(d)]
 	for j, v := range y {
-		if !(v > 0) {
-			d[j] = 0
-		}
+		d[j] = keepIfPositive(d[j], v)
 	}
+}
+
+// keepIfPositive returns g if the ReLU output y is not +0, else 0, without a
+// branch (the sign pattern is unpredictable). y is a ReLU output, so it is
+// +0, positive or NaN; its bits are non-zero exactly when it is not +0, and
+// bits|-bits then has the top bit set.
+func keepIfPositive(g, y float32) float32 {
+	u := math.Float32bits(y)
+	mask := uint32(int32(u|-u) >> 31)
+	return math.Float32frombits(math.Float32bits(g) & mask)
 }
 
 // sum32 is the sum of x, accumulated sequentially in float64 (long

@@ -124,10 +124,8 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	}
 	m := &LeNet5{
 		layers: []layer{
-			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true},
-			&maxPool{c: 6, h: 28, w: 28},
-			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true},
-			&maxPool{c: 16, h: 10, w: 10, flatten: true},
+			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true, pool: true},
+			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true, pool: true, flatten: true},
 			&linear{in: 400, out: 120, relu: true},
 			&linear{in: 120, out: 84, relu: true},
 			&linear{in: 84, out: 10},
@@ -146,10 +144,10 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 		shape []int
 	}{
 		{"convModel.0", 0, []int{6, 1, 5, 5}},
-		{"convModel.3", 2, []int{16, 6, 5, 5}},
-		{"lineNet.1", 4, []int{120, 400}},
-		{"lineNet.3", 5, []int{84, 120}},
-		{"lineNet.5", 6, []int{10, 84}},
+		{"convModel.3", 1, []int{16, 6, 5, 5}},
+		{"lineNet.1", 2, []int{120, 400}},
+		{"lineNet.3", 3, []int{84, 120}},
+		{"lineNet.5", 4, []int{10, 84}},
 	}
 	for _, s := range specs {
 		off := m.offs[s.layer]
