@@ -42,6 +42,9 @@ type Options struct {
 	Step func(StepInfo)
 	// EpochEnd, if set, is called after each epoch's checkpoint is committed.
 	EpochEnd func(EpochInfo)
+	// Commit, if set, is called at each stage of a checkpoint commit, with
+	// the checkpoint's path and global step (tests use it to aim kills).
+	Commit func(stage CommitStage, path string, step int64)
 	// Events are the options of the event writer; StartStep is set by the
 	// trainer (0 for a new run, global step + 1 on resume).
 	Events tbwriter.Options
@@ -49,6 +52,16 @@ type Options struct {
 	// checkpoint time stamps); nil means time.Now.
 	Now func() time.Time
 }
+
+// CommitStage names a stage of a checkpoint commit, in the order they happen.
+type CommitStage int
+
+const (
+	SyncBegin CommitStage = iota // before the event writer's Sync
+	SyncEnd                      // events are on disk
+	SaveBegin                    // before ckpt.Save
+	SaveEnd                      // the checkpoint is committed (pruning follows)
+)
 
 // StepInfo describes one optimizer step.
 type StepInfo struct {
@@ -438,17 +451,25 @@ func (t *Trainer) checkpointName() string {
 // commit Syncs the events, saves a checkpoint of the current position and
 // prunes old checkpoints; it returns the checkpoint's path.
 func (t *Trainer) commit() (string, error) {
+	path := filepath.Join(t.dir, t.checkpointName())
+	hook := t.opts.Commit
+	if hook == nil {
+		hook = func(CommitStage, string, int64) {}
+	}
+	hook(SyncBegin, path, t.step)
 	if err := t.w.Sync(); err != nil {
 		return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)
 	}
-	path := filepath.Join(t.dir, t.checkpointName())
+	hook(SyncEnd, path, t.step)
 	c, err := t.snapshot()
 	if err != nil {
 		return "", err
 	}
+	hook(SaveBegin, path, t.step)
 	if err := ckpt.Save(path, c); err != nil {
 		return "", fmt.Errorf("trainer: %w", err)
 	}
+	hook(SaveEnd, path, t.step)
 	if t.cfg.Keep > 0 {
 		if err := ckpt.Prune(t.dir, int(t.cfg.Keep)); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)

@@ -147,10 +147,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	p := newProgress(stdout, !noBar && isTerminal(stdout))
 	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd}
-	if stepDelay > 0 {
+	if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil && stepDelay == 0 {
+		stepDelay = d
+	}
+	mark := markers(stderr)
+	if stepDelay > 0 || mark != nil {
 		opts.Step = func(s trainer.StepInfo) {
 			p.step(s)
+			if mark != nil {
+				mark("step %d", s.Step)
+			}
 			time.Sleep(stepDelay)
+		}
+	}
+	if mark != nil {
+		opts.Commit = func(stage trainer.CommitStage, path string, step int64) {
+			switch stage {
+			case trainer.SyncBegin:
+				mark("flush-begin %d", step)
+			case trainer.SyncEnd:
+				mark("flush-end %d", step)
+			case trainer.SaveBegin:
+				mark("commit-begin %s", path)
+			case trainer.SaveEnd:
+				mark("commit-end %s", path)
+			}
 		}
 	}
 
@@ -167,6 +188,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "new run %s (kernel %s)\n", t.Dir(), kern.Impl())
+		if mark != nil {
+			mark("fresh")
+		}
 	} else {
 		c, path, skipped, err := trainer.Locate(resume, logdir)
 		for _, s := range skipped {
@@ -196,6 +220,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		e, step, b := t.Position()
 		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+		if mark != nil {
+			mark("resume %s step %d", path, step)
+		}
 	}
 	if t.Done() {
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
@@ -219,6 +246,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "done: %d epochs, test accuracy %.2f%%, run directory %s\n", len(h), 100*last.TestAcc, t.Dir())
 	}
 	return nil
+}
+
+// Test-only hooks, read from the environment (internal/chaos sets them):
+// TBTRAIN_TEST_MARKERS=1 prints a "tbtrain-test: " line on stderr for each
+// step, each commit stage and the start of a session;
+// TBTRAIN_TEST_STEP_DELAY=<duration> sleeps after every step, like the
+// hidden --step-delay flag. Neither changes any result.
+const (
+	markersEnv   = "TBTRAIN_TEST_MARKERS"
+	stepDelayEnv = "TBTRAIN_TEST_STEP_DELAY"
+	markerPrefix = "tbtrain-test: "
+)
+
+// markers returns a printer of test markers, or nil when they are off.
+func markers(stderr io.Writer) func(format string, args ...any) {
+	if os.Getenv(markersEnv) != "1" {
+		return nil
+	}
+	return func(format string, args ...any) {
+		fmt.Fprintf(stderr, markerPrefix+format+"\n", args...)
+	}
 }
 
 func loadData(dir string) (train, test *mnist.Set, err error) {
