@@ -19,8 +19,9 @@
 // --purge applies the purge rules of one of TensorBoard's loaders to the tag
 // table (see package tbwriter): "none" shows the files as they are,
 // "python" what TensorBoard's Python EventAccumulator keeps, "rust" what its
-// Rust data server keeps. --events lists every event of every file instead of
-// the tag table (it always shows the raw files). --json prints the same
+// Rust data server keeps. --events lists every event of every file, with its
+// byte offset, instead of the tag table; with --purge=python or rust it marks
+// the values that loader drops. --json prints the same
 // information as one JSON document whose field names are stable.
 //
 // With no arguments an event file is read from standard input.

@@ -25,6 +25,8 @@ var goldenCases = []struct {
 	{"basic_events_loss.txt", []string{"--events", "--tags=^loss$", fx("torch-1.13", "basic")}},
 	{"basic_file_events.json", []string{"--json", "--events", fx("torch-1.13", "basic", "events.out.tfevents.1795952040.vm.13683.0")}},
 	{"hp.json", []string{"--json", fx("torch-1.13", "hp")}},
+	{"v3_events_python.txt", []string{"--events", "--purge=python", fx("purge-variants", "v3_start_in_both_sessions")}},
+	{"v6_events_rust_a.json", []string{"--json", "--events", "--purge=rust", "--tags=^a$", fx("purge-variants", "v6_two_tags_start")}},
 	{"two_inputs.txt", []string{fx("torch-1.13", "purge"), fx("purge-variants", "v3_start_in_both_sessions")}},
 }
 

@@ -96,6 +96,8 @@ type jsonEventValue struct {
 	Tag    string `json:"tag"`
 	Plugin string `json:"plugin"`
 	Kind   string `json:"kind"`
+	// Dropped is true when the --purge rule removes this point.
+	Dropped bool `json:"dropped,omitempty"`
 	jsonValue
 }
 
@@ -158,7 +160,7 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 					doc.DamagedFiles++
 				}
 				if o.events {
-					jf.EventList = jsonEvents(f, o)
+					jf.EventList = jsonEvents(r, f, o)
 				}
 				jr.Files = append(jr.Files, jf)
 			}
@@ -205,7 +207,7 @@ func eventKind(e *tbpb.Event) string {
 	return "empty"
 }
 
-func jsonEvents(f *fileDump, o *options) []jsonEvent {
+func jsonEvents(r *runDump, f *fileDump, o *options) []jsonEvent {
 	out := make([]jsonEvent, 0, len(f.Events))
 	plugins := make(map[string]string)
 	for i, e := range f.Events {
@@ -222,7 +224,7 @@ func jsonEvents(f *fileDump, o *options) []jsonEvent {
 		}
 		for _, v := range vals {
 			p := valuePlugin(v, plugins)
-			je.Values = append(je.Values, jsonEventValue{Tag: v.GetTag(), Plugin: p, Kind: valueKind(v), jsonValue: newJSONValue(v, p)})
+			je.Values = append(je.Values, jsonEventValue{Tag: v.GetTag(), Plugin: p, Kind: valueKind(v), Dropped: r.dropped[v], jsonValue: newJSONValue(v, p)})
 		}
 		out = append(out, je)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -49,6 +50,7 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets boo
 			}
 			files = append(files, readFile(f, offsets))
 		}
+		shareEvents(r, files)
 		in.Runs = append(in.Runs, newRunDump(r, files, rule))
 	}
 	return in, nil
@@ -83,16 +85,45 @@ func recordOffsets(r io.Reader) []int64 {
 	}
 }
 
+// shareEvents makes each file's events the very objects of the run's event
+// stream, so that values can be matched by pointer against the run's series
+// (for the "dropped" marks of --events). Both come from the same decoder, so
+// a file contributes exactly len(f.Events) events to the stream; files after
+// the point where the loader stopped the run keep their own events.
+func shareEvents(r *tbwriter.Run, files []*fileDump) {
+	i := 0
+	for _, f := range files {
+		n := len(f.Events)
+		if i+n > len(r.Events) {
+			return
+		}
+		f.Events = r.Events[i : i+n]
+		i += n
+	}
+}
+
 // newRunDump wraps a loaded run with its per-file view and its series under
 // rule.
 func newRunDump(r *tbwriter.Run, files []*fileDump, rule tbwriter.PurgeRule) *runDump {
 	rd := &runDump{Name: r.Name, Files: files, Err: r.Err, events: r.Events, series: make(map[string][]point)}
+	kept := make(map[*tbpb.Summary_Value]bool)
 	for tag, pts := range r.Series(rule) {
 		conv := make([]point, len(pts))
 		for i, p := range pts {
 			conv[i] = point{Step: p.Step, WallTime: p.WallTime, Value: p.Value}
+			kept[p.Value] = true
 		}
 		rd.series[tag] = conv
+	}
+	if rule != tbwriter.NoPurge {
+		rd.dropped = make(map[*tbpb.Summary_Value]bool)
+		for _, pts := range r.Series(tbwriter.NoPurge) {
+			for _, p := range pts {
+				if !kept[p.Value] {
+					rd.dropped[p.Value] = true
+				}
+			}
+		}
 	}
 	return rd
 }

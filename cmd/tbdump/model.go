@@ -28,6 +28,9 @@ type runDump struct {
 	events []*tbpb.Event
 	// series maps each tag to its points after the purge rule.
 	series map[string][]point
+	// dropped holds the values that are points without purging but that the
+	// purge rule removes (nil under --purge=none).
+	dropped map[*tbpb.Summary_Value]bool
 }
 
 // fileDump is one event file read on its own.

@@ -27,7 +27,8 @@ For every run (a directory holding events.out.tfevents.* files) it prints the
 files (events, step range, file_version, damage), the SessionLog events, and
 one line per tag: plugin, value kind, count, step range, how many points
 repeat an earlier step, and the first and last values. --events lists every
-event instead. Damaged files (torn tail, bad length or data CRC, a record that
+event with its byte offset instead (and, with --purge, marks the values that
+loader drops). Damaged files (torn tail, bad length or data CRC, a record that
 is not an Event) are reported with file, byte offset and reason, on stderr as
 well, and make the exit status 1. Output is deterministic.
 
@@ -36,6 +37,7 @@ Examples:
   tbdump --purge=python runs/         # the points TensorBoard's Python loader keeps
   tbdump --purge=rust runs/lenet      # ... and what the Rust data server keeps
   tbdump --events runs/lenet          # every event, in file order
+  tbdump --events --purge=python runs/lenet   # ... marking what TensorBoard drops
   tbdump --events --tags='^train/' runs/lenet/events.out.tfevents.1700000000.host.42.0
   tbdump --json runs/ | jq '.inputs[].runs[].tags[] | {tag, count, duplicate_steps}'
   tbdump runs/ || echo "some event file is damaged"

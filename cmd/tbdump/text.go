@@ -79,7 +79,7 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 		}
 		fmt.Fprintln(w)
 		if o.events {
-			writeEventsText(w, f, o)
+			writeEventsText(w, r, f, o)
 		}
 	}
 	if r.Err != nil && !fileErrs[r.Err.Error()] {
@@ -108,7 +108,7 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 }
 
 // writeEventsText lists every event of one file in file order.
-func writeEventsText(w io.Writer, f *fileDump, o *options) {
+func writeEventsText(w io.Writer, r *runDump, f *fileDump, o *options) {
 	plugins := make(map[string]string) // tag -> plugin, from the first metadata in this file
 	for i, e := range f.Events {
 		vals := o.values(e)
@@ -122,7 +122,11 @@ func writeEventsText(w io.Writer, f *fileDump, o *options) {
 		fmt.Fprintf(w, "    #%d%s step %d wall %s %s\n", i, at, e.GetStep(), formatWall(e.GetWallTime()), eventWhat(e))
 		for _, v := range vals {
 			p := valuePlugin(v, plugins)
-			fmt.Fprintf(w, "        %s  %s/%s  %s\n", displayTag(v.GetTag()), p, valueKind(v), describeValue(v, p))
+			mark := ""
+			if r.dropped[v] {
+				mark = "  [dropped by " + o.purge + " purge]"
+			}
+			fmt.Fprintf(w, "        %s  %s/%s  %s%s\n", displayTag(v.GetTag()), p, valueKind(v), describeValue(v, p), mark)
 		}
 	}
 	if f.Err != nil {
