@@ -1,11 +1,79 @@
-// Package trainer trains LeNet-5 on MNIST with SGD and cosine annealing, and
-// can stop at any step and resume bit for bit.
+// Package trainer trains LeNet-5 (package model) on MNIST with SGD with
+// momentum and a cosine learning-rate schedule, and can stop at any step and
+// resume bit for bit, in the same run directory, on one TensorBoard curve.
 //
-// The optimizer (SGD) and the schedule (CosineLR) follow PyTorch's
-// torch.optim.SGD and CosineAnnealingLR; testdata/torch_reference.py prints the
-// reference numbers the tests compare against.
+// # Optimisation
 //
-// Each epoch's order of the training images is a pure function of the seed and
-// the epoch number, so a run resumed in the middle of an epoch recomputes the
-// same order without replaying the earlier ones.
+// [SGD] is torch.optim.SGD's update (dampening 0, no Nesterov, no weight
+// decay) in float32; [CosineLR] is the closed form of PyTorch's
+// CosineAnnealingLR, stepped once per epoch with T_max = --epochs. Both are
+// checked against numbers printed by real PyTorch
+// (testdata/torch_reference.py and its output torch_reference.json).
+// Epoch e visits the first ⌊N/B⌋·B images of a permutation that is a pure
+// function of (seed, e) (a PCG seeded from both; Fisher–Yates), so resuming
+// inside an epoch recomputes its order without replaying anything; the last
+// partial batch is dropped. The initial weights come from a PCG seeded from
+// the seed alone.
+//
+// # Runs, checkpoints and resume
+//
+// [New] creates <logdir>/<YYYY-MM-DD_HH-MM-SS>/ (never an existing
+// directory) and [Trainer.Run] commits, through package ckpt, these files in it:
+//
+//	LenetMnist0-step0.ckpt    the initial state (so any run can be resumed)
+//	LenetMnist<e>.ckpt        after 0-based epoch e; resumes at epoch e+1
+//	LenetMnist<e>-step<g>.ckpt inside epoch e after global step g
+//	                          (every --save-every-steps steps, and on cancel)
+//
+// A checkpoint holds everything the next step depends on: epoch, global
+// step, batches done in the epoch, weights, momentum buffers, the schedule,
+// the sum of the epoch's batch losses so far, the config and the metrics of
+// every finished epoch. rng_state holds the state of the epoch's shuffling
+// PCG after it drew the order; since the order is a pure function, Resume
+// recomputes it and refuses a checkpoint whose state differs. Before each
+// commit the event file is Synced, so a checkpoint never claims steps whose
+// events are not on disk; after it, old checkpoints are pruned to --keep.
+//
+// [Locate] resolves --resume: a file (any damage is an error naming it), a
+// run directory or "latest" (the newest checkpoint that verifies; damaged
+// ones are skipped and reported). [ResumeConfig] decides which settings may
+// change on resume: --epochs (up, not below the epochs done; the remaining
+// epochs then follow a cosine with T_max = the new value), --keep,
+// --save-every-steps, --limit-test and --data. --batch-size, --lr,
+// --momentum, --eta-min, --seed and --limit-train may not: each shapes the
+// next step, and a different value is a [*ConflictError].
+//
+// # Events: one step axis
+//
+// Every tag uses the global step g (optimizer steps done). A session opens a
+// new event file in the run directory with its SessionLog START at step 0
+// (new run) or g+1 (resumed from a checkpoint at g) and logs everything
+// after g again, so both TensorBoard loaders (the Python purge on START and
+// the Rust per-tag purge) show each step once. Tags:
+//
+//	train/loss_step      loss of the batch that made step g        every step
+//	train/loss           mean batch loss of the epoch               at the step ending the epoch
+//	learning_rate        learning rate used in the epoch            "
+//	test/acc, test/loss  accuracy (a fraction) and mean loss        "
+//	epoch                0-based index of the epoch that ended      "
+//	weights/<param>      histogram of each parameter                "
+//	test/misclassified   grid of up to 64 misclassified test digits "
+//	config               the config as a markdown table             step 0, first session only
+//	hparams              hyperparameters; metrics test/acc, test/loss, train/loss (final values)
+//
+// # Determinism
+//
+// For a given kernel code path (kern.Impl, stored in each checkpoint) and
+// model shard count, training N steps straight and training k steps,
+// stopping any way and resuming give bitwise identical weights and logged
+// values. The wall-clock fields (epoch seconds, commit times, event wall
+// times, hparams times) are the only differences.
+//
+// # Concurrency
+//
+// A [Trainer] is used by one goroutine: New or Resume, then Run once. The
+// hooks in [Options] run on that goroutine, between steps. Run honours
+// cancellation of its context between steps: it finishes the step in
+// progress, commits a mid-epoch checkpoint and returns an
+// [*InterruptedError] (errors.Is [ErrInterrupted]) naming it.
 package trainer
