@@ -35,22 +35,23 @@ func appendScalarEvent(dst []byte, wall float64, step int64, tag string, v float
 	summaryLen := protowire.SizeTag(fieldSummaryValue) + protowire.SizeBytes(valueLen)
 
 	if wall != 0 {
-		dst = protowire.AppendTag(dst, fieldEventWallTime, protowire.Fixed64Type)
+		dst = appendUvarint(dst, protowire.EncodeTag(fieldEventWallTime, protowire.Fixed64Type))
 		dst = protowire.AppendFixed64(dst, math.Float64bits(wall))
 	}
 	if step != 0 {
-		dst = protowire.AppendTag(dst, fieldEventStep, protowire.VarintType)
-		dst = protowire.AppendVarint(dst, uint64(step))
+		dst = appendUvarint(dst, protowire.EncodeTag(fieldEventStep, protowire.VarintType))
+		dst = appendUvarint(dst, uint64(step))
 	}
-	dst = protowire.AppendTag(dst, fieldEventSummary, protowire.BytesType)
-	dst = protowire.AppendVarint(dst, uint64(summaryLen))
-	dst = protowire.AppendTag(dst, fieldSummaryValue, protowire.BytesType)
-	dst = protowire.AppendVarint(dst, uint64(valueLen))
+	dst = appendUvarint(dst, protowire.EncodeTag(fieldEventSummary, protowire.BytesType))
+	dst = appendUvarint(dst, uint64(summaryLen))
+	dst = appendUvarint(dst, protowire.EncodeTag(fieldSummaryValue, protowire.BytesType))
+	dst = appendUvarint(dst, uint64(valueLen))
 	if tag != "" {
-		dst = protowire.AppendTag(dst, fieldValueTag, protowire.BytesType)
-		dst = protowire.AppendString(dst, tag)
+		dst = appendUvarint(dst, protowire.EncodeTag(fieldValueTag, protowire.BytesType))
+		dst = appendUvarint(dst, uint64(len(tag)))
+		dst = append(dst, tag...)
 	}
-	dst = protowire.AppendTag(dst, fieldValueSimple, protowire.Fixed32Type)
+	dst = appendUvarint(dst, protowire.EncodeTag(fieldValueSimple, protowire.Fixed32Type))
 	return protowire.AppendFixed32(dst, math.Float32bits(v))
 }
 
@@ -74,4 +75,13 @@ func putHeader(h []byte, n int) {
 	}
 	crc := ComputeMaskedCRC(h[:lenSize])
 	h[8], h[9], h[10], h[11] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
+}
+
+// appendUvarint is protowire.AppendVarint with an inlinable one-byte fast
+// path: every tag and nearly every length of a scalar event is < 128.
+func appendUvarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return protowire.AppendVarint(b, v)
 }

@@ -86,9 +86,7 @@ type Writer struct {
 	now   func() time.Time
 	start time.Time
 
-	mu     sync.RWMutex // guards closed and sends on q against close(q)
-	closed bool
-	q      chan item
+	q *queue
 
 	err       atomic.Pointer[error] // sticky background error
 	done      chan struct{}         // closed when the background goroutine exits
@@ -242,7 +240,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		dst:   dst,
 		now:   now,
 		start: now(),
-		q:     make(chan item, qs),
+		q:     newQueue(qs),
 		done:  make(chan struct{}),
 	}
 	if d, err := time.ParseDuration(os.Getenv(flushDelayEnv)); err == nil && d > 0 {
@@ -295,18 +293,13 @@ func (w *Writer) stickyErr() error {
 
 // enqueue puts it on the queue, blocking while the queue is full.
 func (w *Writer) enqueue(it item) error {
-	w.mu.RLock()
-	if w.closed {
-		w.mu.RUnlock()
-		return ErrClosed
-	}
 	if err := w.stickyErr(); err != nil {
-		w.mu.RUnlock()
+		if w.q.isClosed() {
+			return ErrClosed
+		}
 		return err
 	}
-	w.q <- it
-	w.mu.RUnlock()
-	return nil
+	return w.q.push(nil, it)
 }
 
 // AddScalar logs v under tag at step as a float32 simple_value, the form
@@ -353,18 +346,9 @@ func (w *Writer) Sync() error {
 
 func (w *Writer) marker(ctx context.Context, kind itemKind) error {
 	done := make(chan error, 1)
-	w.mu.RLock()
-	if w.closed {
-		w.mu.RUnlock()
-		return ErrClosed
+	if err := w.q.push(ctx, item{kind: kind, done: done}); err != nil {
+		return err
 	}
-	select {
-	case w.q <- item{kind: kind, done: done}:
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return ctx.Err()
-	}
-	w.mu.RUnlock()
 	select {
 	case err := <-done:
 		return err
@@ -385,10 +369,7 @@ func (w *Writer) Close() error {
 		if needEnd {
 			endErr = w.AddSummary(0, hparamsSessionEnd(tbpb.Status_STATUS_SUCCESS, w.now()))
 		}
-		w.mu.Lock()
-		w.closed = true
-		close(w.q)
-		w.mu.Unlock()
+		w.q.close()
 		<-w.done
 		w.closeErr = w.stickyErr()
 		if w.closeErr == nil {
@@ -410,41 +391,55 @@ func (w *Writer) loop(interval time.Duration) {
 		defer t.Stop()
 		tick = t.C
 	}
+	var batch []item
 	for {
 		select {
-		case it, ok := <-w.q:
-			if !ok {
+		case <-w.q.wake:
+			var closed bool
+			batch, closed = w.q.take(batch)
+			for i := range batch {
+				buf = w.handle(buf, &batch[i])
+				batch[i] = item{} // drop references to tags and payloads
+			}
+			if closed {
+				// close() happens after the last push, so this take
+				// returned everything.
 				buf = w.writeOut(buf)
 				w.finish()
 				return
-			}
-			if w.stickyErr() != nil {
-				// Keep draining so producers never block forever.
-				if it.done != nil {
-					it.done <- w.stickyErr()
-				}
-				continue
-			}
-			switch it.kind {
-			case kindScalar:
-				buf = appendScalarRecord(buf, it.wall, it.step, it.tag, it.value)
-			case kindPayload:
-				buf = AppendRecord(buf, it.payload)
-			case kindFlush, kindSync:
-				buf = w.writeOut(buf)
-				if it.kind == kindSync && w.stickyErr() == nil {
-					w.syncDst()
-				}
-				it.done <- w.stickyErr()
-				continue
-			}
-			if len(buf) >= writeBufferSize {
-				buf = w.writeOut(buf)
 			}
 		case <-tick:
 			buf = w.writeOut(buf)
 		}
 	}
+}
+
+// handle processes one queued item and returns the buffer.
+func (w *Writer) handle(buf []byte, it *item) []byte {
+	if err := w.stickyErr(); err != nil {
+		// Keep draining so producers never block forever.
+		if it.done != nil {
+			it.done <- err
+		}
+		return buf
+	}
+	switch it.kind {
+	case kindScalar:
+		buf = appendScalarRecord(buf, it.wall, it.step, it.tag, it.value)
+	case kindPayload:
+		buf = AppendRecord(buf, it.payload)
+	case kindFlush, kindSync:
+		buf = w.writeOut(buf)
+		if it.kind == kindSync && w.stickyErr() == nil {
+			w.syncDst()
+		}
+		it.done <- w.stickyErr()
+		return buf
+	}
+	if len(buf) >= writeBufferSize {
+		buf = w.writeOut(buf)
+	}
+	return buf
 }
 
 // fail records the first background error.
