@@ -177,3 +177,13 @@ func checkTensor(t *ckptpb.Tensor) error {
 	}
 	return nil
 }
+
+// Encode returns the file content [Save] would write for c: the envelope
+// around the marshalled checkpoint. It refuses what [Decode] would reject.
+func Encode(c *ckptpb.Checkpoint) ([]byte, error) { return encode(c) }
+
+// Decode verifies and decodes the content of a checkpoint file, as [Load]
+// does for a file, checking both checksums before unmarshalling. Errors wrap
+// [ErrNotCheckpoint], [ErrTruncated], [ErrCorrupt], [ErrVersion] or
+// [ErrInvalid]; they do not name a file (Load wraps them in an *[Error]).
+func Decode(b []byte) (*ckptpb.Checkpoint, error) { return decode(b) }

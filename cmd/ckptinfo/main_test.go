@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// asCommand makes the test binary run main instead of the tests (TestMain),
+// so the end-to-end tests can check exit codes.
+const asCommand = "CKPTINFO_TEST_AS_COMMAND"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommand) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fixture returns a valid checkpoint at the given position.
+func fixture(epoch, step, batch int64) *ckptpb.Checkpoint {
+	c := &ckptpb.Checkpoint{
+		FormatVersion: ckpt.FormatVersion,
+		Model:         "lenet5-mnist",
+		Epoch:         epoch,
+		GlobalStep:    step,
+		BatchInEpoch:  batch,
+		Params: []*ckptpb.Tensor{
+			{Name: "lineNet.5.weight", Shape: []int64{2, 3}, Data: []float32{0.5, -1.5, 0.25, 2, 0, -0.75}},
+			{Name: "lineNet.5.bias", Shape: []int64{2}, Data: []float32{0.125, -0.125}},
+		},
+		Optimizer: &ckptpb.SGD{Lr: 0.009, Momentum: 0.9, HasBuffers: true, MomentumBuffer: []*ckptpb.Tensor{
+			{Name: "lineNet.5.weight", Shape: []int64{2, 3}, Data: []float32{0.01, 0.02, 0.03, 0.04, 0.05, 0.06}},
+			{Name: "lineNet.5.bias", Shape: []int64{2}, Data: []float32{-0.5, 0.5}},
+		}},
+		Scheduler: &ckptpb.CosineSchedule{BaseLr: 0.01, EtaMin: 1e-4, TMax: 20, LastEpoch: epoch},
+		RngState:  []byte("pcg-state-bytes!"),
+		Config:    &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3},
+		Kernel:    "avx2",
+		UnixNano:  1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...
+	}
+	for e := range epoch {
+		c.History = append(c.History, &ckptpb.EpochMetrics{Epoch: e, Step: (e + 1) * 10, TrainLoss: 0.5 / float64(e+1),
+			TestLoss: 0.25 / float64(e+1), TestAcc: 0.9 + 0.01*float64(e), Lr: 0.01, Seconds: 1.5})
+	}
+	c.EpochLossSum = float64(batch) * 0.25
+	return c
+}
+
+// makeRun creates, in the current directory, run/ with two valid checkpoints,
+// a corrupt one, a torn temp file and a foreign file, plus empty/.
+func makeRun(t *testing.T) {
+	t.Helper()
+	if err := os.MkdirAll("run", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("empty", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		name               string
+		epoch, step, batch int64
+	}{{"LenetMnist0.ckpt", 1, 10, 0}, {"LenetMnist1-step15.ckpt", 1, 15, 5}, {"LenetMnist1.ckpt", 2, 20, 0}} {
+		if err := ckpt.Save(filepath.Join("run", f.name), fixture(f.epoch, f.step, f.batch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Damage the newest: flip a byte in the middle of its payload.
+	p := filepath.Join("run", "LenetMnist1.ckpt")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x10
+	for name, content := range map[string][]byte{
+		"LenetMnist1.ckpt":             b,
+		".LenetMnist2.ckpt.tmp-123456": b[:50],
+		"events.out.tfevents.1.host":   []byte("x"),
+	} {
+		if err := os.WriteFile(filepath.Join("run", name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	golden, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	makeRun(t)
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"file", []string{"run/LenetMnist1-step15.ckpt"}, ""},
+		{"file_tensors", []string{"--tensors", "run/LenetMnist0.ckpt"}, ""},
+		{"corrupt", []string{"run/LenetMnist1.ckpt"}, "1 of 1 checkpoints failed verification"},
+		{"dir", []string{"run"}, "1 of 3 checkpoints failed verification"},
+		{"dir_json", []string{"--json", "run"}, "1 of 3 checkpoints failed verification"},
+		{"mixed", []string{"run/LenetMnist0.ckpt", "run/missing.ckpt", "empty"}, "empty: no checkpoint files (*.ckpt)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, strings.NewReader(""), &stdout, &stderr)
+			if got := errString(err); got != tc.wantErr {
+				t.Errorf("run error %q, want %q", got, tc.wantErr)
+			}
+			path := filepath.Join(golden, tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, stdout.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), stdout.String()); diff != "" {
+				t.Errorf("output differs from %s (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestJSON checks the JSON report field by field against the checkpoints.
+func TestJSON(t *testing.T) {
+	t.Chdir(t.TempDir())
+	makeRun(t)
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"--json", "--tensors", "run"}, nil, &stdout, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("run succeeded on a directory with a corrupt checkpoint")
+	}
+	var out output
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Dirs) != 1 || len(out.Dirs[0].Checkpoints) != 3 {
+		t.Fatalf("got %+v, want one directory with 3 checkpoints", out)
+	}
+	cs := out.Dirs[0].Checkpoints
+	if cs[0].OK || cs[0].Problem != "corrupt" || !strings.Contains(cs[0].Error, "payload CRC-32C") {
+		t.Errorf("corrupt entry: %+v", cs[0])
+	}
+	for i, want := range []*ckptpb.Checkpoint{fixture(1, 10, 0), fixture(1, 15, 5)} {
+		r := cs[i+1]
+		s := r.Checkpoint
+		if !r.OK || s == nil {
+			t.Fatalf("entry %d not OK: %+v", i+1, r)
+		}
+		if s.GlobalStep != want.GlobalStep || s.Epoch != want.Epoch || s.BatchInEpoch != want.BatchInEpoch ||
+			s.Config.Seed != want.Config.Seed || s.Config.Keep != want.Config.Keep || s.UnixNano != want.UnixNano ||
+			s.Values != 8 || s.Optimizer.MomentumBuffer != 2 || len(s.History) != len(want.History) || s.EpochLossSum != want.EpochLossSum {
+			t.Errorf("entry %d: %+v, want the values of %v", i+1, s, want)
+		}
+		if len(r.Tensors) != 4 {
+			t.Fatalf("entry %d: %d tensor stats, want 4", i+1, len(r.Tensors))
+		}
+		w := r.Tensors[0] // lineNet.5.weight: 0.5 -1.5 0.25 2 0 -0.75
+		if w.Min != -1.5 || w.Max != 2 || w.Mean != 0.5/6 || w.Count != 6 {
+			t.Errorf("weight stats %+v", w)
+		}
+	}
+}
+
+// TestStdin reads a checkpoint from standard input.
+func TestStdin(t *testing.T) {
+	b, err := ckpt.Encode(fixture(3, 30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{nil, {"-"}} {
+		var stdout bytes.Buffer
+		if err := run(context.Background(), args, bytes.NewReader(b), &stdout, &bytes.Buffer{}); err != nil {
+			t.Fatalf("run %v: %v", args, err)
+		}
+		if !strings.Contains(stdout.String(), "global step 30") || !strings.Contains(stdout.String(), "<stdin>") {
+			t.Errorf("run %v output:\n%s", args, stdout.String())
+		}
+	}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), nil, bytes.NewReader(b[:100]), &stdout, &bytes.Buffer{}); err == nil ||
+		!strings.Contains(stdout.String(), "FAILED (truncated)") {
+		t.Errorf("truncated stdin: %v\n%s", err, stdout.String())
+	}
+}
+
+// TestCommand runs the binary end to end and checks exit codes and messages.
+func TestCommand(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	makeRun(t)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"good file", []string{"run/LenetMnist0.ckpt"}, 0, "OK (magic, header and payload CRC-32C", ""},
+		{"corrupt file", []string{"run/LenetMnist1.ckpt"}, 1, "FAILED (corrupt)", "ckptinfo: 1 of 1 checkpoints failed verification"},
+		{"directory", []string{"run"}, 1, "CORRUPT", "1 of 3 checkpoints failed"},
+		{"missing", []string{"nope.ckpt"}, 1, "FAILED (missing)", "failed verification"},
+		{"help", []string{"--help"}, 0, "Examples:", ""},
+		{"bad flag", []string{"--frobnicate"}, 2, "", "unknown flag: --frobnicate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(exe, tc.args...)
+			cmd.Env = append(os.Environ(), asCommand+"=1")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, stdout containing %q, stderr containing %q",
+					code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,439 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+)
+
+// run is the whole command: it parses args, inspects each path and writes
+// the report to stdout. It returns a usageError for a bad command line, and
+// an error when any checkpoint fails verification or a path cannot be read.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
+	tensors := flags.Bool("tensors", false, "add per-tensor statistics (count, min, max, mean, L2 norm, non-finite values)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printUsage(stdout, flags)
+			return err
+		}
+		return usageError{fmt.Errorf("%v (see ckptinfo --help)", err)}
+	}
+	paths := flags.Args()
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+
+	var out output
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch st, err := os.Stat(p); {
+		case p == "-":
+			b, err := io.ReadAll(stdin)
+			r := report{Path: "-", Size: int64(len(b))}
+			var c *ckptpb.Checkpoint
+			if err == nil {
+				c, err = ckpt.Decode(b)
+			}
+			r.fill(c, err, *tensors)
+			out.Files = append(out.Files, r)
+		case err == nil && st.IsDir():
+			out.Dirs = append(out.Dirs, listDir(p, *tensors))
+		default:
+			out.Files = append(out.Files, inspect(p, *tensors))
+		}
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		var b strings.Builder
+		for i, r := range out.Files {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			r.writeText(&b)
+		}
+		for i, d := range out.Dirs {
+			if i > 0 || len(out.Files) > 0 {
+				b.WriteString("\n")
+			}
+			d.writeText(&b)
+		}
+		if _, err := io.WriteString(stdout, b.String()); err != nil {
+			return err
+		}
+	}
+	return out.err()
+}
+
+// output is everything one invocation reports.
+type output struct {
+	Files []report    `json:"files,omitempty"`
+	Dirs  []dirReport `json:"dirs,omitempty"`
+}
+
+// err summarises the failures, or returns nil if every checkpoint verified.
+func (o output) err() error {
+	bad, total := 0, 0
+	for _, r := range o.Files {
+		total++
+		if !r.OK {
+			bad++
+		}
+	}
+	for _, d := range o.Dirs {
+		if d.Error != "" {
+			return fmt.Errorf("%s: %s", d.Path, d.Error)
+		}
+		total += len(d.Checkpoints)
+		for _, r := range d.Checkpoints {
+			if !r.OK {
+				bad++
+			}
+		}
+		if len(d.Checkpoints) == 0 {
+			return fmt.Errorf("%s: no checkpoint files (*%s)", d.Path, ckpt.Ext)
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d checkpoints failed verification", bad, total)
+	}
+	return nil
+}
+
+// report describes one checkpoint file.
+type report struct {
+	Path       string    `json:"path"`
+	OK         bool      `json:"ok"`
+	Problem    string    `json:"problem,omitempty"` // not_checkpoint, truncated, corrupt, version, invalid, missing, unreadable
+	Error      string    `json:"error,omitempty"`
+	Size       int64     `json:"size"`
+	Checkpoint *summary  `json:"checkpoint,omitempty"`
+	Tensors    []tensor  `json:"tensors,omitempty"`
+	when       time.Time // commit time, for text output
+}
+
+// summary is the content of a checkpoint without the bulk tensor data.
+type summary struct {
+	FormatVersion uint32         `json:"format_version"`
+	Model         string         `json:"model"`
+	Kernel        string         `json:"kernel"`
+	Epoch         int64          `json:"epoch"`
+	GlobalStep    int64          `json:"global_step"`
+	BatchInEpoch  int64          `json:"batch_in_epoch"`
+	UnixNano      int64          `json:"unix_nano"`
+	Committed     string         `json:"committed"`
+	EpochLossSum  float64        `json:"epoch_loss_sum"`
+	Params        int            `json:"param_tensors"`
+	Values        int            `json:"param_values"`
+	Optimizer     optimizer      `json:"optimizer"`
+	Scheduler     scheduler      `json:"scheduler"`
+	RNGStateBytes int            `json:"rng_state_bytes"`
+	Config        config         `json:"config"`
+	History       []epochMetrics `json:"history"`
+}
+
+type optimizer struct {
+	LR             float64 `json:"lr"`
+	Momentum       float64 `json:"momentum"`
+	HasBuffers     bool    `json:"has_buffers"`
+	MomentumBuffer int     `json:"momentum_buffers"`
+}
+
+type scheduler struct {
+	BaseLR    float64 `json:"base_lr"`
+	EtaMin    float64 `json:"eta_min"`
+	TMax      int64   `json:"t_max"`
+	LastEpoch int64   `json:"last_epoch"`
+}
+
+type config struct {
+	Epochs         int64   `json:"epochs"`
+	BatchSize      int64   `json:"batch_size"`
+	LR             float64 `json:"lr"`
+	Momentum       float64 `json:"momentum"`
+	EtaMin         float64 `json:"eta_min"`
+	Seed           uint64  `json:"seed"`
+	LimitTrain     int64   `json:"limit_train"`
+	LimitTest      int64   `json:"limit_test"`
+	SaveEverySteps int64   `json:"save_every_steps"`
+	Keep           int64   `json:"keep"`
+	Data           string  `json:"data"`
+}
+
+type epochMetrics struct {
+	Epoch     int64   `json:"epoch"`
+	Step      int64   `json:"step"`
+	TrainLoss float64 `json:"train_loss"`
+	TestLoss  float64 `json:"test_loss"`
+	TestAcc   float64 `json:"test_acc"`
+	LR        float64 `json:"lr"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// tensor holds statistics of one parameter tensor. Non-finite values are
+// counted and left out of the other statistics (JSON has no NaN).
+type tensor struct {
+	Name      string  `json:"name"`
+	Shape     []int64 `json:"shape"`
+	Count     int     `json:"count"`
+	Min       float64 `json:"min"`
+	Max       float64 `json:"max"`
+	Mean      float64 `json:"mean"`
+	L2        float64 `json:"l2"`
+	NonFinite int     `json:"non_finite"`
+}
+
+// inspect loads and describes the checkpoint at path.
+func inspect(path string, withTensors bool) report {
+	r := report{Path: path}
+	if st, err := os.Stat(path); err == nil {
+		r.Size = st.Size()
+	}
+	c, err := ckpt.Load(path)
+	r.fill(c, err, withTensors)
+	return r
+}
+
+// fill records the outcome of loading a checkpoint.
+func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
+	if err != nil {
+		r.Problem = problem(err)
+		var ce *ckpt.Error
+		if errors.As(err, &ce) {
+			err = ce.Err // the path is already in the report
+		}
+		r.Error = err.Error()
+		return
+	}
+	r.OK = true
+	r.when = time.Unix(0, c.GetUnixNano()).UTC()
+	s := &summary{
+		FormatVersion: c.GetFormatVersion(),
+		Model:         c.GetModel(),
+		Kernel:        c.GetKernel(),
+		Epoch:         c.GetEpoch(),
+		GlobalStep:    c.GetGlobalStep(),
+		BatchInEpoch:  c.GetBatchInEpoch(),
+		UnixNano:      c.GetUnixNano(),
+		Committed:     r.when.Format(time.RFC3339Nano),
+		EpochLossSum:  c.GetEpochLossSum(),
+		Params:        len(c.GetParams()),
+		RNGStateBytes: len(c.GetRngState()),
+	}
+	for _, t := range c.GetParams() {
+		s.Values += len(t.GetData())
+	}
+	o := c.GetOptimizer()
+	s.Optimizer = optimizer{o.GetLr(), o.GetMomentum(), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
+	sc := c.GetScheduler()
+	s.Scheduler = scheduler{sc.GetBaseLr(), sc.GetEtaMin(), sc.GetTMax(), sc.GetLastEpoch()}
+	cf := c.GetConfig()
+	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), cf.GetLr(), cf.GetMomentum(), cf.GetEtaMin(), cf.GetSeed(),
+		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetKeep(), cf.GetData()}
+	s.History = []epochMetrics{}
+	for _, h := range c.GetHistory() {
+		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), h.GetTrainLoss(), h.GetTestLoss(), h.GetTestAcc(), h.GetLr(), h.GetSeconds()})
+	}
+	r.Checkpoint = s
+	if withTensors {
+		for _, t := range c.GetParams() {
+			r.Tensors = append(r.Tensors, stats(t, ""))
+		}
+		for _, t := range o.GetMomentumBuffer() {
+			r.Tensors = append(r.Tensors, stats(t, "momentum:"))
+		}
+	}
+}
+
+// stats summarises a tensor.
+func stats(t *ckptpb.Tensor, prefix string) tensor {
+	s := tensor{Name: prefix + t.GetName(), Shape: t.GetShape(), Count: len(t.GetData())}
+	if s.Shape == nil {
+		s.Shape = []int64{}
+	}
+	var sum, sq float64
+	n := 0
+	for _, v := range t.GetData() {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			s.NonFinite++
+			continue
+		}
+		if n == 0 || f < s.Min {
+			s.Min = f
+		}
+		if n == 0 || f > s.Max {
+			s.Max = f
+		}
+		sum += f
+		sq += f * f
+		n++
+	}
+	if n > 0 {
+		s.Mean = sum / float64(n)
+	}
+	s.L2 = math.Sqrt(sq)
+	return s
+}
+
+// problem classifies a load error for the report.
+func problem(err error) string {
+	for _, p := range []struct {
+		err  error
+		name string
+	}{
+		{ckpt.ErrNotCheckpoint, "not_checkpoint"},
+		{ckpt.ErrTruncated, "truncated"},
+		{ckpt.ErrCorrupt, "corrupt"},
+		{ckpt.ErrVersion, "version"},
+		{ckpt.ErrInvalid, "invalid"},
+		{fs.ErrNotExist, "missing"},
+	} {
+		if errors.Is(err, p.err) {
+			return p.name
+		}
+	}
+	return "unreadable"
+}
+
+// dirReport lists the checkpoints of a directory.
+type dirReport struct {
+	Path        string   `json:"path"`
+	Error       string   `json:"error,omitempty"`
+	Checkpoints []report `json:"checkpoints"`
+}
+
+// listDir describes every checkpoint of dir in ckpt.List order.
+func listDir(dir string, withTensors bool) dirReport {
+	d := dirReport{Path: dir, Checkpoints: []report{}}
+	list, err := ckpt.List(dir)
+	if err != nil {
+		d.Error = err.Error()
+		return d
+	}
+	for _, e := range list {
+		d.Checkpoints = append(d.Checkpoints, inspect(e.Path, withTensors))
+	}
+	return d
+}
+
+// table returns a writer that aligns tab-separated cells; flush it when done.
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+// writeText prints one checkpoint report as aligned "key value" lines,
+// followed by the history and tensor tables.
+func (r report) writeText(out io.Writer) {
+	w := table(out)
+	defer func() { w.Flush() }() // w is replaced by each table below
+	kv := func(k, f string, a ...any) { fmt.Fprintf(w, "%s\t"+f+"\n", append([]any{k}, a...)...) }
+	name := r.Path
+	if name == "-" {
+		name = "<stdin>"
+	}
+	kv("file", "%s (%d bytes)", name, r.Size)
+	if !r.OK {
+		kv("integrity", "FAILED (%s): %s", r.Problem, r.Error)
+		return
+	}
+	s := r.Checkpoint
+	kv("integrity", "OK (magic, header and payload CRC-32C, format version %d, content consistent)", s.FormatVersion)
+	kv("model", "%s (kernel %s)", s.Model, orDash(s.Kernel))
+	where := "start of the epoch"
+	if s.BatchInEpoch > 0 {
+		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)
+	}
+	kv("position", "epoch %d (%s), global step %d", s.Epoch, where, s.GlobalStep)
+	kv("committed", "%s", r.when.Format(time.RFC3339))
+	kv("params", "%d tensors, %d values", s.Params, s.Values)
+	kv("optimizer", "SGD lr %g, momentum %g, momentum buffers %s", s.Optimizer.LR, s.Optimizer.Momentum, yesNo(s.Optimizer.HasBuffers, s.Optimizer.MomentumBuffer))
+	kv("scheduler", "cosine base_lr %g, eta_min %g, T_max %d, last_epoch %d", s.Scheduler.BaseLR, s.Scheduler.EtaMin, s.Scheduler.TMax, s.Scheduler.LastEpoch)
+	kv("rng state", "%d bytes", s.RNGStateBytes)
+	kv("epoch loss sum", "%g", s.EpochLossSum)
+	c := s.Config
+	kv("config", "epochs %d, batch size %d, lr %g, momentum %g, eta_min %g, seed %d", c.Epochs, c.BatchSize, c.LR, c.Momentum, c.EtaMin, c.Seed)
+	kv("", "limit train %d, limit test %d, save every %d steps, keep %d, data %s", c.LimitTrain, c.LimitTest, c.SaveEverySteps, c.Keep, orDash(c.Data))
+	if len(s.History) == 0 {
+		kv("history", "no completed epoch")
+		return
+	}
+	w.Flush()
+	fmt.Fprintln(out, "history")
+	w = table(out)
+	fmt.Fprintln(w, "  epoch\tstep\ttrain loss\ttest loss\ttest acc\tlr\tseconds")
+	for _, h := range s.History {
+		fmt.Fprintf(w, "  %d\t%d\t%.6f\t%.6f\t%.4f\t%.6g\t%.1f\n", h.Epoch, h.Step, h.TrainLoss, h.TestLoss, h.TestAcc, h.LR, h.Seconds)
+	}
+	if len(r.Tensors) == 0 {
+		return
+	}
+	w.Flush()
+	fmt.Fprintln(out, "tensors")
+	w = table(out)
+	fmt.Fprintln(w, "  name\tshape\tcount\tmin\tmax\tmean\tL2\tnon-finite")
+	for _, t := range r.Tensors {
+		fmt.Fprintf(w, "  %s\t%v\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%d\n", t.Name, t.Shape, t.Count, t.Min, t.Max, t.Mean, t.L2, t.NonFinite)
+	}
+}
+
+// writeText prints a directory listing as a table.
+func (d dirReport) writeText(out io.Writer) {
+	fmt.Fprintf(out, "directory %s\n", d.Path)
+	w := table(out)
+	defer w.Flush()
+	if d.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", d.Error)
+		return
+	}
+	if len(d.Checkpoints) == 0 {
+		fmt.Fprintf(w, "  no checkpoint files (*%s)\n", ckpt.Ext)
+		return
+	}
+	fmt.Fprintln(w, "  status\tstep\tepoch\tbatch\tsize\tcommitted\tfile")
+	for _, r := range d.Checkpoints {
+		base := filepath.Base(r.Path)
+		if !r.OK {
+			fmt.Fprintf(w, "  %s\t-\t-\t-\t%d\t-\t%s: %s\n", strings.ToUpper(r.Problem), r.Size, base, r.Error)
+			continue
+		}
+		s := r.Checkpoint
+		fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, r.Size, r.when.Format(time.RFC3339), base)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(has bool, n int) string {
+	if !has {
+		return "none yet"
+	}
+	return fmt.Sprintf("%d", n)
+}
