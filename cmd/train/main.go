@@ -49,6 +49,9 @@ func main() {
 	case err == nil:
 	case errors.Is(err, pflag.ErrHelp):
 	case errors.Is(err, trainer.ErrInterrupted):
+		if !errors.As(err, new(*trainer.InterruptedError)) { // run printed how to resume
+			fmt.Fprintln(os.Stderr, "train:", err)
+		}
 		os.Exit(exitInterrupted)
 	case errors.As(err, new(usageError)):
 		fmt.Fprintln(os.Stderr, "train:", err)
@@ -58,6 +61,9 @@ func main() {
 		os.Exit(exitError)
 	}
 }
+
+// errBeforeStart is returned for a signal that arrives before training starts.
+var errBeforeStart = fmt.Errorf("interrupted before training started: %w", trainer.ErrInterrupted)
 
 // usageError is a problem with the command line.
 type usageError struct{ err error }
@@ -184,6 +190,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if ctx.Err() != nil {
+			return errBeforeStart
+		}
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
@@ -214,6 +223,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		train, test, err := loadData(rcfg.Data)
 		if err != nil {
 			return err
+		}
+		if ctx.Err() != nil {
+			return errBeforeStart
 		}
 		if t, err = trainer.Resume(path, c, rcfg, train, test, opts); err != nil {
 			return err
