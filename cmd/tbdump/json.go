@@ -27,7 +27,10 @@ type jsonRun struct {
 	Files    []jsonFile    `json:"files"`
 	Error    *jsonError    `json:"error,omitempty"`
 	Sessions []jsonSession `json:"sessions"`
-	Tags     []jsonTag     `json:"tags,omitempty"`
+	// OtherEvents counts graph_def, meta_graph_def, tagged_run_metadata,
+	// log_message and empty events by kind.
+	OtherEvents map[string]int `json:"other_events,omitempty"`
+	Tags        []jsonTag      `json:"tags,omitempty"`
 }
 
 type jsonFile struct {
@@ -163,6 +166,9 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 					jf.EventList = jsonEvents(r, f, o)
 				}
 				jr.Files = append(jr.Files, jf)
+			}
+			if other := r.otherEvents(); len(other) > 0 {
+				jr.OtherEvents = other
 			}
 			for _, s := range r.sessions() {
 				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonFloat(s.WallTime), File: s.File})

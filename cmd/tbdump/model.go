@@ -117,6 +117,23 @@ func (r *runDump) sessions() []session {
 	return out
 }
 
+// otherEvents counts the run's events that are neither summaries, session
+// logs nor the file_version header (graphs, run metadata, log messages), by
+// kind.
+func (r *runDump) otherEvents() map[string]int {
+	m := make(map[string]int)
+	for _, f := range r.Files {
+		for _, e := range f.Events {
+			switch k := eventKind(e); k {
+			case "summary", "session_log", "file_version":
+			default:
+				m[k]++
+			}
+		}
+	}
+	return m
+}
+
 // tagMeta is what the first metadata of a tag says.
 type tagMeta struct {
 	plugin    string

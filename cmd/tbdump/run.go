@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	o := &options{}
 	fs.BoolVar(&o.events, "events", false, "list every event of every file instead of the tag table")
 	fs.BoolVar(&o.json, "json", false, "print one JSON document (for scripts) instead of text")
-	fs.StringVar(&o.purge, "purge", "none", "which loader's purge rules to apply to the tag table: none, python, rust")
+	fs.StringVar(&o.purge, "purge", "none", "apply the purge rules of TensorBoard's loader: none, python, rust (see above)")
 	tagPat := fs.String("tags", "", "only show tags matching this regular expression (RE2 syntax)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -87,6 +89,14 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 	}
 	for _, s := range r.sessions() {
 		fmt.Fprintf(w, "  session %s at step %d  (%s)\n", s.Status, s.Step, s.File)
+	}
+	if other := r.otherEvents(); len(other) > 0 {
+		kinds := slices.Sorted(maps.Keys(other))
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = k + " " + strconv.Itoa(other[k])
+		}
+		fmt.Fprintf(w, "  other events: %s\n", strings.Join(parts, ", "))
 	}
 	if o.events {
 		return

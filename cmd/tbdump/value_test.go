@@ -155,3 +155,24 @@ func FuzzRenderEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestOtherEventsLine checks that events other than summaries and session
+// logs are counted per kind in the run overview.
+func TestOtherEventsLine(t *testing.T) {
+	evs := []*tbpb.Event{
+		{What: &tbpb.Event_FileVersion{FileVersion: "brain.Event:2"}},
+		{Step: 1, What: &tbpb.Event_GraphDef{GraphDef: []byte{1}}},
+		{Step: 2, What: &tbpb.Event_TaggedRunMetadata{TaggedRunMetadata: &tbpb.TaggedRunMetadata{Tag: "rm"}}},
+		{Step: 3, What: &tbpb.Event_GraphDef{GraphDef: []byte{2, 3}}},
+		{Step: 4},
+	}
+	fd := &fileDump{Path: "f", Name: "f", Events: evs}
+	ins := []*input{{Path: "in", Runs: []*runDump{{Name: "r", Files: []*fileDump{fd}, events: evs, series: map[string][]point{}}}}}
+	var b bytes.Buffer
+	if err := writeText(&b, ins, &options{purge: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "  other events: empty 1, graph_def 2, tagged_run_metadata 1\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+}
