@@ -32,6 +32,12 @@ const evalBatch = 500
 // maxMisclassified caps the image grid of misclassified test digits (8×8).
 const maxMisclassified = 64
 
+// DefaultFlushInterval is how often a running session writes its buffered
+// events to the file, so that TensorBoard shows the per-step loss while an
+// epoch runs (tbwriter's own default, 120 s like TensorBoard's, is long for
+// that). Events are also synced before every checkpoint.
+const DefaultFlushInterval = 10 * time.Second
+
 // Options are the hooks and knobs of a Trainer that are not part of the
 // run's config. The zero value is ready to use.
 type Options struct {
@@ -46,7 +52,8 @@ type Options struct {
 	// the checkpoint's path and global step (tests use it to aim kills).
 	Commit func(stage CommitStage, path string, step int64)
 	// Events are the options of the event writer; StartStep is set by the
-	// trainer (0 for a new run, global step + 1 on resume).
+	// trainer (0 for a new run, global step + 1 on resume), and a zero
+	// FlushInterval means DefaultFlushInterval.
 	Events tbwriter.Options
 	// Now returns the wall time (run directory names, epoch seconds,
 	// checkpoint time stamps); nil means time.Now.
@@ -254,6 +261,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	}
 	eo := t.opts.Events
 	eo.StartStep = 0
+	if eo.FlushInterval == 0 {
+		eo.FlushInterval = DefaultFlushInterval
+	}
 	if !t.fresh {
 		eo.StartStep = t.step + 1
 	}
@@ -334,6 +344,18 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // lr returns the learning rate of epoch e.
 func (t *Trainer) lr(e int64) float64 {
 	return CosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, e)
+}
+
+// lastLR returns the learning rate of the last step taken (the initial one
+// before the first step).
+func (t *Trainer) lastLR() float64 {
+	switch {
+	case t.step == 0:
+		return t.lr(0)
+	case t.batchInEpoch == 0:
+		return t.lr(t.epoch - 1)
+	}
+	return t.lr(t.epoch)
 }
 
 // endEpoch evaluates, logs the epoch-end tags at the current step, moves to
@@ -490,7 +512,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		Epoch:         t.epoch,
 		GlobalStep:    t.step,
 		BatchInEpoch:  t.batchInEpoch,
-		Optimizer:     &ckptpb.SGD{Lr: t.lr(min(t.epoch, t.cfg.Epochs-1)), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
+		Optimizer:     &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
 		Scheduler:     &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
 		RngState:      rng,
 		Config:        t.cfg.proto(),
