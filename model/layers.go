@@ -19,9 +19,11 @@ import (
 
 // scratch holds a layer's per-shard working memory besides activations.
 type scratch struct {
-	col []float32 // conv: im2col matrix (K × b*OH*OW), reused as dcol in backward
-	pre []float32 // pooling conv: output before pooling, reused for its gradient
-	arg []int32   // pooling conv: index into pre of each output's maximum
+	col  []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol
+	pre  []float32 // conv: products W·col of a chunk, reused for their gradient
+	pad  []float32 // wide conv: zero-padded input images of a chunk
+	arg  []int32   // pooling conv: index into pre of each output's maximum
+	bsum []float64 // conv: bias gradient being summed over the chunks
 }
 
 // layer is one stage of the network. All methods work on b images, take the
@@ -49,23 +51,47 @@ var (
 // conv is a 2-D convolution with stride 1 (cross-correlation, as PyTorch's
 // Conv2d), square kernel k and zero padding pad, optionally followed by
 // ReLU and then by a 2×2 stride-2 max pool (PyTorch MaxPool2d(2); the
-// convolution output must have even height and width). Weights are
+// convolution output must then have even height and width). Weights are
 // [cout][cin][k][k], then cout biases. The input is channel-major; so is the
 // output, unless flatten is set (requires pool), which writes row-major
 // features in (c, y, x) order: PyTorch's Flatten of the pooled maps.
+//
+// The convolution is computed as pre = W · col (one kern.Sgemm) on chunks of
+// up to chunk images (0: the whole shard at once), so that col and pre stay
+// in the L2 cache. The backward pass visits the chunks in reverse order and
+// rebuilds col for all but the last one, which is still in place.
 //
 // Fusing the pool means the full-size activation is only a scratch buffer:
 // since ReLU and adding a bias are monotonic, max-pooling the raw products
 // and then adding the bias and clamping gives the same values as PyTorch's
 // ReLU-then-pool. The kept arg-max is the first largest raw product in
 // row-major window order; where ReLU clamps, the gradient is 0 either way.
+//
+// With wide set, each image is first copied into a zero-padded
+// (h+2pad)×(w+2pad) buffer and the products are computed on an oh×(w+2pad)
+// grid: the columns past ow are wasted work, but every row of col is then
+// one contiguous copy of the padded image (and col2im one contiguous add),
+// instead of oh short pieces with clipped borders.
 type conv struct {
-	cin, cout, h, w, k, pad int
-	relu, pool, flatten     bool
+	cin, cout, h, w, k, pad   int
+	relu, pool, flatten, wide bool
+	chunk                     int
 }
 
 // convHW is the size of the convolution's own output (before pooling).
 func (c *conv) convHW() (int, int) { return c.h + 2*c.pad - c.k + 1, c.w + 2*c.pad - c.k + 1 }
+
+// grid is the size of the computed product grid per image (see wide).
+func (c *conv) grid() (int, int) {
+	oh, ow := c.convHW()
+	if c.wide {
+		return oh, c.w + 2*c.pad
+	}
+	return oh, ow
+}
+
+// padded is the size of one zero-padded input image (wide only).
+func (c *conv) padded() (int, int) { return c.h + 2*c.pad, c.w + 2*c.pad }
 
 // outHW is the size of the layer's output maps.
 func (c *conv) outHW() (int, int) {
@@ -82,35 +108,88 @@ func (c *conv) outSize() int {
 }
 func (c *conv) kdim() int      { return c.cin * c.k * c.k }
 func (c *conv) numParams() int { return c.cout*c.kdim() + c.cout }
+
+// chunkSize is the number of images per chunk for a shard of b images.
+func (c *conv) chunkSize(b int) int {
+	if c.chunk <= 0 || c.chunk > b {
+		return b
+	}
+	return c.chunk
+}
+
 func (c *conv) newScratch(b int) scratch {
-	oh, ow := c.convHW()
-	s := scratch{col: make([]float32, c.kdim()*b*oh*ow)}
+	cb := c.chunkSize(b)
+	gh, gw := c.grid()
+	s := scratch{
+		col:  make([]float32, c.kdim()*cb*gh*gw),
+		pre:  make([]float32, c.cout*cb*gh*gw),
+		bsum: make([]float64, c.cout),
+	}
 	if c.pool {
-		s.pre = make([]float32, c.cout*b*oh*ow)
 		s.arg = make([]int32, b*c.outSize())
+	}
+	if c.wide {
+		ph, pw := c.padded()
+		// slack: the last col row reads k-2 values past the last image
+		s.pad = make([]float32, c.cin*cb*ph*pw+c.k)
 	}
 	return s
 }
 
-// im2col fills col (K rows × b*OH*OW columns) with the input patches:
-// col[(ci*k+ky)*k+kx][i*OH*OW + oy*OW + ox] = in[ci][i][oy+ky-pad][ox+kx-pad],
-// zero outside the image.
-func (c *conv) im2col(in, col []float32, b int) {
-	oh, ow := c.convHW()
-	n := b * oh * ow
+// im2col fills s.col (K rows × cb*GH*GW columns) with the patches of images
+// i0..i0+cb-1 of in (b images): col[(ci*k+ky)*k+kx][il*GH*GW + oy*GW + ox]
+// = input (ci, i0+il, oy+ky-pad, ox+kx-pad), zero outside the image.
+func (c *conv) im2col(in []float32, b, i0, cb int, s *scratch) {
+	gh, gw := c.grid()
+	g := gh * gw
+	n := cb * g
 	hw := c.h * c.w
+	if c.wide {
+		ph, pw := c.padded()
+		ps := ph * pw
+		for ci := range c.cin {
+			for il := range cb {
+				src := in[(ci*b+i0+il)*hw:][:hw]
+				dst := s.pad[(ci*cb+il)*ps:][:ps]
+				if c.pad == 0 {
+					copy(dst, src)
+					continue
+				}
+				clear(dst[:c.pad*pw])
+				for y := range c.h {
+					r := dst[(y+c.pad)*pw:][:pw]
+					clear(r[:c.pad])
+					copy(r[c.pad:], src[y*c.w:][:c.w])
+					clear(r[c.pad+c.w:])
+				}
+				clear(dst[(c.h+c.pad)*pw:])
+			}
+		}
+		clear(s.pad[c.cin*cb*ps:])
+		for ci := range c.cin {
+			for ky := range c.k {
+				for kx := range c.k {
+					row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
+					for il := range cb {
+						copy(row[il*g:][:g], s.pad[(ci*cb+il)*ps+ky*pw+kx:])
+					}
+				}
+			}
+		}
+		return
+	}
 	for ci := range c.cin {
 		for ky := range c.k {
 			for kx := range c.k {
-				row := col[((ci*c.k+ky)*c.k+kx)*n:][:n]
+				row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
 				// valid ox range: 0 <= ox+kx-pad < w
 				x0 := max(0, c.pad-kx)
-				x1 := min(ow, c.w+c.pad-kx)
-				for i := range b {
-					src := in[(ci*b+i)*hw:][:hw]
-					dst := row[i*oh*ow:][:oh*ow]
-					for oy := range oh {
-						d := dst[oy*ow:][:ow]
+				x1 := min(gw, c.w+c.pad-kx)
+				for il := range cb {
+					src := in[(ci*b+i0+il)*hw:][:hw]
+					dst := row[il*g:][:g]
+					for oy := range gh {
+						d := dst[oy*gw:][:gw]
 						y := oy + ky - c.pad
 						if y < 0 || y >= c.h || x0 >= x1 {
 							clear(d)
@@ -126,39 +205,73 @@ func (c *conv) im2col(in, col []float32, b int) {
 	}
 }
 
-// col2im is the adjoint of im2col: din[ci][i][y][x] = sum of the col
-// entries im2col copied from there.
-func (c *conv) col2im(col, din []float32, b int) {
-	oh, ow := c.convHW()
-	n := b * oh * ow
+// col2im is the adjoint of im2col: it writes into images i0..i0+cb-1 of
+// din the sums of the s.col entries im2col copied from each input position.
+func (c *conv) col2im(din []float32, b, i0, cb int, s *scratch) {
+	gh, gw := c.grid()
+	g := gh * gw
+	n := cb * g
 	hw := c.h * c.w
-	clear(din[:c.cin*b*hw])
-	for ci := range c.cin {
-		for ky := range c.k {
-			for kx := range c.k {
-				row := col[((ci*c.k+ky)*c.k+kx)*n:][:n]
-				x0 := max(0, c.pad-kx)
-				x1 := min(ow, c.w+c.pad-kx)
-				if x0 >= x1 {
-					continue
-				}
-				for i := range b {
-					dst := din[(ci*b+i)*hw:][:hw]
-					src := row[i*oh*ow:][:oh*ow]
-					for oy := range oh {
-						y := oy + ky - c.pad
-						if y < 0 || y >= c.h {
-							continue
-						}
-						s := src[oy*ow+x0 : oy*ow+x1]
-						d := dst[y*c.w+x0+kx-c.pad:][:len(s)]
-						for j, v := range s {
-							d[j] += v
-						}
+	if c.wide {
+		ph, pw := c.padded()
+		ps := ph * pw
+		clear(s.pad)
+		for ci := range c.cin {
+			for ky := range c.k {
+				for kx := range c.k {
+					row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
+					for il := range cb {
+						addTo(s.pad[(ci*cb+il)*ps+ky*pw+kx:][:g], row[il*g:][:g])
 					}
 				}
 			}
 		}
+		for ci := range c.cin {
+			for il := range cb {
+				src := s.pad[(ci*cb+il)*ps:][:ps]
+				dst := din[(ci*b+i0+il)*hw:][:hw]
+				for y := range c.h {
+					copy(dst[y*c.w:][:c.w], src[(y+c.pad)*pw+c.pad:])
+				}
+			}
+		}
+		return
+	}
+	for ci := range c.cin {
+		for il := range cb {
+			clear(din[(ci*b+i0+il)*hw:][:hw])
+		}
+	}
+	for ci := range c.cin {
+		for ky := range c.k {
+			for kx := range c.k {
+				row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
+				x0 := max(0, c.pad-kx)
+				x1 := min(gw, c.w+c.pad-kx)
+				if x0 >= x1 {
+					continue
+				}
+				for il := range cb {
+					dst := din[(ci*b+i0+il)*hw:][:hw]
+					src := row[il*g:][:g]
+					for oy := range gh {
+						y := oy + ky - c.pad
+						if y < 0 || y >= c.h {
+							continue
+						}
+						addTo(dst[y*c.w+x0+kx-c.pad:][:x1-x0], src[oy*gw+x0:oy*gw+x1])
+					}
+				}
+			}
+		}
+	}
+}
+
+// addTo adds src to dst element-wise (len(src) >= len(dst)).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for j, v := range src {
+		dst[j] += v
 	}
 }
 
@@ -172,30 +285,48 @@ func (c *conv) outBase(co, i, b int) int {
 }
 
 func (c *conv) forward(w, in, out []float32, b int, s *scratch) {
-	oh, ow := c.convHW()
-	n := b * oh * ow
+	cb := c.chunkSize(b)
+	gh, gw := c.grid()
 	kd := c.kdim()
-	c.im2col(in, s.col, b)
-	bias := w[c.cout*kd:][:c.cout]
-	if !c.pool {
-		kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, out, n)
-		for co, bv := range bias {
-			addBias(out[co*n:][:n], bv, c.relu)
-		}
-		return
+	for i0 := 0; i0 < b; i0 += cb {
+		nb := min(cb, b-i0)
+		n := nb * gh * gw
+		c.im2col(in, b, i0, nb, s)
+		kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, s.pre, n)
+		c.emit(w[c.cout*kd:][:c.cout], out, b, i0, nb, s)
 	}
-	kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, s.pre, n)
-	ph, pw := oh/2, ow/2
+}
+
+// emit turns the products of chunk i0..i0+nb-1 in s.pre into outputs: bias,
+// ReLU and pooling (keeping the arg-max) or a copy of the valid grid part.
+func (c *conv) emit(bias, out []float32, b, i0, nb int, s *scratch) {
+	gh, gw := c.grid()
+	oh, ow := c.convHW()
+	g := gh * gw
 	for co, bv := range bias {
-		for i := range b {
-			base := (co*b + i) * oh * ow
-			src := s.pre[base:][: oh*ow : oh*ow]
-			o := c.outBase(co, i, b)
+		for il := range nb {
+			base := (co*nb + il) * g
+			src := s.pre[base:][:g:g]
+			o := c.outBase(co, i0+il, b)
+			if !c.pool {
+				for oy := range oh {
+					dst := out[o+oy*ow:][:ow:ow]
+					for ox, v := range src[oy*gw:][:ow] {
+						v += bv
+						if c.relu {
+							v = max(v, 0)
+						}
+						dst[ox] = v
+					}
+				}
+				continue
+			}
+			ph, pw := oh/2, ow/2
 			dst := out[o:][: ph*pw : ph*pw]
 			arg := s.arg[o:][: ph*pw : ph*pw]
 			for py := range ph {
-				r0 := src[2*py*ow:][:ow:ow]
-				r1 := src[(2*py+1)*ow:][:ow:ow]
+				r0 := src[2*py*gw:][:gw:gw]
+				r1 := src[(2*py+1)*gw:][:gw:gw]
 				for px := range pw {
 					m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
 					v := m + bv
@@ -203,7 +334,7 @@ func (c *conv) forward(w, in, out []float32, b int, s *scratch) {
 						v = max(v, 0)
 					}
 					dst[py*pw+px] = v
-					arg[py*pw+px] = int32(base + (2*py+at>>1)*ow + 2*px + at&1)
+					arg[py*pw+px] = int32(base + (2*py+at>>1)*gw + 2*px + at&1)
 				}
 			}
 		}
@@ -230,24 +361,48 @@ func max4(a0, a1, a2, a3 float32) (float32, int) {
 }
 
 func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
-	oh, ow := c.convHW()
-	n := b * oh * ow
+	cb := c.chunkSize(b)
+	gh, gw := c.grid()
 	kd := c.kdim()
-	gb := g[c.cout*kd:][:c.cout]
-	dpre := dout // gradient w.r.t. the convolution output (cout × n)
-	if c.pool {
-		// Route each pooled gradient to its arg-max; pre is free now.
-		dpre = s.pre[:c.cout*n]
-		clear(dpre)
-		ph, pw := oh/2, ow/2
-		for co := range c.cout {
-			var sum float64
-			for i := range b {
-				o := c.outBase(co, i, b)
-				d := dout[o:][: ph*pw : ph*pw]
-				arg := s.arg[o:][: ph*pw : ph*pw]
-				y := out[o:][: ph*pw : ph*pw]
-				for j, a := range arg {
+	clear(s.bsum)
+	last := (b - 1) / cb * cb // first image of the last chunk, whose col is in place
+	for i0 := last; i0 >= 0; i0 -= cb {
+		nb := min(cb, b-i0)
+		n := nb * gh * gw
+		if i0 != last {
+			c.im2col(in, b, i0, nb, s)
+		}
+		c.routeGrad(out, dout, b, i0, nb, s)
+		// dL/dW (+)= dpre (cout × n) · colᵀ (n × K)
+		kern.Sgemm(false, true, c.cout, kd, n, s.pre, n, s.col, n, i0 != last, g, kd)
+		if din != nil {
+			// dcol (K × n) = Wᵀ (K × cout) · dpre (cout × n), into col
+			kern.Sgemm(true, false, kd, n, c.cout, w, kd, s.pre, n, false, s.col, n)
+			c.col2im(din, b, i0, nb, s)
+		}
+	}
+	for co, v := range s.bsum {
+		g[c.cout*kd+co] = float32(v)
+	}
+}
+
+// routeGrad writes into s.pre the gradient w.r.t. the products of chunk
+// i0..i0+nb-1 (zero on unused grid cells) and adds the bias gradient to
+// s.bsum.
+func (c *conv) routeGrad(out, dout []float32, b, i0, nb int, s *scratch) {
+	gh, gw := c.grid()
+	oh, ow := c.outHW()
+	g := gh * gw
+	dpre := s.pre[:c.cout*nb*g]
+	clear(dpre)
+	for co := range c.cout {
+		var sum float64
+		for il := range nb {
+			o := c.outBase(co, i0+il, b)
+			d := dout[o:][: oh*ow : oh*ow]
+			y := out[o:][: oh*ow : oh*ow]
+			if c.pool {
+				for j, a := range s.arg[o:][: oh*ow : oh*ow] {
 					v := d[j]
 					if c.relu {
 						v = keepIfPositive(v, y[j])
@@ -255,25 +410,22 @@ func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
 					dpre[a] = v
 					sum += float64(v)
 				}
+				continue
 			}
-			gb[co] = float32(sum)
+			base := (co*nb + il) * g
+			for oy := range oh {
+				for ox := range ow {
+					v := d[oy*ow+ox]
+					if c.relu {
+						v = keepIfPositive(v, y[oy*ow+ox])
+					}
+					dpre[base+oy*gw+ox] = v
+					sum += float64(v)
+				}
+			}
 		}
-	} else {
-		if c.relu {
-			reluMask(dout[:c.cout*n], out)
-		}
-		for co := range gb {
-			gb[co] = sum32(dout[co*n:][:n])
-		}
+		s.bsum[co] += sum
 	}
-	// dL/dW = dpre (cout × n) · colᵀ (n × K)
-	kern.Sgemm(false, true, c.cout, kd, n, dpre, n, s.col, n, false, g, kd)
-	if din == nil {
-		return
-	}
-	// dcol (K × n) = Wᵀ (K × cout) · dpre (cout × n); col is no longer needed.
-	kern.Sgemm(true, false, kd, n, c.cout, w, kd, dpre, n, false, s.col, n)
-	c.col2im(s.col, din, b)
 }
 
 // linear is a fully connected layer out = in·Wᵀ + bias (PyTorch Linear),
@@ -325,19 +477,6 @@ func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch)
 	kern.Sgemm(false, false, b, l.in, l.out, dout, l.out, w, l.in, false, din, l.in)
 }
 
-// addBias adds bv to every element of x and, if relu, clamps at zero.
-func addBias(x []float32, bv float32, relu bool) {
-	if !relu {
-		for j := range x {
-			x[j] += bv
-		}
-		return
-	}
-	for j, v := range x {
-		x[j] = max(v+bv, 0)
-	}
-}
-
 // reluMask zeroes d where the ReLU output y is zero (the ReLU was inactive
 // there): d = d * [y > 0], PyTorch's threshold_backward.
 func reluMask(d, y []float32) {
@@ -355,14 +494,4 @@ func keepIfPositive(g, y float32) float32 {
 	u := math.Float32bits(y)
 	mask := uint32(int32(u|-u) >> 31)
 	return math.Float32frombits(math.Float32bits(g) & mask)
-}
-
-// sum32 is the sum of x, accumulated sequentially in float64 (long
-// channel sums, b*784 terms for conv1, lose too much in float32).
-func sum32(x []float32) float32 {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	return float32(s)
 }
