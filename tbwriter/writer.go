@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -306,6 +307,9 @@ func (w *Writer) enqueue(it item) error {
 // PyTorch writes and both TensorBoard loaders read as a scalar. NaN and ±Inf
 // are stored as they are. It does not allocate.
 func (w *Writer) AddScalar(tag string, step int64, v float32) error {
+	if !utf8.ValidString(tag) {
+		return fmt.Errorf("tbwriter: tag %q is not valid UTF-8", tag)
+	}
 	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wallSeconds(w.now())})
 }
 
