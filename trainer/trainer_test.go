@@ -590,3 +590,52 @@ func comparable(v *tbpb.Summary_Value) proto.Message {
 	}
 	return d
 }
+
+// TestLatestAcrossRuns checks that "latest" picks the run whose newest valid
+// checkpoint was committed last, and skips a run with none.
+func TestLatestAcrossRuns(t *testing.T) {
+	logdir := t.TempDir()
+	var dirs []string
+	for i, stop := range []int64{7, 3} { // the later run has fewer steps
+		base := time.Date(2026, 11, 29, 10+i, 0, 0, 0, time.Local)
+		ctx, cancel := context.WithCancel(context.Background())
+		opts := trainer.Options{
+			Now: func() time.Time { base = base.Add(time.Second); return base },
+			Step: func(s trainer.StepInfo) {
+				if s.Step == stop {
+					cancel()
+				}
+			},
+		}
+		tr, err := trainer.New(logdir, smallConfig(), trainSet, testSet, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Run(ctx); !errors.Is(err, trainer.ErrInterrupted) {
+			t.Fatal(err)
+		}
+		cancel()
+		dirs = append(dirs, tr.Dir())
+	}
+	_, path, _, err := trainer.Locate(trainer.Latest, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dirs[1], "LenetMnist0-step3.ckpt"); path != want {
+		t.Errorf("latest = %s, want %s (the run committed last)", path, want)
+	}
+	// Damage every checkpoint of the later run: latest falls back to the other run.
+	list, _ := filepath.Glob(filepath.Join(dirs[1], "*.ckpt"))
+	for _, p := range list {
+		if err := os.WriteFile(p, []byte("garbage"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, path, skipped, err := trainer.Locate(trainer.Latest, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dirs[0], "LenetMnist0-step7.ckpt"); path != want || len(skipped) != len(list) {
+		t.Errorf("latest with the newer run damaged = %s (skipped %d), want %s (skipped %d)", path, len(skipped), want, len(list))
+	}
+}
