@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -240,7 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
 		return nil
 	}
-	fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", logdir)
+	fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", filepath.Dir(t.Dir()))
 	err := t.Run(ctx)
 	p.finish()
 	var ie *trainer.InterruptedError
