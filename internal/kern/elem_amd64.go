@@ -57,3 +57,29 @@ func addBiasVecAVX2(x, bias *float32, n int, relu int)
 //
 //go:noescape
 func reluMaskAVX2(d, y *float32, n int)
+
+// copyRowsAsm and addRowsAsm run copyRows and addRows with AVX2 when
+// available (bounds already checked by the caller) and report whether they
+// did.
+func copyRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride, width int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	rowsAVX2(&dst[0], &src[0], blocks, 4*dblock, 4*sblock, rows, 4*dstride, 4*sstride, width, 0)
+	return true
+}
+
+func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride, width int) bool {
+	if !hasAVX2FMA {
+		return false
+	}
+	rowsAVX2(&dst[0], &src[0], blocks, 4*dblock, 4*sblock, rows, 4*dstride, 4*sstride, width, 1)
+	return true
+}
+
+// rowsAVX2 copies (add == 0) or adds (add != 0) blocks×rows segments of
+// width floats from src to dst; strides are in bytes, blocks, rows and width
+// are positive.
+//
+//go:noescape
+func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride, width, add int)

@@ -86,3 +86,88 @@ relumask_loop:
 	JLT relumask_loop
 	VZEROUPPER
 	RET
+
+// func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride, width, add int)
+//
+// For each of blocks blocks (dst and src advanced by dblock and sblock bytes
+// per block), for each of rows rows (strides dstride, sstride bytes), copy
+// or add width floats. A row of 8 or more floats is done in 8-float chunks
+// plus one final chunk ending at the last float, which may overlap the
+// previous one: it is computed from the original values before any store
+// of the row, so overlapping floats receive the same value twice. Shorter
+// rows go one float at a time. No float outside the segments is touched
+// (masked stores would avoid the overlap but are microcoded and slow on
+// AMD Zen).
+TEXT ·rowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), BX
+	MOVQ width+64(FP), DX
+	MOVQ add+72(FP), R12
+	// R10 = bytes of whole chunks; R11 = byte offset of the final chunk.
+	MOVQ DX, R10
+	ANDQ $-8, R10
+	SHLQ $2, R10
+	LEAQ -32(DX*4), R11
+	SHLQ $2, DX
+rows_block:
+	MOVQ DI, R13
+	MOVQ SI, R9
+	MOVQ rows+40(FP), CX
+rows_row:
+	XORQ AX, AX
+	CMPQ DX, $32
+	JLT rows_short
+	TESTQ R12, R12
+	JNE rows_add
+	VMOVUPS (SI)(R11*1), Y6
+rows_copy_chunk:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R10
+	JLT rows_copy_chunk
+	VMOVUPS Y6, (DI)(R11*1)
+	JMP rows_next
+rows_add:
+	VMOVUPS (DI)(R11*1), Y6
+	VADDPS (SI)(R11*1), Y6, Y6
+rows_add_chunk:
+	VMOVUPS (DI)(AX*1), Y0
+	VADDPS (SI)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R10
+	JLT rows_add_chunk
+	VMOVUPS Y6, (DI)(R11*1)
+	JMP rows_next
+rows_short:
+	TESTQ R12, R12
+	JNE rows_short_add
+rows_short_copy:
+	VMOVSS (SI)(AX*1), X0
+	VMOVSS X0, (DI)(AX*1)
+	ADDQ $4, AX
+	CMPQ AX, DX
+	JLT rows_short_copy
+	JMP rows_next
+rows_short_add:
+	VMOVSS (DI)(AX*1), X0
+	VADDSS (SI)(AX*1), X0, X0
+	VMOVSS X0, (DI)(AX*1)
+	ADDQ $4, AX
+	CMPQ AX, DX
+	JLT rows_short_add
+rows_next:
+	ADDQ dstride+48(FP), DI
+	ADDQ sstride+56(FP), SI
+	DECQ CX
+	JNE rows_row
+	MOVQ R13, DI
+	MOVQ R9, SI
+	ADDQ dblock+24(FP), DI
+	ADDQ sblock+32(FP), SI
+	DECQ BX
+	JNE rows_block
+	VZEROUPPER
+	RET
