@@ -1,0 +1,337 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
+)
+
+const trainPkg = "github.com/tbtrain/tbtrain/cmd/train"
+
+// The tiny configuration every test trains: 640/16 = 40 steps per epoch,
+// 3 epochs = 120 optimizer steps, a mid-epoch checkpoint every 7 steps (7 is
+// prime to 40, so periodic commits land at every position in an epoch).
+const (
+	stepsPerEpoch = 640 / 16
+	numEpochs     = 3
+	totalSteps    = stepsPerEpoch * numEpochs
+)
+
+var tinyArgs = []string{
+	"--limit-train", "640", "--limit-test", "200", "--batch-size", "16",
+	"--epochs", fmt.Sprint(numEpochs), "--save-every-steps", "7", "--seed", "7",
+}
+
+// Test-only hooks (see doc.go). They only widen windows; they never change
+// what is computed, so the reference run uses them too.
+const (
+	commitDelay = 25 * time.Millisecond
+	flushDelay  = 10 * time.Millisecond
+)
+
+var hookEnv = []string{
+	"TBTRAIN_TEST_MARKERS=1",
+	"TBTRAIN_TEST_COMMIT_DELAY=" + commitDelay.String(),
+	"TBTRAIN_TEST_FLUSH_DELAY=" + flushDelay.String(),
+}
+
+// sessionTimeout bounds one child process.
+const sessionTimeout = 3 * time.Minute
+
+// refRun is the uninterrupted reference run that every other run must
+// reproduce bit for bit.
+type refRun struct {
+	logdir, runDir string
+	final          *ckptpb.Checkpoint
+	python, rust   map[string][]tbwriter.Point
+	dur            time.Duration
+	markers        bool // the child printed test markers
+	output         string
+}
+
+var (
+	refOnce sync.Once
+	ref     *refRun
+	refErr  error
+)
+
+// reference runs (once per test process) the tiny configuration without
+// interruption.
+func reference(t *testing.T) *refRun {
+	t.Helper()
+	bin := buildCmd(t, trainPkg)
+	refOnce.Do(func() {
+		logdir := filepath.Join(binDir, "reference")
+		c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
+		if err != nil {
+			refErr = err
+			return
+		}
+		err = c.wait(sessionTimeout)
+		r := &refRun{logdir: logdir, dur: time.Since(c.start), output: c.output()}
+		if err != nil {
+			refErr = fmt.Errorf("reference run: %v\n%s", err, tail(r.output, 40))
+			return
+		}
+		ms, _ := c.markersSince(0)
+		r.markers = len(ms) > 0
+		dirs := runDirs(logdir)
+		if len(dirs) != 1 {
+			refErr = fmt.Errorf("reference run: %d run directories in %s, want 1", len(dirs), logdir)
+			return
+		}
+		r.runDir = dirs[0]
+		r.final, err = finalCheckpoint(r.runDir)
+		if err != nil {
+			refErr = fmt.Errorf("reference run: %v", err)
+			return
+		}
+		r.python, r.rust, err = series(logdir, r.runDir)
+		if err != nil {
+			refErr = fmt.Errorf("reference run: %v", err)
+			return
+		}
+		// The reference itself must have one point per step for the
+		// per-step tags and be free of duplicates everywhere.
+		for rule, m := range map[string]map[string][]tbwriter.Point{"python": r.python, "rust": r.rust} {
+			for tag, ps := range m {
+				if d := duplicateSteps(ps); len(d) > 0 {
+					refErr = fmt.Errorf("reference run, %s purge: tag %s has steps %v more than once", rule, tag, d)
+					return
+				}
+			}
+		}
+		ref = r
+	})
+	if refErr != nil {
+		t.Fatal(refErr)
+	}
+	return ref
+}
+
+// runDirs lists the run directories under logdir, in name order.
+func runDirs(logdir string) []string {
+	ents, _ := os.ReadDir(logdir)
+	var dirs []string
+	for _, e := range ents {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(logdir, e.Name()))
+		}
+	}
+	return dirs
+}
+
+// eventFiles lists the event files in dir, in name order.
+func eventFiles(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+	slices.Sort(m)
+	return m
+}
+
+// finalCheckpoint loads the newest valid checkpoint of runDir and checks
+// that it is the end of training.
+func finalCheckpoint(runDir string) (*ckptpb.Checkpoint, error) {
+	c, path, skipped, err := ckpt.Newest(runDir)
+	if err != nil {
+		return nil, fmt.Errorf("newest checkpoint in %s: %v", runDir, err)
+	}
+	if len(skipped) > 0 {
+		return nil, fmt.Errorf("newest checkpoint in %s: skipped invalid ones: %v", runDir, skipped)
+	}
+	if c.GetGlobalStep() != totalSteps || c.GetEpoch() != numEpochs || c.GetBatchInEpoch() != 0 {
+		return nil, fmt.Errorf("%s: epoch %d step %d batch %d, want the end of training (epoch %d step %d batch 0)",
+			path, c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), numEpochs, totalSteps)
+	}
+	return c, nil
+}
+
+// series reads the run in runDir under both purge rules.
+func series(logdir, runDir string) (python, rust map[string][]tbwriter.Point, err error) {
+	runs, err := tbwriter.ReadLogdir(logdir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ReadLogdir(%s): %v", logdir, err)
+	}
+	for _, r := range runs {
+		if len(r.Files) > 0 && filepath.Dir(r.Files[0]) == runDir {
+			if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+				return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", runDir, r.Err)
+			}
+			return r.Series(tbwriter.PythonPurge), r.Series(tbwriter.RustPurge), nil
+		}
+	}
+	return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+}
+
+// compareCheckpoints compares everything that shapes the next step, bit for
+// bit: position, parameters, momentum buffers, schedule, RNG and the epoch
+// metrics (except their wall-clock seconds).
+func compareCheckpoints(got, want *ckptpb.Checkpoint) []string {
+	var probs []string
+	add := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
+	if got.GetEpoch() != want.GetEpoch() || got.GetGlobalStep() != want.GetGlobalStep() || got.GetBatchInEpoch() != want.GetBatchInEpoch() {
+		add("position: epoch %d step %d batch %d, reference epoch %d step %d batch %d",
+			got.GetEpoch(), got.GetGlobalStep(), got.GetBatchInEpoch(), want.GetEpoch(), want.GetGlobalStep(), want.GetBatchInEpoch())
+	}
+	probs = append(probs, compareTensors("param", got.GetParams(), want.GetParams())...)
+	probs = append(probs, compareTensors("momentum", got.GetOptimizer().GetMomentumBuffer(), want.GetOptimizer().GetMomentumBuffer())...)
+	if g, w := got.GetOptimizer().GetLr(), want.GetOptimizer().GetLr(); math.Float64bits(g) != math.Float64bits(w) {
+		add("optimizer lr %v, reference %v", g, w)
+	}
+	if g, w := got.GetScheduler().GetLastEpoch(), want.GetScheduler().GetLastEpoch(); g != w {
+		add("scheduler last_epoch %d, reference %d", g, w)
+	}
+	if g, w := got.GetRngState(), want.GetRngState(); string(g) != string(w) {
+		add("rng_state %x, reference %x", g, w)
+	}
+	if g, w := math.Float64bits(got.GetEpochLossSum()), math.Float64bits(want.GetEpochLossSum()); g != w {
+		add("epoch_loss_sum %v, reference %v", got.GetEpochLossSum(), want.GetEpochLossSum())
+	}
+	gh, wh := got.GetHistory(), want.GetHistory()
+	if len(gh) != len(wh) {
+		add("history: %d epochs, reference %d", len(gh), len(wh))
+	} else {
+		for i := range wh {
+			g, w := gh[i], wh[i]
+			if g.GetEpoch() != w.GetEpoch() || g.GetStep() != w.GetStep() ||
+				math.Float64bits(g.GetTrainLoss()) != math.Float64bits(w.GetTrainLoss()) ||
+				math.Float64bits(g.GetTestLoss()) != math.Float64bits(w.GetTestLoss()) ||
+				math.Float64bits(g.GetTestAcc()) != math.Float64bits(w.GetTestAcc()) ||
+				math.Float64bits(g.GetLr()) != math.Float64bits(w.GetLr()) {
+				add("history[%d]: %v, reference %v", i, g, w)
+			}
+		}
+	}
+	return probs
+}
+
+func compareTensors(what string, got, want []*ckptpb.Tensor) []string {
+	if len(got) != len(want) {
+		return []string{fmt.Sprintf("%s: %d tensors, reference %d", what, len(got), len(want))}
+	}
+	var probs []string
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.GetName() != w.GetName() || !slices.Equal(g.GetShape(), w.GetShape()) || len(g.GetData()) != len(w.GetData()) {
+			probs = append(probs, fmt.Sprintf("%s %d: %s %v (%d values), reference %s %v (%d values)",
+				what, i, g.GetName(), g.GetShape(), len(g.GetData()), w.GetName(), w.GetShape(), len(w.GetData())))
+			continue
+		}
+		diff, first := 0, -1
+		for j, v := range w.GetData() {
+			if math.Float32bits(g.GetData()[j]) != math.Float32bits(v) {
+				diff++
+				if first < 0 {
+					first = j
+				}
+			}
+		}
+		if diff > 0 {
+			probs = append(probs, fmt.Sprintf("%s %s: %d of %d values differ in their bits; first at %d: %v, reference %v",
+				what, w.GetName(), diff, len(w.GetData()), first, g.GetData()[first], w.GetData()[first]))
+		}
+	}
+	return probs
+}
+
+// checkAgainstReference compares the finished run in runDir (under logdir)
+// with the reference run: final checkpoint bit for bit, and every tag under
+// both purge rules.
+func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context string, skipValue func(tag string) bool) {
+	t.Helper()
+	final, err := finalCheckpoint(runDir)
+	if err != nil {
+		t.Fatalf("%s: %v", context, err)
+	}
+	for _, p := range compareCheckpoints(final, r.final) {
+		t.Errorf("%s: final checkpoint: %s", context, p)
+	}
+	py, rs, err := series(logdir, runDir)
+	if err != nil {
+		t.Fatalf("%s: %v", context, err)
+	}
+	for _, p := range compareSeries(py, r.python, skipValue) {
+		t.Errorf("%s: PythonPurge: %s", context, p)
+	}
+	for _, p := range compareSeries(rs, r.rust, skipValue) {
+		t.Errorf("%s: RustPurge: %s", context, p)
+	}
+}
+
+// newestValid returns the newest checkpoint under logdir that verifies,
+// across all run directories (what --resume latest must pick).
+func newestValid(logdir string) (step int64, path string, ok bool) {
+	step = -1
+	for _, d := range runDirs(logdir) {
+		c, p, _, err := ckpt.Newest(d)
+		if err != nil {
+			continue
+		}
+		if c.GetGlobalStep() > step {
+			step, path, ok = c.GetGlobalStep(), p, true
+		}
+	}
+	return step, path, ok
+}
+
+// dirState classifies the files of a run directory.
+type dirState struct {
+	checkpoints []string // files ckpt.List reports
+	events      []string
+	others      []string // anything else: temp files of interrupted commits
+}
+
+func stateOf(dir string) (dirState, error) {
+	var s dirState
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return s, err
+	}
+	list, err := ckpt.List(dir)
+	if err != nil {
+		return s, fmt.Errorf("ckpt.List(%s): %v", dir, err)
+	}
+	listed := map[string]bool{}
+	for _, e := range list {
+		listed[filepath.Base(e.Path)] = true
+	}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case listed[name]:
+			s.checkpoints = append(s.checkpoints, filepath.Join(dir, name))
+		case strings.HasPrefix(name, "events.out.tfevents."):
+			s.events = append(s.events, filepath.Join(dir, name))
+		default:
+			s.others = append(s.others, filepath.Join(dir, name))
+		}
+	}
+	return s, nil
+}
+
+// sessionStart returns the step of the SessionLog START event of an event
+// file (where the session that wrote it started logging).
+func sessionStart(path string) (int64, error) {
+	evs, err := tbwriter.ReadFile(path)
+	if len(evs) == 0 && err != nil {
+		return 0, err
+	}
+	for _, ev := range evs {
+		if ev.GetSessionLog().GetStatus() == tbpb.SessionLog_START {
+			return ev.GetStep(), nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no SessionLog START event among %d events (read error: %v)", path, len(evs), err)
+}

@@ -1,0 +1,109 @@
+package chaos
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+)
+
+// resumeArg finds the path after "--resume" in the child's resume
+// instructions.
+var resumeArg = regexp.MustCompile(`--resume[ =]+("[^"]+"|'[^']+'|\S+)`)
+
+// TestSigtermResume is issue 3's SIGTERM promise, checked from outside: a
+// SIGTERM mid-epoch gives a mid-epoch checkpoint, a non-zero exit and resume
+// instructions; following them reproduces the reference run bit for bit.
+func TestSigtermResume(t *testing.T) {
+	r := reference(t)
+	bin := buildCmd(t, trainPkg)
+	seed := chaosSeed(t)
+	rng := newRand(seed ^ 0x7465726d) // "term"
+	logdir := t.TempDir()
+
+	c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Aim at a step strictly inside the second epoch.
+	target := stepsPerEpoch + 1 + rng.IntN(stepsPerEpoch-2)
+	aimed := false
+	if r.markers {
+		idx := 0
+		for {
+			var m string
+			var ok bool
+			if m, idx, ok = c.waitMarker(idx, "step ", sessionTimeout); !ok {
+				t.Fatalf("seed %d: no marker for step %d before the child ended:\n%s", seed, target, tail(c.output(), 30))
+			}
+			if n, err := strconv.Atoi(strings.Fields(strings.TrimPrefix(m, "step "))[0]); err == nil && n >= target {
+				aimed = true
+				break
+			}
+		}
+	} else {
+		time.Sleep(time.Duration((0.3 + 0.4*rng.Float64()) * float64(r.dur)))
+	}
+	if !c.signal(syscall.SIGTERM) {
+		t.Fatalf("seed %d: the child ended before SIGTERM:\n%s", seed, tail(c.output(), 30))
+	}
+	es, err := statusOf(c.wait(sessionTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.output()
+	if es.signal != 0 || es.code == 0 {
+		t.Fatalf("seed %d: after SIGTERM the child ended with %+v, want a non-zero exit code:\n%s", seed, es, tail(out, 30))
+	}
+	if strings.Contains(out, "panic:") || strings.Contains(out, "goroutine ") {
+		t.Fatalf("seed %d: the child panicked on SIGTERM:\n%s", seed, tail(out, 40))
+	}
+	m := resumeArg.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("seed %d: no resume instructions (--resume ...) in the output:\n%s", seed, tail(out, 30))
+	}
+	path := strings.Trim(m[1], `"'`)
+	cp, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatalf("seed %d: the checkpoint named in the resume instructions does not load: %v", seed, err)
+	}
+	newestStep, newestPath, _ := newestValid(logdir)
+	if newestPath != path || newestStep != cp.GetGlobalStep() {
+		t.Errorf("seed %d: resume instructions name %s (step %d), but the newest valid checkpoint is %s (step %d)",
+			seed, path, cp.GetGlobalStep(), newestPath, newestStep)
+	}
+	t.Logf("seed %d: SIGTERM aimed at step %d (markers %v); the child stopped with exit code %d and checkpoint %s at epoch %d step %d batch %d",
+		seed, target, aimed, es.code, path, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch())
+	if aimed {
+		if cp.GetBatchInEpoch() == 0 || cp.GetGlobalStep() < int64(target) || cp.GetGlobalStep() >= 2*stepsPerEpoch {
+			t.Errorf("seed %d: SIGTERM at step >= %d gave a checkpoint at epoch %d step %d batch %d, want a mid-epoch one in epoch 1 at step >= %d",
+				seed, target, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch(), target)
+		}
+	} else if cp.GetBatchInEpoch() == 0 && cp.GetGlobalStep()%stepsPerEpoch != 0 {
+		t.Errorf("seed %d: checkpoint at step %d has batch_in_epoch 0 but is not at an epoch boundary", seed, cp.GetGlobalStep())
+	}
+	if want := cp.GetGlobalStep() - cp.GetEpoch()*stepsPerEpoch; cp.GetBatchInEpoch() != want {
+		t.Errorf("seed %d: checkpoint epoch %d step %d batch %d: batch should be %d", seed, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch(), want)
+	}
+
+	// Follow the instructions: resume by path.
+	c2, err := startChild(bin, []string{"--resume", path}, hookEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err = statusOf(c2.wait(sessionTimeout))
+	if err != nil || es != (exitStatus{}) {
+		t.Fatalf("seed %d: resume --resume %s: %+v %v\n%s", seed, path, es, err, tail(c2.output(), 30))
+	}
+	dirs := runDirs(logdir)
+	if len(dirs) != 1 {
+		t.Fatalf("seed %d: %d run dirs after the resume, want 1: %v", seed, len(dirs), dirs)
+	}
+	checkAgainstReference(t, r, logdir, dirs[0], fmt.Sprintf("seed %d, SIGTERM at step %d", seed, cp.GetGlobalStep()), nil)
+}
