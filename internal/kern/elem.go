@@ -70,3 +70,12 @@ func reluMaskGeneric(d, y []float32) {
 		}
 	}
 }
+
+// Add adds s to dst element by element: dst[i] += s[i], each a float32 add,
+// so both code paths give identical bits. It panics if len(s) != len(dst).
+func Add(dst, s []float32) {
+	if len(s) != len(dst) {
+		panic(errLength)
+	}
+	addRows(dst, s, 1, 0, 0, 1, 0, 0, len(dst))
+}

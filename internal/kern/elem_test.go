@@ -109,10 +109,29 @@ func TestReLUMask(t *testing.T) {
 	})
 }
 
+func TestAdd(t *testing.T) {
+	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+		buf := specialValues(rng, n+off+3)
+		orig := append([]float32(nil), buf...)
+		s := specialValues(rng, n)
+		Add(buf[off:off+n], s)
+		for i, got := range buf {
+			want := orig[i]
+			if i >= off && i < off+n {
+				want = orig[i] + s[i-off]
+			}
+			if !sameBits(got, want) {
+				t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (%v + %v)", n, off, i, got, want, orig[i], s[i-off])
+			}
+		}
+	})
+}
+
 func TestElemPanics(t *testing.T) {
 	for name, f := range map[string]func(){
 		"AddBiasVec": func() { AddBiasVec(make([]float32, 3), make([]float32, 4), true) },
 		"ReLUMask":   func() { ReLUMask(make([]float32, 3), make([]float32, 2)) },
+		"Add":        func() { Add(make([]float32, 3), make([]float32, 4)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -143,6 +162,13 @@ func BenchmarkElem(b *testing.B) {
 		b.SetBytes(4 * 120)
 		for b.Loop() {
 			AddBiasVec(x[:120], bias[:120], true)
+		}
+	})
+	b.Run("Add_140", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(4 * 140)
+		for b.Loop() {
+			Add(x[:140], y[:140])
 		}
 	})
 	b.Run("ReLUMask_12544", func(b *testing.B) {
