@@ -58,6 +58,7 @@
 //	epoch                0-based index of the epoch that ended      "
 //	weights/<param>      histogram of each parameter                "
 //	test/misclassified   grid of up to 64 misclassified test digits "
+//	test/misclassified_labels  their true→predicted labels (text)  "
 //	config               the config as a markdown table             step 0, first session only
 //	hparams              hyperparameters; metrics test/acc, test/loss, train/loss (final values)
 //

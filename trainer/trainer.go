@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
@@ -29,8 +30,12 @@ const FormatVersion = 1
 // same sums because the per-image losses are added in test-set order.
 const evalBatch = 500
 
-// maxMisclassified caps the image grid of misclassified test digits (8×8).
-const maxMisclassified = 64
+// maxMisclassified caps the image grid of misclassified test digits, which
+// has gridCols columns (8×8).
+const (
+	maxMisclassified = 64
+	gridCols         = 8
+)
 
 // DefaultFlushInterval is how often a running session writes its buffered
 // events to the file, so that TensorBoard shows the per-step loss while an
@@ -395,10 +400,13 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	}
 	if len(wrong) > 0 {
 		imgs := make([]image.Image, len(wrong))
-		for i, idx := range wrong {
-			imgs[i] = digit(t.test, idx)
+		for i, w := range wrong {
+			imgs[i] = digit(t.test, w.index)
 		}
-		if err := t.w.AddImage("test/misclassified", s, tbwriter.ImageGrid(imgs, 8)); err != nil {
+		if err := t.w.AddImage("test/misclassified", s, tbwriter.ImageGrid(imgs, gridCols)); err != nil {
+			return info, fmt.Errorf("trainer: %w", err)
+		}
+		if err := t.w.AddText("test/misclassified_labels", s, misclassifiedText(wrong, gridCols)); err != nil {
 			return info, fmt.Errorf("trainer: %w", err)
 		}
 	}
@@ -415,7 +423,7 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 
 // evaluate returns the mean test loss, the accuracy and the indices of the
 // first maxMisclassified misclassified test images.
-func (t *Trainer) evaluate() (loss, acc float64, wrong []int) {
+func (t *Trainer) evaluate() (loss, acc float64, wrong []misclassified) {
 	n := t.test.Len()
 	nb := min(evalBatch, n)
 	x := make([]float32, nb*784)
@@ -435,11 +443,39 @@ func (t *Trainer) evaluate() (loss, acc float64, wrong []int) {
 			if pred[i] == labels[i] {
 				correct++
 			} else if len(wrong) < maxMisclassified {
-				wrong = append(wrong, lo+i)
+				wrong = append(wrong, misclassified{index: lo + i, label: labels[i], pred: pred[i]})
 			}
 		}
 	}
 	return sum / float64(n), float64(correct) / float64(n), wrong
+}
+
+// misclassified is a test image the model got wrong.
+type misclassified struct {
+	index       int
+	label, pred uint8
+}
+
+// misclassifiedText renders the labels of the image grid as a markdown
+// table with the grid's layout: "true→predicted" per digit.
+func misclassifiedText(wrong []misclassified, cols int) string {
+	var b strings.Builder
+	b.WriteString("true→predicted, in the layout of test/misclassified\n\n|")
+	for range cols {
+		b.WriteString(" |")
+	}
+	b.WriteString("\n|")
+	for range cols {
+		b.WriteString("---|")
+	}
+	for i, w := range wrong {
+		if i%cols == 0 {
+			b.WriteString("\n|")
+		}
+		fmt.Fprintf(&b, " %d→%d |", w.label, w.pred)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // digit returns test image i as a 28×28 grey image (white digit on black).

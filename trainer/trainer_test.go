@@ -274,7 +274,7 @@ func TestEveryStepOnce(t *testing.T) {
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		logs := logged(t, dir, rule)
 		for _, tag := range []string{"train/loss", "learning_rate", "test/acc", "test/loss", "epoch",
-			"weights/convModel.0.weight", "weights/lineNet.5.bias", "test/misclassified"} {
+			"weights/convModel.0.weight", "weights/lineNet.5.bias", "test/misclassified", "test/misclassified_labels"} {
 			if got := steps(logs[tag]); !slices.Equal(got, epochEnds) {
 				t.Errorf("rule %v: tag %s at steps %v, want %v", rule, tag, got, epochEnds)
 			}
