@@ -54,19 +54,22 @@
 // # Concurrency
 //
 // A [Writer] is safe for concurrent use by multiple goroutines. Add methods
-// encode (scalars are encoded later, in the background) and put the event on
-// a bounded queue ([Options.QueueSize]); one background goroutine frames,
-// checksums and writes them through a buffer. When the queue is full, Add
-// blocks: events are never dropped. Events added by one goroutine are written
-// in the order added; events from different goroutines interleave in queue
-// order. [Writer.Flush] sends a marker through the queue and returns once
-// everything queued before it is written to the file; [Writer.Sync] also
-// fsyncs the file. The buffer is flushed to the file every
-// [Options.FlushInterval] (default [DefaultFlushInterval], 120 seconds, the
-// default flush_secs of TensorBoard's EventFileWriter and of PyTorch's
-// SummaryWriter). The first background write error is sticky: every later
-// call returns it. [Writer.Close] is idempotent; it flushes, fsyncs and
-// closes the file, and every other method returns [ErrClosed] afterwards.
+// build the summary (scalars are only stamped with the time; their bytes are
+// encoded later, without allocating) and append it to a bounded queue of
+// [Options.QueueSize] events. One background goroutine takes everything
+// queued at once, frames and checksums it into a 64 KiB buffer and writes
+// the buffer to the file. When the queue is full, Add blocks: events are
+// never dropped. Events added by one goroutine are written in the order
+// added; events from different goroutines in queue order. [Writer.Flush]
+// puts a marker in the queue and returns once everything queued before it
+// is written to the file; [Writer.Sync] also fsyncs the file. The buffer is
+// also written every [Options.FlushInterval] (default
+// [DefaultFlushInterval], 120 seconds: the default flush_secs of
+// TensorBoard's EventFileWriter and of PyTorch's SummaryWriter). The first
+// background write error is sticky: every later call returns it.
+// [Writer.Close] is idempotent; it flushes, fsyncs and closes the file, and
+// every other method returns [ErrClosed] afterwards. A Writer from
+// [NewWriter] never closes the io.Writer it was given.
 //
 // [RecordWriter] and [RecordReader] are not safe for concurrent use.
 // The reading functions ([ReadFile], [ReadLogdir]) share no state.

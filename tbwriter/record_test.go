@@ -306,3 +306,27 @@ func FuzzRecordReader(f *testing.F) {
 		}
 	})
 }
+
+func TestRecordReaderIOError(t *testing.T) {
+	boom := errors.New("device gone")
+	rec := appendScalarRecord(nil, 1, 2, "x", 3)
+	rr := NewRecordReader(io.MultiReader(bytes.NewReader(rec), iotest.ErrReader(boom)))
+	if _, err := rr.Next(); err != nil {
+		t.Fatalf("first record: %v", err)
+	}
+	_, err1 := rr.Next()
+	if !errors.Is(err1, boom) {
+		t.Errorf("Next after the data = %v, want the reader's error", err1)
+	}
+	if _, err2 := rr.Next(); err2 != err1 {
+		t.Errorf("error not sticky: %v then %v", err1, err2)
+	}
+	events, err := ReadEvents(io.MultiReader(bytes.NewReader(rec), iotest.ErrReader(boom)), "dev")
+	var fe *FileError
+	if len(events) != 1 || !errors.As(err, &fe) || fe.Path != "dev" || fe.Offset != int64(len(rec)) || !errors.Is(err, boom) {
+		t.Errorf("ReadEvents = %d events, %v; want 1 event and a *FileError{dev, %d, %v}", len(events), err, len(rec), boom)
+	}
+	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile(missing) = %v, want os.ErrNotExist", err)
+	}
+}
