@@ -94,8 +94,9 @@ type Writer struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	hparamsMu  sync.Mutex
-	hparamsSet bool
+	hparamsMu     sync.Mutex
+	hparamsSet    bool
+	hparamsStatus tbpb.Status // written by Close; STATUS_SUCCESS unless set
 
 	flushDelay time.Duration
 }
@@ -361,6 +362,15 @@ func (w *Writer) marker(ctx context.Context, kind itemKind) error {
 	}
 }
 
+// SetSessionStatus sets the hparams session status that Close writes when
+// AddHParams was called: STATUS_SUCCESS unless set (for example to
+// STATUS_FAILURE after an error, or STATUS_RUNNING when stopping to resume).
+func (w *Writer) SetSessionStatus(s tbpb.Status) {
+	w.hparamsMu.Lock()
+	w.hparamsStatus = s
+	w.hparamsMu.Unlock()
+}
+
 // Close writes the hparams session end (if AddHParams was called), flushes,
 // fsyncs and closes the file. It is idempotent: later calls return the
 // first call's result. Every other method returns ErrClosed afterwards.
@@ -368,10 +378,13 @@ func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
 		var endErr error
 		w.hparamsMu.Lock()
-		needEnd := w.hparamsSet
+		needEnd, status := w.hparamsSet, w.hparamsStatus
 		w.hparamsMu.Unlock()
+		if status == tbpb.Status_STATUS_UNKNOWN {
+			status = tbpb.Status_STATUS_SUCCESS
+		}
 		if needEnd {
-			endErr = w.AddSummary(0, hparamsSessionEnd(tbpb.Status_STATUS_SUCCESS, w.now()))
+			endErr = w.AddSummary(0, hparamsSessionEnd(status, w.now()))
 		}
 		w.q.close()
 		<-w.done

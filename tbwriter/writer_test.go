@@ -297,6 +297,39 @@ func TestRoundTripAllKinds(t *testing.T) {
 // TestTwoSessions is the resume contract: 0..99, then a session resuming at
 // 50 that re-logs 50..149, gives 0..149 exactly once in both loaders; text
 // logged once at step 0 survives.
+func TestSessionStatus(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddHParams(HParams{Values: map[string]any{"lr": 0.1}}); err != nil {
+		t.Fatal(err)
+	}
+	w.SetSessionStatus(tbpb.Status_STATUS_FAILURE)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	end := readRun(t, dir).Series(NoPurge)[HParamsSessionEndTag]
+	if len(end) != 1 {
+		t.Fatalf("%d session end points, want 1", len(end))
+	}
+	if d, _ := HParamsOf(end[0].Value); d.GetSessionEndInfo().GetStatus() != tbpb.Status_STATUS_FAILURE {
+		t.Errorf("session end = %v, want STATUS_FAILURE", d)
+	}
+	// Without AddHParams, Close writes no session end.
+	dir2 := t.TempDir()
+	w2, err := Create(dir2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2.AddScalar("x", 1, 1)
+	w2.Close()
+	if n := len(readRun(t, dir2).Series(NoPurge)[HParamsSessionEndTag]); n != 0 {
+		t.Errorf("%d session end points without AddHParams, want 0", n)
+	}
+}
+
 func TestTwoSessions(t *testing.T) {
 	dir := t.TempDir()
 	w1, err := Create(dir, Options{StartStep: 0})
