@@ -9,8 +9,8 @@ import (
 )
 
 // Histograms plugin facts, from tensorboard/plugins/histogram/metadata.py
-// (PLUGIN_NAME = "histograms", PROTO_VERSION = 0, data class TENSOR) and
-// summary_v2.py (DEFAULT_BUCKET_COUNT = 30; a histogram is a [k, 3] float64
+// (PLUGIN_NAME = "histograms", PROTO_VERSION = 0), dataclass_compat.py (a
+// histogram series has DATA_CLASS_TENSOR) and summary_v2.py (DEFAULT_BUCKET_COUNT = 30; a histogram is a [k, 3] float64
 // tensor of rows [left_edge, right_edge, count]).
 const (
 	histogramsPluginName = "histograms"

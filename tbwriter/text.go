@@ -7,7 +7,7 @@ import (
 // Text plugin facts, from tensorboard/plugins/text/metadata.py:
 // PLUGIN_NAME = "text", PROTO_VERSION = 0 (TextPluginData{version: 0} is
 // empty on the wire); summary_v2.text_pb stores the markdown as a DT_STRING
-// tensor.
+// tensor, and dataclass_compat.py gives text series DATA_CLASS_TENSOR.
 const textPluginName = "text"
 
 // TextMetadata returns the SummaryMetadata of a text-plugin summary.
