@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
@@ -727,4 +729,60 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	defer c.mu.Unlock()
 	c.writes++
 	return len(p), nil
+}
+
+// TestEventFileTruncation cuts a small event file written by this package at
+// every byte: the reader returns exactly the events wholly before the cut,
+// and a torn-tail error unless the cut falls on a record boundary.
+func TestEventFileTruncation(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Options{StartStep: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddScalar("loss", 3, 0.5)
+	w.AddText("note", 3, "hi")
+	w.AddHistogram("h", 4, []float32{1, 2, 3})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(w.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := ReadEvents(bytes.NewReader(data), "full")
+	if err != nil || len(full) != 5 {
+		t.Fatalf("full file: %d events, %v; want 5, nil", len(full), err)
+	}
+	// Record boundaries.
+	ends := map[int]int{0: 0} // byte offset -> events before it
+	rr := NewRecordReader(bytes.NewReader(data))
+	for i := 1; ; i++ {
+		if _, err := rr.Next(); err != nil {
+			break
+		}
+		ends[int(rr.Offset())] = i
+	}
+	whole := 0
+	for cut := 0; cut <= len(data); cut++ {
+		if n, ok := ends[cut]; ok {
+			whole = n
+		}
+		got, err := ReadEvents(bytes.NewReader(data[:cut]), "cut")
+		if len(got) != whole {
+			t.Fatalf("cut %d: %d events, want %d", cut, len(got), whole)
+		}
+		for i := range got {
+			if !cmp.Equal(full[i], got[i], protocmp.Transform()) {
+				t.Fatalf("cut %d: event %d differs", cut, i)
+			}
+		}
+		_, boundary := ends[cut]
+		if boundary != (err == nil) {
+			t.Fatalf("cut %d: err = %v, boundary = %v", cut, err, boundary)
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("cut %d: err = %v, want a torn tail", cut, err)
+		}
+	}
 }
