@@ -25,6 +25,11 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // 814,255. 1<<24 leaves ample room while keeping n*784 far from overflow.
 const maxItems = 1 << 24
 
+// maxDataBytes bounds the data size a header may announce (1 GiB: 1.37
+// million 28x28 images, 1.7 times EMNIST ByClass). It caps what a gzip bomb
+// (deflate expands up to 1032:1) can make the parser hold in memory.
+const maxDataBytes = 1 << 30
+
 // idxFile is one parsed IDX file of unsigned bytes.
 type idxFile struct {
 	dims []int  // sizes, outermost first
@@ -76,6 +81,9 @@ func parseIDX(r io.Reader, ndim int, sizeHint int) (*idxFile, error) {
 		if i > 0 && d > 1<<8 {
 			return nil, fmt.Errorf("%w: dimension %d is %d, larger than any image this package handles", ErrFormat, i, d)
 		}
+	}
+	if total > maxDataBytes {
+		return nil, fmt.Errorf("%w: header announces %d data bytes, more than the limit of %d", ErrFormat, total, maxDataBytes)
 	}
 	// Read at most total+1 bytes: the extra byte detects trailing garbage, and
 	// reading to EOF makes a gzip reader verify its CRC-32 and length trailer.

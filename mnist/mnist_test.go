@@ -189,6 +189,7 @@ func TestLoadErrors(t *testing.T) {
 		{"label 10", func(m map[string][]byte) { m[TestLabels] = writeIDX([]uint32{2}, []byte{1, 10}) }, ErrFormat, TestLabels, "label 10 of item 1"},
 		{"count mismatch", func(m map[string][]byte) { m[TrainLabels] = writeIDX([]uint32{2}, []byte{1, 2}) }, ErrMismatch, TrainLabels, "2 labels, but " + TrainImages + " has 3 images"},
 		{"too many items", func(m map[string][]byte) { m[TrainLabels] = writeIDX([]uint32{maxItems + 1}, nil) }, ErrFormat, TrainLabels, "limit"},
+		{"too many bytes", func(m map[string][]byte) { m[TrainImages] = writeIDX([]uint32{maxItems, Rows, Cols}, nil) }, ErrFormat, TrainImages, "limit of 1073741824"},
 		{"directory", func(m map[string][]byte) { delete(m, TestImages) }, ErrNotFound, TestImages + ".gz", ""},
 	}
 	for _, tc := range tests {
@@ -362,12 +363,12 @@ func TestBatchPanics(t *testing.T) {
 }
 
 // TestHostileHeaderAllocation checks that a tiny input claiming the largest
-// allowed item count makes the parser allocate in proportion to the input,
-// not to the claim (16M images would be 13 GB).
+// allowed data size makes the parser allocate in proportion to the input,
+// not to the claim (1 GiB).
 func TestHostileHeaderAllocation(t *testing.T) {
 	for _, raw := range [][]byte{
-		writeIDX([]uint32{maxItems, Rows, Cols}, make([]byte, 100)),
-		gz(t, writeIDX([]uint32{maxItems, Rows, Cols}, make([]byte, 100000))),
+		writeIDX([]uint32{maxDataBytes / Pixels, Rows, Cols}, make([]byte, 100)),
+		gz(t, writeIDX([]uint32{maxDataBytes / Pixels, Rows, Cols}, make([]byte, 100000))),
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -411,5 +412,16 @@ func BenchmarkBatch64(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Batch(x, lab, idx)
+	}
+}
+
+// BenchmarkLoadDefault measures reading, hashing, gunzipping and parsing all
+// four GoMNIST files (11.6 MB compressed, 55 MB parsed).
+func BenchmarkLoadDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := LoadDefault(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
