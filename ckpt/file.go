@@ -27,6 +27,8 @@ type osFile struct{ *os.File }
 
 func (f osFile) Sync() error { return syncFile(f.File) }
 
+var _ tempFile = osFile{}
+
 // hooks are the file-system operations of a commit. Tests replace them to
 // inject faults (ENOSPC, EACCES, EIO) at each step; nothing else changes them.
 var hooks = struct {

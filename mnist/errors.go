@@ -37,3 +37,5 @@ func (e *FileError) Error() string {
 
 // Unwrap returns the cause.
 func (e *FileError) Unwrap() error { return e.Err }
+
+var _ error = (*FileError)(nil)
