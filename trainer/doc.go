@@ -60,7 +60,10 @@
 //	test/misclassified   grid of up to 64 misclassified test digits "
 //	test/misclassified_labels  their true→predicted labels (text)  "
 //	config               the config as a markdown table             step 0, first session only
-//	hparams              hyperparameters; metrics test/acc, test/loss, train/loss (final values)
+//	hparams              hyperparameters and metric tags test/acc, test/loss,
+//	                     train/loss (TensorBoard shows their final values):
+//	                     experiment and session start at step 0 (first session),
+//	                     session end at the step ending the last epoch
 //
 // # Determinism
 //

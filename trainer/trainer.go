@@ -12,11 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -410,6 +413,11 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 			return info, fmt.Errorf("trainer: %w", err)
 		}
 	}
+	if e == t.cfg.Epochs-1 {
+		if err := t.endHParams(s); err != nil {
+			return info, err
+		}
+	}
 	t.history = append(t.history, &ckptpb.EpochMetrics{
 		Epoch: e, Step: s, TrainLoss: info.TrainLoss, TestLoss: testLoss, TestAcc: testAcc, Lr: lr, Seconds: info.Seconds,
 	})
@@ -490,7 +498,42 @@ func (t *Trainer) logRunOnce() error {
 	if err := t.w.AddText("config", 0, t.cfg.Markdown()); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	if err := t.w.AddHParams(t.hparams()); err != nil {
+	// Not AddHParams: its Close would write the session end at step 0 from
+	// whichever session closes first; see endHParams.
+	values, err := tbwriter.HParamsValues(t.hparams(), t.now())
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := t.w.AddSummary(0, values...); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
+// endHParams writes the hparams session end (status SUCCESS) at step, the
+// global step that ends the last epoch. It is written by the session that
+// finishes the run, before that epoch's checkpoint, so a session that dies
+// before the commit has it purged with its other events at that step, and a
+// finished run has exactly one.
+func (t *Trainer) endHParams(step int64) error {
+	content, err := proto.Marshal(&tbpb.HParamsPluginData{
+		Version: 0, // PLUGIN_DATA_VERSION in tensorboard/plugins/hparams/metadata.py
+		Data: &tbpb.HParamsPluginData_SessionEndInfo{SessionEndInfo: &tbpb.SessionEndInfo{
+			Status:      tbpb.Status_STATUS_SUCCESS,
+			EndTimeSecs: float64(t.now().UnixNano()) / 1e9,
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	v := &tbpb.Summary_Value{
+		Tag: tbwriter.HParamsSessionEndTag,
+		Metadata: &tbpb.SummaryMetadata{PluginData: &tbpb.SummaryMetadata_PluginData{
+			PluginName: "hparams", // PLUGIN_NAME in tensorboard/plugins/hparams/metadata.py
+			Content:    content,
+		}},
+	}
+	if err := t.w.AddSummary(step, v); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil

@@ -286,8 +286,15 @@ func TestEveryStepOnce(t *testing.T) {
 		if got := steps(logs["train/loss_step"]); !slices.Equal(got, want) {
 			t.Errorf("rule %v: train/loss_step at steps %v, want 1..24", rule, got)
 		}
-		if got := steps(logs["config"]); !slices.Equal(got, []int64{0}) {
-			t.Errorf("rule %v: config text at steps %v, want [0]", rule, got)
+		for tag, want := range map[string][]int64{
+			"config":                       {0},
+			"_hparams_/experiment":         {0},
+			"_hparams_/session_start_info": {0},
+			"_hparams_/session_end_info":   {24}, // written once, by the session that finished the run
+		} {
+			if got := steps(logs[tag]); !slices.Equal(got, want) {
+				t.Errorf("rule %v: %s at steps %v, want %v", rule, tag, got, want)
+			}
 		}
 	}
 }
