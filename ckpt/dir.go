@@ -171,6 +171,10 @@ func CleanTemp(dir string) error {
 	return errors.Join(errs...)
 }
 
+// IsTemp reports whether a file name (without directory) is that of a temp
+// file of [Save]: "." + final name + ".tmp-" + decimal digits.
+func IsTemp(name string) bool { return isTemp(name) }
+
 // isTemp reports whether name is a temp file of Save: "." + name + ".tmp-" +
 // the decimal digits os.CreateTemp substitutes for its "*".
 func isTemp(name string) bool {

@@ -325,6 +325,7 @@ type dirReport struct {
 	Path        string   `json:"path"`
 	Error       string   `json:"error,omitempty"`
 	Checkpoints []report `json:"checkpoints"`
+	TempFiles   []string `json:"temp_files,omitempty"` // debris of interrupted commits
 }
 
 // listDir describes every checkpoint of dir in ckpt.List order.
@@ -337,6 +338,13 @@ func listDir(dir string, withTensors bool) dirReport {
 	}
 	for _, e := range list {
 		d.Checkpoints = append(d.Checkpoints, inspect(e.Path, withTensors))
+	}
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			if ckpt.IsTemp(e.Name()) {
+				d.TempFiles = append(d.TempFiles, e.Name())
+			}
+		}
 	}
 	return d
 }
@@ -399,28 +407,32 @@ func (r report) writeText(out io.Writer) {
 	}
 }
 
-// writeText prints a directory listing as a table.
+// writeText prints a directory listing as a table, then any temp files.
 func (d dirReport) writeText(out io.Writer) {
 	fmt.Fprintf(out, "directory %s\n", d.Path)
-	w := table(out)
-	defer w.Flush()
-	if d.Error != "" {
-		fmt.Fprintf(w, "  error: %s\n", d.Error)
+	switch {
+	case d.Error != "":
+		fmt.Fprintf(out, "  error: %s\n", d.Error)
 		return
-	}
-	if len(d.Checkpoints) == 0 {
-		fmt.Fprintf(w, "  no checkpoint files (*%s)\n", ckpt.Ext)
-		return
-	}
-	fmt.Fprintln(w, "  status\tstep\tepoch\tbatch\tsize\tcommitted\tfile")
-	for _, r := range d.Checkpoints {
-		base := filepath.Base(r.Path)
-		if !r.OK {
-			fmt.Fprintf(w, "  %s\t-\t-\t-\t%d\t-\t%s: %s\n", strings.ToUpper(r.Problem), r.Size, base, r.Error)
-			continue
+	case len(d.Checkpoints) == 0:
+		fmt.Fprintf(out, "  no checkpoint files (*%s)\n", ckpt.Ext)
+	default:
+		w := table(out)
+		fmt.Fprintln(w, "  status\tstep\tepoch\tbatch\tsize\tcommitted\tfile")
+		for _, r := range d.Checkpoints {
+			base := filepath.Base(r.Path)
+			if !r.OK {
+				fmt.Fprintf(w, "  %s\t-\t-\t-\t%d\t-\t%s: %s\n", strings.ToUpper(r.Problem), r.Size, base, r.Error)
+				continue
+			}
+			s := r.Checkpoint
+			fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, r.Size, r.when.Format(time.RFC3339), base)
 		}
-		s := r.Checkpoint
-		fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, r.Size, r.when.Format(time.RFC3339), base)
+		w.Flush()
+	}
+	if len(d.TempFiles) > 0 {
+		fmt.Fprintf(out, "  %d temp file(s) of interrupted commits (ignored; removed on resume): %s\n",
+			len(d.TempFiles), strings.Join(d.TempFiles, " "))
 	}
 }
 
