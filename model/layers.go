@@ -19,11 +19,12 @@ import (
 
 // scratch holds a layer's per-shard working memory besides activations.
 type scratch struct {
-	col  []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol
-	pre  []float32 // conv: products W·col of a chunk, reused for their gradient
-	pad  []float32 // wide conv: zero-padded input images of a chunk
-	arg  []int32   // pooling conv: index into pre of each output's maximum
-	bsum []float64 // conv: bias gradient being summed over the chunks
+	col   []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol
+	pre   []float32 // conv: products W·col of a chunk, reused for their gradient
+	pad   []float32 // wide conv: zero-padded input images of a chunk
+	stage []float32 // conv: a chunk's input (or its gradient) made contiguous
+	arg   []int32   // pooling conv: index into pre of each output's maximum
+	bsum  []float64 // conv: bias gradient being summed over the chunks
 }
 
 // layer is one stage of the network. All methods work on b images, take the
@@ -132,6 +133,8 @@ func (c *conv) newScratch(b int) scratch {
 		ph, pw := c.padded()
 		// slack: the last col row reads k-2 values past the last image
 		s.pad = make([]float32, c.cin*cb*ph*pw+c.k)
+	} else if !c.chunkDirect(b, 0, cb) {
+		s.stage = make([]float32, c.cin*cb*c.h*c.w)
 	}
 	return s
 }
@@ -178,31 +181,29 @@ func (c *conv) im2col(in []float32, b, i0, cb int, s *scratch) {
 		}
 		return
 	}
-	for ci := range c.cin {
-		for ky := range c.k {
-			for kx := range c.k {
-				row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
-				// valid ox range: 0 <= ox+kx-pad < w
-				x0 := max(0, c.pad-kx)
-				x1 := min(gw, c.w+c.pad-kx)
-				for il := range cb {
-					src := in[(ci*b+i0+il)*hw:][:hw]
-					dst := row[il*g:][:g]
-					for oy := range gh {
-						d := dst[oy*gw:][:gw]
-						y := oy + ky - c.pad
-						if y < 0 || y >= c.h || x0 >= x1 {
-							clear(d)
-							continue
-						}
-						clear(d[:x0])
-						copy(d[x0:x1], src[y*c.w+x0+kx-c.pad:])
-						clear(d[x1:])
-					}
-				}
-			}
-		}
+	kern.Im2col(s.col[:c.kdim()*n], c.chunkIn(in, b, i0, cb, s), c.shape(), cb)
+}
+
+// shape is the kern description of the input side.
+func (c *conv) shape() kern.ConvShape {
+	return kern.ConvShape{C: c.cin, H: c.h, W: c.w, K: c.k, Pad: c.pad}
+}
+
+// chunkDirect reports whether images i0..i0+cb-1 of a b-image channel-major
+// batch are themselves a contiguous channel-major batch.
+func (c *conv) chunkDirect(b, i0, cb int) bool { return c.cin == 1 || cb == b }
+
+// chunkIn returns images i0..i0+cb-1 of in as a channel-major batch of cb:
+// a sub-slice when they are contiguous, else a copy in s.stage.
+func (c *conv) chunkIn(in []float32, b, i0, cb int, s *scratch) []float32 {
+	hw := c.h * c.w
+	if c.chunkDirect(b, i0, cb) {
+		return in[i0*hw : (c.cin-1)*b*hw+(i0+cb)*hw]
 	}
+	for ci := range c.cin {
+		copy(s.stage[ci*cb*hw:][:cb*hw], in[(ci*b+i0)*hw:])
+	}
+	return s.stage[:c.cin*cb*hw]
 }
 
 // col2im is the adjoint of im2col: it writes into images i0..i0+cb-1 of
@@ -237,43 +238,18 @@ func (c *conv) col2im(din []float32, b, i0, cb int, s *scratch) {
 		}
 		return
 	}
-	for ci := range c.cin {
-		for il := range cb {
-			clear(din[(ci*b+i0+il)*hw:][:hw])
-		}
+	if c.chunkDirect(b, i0, cb) {
+		kern.Col2im(din[i0*hw:(c.cin-1)*b*hw+(i0+cb)*hw], s.col[:c.kdim()*n], c.shape(), cb)
+		return
 	}
+	kern.Col2im(s.stage[:c.cin*cb*hw], s.col[:c.kdim()*n], c.shape(), cb)
 	for ci := range c.cin {
-		for ky := range c.k {
-			for kx := range c.k {
-				row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
-				x0 := max(0, c.pad-kx)
-				x1 := min(gw, c.w+c.pad-kx)
-				if x0 >= x1 {
-					continue
-				}
-				for il := range cb {
-					dst := din[(ci*b+i0+il)*hw:][:hw]
-					src := row[il*g:][:g]
-					for oy := range gh {
-						y := oy + ky - c.pad
-						if y < 0 || y >= c.h {
-							continue
-						}
-						addTo(dst[y*c.w+x0+kx-c.pad:][:x1-x0], src[oy*gw+x0:oy*gw+x1])
-					}
-				}
-			}
-		}
+		copy(din[(ci*b+i0)*hw:][:cb*hw], s.stage[ci*cb*hw:])
 	}
 }
 
 // addTo adds src to dst element-wise (len(src) >= len(dst)).
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for j, v := range src {
-		dst[j] += v
-	}
-}
+func addTo(dst, src []float32) { kern.Add(dst, src[:len(dst)]) }
 
 // outBase is the index of the first output of channel co, image i.
 func (c *conv) outBase(co, i, b int) int {
@@ -445,20 +421,13 @@ func (l *linear) forward(w, in, out []float32, b int, _ *scratch) {
 	kern.Sgemm(false, true, b, l.out, l.in, in, l.in, w, l.in, false, out, l.out)
 	bias := w[l.out*l.in:][:l.out]
 	for i := range b {
-		row := out[i*l.out:][:l.out]
-		for j, bv := range bias {
-			v := row[j] + bv
-			if l.relu {
-				v = max(v, 0)
-			}
-			row[j] = v
-		}
+		kern.AddBiasVec(out[i*l.out:][:l.out], bias, l.relu)
 	}
 }
 
 func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch) {
 	if l.relu {
-		reluMask(dout[:b*l.out], out)
+		kern.ReLUMask(dout[:b*l.out], out[:b*l.out])
 	}
 	// dL/dW (out × in) = doutᵀ (out × b) · in (b × in)
 	kern.Sgemm(true, false, l.out, l.in, b, dout, l.out, in, l.in, false, g, l.in)
@@ -475,15 +444,6 @@ func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch)
 	}
 	// dL/din (b × in) = dout (b × out) · W (out × in)
 	kern.Sgemm(false, false, b, l.in, l.out, dout, l.out, w, l.in, false, din, l.in)
-}
-
-// reluMask zeroes d where the ReLU output y is zero (the ReLU was inactive
-// there): d = d * [y > 0], PyTorch's threshold_backward.
-func reluMask(d, y []float32) {
-	y = y[:len(d)]
-	for j, v := range y {
-		d[j] = keepIfPositive(d[j], v)
-	}
 }
 
 // keepIfPositive returns g if the ReLU output y is not +0, else 0, without a

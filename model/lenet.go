@@ -33,7 +33,7 @@ const (
 const DefaultShards = 4
 
 // convChunk is the number of images the convolutions process at a time.
-var convChunk = 4
+var convChunk = 8
 
 // evalChunk is the number of images Eval processes as one unit of work.
 const evalChunk = 32
@@ -128,7 +128,7 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	m := &LeNet5{
 		layers: []layer{
 			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true, pool: true, wide: true, chunk: convChunk},
-			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true, pool: true, flatten: true, wide: true, chunk: convChunk},
+			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true, pool: true, flatten: true, chunk: convChunk},
 			&linear{in: 400, out: 120, relu: true},
 			&linear{in: 120, out: 84, relu: true},
 			&linear{in: 84, out: 10},
