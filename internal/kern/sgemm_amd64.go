@@ -237,6 +237,12 @@ const (
 // fixed-tree sum of the kernel, stored (first chunk, not accumulating) or
 // added to C.
 func sgemmDot(m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	// Blocks of 4×3, or 6×2 when that covers the rows exactly (conv1's 6
+	// output channels), so that few edge blocks with short sums remain.
+	dotR, dotC := 4, 3
+	if m%6 == 0 && m%4 != 0 {
+		dotR, dotC = 6, 2
+	}
 	for pc := 0; pc < k; pc += dotKC {
 		kb := min(dotKC, k-pc)
 		add := 0
@@ -244,43 +250,13 @@ func sgemmDot(m, n, k int, a []float32, lda int, b []float32, ldb int, accumulat
 			add = 1
 		}
 		k8, k4 := 4*(kb&^7), 4*kb
-		for j := 0; j < n; j += dotCols {
-			cols := min(dotCols, n-j)
+		for j := 0; j < n; j += dotC {
+			cols := min(dotC, n-j)
 			bp := &b[j*ldb+pc]
-			for i := 0; i < m; i += dotRows {
-				rows := min(dotRows, m-i)
+			for i := 0; i < m; i += dotR {
+				rows := min(dotR, m-i)
 				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, 4*ldb, &c[i*ldc+j], 4*ldc, add)
 			}
 		}
-	}
-}
-
-// dot calls the dot-product kernel for a block of rows×cols.
-func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {
-	switch rows*dotCols + cols {
-	case 4*dotCols + 3:
-		dot4x3(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 4*dotCols + 2:
-		dot4x2(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 4*dotCols + 1:
-		dot4x1(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 3*dotCols + 3:
-		dot3x3(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 3*dotCols + 2:
-		dot3x2(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 3*dotCols + 1:
-		dot3x1(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 2*dotCols + 3:
-		dot2x3(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 2*dotCols + 2:
-		dot2x2(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 2*dotCols + 1:
-		dot2x1(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 1*dotCols + 3:
-		dot1x3(k8, k4, a, lda, b, ldb, c, ldc, add)
-	case 1*dotCols + 2:
-		dot1x2(k8, k4, a, lda, b, ldb, c, ldc, add)
-	default:
-		dot1x1(k8, k4, a, lda, b, ldb, c, ldc, add)
 	}
 }

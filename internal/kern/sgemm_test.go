@@ -272,7 +272,7 @@ func TestSgemmLongK(t *testing.T) { forImpls(t, testSgemmLongK) }
 func testSgemmLongK(t *testing.T, fn gemmFunc) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, k := range []int{31, 32, 39, 47, 255, 256, 257, 1023, 1024, 1025, 1031, 2100} {
-		for _, mn := range [][2]int{{1, 1}, {5, 4}, {7, 17}, {4, 3}, {13, 6}} {
+		for _, mn := range [][2]int{{1, 1}, {5, 4}, {7, 17}, {4, 3}, {13, 6}, {6, 25}, {18, 5}} {
 			for combo := range 8 {
 				g := gemmCase{
 					transA: combo&1 != 0, transB: combo&2 != 0, acc: combo&4 != 0,

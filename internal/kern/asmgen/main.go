@@ -34,10 +34,8 @@ func main() {
 	for r := 1; r <= 6; r++ {
 		kernel(&w, r)
 	}
-	for r := 1; r <= dotRows; r++ {
-		for c := 1; c <= dotCols; c++ {
-			dotKernel(&w, r, c)
-		}
+	for _, rc := range dotShapes() {
+		dotKernel(&w, rc[0], rc[1])
 	}
 	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -59,20 +57,32 @@ func main() {
 		fmt.Fprintf(&g, "\tkern%dx16,\n", r)
 	}
 	fmt.Fprintf(&g, "}\n")
-	fmt.Fprintf(&g, "\n// Register block of the dot%%dx%%d kernels.\nconst (\n\tdotRows = %d\n\tdotCols = %d\n)\n", dotRows, dotCols)
-	for r := 1; r <= dotRows; r++ {
-		for c := 1; c <= dotCols; c++ {
-			fmt.Fprintf(&g, "\n// dot%dx%d computes the %d×%d block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0)\n", r, c, r, c)
-			fmt.Fprintf(&g, "// or C[i][j] += that sum (add != 0), for i < %d, j < %d, l < k, where row i\n", r, c)
-			fmt.Fprintf(&g, "// of a starts at a+i*lda, row j of b at b+j*ldb and C[i][j] is at\n")
-			fmt.Fprintf(&g, "// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides\n")
-			fmt.Fprintf(&g, "// are in bytes. The sum is eight lane sums s0..s7 (lane q sums l ≡ q mod 8,\n")
-			fmt.Fprintf(&g, "// l < k8/4) combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then the\n")
-			fmt.Fprintf(&g, "// tail l >= k8/4 added in order.\n")
-			fmt.Fprintf(&g, "//\n//go:noescape\n")
-			fmt.Fprintf(&g, "func dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n", r, c)
-		}
+	fmt.Fprintf(&g, "\n// dotFunc is the signature of the dot-product kernels dot<r>x<c>: they\n")
+	fmt.Fprintf(&g, "// compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or\n")
+	fmt.Fprintf(&g, "// C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of\n")
+	fmt.Fprintf(&g, "// a starts at a+i*lda, row j of b at b+j*ldb and C[i][j] is at\n")
+	fmt.Fprintf(&g, "// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides\n")
+	fmt.Fprintf(&g, "// are in bytes. Lane q of the vector part sums the l ≡ q (mod 8),\n")
+	fmt.Fprintf(&g, "// l < k8/4, in order (kernels with fewer than 8 accumulators keep two\n")
+	fmt.Fprintf(&g, "// partial sums per lane, for even and odd blocks of 8, added at the end);\n")
+	fmt.Fprintf(&g, "// the lanes are combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then\n")
+	fmt.Fprintf(&g, "// the tail l >= k8/4 is added in order.\n")
+	fmt.Fprintf(&g, "type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n")
+	for _, rc := range dotShapes() {
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n", rc[0], rc[1])
 	}
+	fmt.Fprintf(&g, "\n// dotBlocks lists the blocks that have a dot kernel.\nvar dotBlocks = [][2]int{")
+	for _, rc := range dotShapes() {
+		fmt.Fprintf(&g, "{%d, %d}, ", rc[0], rc[1])
+	}
+	fmt.Fprintf(&g, "}\n")
+	fmt.Fprintf(&g, "\n// dot calls the kernel dot<rows>x<cols>.\n")
+	fmt.Fprintf(&g, "func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {\n")
+	fmt.Fprintf(&g, "\tswitch rows<<2 | cols {\n")
+	for _, rc := range dotShapes() {
+		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k8, k4, a, lda, b, ldb, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
+	}
+	fmt.Fprintf(&g, "\tdefault:\n\t\tpanic(\"kern: no dot kernel for this block\")\n\t}\n}\n")
 	src, err := format.Source(g.Bytes())
 	if err != nil {
 		log.Fatal(err)
@@ -158,35 +168,49 @@ func kernel(w *bytes.Buffer, r int) {
 	p("\tRET")
 }
 
-// Register block of the dot-product kernels: dotRows rows of A by dotCols
-// rows of B use dotRows*dotCols = 12 accumulators, dotCols registers for B
-// and one for A: all 16 YMM registers.
-const (
-	dotRows = 4
-	dotCols = 3
-)
+// dotShapes lists the blocks r×c of the dot-product kernels. The driver
+// uses 4×3 blocks (12 accumulators, 3 registers for B, one for A: all 16
+// YMM registers) with every smaller block at the edges, or 6×2 blocks with
+// 6×1 at the edge when the rows are a multiple of 6.
+func dotShapes() [][2]int {
+	var s [][2]int
+	for r := 1; r <= 4; r++ {
+		for c := 1; c <= 3; c++ {
+			s = append(s, [2]int{r, c})
+		}
+	}
+	return append(s, [2]int{6, 1}, [2]int{6, 2})
+}
 
 // dotKernel writes dot<r>x<c>, the kernel for C = A·Bᵀ with both operands
-// read in place along k. Register use:
+// read in place along k. With fewer than 8 accumulators the FMA latency (4
+// cycles, 2 per cycle on Zen 3: AMD's Software Optimization Guide for
+// family 19h) would leave the FMA units idle, so such kernels keep a second
+// set of accumulators for odd blocks of 8 floats. Register use:
 //
 //	AX  byte offset along k, shared by all row pointers
-//	BX  k8 (end of the vector part), CX k4 (end of k)
-//	SI, DI, R8, R9    rows 0..3 of A
-//	R10, R11, R12     rows 0..2 of B
-//	DX  pointer into C, R13 row stride of C
-//	Y(i*c+j)  accumulator for C[i][j]
-//	Y12..Y14  current 8 elements of the rows of B; Y15 of a row of A
+//	R13 k8 (end of the vector part), then k4 (end of k)
+//	SI, DI, R8, R9, BX, CX   rows 0..5 of A
+//	R10, R11, R12            rows 0..2 of B
+//	DX  pointer into C, then R13 its row stride
+//	Y0..      accumulators (i*c+j, then the second set)
+//	then c registers for the rows of B and one for A
 func dotKernel(w *bytes.Buffer, r, c int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("dot%dx%d", r, c)
-	aReg := []string{"SI", "DI", "R8", "R9"}
+	aReg := []string{"SI", "DI", "R8", "R9", "BX", "CX"}
 	bReg := []string{"R10", "R11", "R12"}
-	acc := func(i, j int) int { return i*c + j }
+	nacc := r * c
+	sets := 1
+	if nacc < 8 {
+		sets = 2
+	}
+	bY := sets * nacc // first register for B
+	aY := bY + c      // register for A
+	acc := func(set, i, j int) int { return set*nacc + i*c + j }
 	p("")
 	p("// func %s(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ k8+0(FP), BX")
-	p("\tMOVQ k4+8(FP), CX")
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), DX")
 	for i := 1; i < r; i++ {
@@ -197,56 +221,84 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	for j := 1; j < c; j++ {
 		p("\tLEAQ (%s)(DX*1), %s", bReg[j-1], bReg[j])
 	}
-	p("\tMOVQ c+48(FP), DX")
-	p("\tMOVQ ldc+56(FP), R13")
-	for i := 0; i < r*c; i++ {
+	p("\tMOVQ k8+0(FP), R13")
+	for i := 0; i < sets*nacc; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	p("\tXORQ AX, AX")
-	p("\tCMPQ AX, BX")
-	p("\tJGE %s_reduce", name)
-	p("%s_loop:", name)
-	for j := 0; j < c; j++ {
-		p("\tVMOVUPS (%s)(AX*1), Y%d", bReg[j], 12+j)
-	}
-	for i := 0; i < r; i++ {
-		p("\tVMOVUPS (%s)(AX*1), Y15", aReg[i])
+	// block loads one 8-float block at byte offset off(AX) into set.
+	block := func(set, off int) {
 		for j := 0; j < c; j++ {
-			p("\tVFMADD231PS Y%d, Y15, Y%d", 12+j, acc(i, j))
+			p("\tVMOVUPS %d(%s)(AX*1), Y%d", off, bReg[j], bY+j)
+		}
+		for i := 0; i < r; i++ {
+			p("\tVMOVUPS %d(%s)(AX*1), Y%d", off, aReg[i], aY)
+			for j := 0; j < c; j++ {
+				p("\tVFMADD231PS Y%d, Y%d, Y%d", bY+j, aY, acc(set, i, j))
+			}
 		}
 	}
-	p("\tADDQ $32, AX")
-	p("\tCMPQ AX, BX")
-	p("\tJLT %s_loop", name)
+	if sets == 2 {
+		// Pairs of blocks: even ones into set 0, odd ones into set 1.
+		p("\tLEAQ -32(R13), DX")
+		p("\tCMPQ AX, DX")
+		p("\tJGE %s_single", name)
+		p("%s_pair:", name)
+		block(0, 0)
+		block(1, 32)
+		p("\tADDQ $64, AX")
+		p("\tCMPQ AX, DX")
+		p("\tJLT %s_pair", name)
+		p("%s_single:", name)
+		p("\tCMPQ AX, R13")
+		p("\tJGE %s_fold", name)
+		block(0, 0)
+		p("\tADDQ $32, AX")
+		p("%s_fold:", name)
+		for i := 0; i < nacc; i++ {
+			p("\tVADDPS Y%d, Y%d, Y%d", nacc+i, i, i)
+		}
+	} else {
+		p("\tCMPQ AX, R13")
+		p("\tJGE %s_reduce", name)
+		p("%s_loop:", name)
+		block(0, 0)
+		p("\tADDQ $32, AX")
+		p("\tCMPQ AX, R13")
+		p("\tJLT %s_loop", name)
+	}
 	p("%s_reduce:", name)
 	// Fold 8 lanes to lane 0: (lo128 + hi128), then two horizontal adds.
-	for i := 0; i < r*c; i++ {
-		p("\tVEXTRACTF128 $1, Y%d, X12", i)
-		p("\tVADDPS X12, X%d, X%d", i, i)
+	for i := 0; i < nacc; i++ {
+		p("\tVEXTRACTF128 $1, Y%d, X%d", i, bY)
+		p("\tVADDPS X%d, X%d, X%d", bY, i, i)
 		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
 		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
 	}
-	p("\tCMPQ AX, CX")
+	p("\tMOVQ k4+8(FP), R13")
+	p("\tCMPQ AX, R13")
 	p("\tJGE %s_store", name)
 	p("%s_tail:", name)
 	for j := 0; j < c; j++ {
-		p("\tVMOVSS (%s)(AX*1), X%d", bReg[j], 12+j)
+		p("\tVMOVSS (%s)(AX*1), X%d", bReg[j], bY+j)
 	}
 	for i := 0; i < r; i++ {
-		p("\tVMOVSS (%s)(AX*1), X15", aReg[i])
+		p("\tVMOVSS (%s)(AX*1), X%d", aReg[i], aY)
 		for j := 0; j < c; j++ {
-			p("\tVFMADD231SS X%d, X15, X%d", 12+j, acc(i, j))
+			p("\tVFMADD231SS X%d, X%d, X%d", bY+j, aY, acc(0, i, j))
 		}
 	}
 	p("\tADDQ $4, AX")
-	p("\tCMPQ AX, CX")
+	p("\tCMPQ AX, R13")
 	p("\tJLT %s_tail", name)
 	p("%s_store:", name)
+	p("\tMOVQ c+48(FP), DX")
+	p("\tMOVQ ldc+56(FP), R13")
 	p("\tCMPQ add+64(FP), $0")
 	p("\tJEQ %s_put", name)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(0, i, j), acc(0, i, j))
 		}
 		if i < r-1 {
 			p("\tADDQ R13, DX")
@@ -256,7 +308,7 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	p("%s_put:", name)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+			p("\tVMOVSS X%d, %d(DX)", acc(0, i, j), 4*j)
 		}
 		if i < r-1 {
 			p("\tADDQ R13, DX")
