@@ -17,6 +17,7 @@ func BenchmarkMicro(b *testing.B) {
 	}
 	reportGFLOPS(b, 2*6*16*256, processCPU()-cpu0)
 }
+
 // BenchmarkMicroDot measures the 4×3 dot-product kernel alone on
 // L1-resident rows of 1024 floats.
 func BenchmarkMicroDot(b *testing.B) {
