@@ -10,7 +10,7 @@ import (
 // scalarRecordSize is the framed size of the benchmark's scalar record,
 // measured so SetBytes reports the bytes written per scalar.
 func scalarRecordSize(tag string) int64 {
-	return int64(len(appendScalarRecord(nil, 1795952040.5, 123456, tag, 0.25)))
+	return int64(len(appendScalarRecord(nil, 1795952040.5, 123456, tag, 0.25, nil)))
 }
 
 // BenchmarkAddScalar measures scalar logging end to end: AddScalar on the
@@ -77,10 +77,11 @@ func BenchmarkScalarRecord(b *testing.B) {
 	b.SetBytes(scalarRecordSize(tag))
 	b.ReportAllocs()
 	buf := make([]byte, 0, 256)
+	var hc headerCache
 	var step int64
 	for b.Loop() {
 		step++
-		buf = appendScalarRecord(buf[:0], 1795952040.5, step, tag, 0.25)
+		buf = appendScalarRecord(buf[:0], 1795952040.5, step, tag, 0.25, &hc)
 	}
 }
 

@@ -55,25 +55,42 @@ func appendScalarEvent(dst []byte, wall float64, step int64, tag string, v float
 	return protowire.AppendFixed32(dst, math.Float32bits(v))
 }
 
+// headerCache remembers the masked CRC of the last record length: scalar
+// records of one tag all have the same length, so the length's CRC is
+// computed once per tag change instead of once per record.
+type headerCache struct {
+	n   int
+	crc MaskedCRC
+	ok  bool
+}
+
 // appendScalarRecord appends one framed record holding the scalar event to
-// dst, encoding the event in place (no intermediate buffer).
-func appendScalarRecord(dst []byte, wall float64, step int64, tag string, v float32) []byte {
+// dst, encoding the event in place (no intermediate buffer). hc may be nil.
+func appendScalarRecord(dst []byte, wall float64, step int64, tag string, v float32, hc *headerCache) []byte {
 	start := len(dst)
 	dst = append(dst, make([]byte, headerSize)...) // placeholder, filled below; does not allocate when dst has room
 	dst = appendScalarEvent(dst, wall, step, tag, v)
 	payload := dst[start+headerSize:]
-	putHeader(dst[start:start+headerSize], len(payload))
+	putHeader(dst[start:start+headerSize], len(payload), hc)
 	crc := ComputeMaskedCRC(payload)
 	return append(dst, byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24))
 }
 
 // putHeader writes the length and its masked CRC into h (12 bytes).
-func putHeader(h []byte, n int) {
+func putHeader(h []byte, n int, hc *headerCache) {
 	u := uint64(n)
 	for i := range lenSize {
 		h[i] = byte(u >> (8 * i))
 	}
-	crc := ComputeMaskedCRC(h[:lenSize])
+	var crc MaskedCRC
+	if hc != nil && hc.ok && hc.n == n {
+		crc = hc.crc
+	} else {
+		crc = ComputeMaskedCRC(h[:lenSize])
+		if hc != nil {
+			*hc = headerCache{n: n, crc: crc, ok: true}
+		}
+	}
 	h[8], h[9], h[10], h[11] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
 }
 

@@ -58,7 +58,7 @@ func TestAppendScalarEvent(t *testing.T) {
 func TestScalarEncodeAllocs(t *testing.T) {
 	buf := make([]byte, 0, 4096)
 	n := testing.AllocsPerRun(1000, func() {
-		buf = appendScalarRecord(buf[:0], 1795952040.5, 12345, "train/loss", 0.25)
+		buf = appendScalarRecord(buf[:0], 1795952040.5, 12345, "train/loss", 0.25, nil)
 	})
 	if n != 0 {
 		t.Errorf("appendScalarRecord allocates %v times per call, want 0", n)
@@ -92,5 +92,25 @@ func TestAddScalarAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("AddScalar allocates %v times per call, want 0", n)
+	}
+}
+
+// TestHeaderCache encodes records of changing lengths through one cache and
+// checks every length CRC with the reader.
+func TestHeaderCache(t *testing.T) {
+	var hc headerCache
+	var buf []byte
+	tags := []string{"a", "a", "bb", "a", strings.Repeat("c", 200), "bb", "bb"}
+	for i, tag := range tags {
+		buf = appendScalarRecord(buf, 1, int64(i), tag, 1, &hc)
+	}
+	rr := NewRecordReader(strings.NewReader(string(buf)))
+	for i := range tags {
+		if _, err := rr.Next(); err != nil {
+			t.Fatalf("record %d (%q): %v", i, tags[i], err)
+		}
+	}
+	if _, err := rr.Next(); err != io.EOF {
+		t.Errorf("after %d records: %v, want io.EOF", len(tags), err)
 	}
 }

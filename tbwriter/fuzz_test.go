@@ -25,7 +25,7 @@ func FuzzReadEvents(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	f.Add(appendScalarRecord(nil, 1, 2, "x", 3))
+	f.Add(appendScalarRecord(nil, 1, 2, "x", 3, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		events, err := ReadEvents(bytes.NewReader(data), "fuzz")
 		if err != nil {

@@ -309,7 +309,7 @@ func FuzzRecordReader(f *testing.F) {
 
 func TestRecordReaderIOError(t *testing.T) {
 	boom := errors.New("device gone")
-	rec := appendScalarRecord(nil, 1, 2, "x", 3)
+	rec := appendScalarRecord(nil, 1, 2, "x", 3, nil)
 	rr := NewRecordReader(io.MultiReader(bytes.NewReader(rec), iotest.ErrReader(boom)))
 	if _, err := rr.Next(); err != nil {
 		t.Fatalf("first record: %v", err)

@@ -99,6 +99,7 @@ type Writer struct {
 	hparamsStatus tbpb.Status // written by Close; STATUS_SUCCESS unless set
 
 	flushDelay time.Duration
+	hdr        headerCache // owned by the background goroutine
 }
 
 type itemKind uint8
@@ -442,7 +443,7 @@ func (w *Writer) handle(buf []byte, it *item) []byte {
 	}
 	switch it.kind {
 	case kindScalar:
-		buf = appendScalarRecord(buf, it.wall, it.step, it.tag, it.value)
+		buf = appendScalarRecord(buf, it.wall, it.step, it.tag, it.value, &w.hdr)
 	case kindPayload:
 		buf = AppendRecord(buf, it.payload)
 	case kindFlush, kindSync:
