@@ -18,21 +18,21 @@ type benchShape struct {
 }
 
 // lenetShapes returns the products of one LeNet-5 training step as model/
-// makes them (model/layers.go at 232fd16): the convolutions work on chunks
-// of 4 images (model's convChunk) on a "wide" grid of 28×32 (conv1: 5×5,
-// 1→6, padding 2, on 28×28) and 10×14 (conv2: 5×5, 6→16 on 14×14) outputs
-// per image; the fully connected layers (400→120→84→10) work on a shard of
-// b images. The model splits a batch into 4 shards (model.DefaultShards),
+// makes them (model/layers.go at 695179b): the convolutions work on chunks
+// of 8 images (model's convChunk), conv1 (5×5, 1→6, padding 2, on 28×28) on
+// a "wide" grid of 28×32 outputs per image, conv2 (5×5, 6→16 on 14×14) on
+// its 10×10 outputs; the fully connected layers (400→120→84→10) work on a
+// shard of b images. The model splits a batch into 4 shards (model.DefaultShards),
 // so b = 4, 16, 64 are the calls of training batches of 16, 64 and 256.
 func lenetShapes() []benchShape {
-	const chunk = 4
-	n1, n2 := chunk*28*32, chunk*10*14
+	const chunk = 8
+	n1, n2 := chunk*28*32, chunk*10*10
 	s := []benchShape{
-		{"conv1_fwd_c4", false, false, 6, n1, 25},
-		{"conv1_dW_c4", false, true, 6, 25, n1},
-		{"conv2_fwd_c4", false, false, 16, n2, 150},
-		{"conv2_dW_c4", false, true, 16, 150, n2},
-		{"conv2_dCol_c4", true, false, 150, n2, 16},
+		{"conv1_fwd_c8", false, false, 6, n1, 25},
+		{"conv1_dW_c8", false, true, 6, 25, n1},
+		{"conv2_fwd_c8", false, false, 16, n2, 150},
+		{"conv2_dW_c8", false, true, 16, 150, n2},
+		{"conv2_dCol_c8", true, false, 150, n2, 16},
 	}
 	for _, b := range []int{4, 16, 64} {
 		for _, f := range []benchShape{
