@@ -271,7 +271,11 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		}
 		buf = AppendRecord(buf, p)
 	}
-	if _, err := dst.Write(buf); err != nil {
+	n, err := dst.Write(buf)
+	if err == nil && n < len(buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
 		return nil, fmt.Errorf("tbwriter: write header of %s: %w", path, err)
 	}
 	go w.loop(interval)
