@@ -240,3 +240,76 @@ func checkStopKind(t *testing.T, name string, err error, stopped string) {
 		t.Errorf("run %s: unknown TensorBoard stop reason %q", name, stopped)
 	}
 }
+
+// TestHParamsFixture decodes PyTorch's add_hparams output with HParamsOf:
+// each tag carries the matching HParamsPluginData member, version 0.
+func TestHParamsFixture(t *testing.T) {
+	runs, err := ReadLogdir(filepath.Join(fixtures, "torch-1.13"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run *Run
+	for _, r := range runs {
+		if strings.HasPrefix(r.Name, "hp/") {
+			run = r
+		}
+	}
+	if run == nil {
+		t.Fatal("no hp/<timestamp> run in torch-1.13")
+	}
+	s := run.Series(PythonPurge)
+	exp, ok := HParamsOf(s[HParamsExperimentTag][0].Value)
+	if !ok || exp.GetVersion() != 0 || exp.GetExperiment() == nil || len(exp.GetExperiment().GetHparamInfos()) == 0 {
+		t.Errorf("experiment = %v, %v", exp, ok)
+	}
+	start, ok := HParamsOf(s[HParamsSessionStartTag][0].Value)
+	if !ok || start.GetSessionStartInfo() == nil || len(start.GetSessionStartInfo().GetHparams()) == 0 {
+		t.Errorf("session start = %v, %v", start, ok)
+	}
+	end, ok := HParamsOf(s[HParamsSessionEndTag][0].Value)
+	if !ok || end.GetSessionEndInfo() == nil {
+		t.Errorf("session end = %v, %v", end, ok)
+	}
+	// Every hparam named in the experiment has a value in the session start.
+	for _, h := range exp.GetExperiment().GetHparamInfos() {
+		if _, ok := start.GetSessionStartInfo().GetHparams()[h.GetName()]; !ok {
+			t.Errorf("hparam %q has no value in the session start", h.GetName())
+		}
+	}
+}
+
+// TestLegacyHistogramFixture converts PyTorch's HistogramProto values the
+// way data_compat.py does: counts add up to num, edges run from min to max.
+func TestLegacyHistogramFixture(t *testing.T) {
+	runs, err := ReadLogdir(filepath.Join(fixtures, "torch-1.13"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Name != "basic" {
+			continue
+		}
+		pts := r.Series(PythonPurge)["weights"]
+		if len(pts) == 0 {
+			t.Fatal("no weights histogram in torch-1.13/basic")
+		}
+		for _, p := range pts {
+			h := p.Value.GetHisto()
+			b, ok := HistogramOf(p.Value)
+			if h == nil || !ok || len(b) == 0 {
+				t.Fatalf("step %d: not a legacy histogram: %v", p.Step, p.Value)
+			}
+			total := 0.0
+			for i, x := range b {
+				total += x.Count
+				if x.Left > x.Right || (i > 0 && x.Left != b[i-1].Right) {
+					t.Errorf("step %d bucket %d: %+v does not continue %+v", p.Step, i, x, b[max(i-1, 0)])
+				}
+			}
+			if total != h.Num || b[0].Left != h.Min || b[len(b)-1].Right != h.Max {
+				t.Errorf("step %d: %d buckets [%v, %v] count %v; histo min %v max %v num %v",
+					p.Step, len(b), b[0].Left, b[len(b)-1].Right, total, h.Min, h.Max, h.Num)
+			}
+		}
+	}
+}
