@@ -123,6 +123,14 @@ func TestDiskFull(t *testing.T) {
 		wait func(c *child, logdir string)
 	}{
 		{"checkpoint", nil, func(c *child, logdir string) { waitFirstCheckpoint(t, c, logdir) }},
+		{"events", []string{"TBTRAIN_TEST_STEP_DELAY=40ms"}, func(c *child, logdir string) {
+			if !r.markers {
+				t.Skip("cmd/train prints no test markers: cannot aim at an epoch end")
+			}
+			if _, _, ok := c.waitMarker(0, fmt.Sprintf("step %d", stepsPerEpoch-2), sessionTimeout); !ok {
+				t.Fatalf("no marker for step %d:\n%s", stepsPerEpoch-2, tail(c.output(), 30))
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mnt := t.TempDir()

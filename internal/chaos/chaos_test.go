@@ -1,0 +1,347 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/tbwriter"
+)
+
+// resumedFrom matches cmd/train's "resuming <dir> from <path>: epoch ..." line.
+var resumedFrom = regexp.MustCompile(`resuming \S+ from (\S+): epoch`)
+
+// chaosStats are the figures TestChaosKill reports.
+type chaosStats struct {
+	rounds, sessions, fresh, resumes int
+	kills                            int // SIGKILLs that hit a live process
+	aimedCommit, aimedFlush          int // kills aimed at a commit / flush window (markers)
+	aimedPrune                       int // kills aimed just after a commit, at the pruning
+	inCommit, inFlush                int // kills that landed inside one (markers)
+	tempLeft                         int // kills after which a temp file was on disk
+	tornTail                         int // kills after which an event file ended in a torn record
+	startedWithTemp                  int // sessions started with stale temp files present
+	skippedReported                  int // sessions whose output mentions skipping a checkpoint
+	orphanDirs                       int // run dirs of fresh sessions killed before their first checkpoint
+	decoys                           int // valid-but-wrong checkpoints planted under a temp file name
+}
+
+func (s chaosStats) String() string {
+	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d; landed in commit %d, in flush %d); "+
+		"kills leaving a temp file %d, leaving a torn event tail %d; sessions started beside stale temp files %d; "+
+		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d",
+		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.inCommit, s.inFlush,
+		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys)
+}
+
+// TestChaosKill is issue 5 part 1: SIGKILL cmd/train at random moments
+// (some aimed inside checkpoint commits, event flushes and the pruning after
+// a commit), resume with --resume latest until it completes, and compare with
+// the reference run. A round is one such run from scratch to completion;
+// rounds repeat until the planned number of kills is reached.
+func TestChaosKill(t *testing.T) {
+	r := reference(t)
+	bin := buildCmd(t, trainPkg)
+	seed := chaosSeed(t)
+	kills := killTarget(t)
+	rng := newRand(seed)
+	t.Logf("seed %d (replay with TBTRAIN_CHAOS_SEED=%d), %d kills, reference run %v, markers %v", seed, seed, kills, r.dur.Round(time.Millisecond), r.markers)
+	var st chaosStats
+	for round := 1; round == 1 || st.kills < kills; round++ {
+		if round > kills+1 {
+			t.Fatalf("seed %d: only %d kills in %d rounds", seed, st.kills, round-1)
+		}
+		if !t.Run(fmt.Sprintf("round-%d", round), func(t *testing.T) { chaosRound(t, r, bin, rng, seed, kills, &st) }) {
+			break
+		}
+		st.rounds++
+	}
+	t.Logf("seed %d: %v", seed, st)
+}
+
+// chaosRound runs the tiny configuration from scratch to completion in a
+// new logdir, SIGKILLing sessions while st.kills < kills, and checks the
+// result against the reference run.
+func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64, kills int, st *chaosStats) {
+	fail := func(format string, a ...any) {
+		t.Helper()
+		t.Fatalf("seed %d: "+format, append([]any{seed}, a...)...)
+	}
+	logdir := t.TempDir()
+	maxSessions := 4*kills + 20
+	fresh := 0
+	planted := false // a decoy temp file was planted in this round
+	for session := 1; ; session++ {
+		st.sessions++
+		if session > maxSessions {
+			fail("no completion after %d sessions: %v", maxSessions, st)
+		}
+		wantStep, wantPath, resume := newestValid(logdir)
+		args := slices.Clone(tinyArgs)
+		if resume {
+			st.resumes++
+			args = []string{"--resume", "latest"}
+		} else {
+			st.fresh++
+			fresh++
+			if fresh > 1 {
+				// The last fresh session died before its step-0
+				// checkpoint; its run dir holds no checkpoint.
+				st.orphanDirs++
+			}
+		}
+		args = append(args, "--logdir", logdir)
+		before := map[string]bool{} // event and temp files present before this session
+		withTemp := false
+		for _, d := range runDirs(logdir) {
+			s, err := stateOf(d)
+			if err != nil {
+				fail("%v", err)
+			}
+			withTemp = withTemp || len(s.others) > 0
+			for _, e := range append(s.events, s.others...) {
+				before[e] = true
+			}
+		}
+		if withTemp {
+			st.startedWithTemp++
+		}
+		env := append(slices.Clone(hookEnv), fmt.Sprintf("GOMAXPROCS=%d", 1+rng.IntN(2)))
+		c, err := startChild(bin, args, env, nil)
+		if err != nil {
+			fail("%v", err)
+		}
+
+		sent := false
+		if st.kills < kills {
+			plan := "time"
+			if r.markers {
+				plan = []string{"time", "commit", "flush", "prune"}[rng.IntN(4)]
+			}
+			switch plan {
+			case "time":
+				// Uniform over the expected life of this session.
+				left := float64(totalSteps-max(wantStep, 0)) / totalSteps
+				time.Sleep(time.Duration(rng.Float64() * left * float64(r.dur)))
+			case "prune":
+				// Right after a commit, while old checkpoints are pruned.
+				if _, _, ok := c.waitMarker(0, "commit-end", sessionTimeout); ok {
+					st.aimedPrune++
+					time.Sleep(time.Duration(rng.Float64() * float64(time.Millisecond)))
+				}
+			case "commit", "flush":
+				// Skip a random number of windows, then kill inside one.
+				n := 1 + rng.IntN(2)
+				idx := 0
+				ok := true
+				for range n {
+					if _, idx, ok = c.waitMarker(idx, plan+"-begin", sessionTimeout); !ok {
+						break
+					}
+				}
+				if ok {
+					if plan == "commit" {
+						st.aimedCommit++
+						time.Sleep(time.Duration(rng.Float64() * float64(commitDelay)))
+					} else {
+						st.aimedFlush++
+						time.Sleep(time.Duration(rng.Float64() * float64(flushDelay)))
+					}
+				}
+			}
+			sent = c.signal(syscall.SIGKILL)
+		}
+		werr := c.wait(sessionTimeout)
+		es, err := statusOf(werr)
+		if err != nil {
+			fail("session %d (%v): %v", session, args, err)
+		}
+		out := c.output()
+		if strings.Contains(out, "skipping checkpoint") {
+			st.skippedReported++
+		}
+		// cmd/train says where it resumed: it must be the newest valid checkpoint.
+		if m := resumedFrom.FindStringSubmatch(out); resume && m != nil && m[1] != wantPath {
+			fail("session %d resumed from %s, want the newest valid checkpoint %s", session, m[1], wantPath)
+		}
+
+		// Which event files did this session create, and where did they start?
+		var created []string
+		for _, d := range runDirs(logdir) {
+			for _, e := range eventFiles(d) {
+				if !before[e] {
+					created = append(created, e)
+				}
+			}
+		}
+		if len(created) > 1 {
+			fail("session %d created %d event files, want at most 1: %v", session, len(created), created)
+		}
+		for _, e := range created {
+			start, err := sessionStart(e)
+			if err != nil && !(es.signal == syscall.SIGKILL && errors.Is(err, io.ErrUnexpectedEOF)) {
+				fail("session %d: %v", session, err)
+			}
+			if err == nil {
+				want := wantStep + 1
+				if !resume {
+					want = 0
+				}
+				if start != want {
+					fail("session %d: event file %s starts at step %d, want %d (newest valid checkpoint before it: %q step %d)\n%s",
+						session, e, start, want, wantPath, wantStep, tail(out, 30))
+				}
+				if resume && filepath.Dir(e) != filepath.Dir(wantPath) {
+					fail("session %d resumed %s but wrote its events to %s", session, wantPath, filepath.Dir(e))
+				}
+			}
+		}
+		if ms, _ := c.markersSince(0); r.markers {
+			for _, m := range ms {
+				if strings.HasPrefix(m, "resume ") && resume && m != fmt.Sprintf("resume %s step %d", wantPath, wantStep) {
+					fail("session %d: marker %q, want the newest valid checkpoint %s (step %d)", session, m, wantPath, wantStep)
+				}
+				if m == "fresh" && resume {
+					fail("session %d started a fresh run although %s was valid", session, wantPath)
+				}
+			}
+		}
+
+		switch {
+		case es.signal == syscall.SIGKILL && sent:
+			st.kills++
+			ms, _ := c.markersSince(0)
+			inC, inF := openWindow(ms)
+			if inC {
+				st.inCommit++
+			}
+			if inF {
+				st.inFlush++
+			}
+			temp, torn := false, false
+			for _, d := range runDirs(logdir) {
+				s, err := stateOf(d)
+				if err != nil {
+					fail("%v", err)
+				}
+				for _, o := range s.others {
+					if !before[o] {
+						temp = true
+					}
+				}
+				for _, e := range s.events {
+					if _, err := tbwriter.ReadFile(e); err != nil {
+						if !errors.Is(err, io.ErrUnexpectedEOF) {
+							fail("after kill %d: %s is damaged beyond a torn tail: %v", st.kills, e, err)
+						}
+						if !before[e] {
+							torn = true
+						}
+					}
+				}
+				// Every checkpoint that looks valid must verify.
+				for _, p := range s.checkpoints {
+					if _, err := ckpt.Load(p); err != nil {
+						fail("after kill %d: a committed checkpoint does not load: %v", st.kills, err)
+					}
+				}
+			}
+			if temp {
+				st.tempLeft++
+			}
+			if torn {
+				st.tornTail++
+			}
+			if !planted {
+				planted = plantDecoy(t, logdir)
+				if planted {
+					st.decoys++
+				}
+			}
+			continue
+		case es.code == 0 && es.signal == 0:
+		default:
+			fail("session %d (%v) ended with %+v without being killed by the test:\n%s", session, args, es, tail(out, 40))
+		}
+		break
+	}
+
+	// The run completed. Find the run dir with the checkpoints.
+	var runDir string
+	for _, d := range runDirs(logdir) {
+		s, err := stateOf(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.checkpoints) > 0 {
+			if runDir != "" {
+				fail("checkpoints in two run dirs: %s and %s", runDir, d)
+			}
+			runDir = d
+		}
+		for _, p := range s.checkpoints {
+			if _, err := ckpt.Load(p); err != nil {
+				t.Errorf("seed %d: checkpoint left on disk does not verify: %v", seed, err)
+			}
+		}
+		if d == runDir && len(s.others) > 0 {
+			t.Errorf("seed %d: stale files left in %s after the run completed: %v", seed, d, s.others)
+		}
+	}
+	if runDir == "" {
+		fail("no run dir with checkpoints in %s", logdir)
+	}
+	checkAgainstReference(t, r, logdir, runDir, fmt.Sprintf("seed %d", seed), nil)
+	t.Logf("seed %d: after this round: %v", seed, st)
+	if st.skippedReported > 0 {
+		t.Errorf("seed %d: %d sessions reported skipping a checkpoint; SIGKILL must never leave an invalid committed checkpoint", seed, st.skippedReported)
+	}
+}
+
+// plantDecoy puts a checkpoint that verifies but must never be used into the
+// run directory of the newest valid checkpoint, under the name of a stale
+// temp file of an interrupted commit of a later epoch: it claims the end of
+// training with zeroed weights. If a session resumed from it, the run would
+// end with the wrong weights; List must ignore it and a resume must remove
+// it. It reports whether it planted one.
+func plantDecoy(t *testing.T, logdir string) bool {
+	t.Helper()
+	_, path, ok := newestValid(logdir)
+	if !ok {
+		return false
+	}
+	c, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Epoch, c.GlobalStep, c.BatchInEpoch = numEpochs, totalSteps, 0
+	for _, p := range c.GetParams() {
+		clear(p.Data)
+	}
+	scratch := filepath.Join(t.TempDir(), fmt.Sprintf("LenetMnist%d.ckpt", numEpochs-1))
+	if err := ckpt.Save(scratch, c); err != nil {
+		t.Fatal(err)
+	}
+	decoy := filepath.Join(filepath.Dir(path), fmt.Sprintf(".LenetMnist%d.ckpt.tmp-424242", numEpochs-1))
+	b, err := os.ReadFile(scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(decoy, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ckpt.Load(decoy); err != nil {
+		t.Fatalf("the decoy does not verify, so it proves nothing: %v", err)
+	}
+	return true
+}
