@@ -4,58 +4,59 @@
 
 package kern
 
-// kern1x16 computes the 1×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*1+i]·b[l*ldb+j] for l < k, i < 1, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern1x16 computes panels consecutive 1×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*1*k + l*1+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 1, j < 16, and C_q starts 1 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern1x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
+func kern1x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
-// kern2x16 computes the 2×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*2+i]·b[l*ldb+j] for l < k, i < 2, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern2x16 computes panels consecutive 2×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*2*k + l*2+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 2, j < 16, and C_q starts 2 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern2x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
+func kern2x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
-// kern3x16 computes the 3×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*3+i]·b[l*ldb+j] for l < k, i < 3, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern3x16 computes panels consecutive 3×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*3*k + l*3+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 3, j < 16, and C_q starts 3 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern3x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
+func kern3x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
-// kern4x16 computes the 4×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*4+i]·b[l*ldb+j] for l < k, i < 4, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern4x16 computes panels consecutive 4×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*4*k + l*4+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 4, j < 16, and C_q starts 4 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern4x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
+func kern4x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
-// kern5x16 computes the 5×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*5+i]·b[l*ldb+j] for l < k, i < 5, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern5x16 computes panels consecutive 5×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*5*k + l*5+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 5, j < 16, and C_q starts 5 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
+func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
-// kern6x16 computes the 6×16 block of C: C = P (add == 0) or C += P
-// (add != 0), where P = Σ_l a[l*6+i]·b[l*ldb+j] for l < k, i < 6, j < 16.
-// ldb and ldc are in bytes; k must be positive.
+// kern6x16 computes panels consecutive 6×16 blocks of C: for panel q,
+// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
+// P_q[i][j] = Σ_l a[q*6*k + l*6+i]·b[l*ldb+j] for l < k (in order, fused
+// multiply-adds from +0), i < 6, j < 16, and C_q starts 6 rows after
+// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
 //
 //go:noescape
-func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-
-// kernels[r] is the micro-kernel for a panel of r rows.
-var kernels = [7]func(k int, a, b *float32, ldb int, c *float32, ldc int, add int){
-	nil,
-	kern1x16,
-	kern2x16,
-	kern3x16,
-	kern4x16,
-	kern5x16,
-	kern6x16,
-}
+func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // dotFunc is the signature of the dot-product kernels dot<r>x<c>: they
 // compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or

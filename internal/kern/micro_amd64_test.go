@@ -13,7 +13,7 @@ func BenchmarkMicro(b *testing.B) {
 	c := make([]float32, 6*16)
 	cpu0 := processCPU()
 	for b.Loop() {
-		kern6x16(256, &a[0], &bb[0], 64, &c[0], 64, 0)
+		kern6x16(256, &a[0], &bb[0], 64, &c[0], 64, 0, 1)
 	}
 	reportGFLOPS(b, 2*6*16*256, processCPU()-cpu0)
 }

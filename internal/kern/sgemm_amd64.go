@@ -74,17 +74,24 @@ func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 					packB(bp[:], transB, b, ldb, pc, jr, kb, nb)
 					bptr = &bp[0]
 				}
+				ci := ic*ldc + jr
+				if nb == nr {
+					// All full panels of A in one call, then the rest.
+					full := mb / mr
+					if full > 0 {
+						kern6x16(kb, &ap[0], bptr, 4*bstride, &c[ci], 4*ldc, add, full)
+					}
+					if rows := mb - full*mr; rows > 0 {
+						kernel(rows, kb, &ap[full*mr*kb], bptr, 4*bstride, &c[ci+full*mr*ldc], 4*ldc, add)
+					}
+					continue
+				}
 				for ir := 0; ir < mb; ir += mr {
 					rows := min(mr, mb-ir)
-					apan := &ap[ir*kb]
-					ci := (ic+ir)*ldc + jr
-					if nb == nr {
-						kernel(rows, kb, apan, bptr, 4*bstride, &c[ci], 4*ldc, add)
-						continue
-					}
-					kernel(rows, kb, apan, bptr, 4*bstride, &tile[0], 4*nr, 0)
+					kernel(rows, kb, &ap[ir*kb], bptr, 4*bstride, &tile[0], 4*nr, 0)
+					cr := ci + ir*ldc
 					for i := range rows {
-						dst := c[ci+i*ldc : ci+i*ldc+nb]
+						dst := c[cr+i*ldc : cr+i*ldc+nb]
 						src := tile[i*nr : i*nr+nb]
 						if add != 0 {
 							for j, v := range src {
@@ -152,23 +159,23 @@ func packB(dst []float32, transB bool, b []float32, ldb, pc, jr, kb, nb int) {
 	}
 }
 
-// kernel calls the micro-kernel for a panel of r rows. A switch rather than
-// a table of func values keeps the go:noescape property of the assembly
+// kernel calls the micro-kernel for one panel of r rows. A switch rather
+// than a table of func values keeps the go:noescape property of the assembly
 // functions visible to escape analysis.
 func kernel(r, k int, a, b *float32, ldb int, c *float32, ldc int, add int) {
 	switch r {
 	case 6:
-		kern6x16(k, a, b, ldb, c, ldc, add)
+		kern6x16(k, a, b, ldb, c, ldc, add, 1)
 	case 5:
-		kern5x16(k, a, b, ldb, c, ldc, add)
+		kern5x16(k, a, b, ldb, c, ldc, add, 1)
 	case 4:
-		kern4x16(k, a, b, ldb, c, ldc, add)
+		kern4x16(k, a, b, ldb, c, ldc, add, 1)
 	case 3:
-		kern3x16(k, a, b, ldb, c, ldc, add)
+		kern3x16(k, a, b, ldb, c, ldc, add, 1)
 	case 2:
-		kern2x16(k, a, b, ldb, c, ldc, add)
+		kern2x16(k, a, b, ldb, c, ldc, add, 1)
 	default:
-		kern1x16(k, a, b, ldb, c, ldc, add)
+		kern1x16(k, a, b, ldb, c, ldc, add, 1)
 	}
 }
 

@@ -4,15 +4,20 @@
 
 #include "textflag.h"
 
-// func kern1x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern1x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern1x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern1x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $1, R9, DI
+kern1x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	CMPQ CX, $4
@@ -59,26 +64,35 @@ kern1x16_tail:
 	DECQ CX
 	JMP kern1x16_tail
 kern1x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern1x16_put
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern1x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern1x16_panel
 	VZEROUPPER
 	RET
 
-// func kern2x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern2x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern2x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern2x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $2, R9, DI
+kern2x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -142,6 +156,7 @@ kern2x16_tail:
 	DECQ CX
 	JMP kern2x16_tail
 kern2x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern2x16_put
 	VADDPS (DX), Y0, Y0
@@ -149,25 +164,33 @@ kern2x16_store:
 	ADDQ R9, DX
 	VADDPS (DX), Y2, Y2
 	VADDPS 32(DX), Y3, Y3
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern2x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R9, DX
 	VMOVUPS Y2, (DX)
 	VMOVUPS Y3, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern2x16_panel
 	VZEROUPPER
 	RET
 
-// func kern3x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern3x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern3x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern3x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $3, R9, DI
+kern3x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -248,6 +271,7 @@ kern3x16_tail:
 	DECQ CX
 	JMP kern3x16_tail
 kern3x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern3x16_put
 	VADDPS (DX), Y0, Y0
@@ -258,7 +282,7 @@ kern3x16_store:
 	ADDQ R9, DX
 	VADDPS (DX), Y4, Y4
 	VADDPS 32(DX), Y5, Y5
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern3x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
@@ -268,18 +292,26 @@ kern3x16_put:
 	ADDQ R9, DX
 	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern3x16_panel
 	VZEROUPPER
 	RET
 
-// func kern4x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern4x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern4x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern4x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $4, R9, DI
+kern4x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -377,6 +409,7 @@ kern4x16_tail:
 	DECQ CX
 	JMP kern4x16_tail
 kern4x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern4x16_put
 	VADDPS (DX), Y0, Y0
@@ -390,7 +423,7 @@ kern4x16_store:
 	ADDQ R9, DX
 	VADDPS (DX), Y6, Y6
 	VADDPS 32(DX), Y7, Y7
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern4x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
@@ -403,18 +436,26 @@ kern4x16_put:
 	ADDQ R9, DX
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern4x16_panel
 	VZEROUPPER
 	RET
 
-// func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern5x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern5x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $5, R9, DI
+kern5x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -529,6 +570,7 @@ kern5x16_tail:
 	DECQ CX
 	JMP kern5x16_tail
 kern5x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern5x16_put
 	VADDPS (DX), Y0, Y0
@@ -545,7 +587,7 @@ kern5x16_store:
 	ADDQ R9, DX
 	VADDPS (DX), Y8, Y8
 	VADDPS 32(DX), Y9, Y9
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern5x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
@@ -561,18 +603,26 @@ kern5x16_put:
 	ADDQ R9, DX
 	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern5x16_panel
 	VZEROUPPER
 	RET
 
-// func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)
-TEXT ·kern6x16(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
+// func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
+TEXT ·kern6x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), R12
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
+	MOVQ b+16(FP), R11
 	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ c+32(FP), R13
 	MOVQ ldc+40(FP), R9
 	MOVQ add+48(FP), R10
+	MOVQ panels+56(FP), SI
+	IMUL3Q $6, R9, DI
+kern6x16_panel:
+	MOVQ R12, CX
+	MOVQ R11, BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -704,6 +754,7 @@ kern6x16_tail:
 	DECQ CX
 	JMP kern6x16_tail
 kern6x16_store:
+	MOVQ R13, DX
 	TESTQ R10, R10
 	JEQ kern6x16_put
 	VADDPS (DX), Y0, Y0
@@ -723,7 +774,7 @@ kern6x16_store:
 	ADDQ R9, DX
 	VADDPS (DX), Y10, Y10
 	VADDPS 32(DX), Y11, Y11
-	MOVQ c+32(FP), DX
+	MOVQ R13, DX
 kern6x16_put:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
@@ -742,6 +793,9 @@ kern6x16_put:
 	ADDQ R9, DX
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
+	ADDQ DI, R13
+	DECQ SI
+	JNE kern6x16_panel
 	VZEROUPPER
 	RET
 

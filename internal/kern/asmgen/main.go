@@ -46,17 +46,14 @@ func main() {
 	fmt.Fprintf(&g, "//go:build !purego\n\n")
 	fmt.Fprintf(&g, "package kern\n\n")
 	for r := 1; r <= 6; r++ {
-		fmt.Fprintf(&g, "// kern%dx16 computes the %d×16 block of C: C = P (add == 0) or C += P\n", r, r)
-		fmt.Fprintf(&g, "// (add != 0), where P = Σ_l a[l*%d+i]·b[l*ldb+j] for l < k, i < %d, j < 16.\n", r, r)
-		fmt.Fprintf(&g, "// ldb and ldc are in bytes; k must be positive.\n//\n//go:noescape\n")
-		fmt.Fprintf(&g, "func kern%dx16(k int, a, b *float32, ldb int, c *float32, ldc int, add int)\n\n", r)
+		fmt.Fprintf(&g, "// kern%dx16 computes panels consecutive %d×16 blocks of C: for panel q,\n", r, r)
+		fmt.Fprintf(&g, "// C_q = P_q (add == 0) or C_q += P_q (add != 0), where\n")
+		fmt.Fprintf(&g, "// P_q[i][j] = Σ_l a[q*%d*k + l*%d+i]·b[l*ldb+j] for l < k (in order, fused\n", r, r)
+		fmt.Fprintf(&g, "// multiply-adds from +0), i < %d, j < 16, and C_q starts %d rows after\n", r, r)
+		fmt.Fprintf(&g, "// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.\n//\n//go:noescape\n")
+		fmt.Fprintf(&g, "func kern%dx16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)\n\n", r)
 	}
-	fmt.Fprintf(&g, "// kernels[r] is the micro-kernel for a panel of r rows.\n")
-	fmt.Fprintf(&g, "var kernels = [7]func(k int, a, b *float32, ldb int, c *float32, ldc int, add int){\n\tnil,\n")
-	for r := 1; r <= 6; r++ {
-		fmt.Fprintf(&g, "\tkern%dx16,\n", r)
-	}
-	fmt.Fprintf(&g, "}\n")
+
 	fmt.Fprintf(&g, "\n// dotFunc is the signature of the dot-product kernels dot<r>x<c>: they\n")
 	fmt.Fprintf(&g, "// compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or\n")
 	fmt.Fprintf(&g, "// C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of\n")
@@ -92,12 +89,17 @@ func main() {
 	}
 }
 
-// kernel writes kern<r>x16. Register use:
+// kernel writes kern<r>x16, which runs panels consecutive panels of r rows
+// of packed A (each k*r floats, one after the other) against the same 16
+// columns of B, writing consecutive r-row blocks of C. Register use:
 //
-//	AX  pointer into the packed A panel (r floats per step of k)
-//	BX  pointer into B (one row of 16 floats per step, row stride R8)
-//	CX  remaining steps of k
-//	DX  pointer into C; R9 its row stride; R10 the add flag
+//	AX  pointer into packed A (runs on from one panel to the next)
+//	BX  pointer into B (one row of 16 floats per step, row stride R8);
+//	    R11 its start
+//	CX  remaining steps of k; R12 = k
+//	DX  pointer into C; R13 the current panel's first row; R9 the row
+//	    stride; DI = r*R9, the distance between panels; R10 the add flag
+//	SI  remaining panels
 //	Y0..Y11   accumulators: row i uses Y(2i) (columns 0-7) and Y(2i+1) (8-15)
 //	Y12, Y13  the current row of B
 //	Y14, Y15  the broadcast element of A (alternating, to overlap loads)
@@ -105,15 +107,20 @@ func kernel(w *bytes.Buffer, r int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("kern%dx16", r)
 	p("")
-	p("// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
-	p("\tMOVQ k+0(FP), CX")
+	p("// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	p("\tMOVQ k+0(FP), R12")
 	p("\tMOVQ a+8(FP), AX")
-	p("\tMOVQ b+16(FP), BX")
+	p("\tMOVQ b+16(FP), R11")
 	p("\tMOVQ ldb+24(FP), R8")
-	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ c+32(FP), R13")
 	p("\tMOVQ ldc+40(FP), R9")
 	p("\tMOVQ add+48(FP), R10")
+	p("\tMOVQ panels+56(FP), SI")
+	p("\tIMUL3Q $%d, R9, DI", r)
+	p("%s_panel:", name)
+	p("\tMOVQ R12, CX")
+	p("\tMOVQ R11, BX")
 	for i := 0; i < 2*r; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
@@ -146,6 +153,7 @@ func kernel(w *bytes.Buffer, r int) {
 	p("\tDECQ CX")
 	p("\tJMP %s_tail", name)
 	p("%s_store:", name)
+	p("\tMOVQ R13, DX")
 	p("\tTESTQ R10, R10")
 	p("\tJEQ %s_put", name)
 	for i := 0; i < r; i++ {
@@ -155,7 +163,7 @@ func kernel(w *bytes.Buffer, r int) {
 			p("\tADDQ R9, DX")
 		}
 	}
-	p("\tMOVQ c+32(FP), DX")
+	p("\tMOVQ R13, DX")
 	p("%s_put:", name)
 	for i := 0; i < r; i++ {
 		p("\tVMOVUPS Y%d, (DX)", 2*i)
@@ -164,6 +172,9 @@ func kernel(w *bytes.Buffer, r int) {
 			p("\tADDQ R9, DX")
 		}
 	}
+	p("\tADDQ DI, R13")
+	p("\tDECQ SI")
+	p("\tJNE %s_panel", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
