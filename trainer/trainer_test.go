@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -215,6 +216,16 @@ func TestResumeBitExact(t *testing.T) {
 	if got := steps(wantLogs[tbwriter.PythonPurge]["train/loss_step"]); len(got) != 24 || got[0] != 1 || got[23] != 24 {
 		t.Fatalf("straight run logged train/loss_step at steps %v, want 1..24", got)
 	}
+
+	// The thread count changes no result: a straight run on one thread.
+	t.Run("GOMAXPROCS=1", func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		dir, err := runFresh(t, t.TempDir(), cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameParams(t, finalParams(t, dir), wantParams)
+	})
 
 	for _, stops := range [][]int64{{1}, {7}, {11}, {12}, {13}, {10, 20}, {3, 4, 23}} {
 		t.Run(fmt.Sprint(stops), func(t *testing.T) {
