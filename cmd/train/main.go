@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
 	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights and of every epoch's order")
 	fs.StringVar(&logdir, "logdir", "runs", "directory that holds the run directories")
-	fs.StringVar(&resume, "resume", "", "resume from a checkpoint `file`, a run directory, or \"latest\"")
+	fs.StringVar(&resume, "resume", "", "resume from `PATH`: a checkpoint file, a run directory, or \"latest\"")
 	fs.StringVar(&cfg.Data, "data", def.Data, "directory with the 4 MNIST IDX files (.gz or plain); default: the GoMNIST Go module")
 	fs.Int64Var(&cfg.Keep, "keep", def.Keep, "checkpoints kept in the run directory (0 = all); the newest valid one is never deleted")
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
