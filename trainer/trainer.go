@@ -129,10 +129,10 @@ type Trainer struct {
 }
 
 // New starts a new run in a new directory <logdir>/<YYYY-MM-DD_HH-MM-SS>
-// (local time; a suffix -2, -3, ... is added if that directory exists) and
-// writes its step-0 checkpoint there, so the run can be resumed from any
-// point. train and test are the full data sets; the config's limits are
-// applied here.
+// (local time; a suffix -2, -3, ... is added if that directory exists).
+// Run first commits the step-0 checkpoint there, so the run can be resumed
+// from any point. train and test are the full data sets; the config's limits
+// are applied here.
 func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
