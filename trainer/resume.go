@@ -38,7 +38,8 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 	if !st.IsDir() {
 		c, err := ckpt.Load(target)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, err)
+			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w (--resume %s takes the newest valid checkpoint of that run)",
+				target, err, filepath.Dir(target))
 		}
 		cleanTemp(filepath.Dir(target))
 		return c, target, nil, nil
