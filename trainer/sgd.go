@@ -91,17 +91,36 @@ func (o *SGD) Step(params, grads [][]float32, lr float64) {
 
 // fma32 returns a·b + c rounded once to float32.
 //
-// The product of two float32 values is exact in float64. The sum is computed
-// with round-to-odd in float64 (TwoSum gives the exact error; a sticky bit is
-// put into an even significand when the sum was inexact), and a float64 with
-// at least two more bits than float32 that was rounded to odd rounds correctly
-// to float32 (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums:
-// proved algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008).
+// The product of two float32 values is exact in float64, so s = x + y below
+// has a single float64 rounding. Rounding s again to float32 gives the
+// correctly rounded result unless s lies exactly halfway between two float32
+// values (its 29 bits below float32 precision are 1000…0) or in the float32
+// subnormal range, where more bits are dropped; only then can the first
+// rounding have decided the second. In those rare cases the sum is redone
+// with round-to-odd: TwoSum gives the exact error and a sticky bit is put
+// into an even significand when the sum was inexact; a float64 with at least
+// two more bits than float32 that was rounded to odd rounds correctly to
+// float32 (Boldo and Melquiond, "Emulation of FMA and correctly rounded
+// sums: proved algorithms using rounding to odd", IEEE Trans. Computers
+// 57(4), 2008).
 func fma32(a, b, c float32) float32 {
 	x := float64(a) * float64(b)
 	y := float64(c)
 	s := x + y
-	// TwoSum (Knuth): err is the exact value of (x + y) - s.
+	bits := math.Float64bits(s)
+	// 52 - 23 = 29 significand bits of a float64 are below float32 precision;
+	// 0x380 is the biased float64 exponent of 2^-127, below float32 normals.
+	const low = 1<<29 - 1
+	if bits&low != 1<<28 && (bits>>52)&0x7ff > 0x380 {
+		return float32(s)
+	}
+	return fma32Slow(x, y, s)
+}
+
+// fma32Slow rounds x + y (s = fl64(x + y)) correctly to float32 through
+// round-to-odd (see fma32).
+func fma32Slow(x, y, s float64) float32 {
+	// TwoSum (Knuth, TAOCP vol. 2, §4.2.2): err is the exact value of (x + y) - s.
 	bv := s - x
 	err := (x - (s - bv)) + (y - bv)
 	if err != 0 && !math.IsInf(s, 0) {

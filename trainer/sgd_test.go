@@ -31,8 +31,16 @@ func TestFMA32(t *testing.T) {
 		// 1 + 2^-23.
 		{1 + 0x1p-23, (1 - 0x1p-23) * 0x1p-24, 1 + 0x1p-23},
 	}
+	// Results near and below the smallest float32 normal (2^-126), where
+	// float32 drops more bits than usual.
+	tiny := func() float32 {
+		return float32(math.Ldexp(r.Float64()*2-1, r.IntN(20)-140))
+	}
 	for range 200000 {
 		cases = append(cases, [3]float32{f(), f(), f()})
+	}
+	for range 50000 {
+		cases = append(cases, [3]float32{tiny(), f(), tiny()}, [3]float32{f(), tiny(), -tiny()})
 	}
 	tie := cases[3]
 	if naive := float32(float64(tie[0])*float64(tie[1]) + float64(tie[2])); naive == fma32Exact(tie[0], tie[1], tie[2]) {
