@@ -238,6 +238,9 @@ func TestReadOnlyLogdir(t *testing.T) {
 	}
 	args := []string{"--data", dataDir, "--logdir", logdir}
 	c, err := startChild(bin, append(slices.Clone(tinyArgs), args...), hookEnv, cred)
+	if cred != nil && errors.Is(err, syscall.EPERM) {
+		t.Skipf("cannot start a child as uid 65534 (%v; needs CAP_SETUID): root ignores permission bits, so EACCES cannot be produced", err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
