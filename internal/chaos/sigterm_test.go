@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,16 +18,27 @@ import (
 // instructions.
 var resumeArg = regexp.MustCompile(`--resume[ =]+("[^"]+"|'[^']+'|\S+)`)
 
-// TestSigtermResume is issue 3's SIGTERM promise, checked from outside: a
-// SIGTERM mid-epoch gives a mid-epoch checkpoint, a non-zero exit and resume
-// instructions; following them reproduces the reference run bit for bit.
+// TestSigtermResume is issue 3's signal promise, checked from outside: a
+// SIGTERM or SIGINT mid-epoch gives a mid-epoch checkpoint, a non-zero exit
+// and resume instructions; following them reproduces the reference run bit
+// for bit. A second SIGINT right after the first kills at once (the default
+// action); --resume latest must still be bit-exact.
 func TestSigtermResume(t *testing.T) {
 	r := reference(t)
 	bin := buildCmd(t, trainPkg)
 	seed := chaosSeed(t)
 	rng := newRand(seed ^ 0x7465726d) // "term"
-	logdir := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		sig   syscall.Signal
+		twice bool
+	}{{"SIGTERM", syscall.SIGTERM, false}, {"SIGINT", syscall.SIGINT, false}, {"SIGINT-twice", syscall.SIGINT, true}} {
+		t.Run(tc.name, func(t *testing.T) { signalResume(t, r, bin, seed, rng, tc.sig, tc.twice) })
+	}
+}
 
+func signalResume(t *testing.T, r *refRun, bin string, seed uint64, rng *rand.Rand, sig syscall.Signal, twice bool) {
+	logdir := t.TempDir()
 	c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +62,39 @@ func TestSigtermResume(t *testing.T) {
 	} else {
 		time.Sleep(time.Duration((0.3 + 0.4*rng.Float64()) * float64(r.dur)))
 	}
-	if !c.signal(syscall.SIGTERM) {
-		t.Fatalf("seed %d: the child ended before SIGTERM:\n%s", seed, tail(c.output(), 30))
+	if twice {
+		if !c.signal(sig) {
+			t.Fatalf("seed %d: the child ended before the first %v:\n%s", seed, sig, tail(c.output(), 30))
+		}
+		time.Sleep(time.Duration(rng.Float64() * float64(2*time.Millisecond)))
+		c.signal(sig)
+		es, err := statusOf(c.wait(sessionTimeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := c.output()
+		// Either the second signal killed it, or the first one's orderly
+		// stop finished before the second arrived.
+		if es != (exitStatus{code: -1, signal: sig}) && es.code != 130 {
+			t.Fatalf("seed %d: after two %vs the child ended with %+v:\n%s", seed, sig, es, tail(out, 30))
+		}
+		t.Logf("seed %d: two %vs at step >= %d: %+v", seed, sig, target, es)
+		c2, err := startChild(bin, []string{"--resume", "latest", "--logdir", logdir}, hookEnv, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if es, err := statusOf(c2.wait(sessionTimeout)); err != nil || es != (exitStatus{}) {
+			t.Fatalf("seed %d: --resume latest: %+v %v\n%s", seed, es, err, tail(c2.output(), 30))
+		}
+		dirs := runDirs(logdir)
+		if len(dirs) != 1 {
+			t.Fatalf("seed %d: %d run dirs after the resume, want 1: %v", seed, len(dirs), dirs)
+		}
+		checkAgainstReference(t, r, logdir, dirs[0], fmt.Sprintf("seed %d, two %vs", seed, sig), nil)
+		return
+	}
+	if !c.signal(sig) {
+		t.Fatalf("seed %d: the child ended before %v:\n%s", seed, sig, tail(c.output(), 30))
 	}
 	es, err := statusOf(c.wait(sessionTimeout))
 	if err != nil {
@@ -59,10 +102,10 @@ func TestSigtermResume(t *testing.T) {
 	}
 	out := c.output()
 	if es.signal != 0 || es.code == 0 {
-		t.Fatalf("seed %d: after SIGTERM the child ended with %+v, want a non-zero exit code:\n%s", seed, es, tail(out, 30))
+		t.Fatalf("seed %d: after %v the child ended with %+v, want a non-zero exit code:\n%s", seed, sig, es, tail(out, 30))
 	}
 	if strings.Contains(out, "panic:") || strings.Contains(out, "goroutine ") {
-		t.Fatalf("seed %d: the child panicked on SIGTERM:\n%s", seed, tail(out, 40))
+		t.Fatalf("seed %d: the child panicked on a signal:\n%s", seed, tail(out, 40))
 	}
 	m := resumeArg.FindStringSubmatch(out)
 	if m == nil {
@@ -78,12 +121,12 @@ func TestSigtermResume(t *testing.T) {
 		t.Errorf("seed %d: resume instructions name %s (step %d), but the newest valid checkpoint is %s (step %d)",
 			seed, path, cp.GetGlobalStep(), newestPath, newestStep)
 	}
-	t.Logf("seed %d: SIGTERM aimed at step %d (markers %v); the child stopped with exit code %d and checkpoint %s at epoch %d step %d batch %d",
-		seed, target, aimed, es.code, path, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch())
+	t.Logf("seed %d: %v aimed at step %d (markers %v); the child stopped with exit code %d and checkpoint %s at epoch %d step %d batch %d",
+		seed, sig, target, aimed, es.code, path, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch())
 	if aimed {
 		if cp.GetBatchInEpoch() == 0 || cp.GetGlobalStep() < int64(target) || cp.GetGlobalStep() >= 2*stepsPerEpoch {
-			t.Errorf("seed %d: SIGTERM at step >= %d gave a checkpoint at epoch %d step %d batch %d, want a mid-epoch one in epoch 1 at step >= %d",
-				seed, target, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch(), target)
+			t.Errorf("seed %d: %v at step >= %d gave a checkpoint at epoch %d step %d batch %d, want a mid-epoch one in epoch 1 at step >= %d",
+				seed, sig, target, cp.GetEpoch(), cp.GetGlobalStep(), cp.GetBatchInEpoch(), target)
 		}
 	} else if cp.GetBatchInEpoch() == 0 && cp.GetGlobalStep()%stepsPerEpoch != 0 {
 		t.Errorf("seed %d: checkpoint at step %d has batch_in_epoch 0 but is not at an epoch boundary", seed, cp.GetGlobalStep())
@@ -105,5 +148,5 @@ func TestSigtermResume(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("seed %d: %d run dirs after the resume, want 1: %v", seed, len(dirs), dirs)
 	}
-	checkAgainstReference(t, r, logdir, dirs[0], fmt.Sprintf("seed %d, SIGTERM at step %d", seed, cp.GetGlobalStep()), nil)
+	checkAgainstReference(t, r, logdir, dirs[0], fmt.Sprintf("seed %d, %v at step %d", seed, sig, cp.GetGlobalStep()), nil)
 }
