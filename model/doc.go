@@ -30,12 +30,16 @@
 //
 // # Computation
 //
-// Convolutions are im2col followed by one matrix product per shard
-// (internal/kern.Sgemm); fully connected layers are matrix products. Bias,
-// ReLU and max pooling (with the arg-max kept for the backward pass) are
-// plain Go loops; the first convolution skips its input gradient.
-// All buffers are allocated the first time a batch size is seen and reused:
-// TrainBatch and Eval allocate nothing in steady state.
+// A convolution is im2col followed by one matrix product (internal/kern:
+// Sgemm, Im2col, Col2im), done on chunks of 8 images so that the patch
+// matrix stays in the L2 cache. Bias, ReLU and the 2×2 max pool are fused
+// into one pass over the product (the pool keeps each maximum's position
+// for the backward pass); the first convolution computes its products on a
+// 28×32 grid of the zero-padded image so that every im2col row is one
+// contiguous copy, and it skips its input gradient. Fully connected layers
+// are matrix products with kern's bias/ReLU helpers. All buffers are
+// allocated the first time a batch size is seen and reused: TrainBatch and
+// Eval allocate nothing in steady state.
 //
 // # Determinism and concurrency
 //
