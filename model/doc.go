@@ -31,7 +31,7 @@
 // # Computation
 //
 // A convolution is im2col followed by one matrix product (internal/kern:
-// Sgemm, Im2col, Col2im), done on chunks of 8 images so that the patch
+// Sgemm, Im2col, Col2im), done on chunks of 4 images so that the patch
 // matrix stays in the L2 cache. Bias, ReLU and the 2×2 max pool are fused
 // into one pass over the product (the pool keeps each maximum's position
 // for the backward pass); the first convolution computes its products on a

@@ -33,10 +33,10 @@ const (
 const DefaultShards = 4
 
 // convChunk is the number of images the convolutions process at a time:
-// 8 images of conv1's patch matrix (25 × 8·896 floats, 700 KiB) roughly fill
-// the 512 KiB L2 of the target machine together with its products; chunks
-// of 4 and 8 measured alike (BenchmarkConvTuning), whole shards slower.
-const convChunk = 8
+// conv1's patch matrix for 4 images (25 × 4·896 floats, 350 KiB) fits the
+// 512 KiB L2 of the target machine. BenchmarkConvTuning -cpu 1 measured
+// 63-67 cpu-µs/img for chunks of 4, 68-69 for 8, 68-71 for 2.
+const convChunk = 4
 
 // evalChunk is the number of images Eval processes as one unit of work.
 const evalChunk = 32
