@@ -26,8 +26,24 @@ func TestWriterHammer(t *testing.T) {
 		flushers  = 3
 		queueSize = 4 // small, so adders block on a full queue while Close runs
 	)
-	for round, closeAfter := range []int{0, perAdder / 4, perAdder / 2, perAdder} {
-		t.Run(fmt.Sprintf("close-after-%d", closeAfter), func(t *testing.T) {
+	type tcase struct {
+		closeAfter int
+		flushDelay string // TBTRAIN_TEST_FLUSH_DELAY: split every file write in two
+	}
+	var cases []tcase
+	for _, d := range []string{"", "100us"} {
+		for _, ca := range []int{0, perAdder / 4, perAdder / 2, perAdder} {
+			cases = append(cases, tcase{ca, d})
+		}
+	}
+	for round, tc := range cases {
+		closeAfter := tc.closeAfter
+		name := fmt.Sprintf("close-after-%d", closeAfter)
+		if tc.flushDelay != "" {
+			name += "/split-writes-" + tc.flushDelay
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("TBTRAIN_TEST_FLUSH_DELAY", tc.flushDelay)
 			dir := t.TempDir()
 			w, err := tbwriter.Create(dir, tbwriter.Options{QueueSize: queueSize, FlushInterval: time.Millisecond})
 			if err != nil {
