@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+
+	"github.com/tbtrain/tbtrain/internal/kern"
 )
 
 // Panic messages for programmer errors.
@@ -363,9 +365,7 @@ func (m *LeNet5) reduceTask(_, t int) {
 			first = false
 			continue
 		}
-		for j, v := range src {
-			dst[j] += v
-		}
+		kern.Add(dst, src)
 	}
 }
 
