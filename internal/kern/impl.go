@@ -4,6 +4,13 @@ package kern
 // initialisation.
 var sgemm = sgemmGeneric
 
+// sgemmRows and sgemmRowsT are the implementations behind [SgemmRows] and
+// [SgemmRowsT].
+var (
+	sgemmRows  = sgemmRowsGeneric
+	sgemmRowsT = sgemmRowsTGeneric
+)
+
 // impl is the value returned by [Impl].
 var impl = "generic"
 

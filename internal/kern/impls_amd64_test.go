@@ -10,6 +10,7 @@ import (
 func init() {
 	if hasAVX2FMA {
 		testImpls = append(testImpls, implCase{"avx2", sgemmAVX2})
+		rowsImpls = append(rowsImpls, rowsImpl{"avx2", sgemmRowsAVX2, sgemmRowsTAVX2, sgemmAVX2})
 	}
 }
 
@@ -41,7 +42,8 @@ func TestDotKernels(t *testing.T) {
 					if accumulate {
 						add = 1
 					}
-					dot(m, n, 4*(k&^7), 4*k, &a[0], 4*lda, &b[0], 4*ldb, &cc[0], 4*ldc, add)
+					offs := []int{0, ldb, 2 * ldb}
+					dot(m, n, 4*(k&^7), 4*k, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
 				}, g, rng)
 			}
 		}

@@ -58,94 +58,124 @@ func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panel
 //go:noescape
 func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
+// kern1x16t is kern1x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern1x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
+// kern2x16t is kern2x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern2x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
+// kern3x16t is kern3x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern3x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
+// kern4x16t is kern4x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern4x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
+// kern5x16t is kern5x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern5x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
+// kern6x16t is kern6x16 with row l of B at b+4*boff[l] (boff in floats).
+//
+//go:noescape
+func kern6x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
+
 // dotFunc is the signature of the dot-product kernels dot<r>x<c>: they
 // compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or
 // C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of
-// a starts at a+i*lda, row j of b at b+j*ldb and C[i][j] is at
+// a starts at a+i*lda, row j of b at b+4*boff[j] and C[i][j] is at
 // c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides
-// are in bytes. Lane q of the vector part sums the l ≡ q (mod 8),
+// are in bytes, boff in floats. Lane q of the vector part sums the l ≡ q (mod 8),
 // l < k8/4, in order (kernels with fewer than 8 accumulators keep two
 // partial sums per lane, for even and odd blocks of 8, added at the end);
 // the lanes are combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then
 // the tail l >= k8/4 is added in order.
-type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot1x1(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot1x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot1x2(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot1x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot1x3(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot1x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x1(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot2x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x2(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot2x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x3(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot2x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot3x1(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot3x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot3x2(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot3x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot3x3(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot3x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot4x1(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot4x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot4x2(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot4x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot4x3(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot4x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot6x1(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot6x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot6x2(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)
+func dot6x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 // dotBlocks lists the blocks that have a dot kernel.
 var dotBlocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {3, 2}, {3, 3}, {4, 1}, {4, 2}, {4, 3}, {6, 1}, {6, 2}}
 
 // dot calls the kernel dot<rows>x<cols>.
-func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {
+func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {
 	switch rows<<2 | cols {
 	case 1<<2 | 1:
-		dot1x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot1x1(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 1<<2 | 2:
-		dot1x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot1x2(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 1<<2 | 3:
-		dot1x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot1x3(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 1:
-		dot2x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot2x1(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 2:
-		dot2x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot2x2(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 3:
-		dot2x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot2x3(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 3<<2 | 1:
-		dot3x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot3x1(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 3<<2 | 2:
-		dot3x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot3x2(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 3<<2 | 3:
-		dot3x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot3x3(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 4<<2 | 1:
-		dot4x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot4x1(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 4<<2 | 2:
-		dot4x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot4x2(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 4<<2 | 3:
-		dot4x3(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot4x3(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 6<<2 | 1:
-		dot6x1(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot6x1(k8, k4, a, lda, b, boff, c, ldc, add)
 	case 6<<2 | 2:
-		dot6x2(k8, k4, a, lda, b, ldb, c, ldc, add)
+		dot6x2(k8, k4, a, lda, b, boff, c, ldc, add)
 	default:
 		panic("kern: no dot kernel for this block")
 	}

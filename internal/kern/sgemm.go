@@ -12,6 +12,13 @@ const (
 	errBadShape = "kern: inconsistent shape"
 )
 
+// dotMinK is the shortest sum for which the avx2 path computes C = A·Bᵀ
+// with its dot-product kernels: below 32 steps the horizontal sums at the
+// end of every block cost more than the vector loop saves, and the packed
+// path is used instead. Defined here because tests on every platform
+// refer to it.
+const dotMinK = 32
+
 // Sgemm computes
 //
 //	C = op(A)·op(B)    if accumulate is false,

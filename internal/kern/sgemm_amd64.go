@@ -11,6 +11,8 @@ import (
 func init() {
 	if hasAVX2FMA {
 		sgemm = sgemmAVX2
+		sgemmRows = sgemmRowsAVX2
+		sgemmRowsT = sgemmRowsTAVX2
 		impl = "avx2"
 	}
 }
@@ -224,20 +226,13 @@ func putWorkspace(ws *workspace, slot int) {
 	}
 }
 
-// Blocking of the dot-product path, used for C = A·Bᵀ when k is long
-// enough: both operands are then read in place along k, so nothing is
-// packed (packing Bᵀ costs as much as the product when m is small).
-//
-//   - dotMinK: below 32 steps the horizontal sums at the end of every
-//     4×3 block cost more than the vector loop saves; the packed path is
-//     used instead.
-//   - dotKC: k is cut into chunks of 1024 floats (4 KiB per row) so that
-//     up to 4 rows of A and 3 of B (28 KiB) stay in the 32 KiB L1 cache
-//     and the rows of A of a chunk stay in L2 while all of B passes.
-const (
-	dotMinK = 32
-	dotKC   = 1024
-)
+// Blocking of the dot-product path, used for C = A·Bᵀ when k is at least
+// dotMinK (sgemm.go): both operands are then read in place along k, so
+// nothing is packed (packing Bᵀ costs as much as the product when m is
+// small). k is cut into chunks of dotKC = 1024 floats (4 KiB per row) so
+// that up to 6 rows of A and 3 of B stay in the 32 KiB L1 data cache and
+// the rows of A of a chunk stay in L2 while all of B passes.
+const dotKC = 1024
 
 // sgemmDot computes C = A·Bᵀ (or C += A·Bᵀ) with the dot-product kernels.
 // Per element the order is: per chunk of dotKC steps of k (in order) the
@@ -257,12 +252,116 @@ func sgemmDot(m, n, k int, a []float32, lda int, b []float32, ldb int, accumulat
 			add = 1
 		}
 		k8, k4 := 4*(kb&^7), 4*kb
+		offs := [3]int{0, ldb, 2 * ldb}
 		for j := 0; j < n; j += dotC {
 			cols := min(dotC, n-j)
 			bp := &b[j*ldb+pc]
 			for i := 0; i < m; i += dotR {
 				rows := min(dotR, m-i)
-				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, 4*ldb, &c[i*ldc+j], 4*ldc, add)
+				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, &offs[0], &c[i*ldc+j], 4*ldc, add)
+			}
+		}
+	}
+}
+
+// sgemmRowsAVX2 is [SgemmRows] on the packed path: A is packed as in
+// sgemmAVX2 and the rows of B̃ are read in place through the offset table
+// by the kern<r>x16t kernels (the same arithmetic as kern<r>x16), so the
+// results equal sgemmAVX2 on the materialised B̃.
+func sgemmRowsAVX2(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
+	ws, slot := getWorkspace()
+	defer putWorkspace(ws, slot)
+	ap, bp, tile := &ws.ap, &ws.bp, &ws.tile
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		offs := boff[pc : pc+kb]
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ap[:], false, a, lda, ic, pc, mb, kb)
+			for jr := 0; jr < n; jr += nr {
+				nb := min(nr, n-jr)
+				ci := ic*ldc + jr
+				if nb == nr {
+					full := mb / mr
+					if full > 0 {
+						kern6x16t(kb, &ap[0], &b[jr], &offs[0], &c[ci], 4*ldc, add, full)
+					}
+					if rows := mb - full*mr; rows > 0 {
+						kernelT(rows, kb, &ap[full*mr*kb], &b[jr], &offs[0], &c[ci+full*mr*ldc], 4*ldc, add)
+					}
+					continue
+				}
+				// Narrow last panel: gather it, then as in sgemmAVX2.
+				for l, o := range offs {
+					row := bp[l*nr : l*nr+nr]
+					copy(row, b[o+jr:o+jr+nb])
+					clear(row[nb:])
+				}
+				for ir := 0; ir < mb; ir += mr {
+					rows := min(mr, mb-ir)
+					kernel(rows, kb, &ap[ir*kb], &bp[0], 4*nr, &tile[0], 4*nr, 0)
+					cr := ci + ir*ldc
+					for i := range rows {
+						dst := c[cr+i*ldc : cr+i*ldc+nb]
+						src := tile[i*nr : i*nr+nb]
+						if add != 0 {
+							for j, v := range src {
+								dst[j] += v
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// kernelT calls the table micro-kernel for one panel of r rows.
+func kernelT(r, k int, a, b *float32, boff *int, c *float32, ldc int, add int) {
+	switch r {
+	case 6:
+		kern6x16t(k, a, b, boff, c, ldc, add, 1)
+	case 5:
+		kern5x16t(k, a, b, boff, c, ldc, add, 1)
+	case 4:
+		kern4x16t(k, a, b, boff, c, ldc, add, 1)
+	case 3:
+		kern3x16t(k, a, b, boff, c, ldc, add, 1)
+	case 2:
+		kern2x16t(k, a, b, boff, c, ldc, add, 1)
+	default:
+		kern1x16t(k, a, b, boff, c, ldc, add, 1)
+	}
+}
+
+// sgemmRowsTAVX2 is [SgemmRowsT]: sgemmAVX2's dot-product path with the
+// rows of B̃ taken from the offset table. It uses the dot kernels for every
+// k (sgemmAVX2 switches to the packed path below dotMinK), so its results
+// equal sgemmAVX2's on the materialised B̃ when k >= dotMinK.
+func sgemmRowsTAVX2(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
+	dotR, dotC := 4, 3
+	if m%6 == 0 && m%4 != 0 {
+		dotR, dotC = 6, 2
+	}
+	for pc := 0; pc < k; pc += dotKC {
+		kb := min(dotKC, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		k8, k4 := 4*(kb&^7), 4*kb
+		bp := &b[pc]
+		for j := 0; j < n; j += dotC {
+			cols := min(dotC, n-j)
+			for i := 0; i < m; i += dotR {
+				rows := min(dotR, m-i)
+				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, &boff[j], &c[i*ldc+j], 4*ldc, add)
 			}
 		}
 	}

@@ -32,7 +32,10 @@ func main() {
 	fmt.Fprintf(&w, "//go:build !purego\n\n")
 	fmt.Fprintf(&w, "#include \"textflag.h\"\n")
 	for r := 1; r <= 6; r++ {
-		kernel(&w, r)
+		kernel(&w, r, false)
+	}
+	for r := 1; r <= 6; r++ {
+		kernel(&w, r, true)
 	}
 	for _, rc := range dotShapes() {
 		dotKernel(&w, rc[0], rc[1])
@@ -53,20 +56,24 @@ func main() {
 		fmt.Fprintf(&g, "// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.\n//\n//go:noescape\n")
 		fmt.Fprintf(&g, "func kern%dx16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)\n\n", r)
 	}
+	for r := 1; r <= 6; r++ {
+		fmt.Fprintf(&g, "// kern%dx16t is kern%dx16 with row l of B at b+4*boff[l] (boff in floats).\n//\n//go:noescape\n", r, r)
+		fmt.Fprintf(&g, "func kern%dx16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)\n\n", r)
+	}
 
 	fmt.Fprintf(&g, "\n// dotFunc is the signature of the dot-product kernels dot<r>x<c>: they\n")
 	fmt.Fprintf(&g, "// compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or\n")
 	fmt.Fprintf(&g, "// C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of\n")
-	fmt.Fprintf(&g, "// a starts at a+i*lda, row j of b at b+j*ldb and C[i][j] is at\n")
+	fmt.Fprintf(&g, "// a starts at a+i*lda, row j of b at b+4*boff[j] and C[i][j] is at\n")
 	fmt.Fprintf(&g, "// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides\n")
-	fmt.Fprintf(&g, "// are in bytes. Lane q of the vector part sums the l ≡ q (mod 8),\n")
+	fmt.Fprintf(&g, "// are in bytes, boff in floats. Lane q of the vector part sums the l ≡ q (mod 8),\n")
 	fmt.Fprintf(&g, "// l < k8/4, in order (kernels with fewer than 8 accumulators keep two\n")
 	fmt.Fprintf(&g, "// partial sums per lane, for even and odd blocks of 8, added at the end);\n")
 	fmt.Fprintf(&g, "// the lanes are combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then\n")
 	fmt.Fprintf(&g, "// the tail l >= k8/4 is added in order.\n")
-	fmt.Fprintf(&g, "type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n")
+	fmt.Fprintf(&g, "type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)\n", rc[0], rc[1])
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n", rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\n// dotBlocks lists the blocks that have a dot kernel.\nvar dotBlocks = [][2]int{")
 	for _, rc := range dotShapes() {
@@ -74,10 +81,10 @@ func main() {
 	}
 	fmt.Fprintf(&g, "}\n")
 	fmt.Fprintf(&g, "\n// dot calls the kernel dot<rows>x<cols>.\n")
-	fmt.Fprintf(&g, "func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int) {\n")
+	fmt.Fprintf(&g, "func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {\n")
 	fmt.Fprintf(&g, "\tswitch rows<<2 | cols {\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k8, k4, a, lda, b, ldb, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
+		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k8, k4, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\tdefault:\n\t\tpanic(\"kern: no dot kernel for this block\")\n\t}\n}\n")
 	src, err := format.Source(g.Bytes())
@@ -103,16 +110,28 @@ func main() {
 //	Y0..Y11   accumulators: row i uses Y(2i) (columns 0-7) and Y(2i+1) (8-15)
 //	Y12, Y13  the current row of B
 //	Y14, Y15  the broadcast element of A (alternating, to overlap loads)
-func kernel(w *bytes.Buffer, r int) {
+//
+// With table set it writes kern<r>x16t, which finds row l of B at
+// b + 4*boff[l] instead of b + l*ldb: R8 then walks the table boff.
+func kernel(w *bytes.Buffer, r int, table bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("kern%dx16", r)
+	if table {
+		name += "t"
+	}
 	p("")
-	p("// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)", name)
+	if table {
+		p("// func %s(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)", name)
+	} else {
+		p("// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)", name)
+	}
 	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
 	p("\tMOVQ k+0(FP), R12")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ b+16(FP), R11")
-	p("\tMOVQ ldb+24(FP), R8")
+	if !table {
+		p("\tMOVQ ldb+24(FP), R8")
+	}
 	p("\tMOVQ c+32(FP), R13")
 	p("\tMOVQ ldc+40(FP), R9")
 	p("\tMOVQ add+48(FP), R10")
@@ -120,28 +139,43 @@ func kernel(w *bytes.Buffer, r int) {
 	p("\tIMUL3Q $%d, R9, DI", r)
 	p("%s_panel:", name)
 	p("\tMOVQ R12, CX")
-	p("\tMOVQ R11, BX")
+	if table {
+		p("\tMOVQ boff+24(FP), R8")
+	} else {
+		p("\tMOVQ R11, BX")
+	}
 	for i := 0; i < 2*r; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
-	step := func(aoff int) {
-		p("\tVMOVUPS (BX), Y12")
-		p("\tVMOVUPS 32(BX), Y13")
+	step := func(u int) {
+		if table {
+			p("\tMOVQ %d(R8), BX", 8*u)
+			p("\tVMOVUPS (R11)(BX*4), Y12")
+			p("\tVMOVUPS 32(R11)(BX*4), Y13")
+		} else {
+			p("\tVMOVUPS (BX), Y12")
+			p("\tVMOVUPS 32(BX), Y13")
+		}
 		for i := 0; i < r; i++ {
 			br := 14 + i%2
-			p("\tVBROADCASTSS %d(AX), Y%d", aoff+4*i, br)
+			p("\tVBROADCASTSS %d(AX), Y%d", 4*r*u+4*i, br)
 			p("\tVFMADD231PS Y12, Y%d, Y%d", br, 2*i)
 			p("\tVFMADD231PS Y13, Y%d, Y%d", br, 2*i+1)
 		}
-		p("\tADDQ R8, BX")
+		if !table {
+			p("\tADDQ R8, BX")
+		}
 	}
 	p("\tCMPQ CX, $%d", unroll)
 	p("\tJLT %s_tail", name)
 	p("%s_loop:", name)
 	for u := 0; u < unroll; u++ {
-		step(4 * r * u)
+		step(u)
 	}
 	p("\tADDQ $%d, AX", 4*r*unroll)
+	if table {
+		p("\tADDQ $%d, R8", 8*unroll)
+	}
 	p("\tSUBQ $%d, CX", unroll)
 	p("\tCMPQ CX, $%d", unroll)
 	p("\tJGE %s_loop", name)
@@ -150,6 +184,9 @@ func kernel(w *bytes.Buffer, r int) {
 	p("\tJEQ %s_store", name)
 	step(0)
 	p("\tADDQ $%d, AX", 4*r)
+	if table {
+		p("\tADDQ $8, R8")
+	}
 	p("\tDECQ CX")
 	p("\tJMP %s_tail", name)
 	p("%s_store:", name)
@@ -202,7 +239,7 @@ func dotShapes() [][2]int {
 //	AX  byte offset along k, shared by all row pointers
 //	R13 k8 (end of the vector part), then k4 (end of k)
 //	SI, DI, R8, R9, BX, CX   rows 0..5 of A
-//	R10, R11, R12            rows 0..2 of B
+//	R10, R11, R12            rows 0..2 of B (b + 4*boff[j])
 //	DX  pointer into C, then R13 its row stride
 //	Y0..      accumulators (i*c+j, then the second set)
 //	then c registers for the rows of B and one for A
@@ -220,17 +257,18 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	aY := bY + c      // register for A
 	acc := func(set, i, j int) int { return set*nacc + i*c + j }
 	p("")
-	p("// func %s(k8, k4 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, add int)", name)
+	p("// func %s(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), DX")
 	for i := 1; i < r; i++ {
 		p("\tLEAQ (%s)(DX*1), %s", aReg[i-1], aReg[i])
 	}
-	p("\tMOVQ b+32(FP), R10")
-	p("\tMOVQ ldb+40(FP), DX")
-	for j := 1; j < c; j++ {
-		p("\tLEAQ (%s)(DX*1), %s", bReg[j-1], bReg[j])
+	p("\tMOVQ b+32(FP), DX")
+	p("\tMOVQ boff+40(FP), R13")
+	for j := 0; j < c; j++ {
+		p("\tMOVQ %d(R13), %s", 8*j, bReg[j])
+		p("\tLEAQ (DX)(%s*4), %s", bReg[j], bReg[j])
 	}
 	p("\tMOVQ k8+0(FP), R13")
 	for i := 0; i < sets*nacc; i++ {
