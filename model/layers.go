@@ -298,21 +298,30 @@ func (c *conv) emit(bias, out []float32, b, i0, nb int, s *scratch) {
 				continue
 			}
 			ph, pw := oh/2, ow/2
-			dst := out[o:][: ph*pw : ph*pw]
-			arg := s.arg[o:][: ph*pw : ph*pw]
-			for py := range ph {
-				r0 := src[2*py*gw:][:gw:gw]
-				r1 := src[(2*py+1)*gw:][:gw:gw]
-				for px := range pw {
-					m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
-					v := m + bv
-					if c.relu {
-						v = max(v, 0)
-					}
-					dst[py*pw+px] = v
-					arg[py*pw+px] = int32(base + (2*py+at>>1)*gw + 2*px + at&1)
-				}
+			poolPlane(out[o:][:ph*pw], s.arg[o:][:ph*pw], src, oh, ow, gw, bv, c.relu, int32(base))
+		}
+	}
+}
+
+// poolPlane max-pools one h×w plane of src (row stride ld; h, w even) with
+// 2×2 windows: dst[py*(w/2)+px] = act(max of the window + bias), and
+// arg[...] = base + the index in src of the window's first maximum.
+func poolPlane(dst []float32, arg []int32, src []float32, h, w, ld int, bias float32, relu bool, base int32) {
+	pw := w / 2
+	for py := range h / 2 {
+		r0 := src[2*py*ld:][:w:w]
+		r1 := src[(2*py+1)*ld:][:w:w]
+		d := dst[py*pw:][:pw:pw]
+		a := arg[py*pw:][:pw:pw]
+		rb := base + int32(2*py*ld)
+		for px := range pw {
+			m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
+			v := m + bias
+			if relu {
+				v = max(v, 0)
 			}
+			d[px] = v
+			a[px] = rb + int32((at>>1)*ld+2*px+at&1)
 		}
 	}
 }
