@@ -13,14 +13,21 @@
 //     disk verifies, that every session resumed from the newest valid
 //     checkpoint, and that leftover temp files never confused a later
 //     session.
-//   - TestSigtermResume sends SIGTERM mid-epoch and checks for the mid-epoch
-//     checkpoint, the non-zero exit with resume instructions, and a bit-exact
-//     resume.
+//   - TestSigtermResume sends SIGTERM or SIGINT mid-epoch and checks for the
+//     mid-epoch checkpoint, the non-zero exit with resume instructions, and a
+//     bit-exact resume; a second SIGINT kills at once and --resume latest
+//     must still be bit-exact.
+//   - TestResumeSkipsDamaged damages the newest checkpoints (a flipped byte,
+//     a truncation): naming one is an error that names the file; --resume
+//     latest warns, falls back to the newest good one and is bit-exact.
 //   - TestDiskFull and TestReadOnlyLogdir inject disk faults at the process
-//     level (a small tmpfs filled up; a run directory made read-only for an
-//     unprivileged child) and check that the process stops with a clear error,
-//     that the previous checkpoint stays loadable, and that a resume after the
-//     fault is repaired is still bit-exact.
+//     level (a small tmpfs filled up, so that a checkpoint commit or an event
+//     flush hits ENOSPC; a run directory made read-only for an unprivileged
+//     child) and check that the process stops with a clear error, that the
+//     previous checkpoints stay intact and loadable, that no temp file is left,
+//     and that a resume after the fault is repaired is still bit-exact. They
+//     skip, saying why, only where a tmpfs cannot be mounted or a child
+//     cannot be started as user nobody.
 //   - TestWriterHammer hammers one tbwriter.Writer from many goroutines while
 //     Flush, Sync and Close race with the writers, and checks that every event
 //     whose Add returned nil is in the file exactly once.

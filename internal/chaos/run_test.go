@@ -330,13 +330,15 @@ func stateOf(dir string) (dirState, error) {
 // file (where the session that wrote it started logging).
 func sessionStart(path string) (int64, error) {
 	evs, err := tbwriter.ReadFile(path)
-	if len(evs) == 0 && err != nil {
-		return 0, err
-	}
 	for _, ev := range evs {
 		if ev.GetSessionLog().GetStatus() == tbpb.SessionLog_START {
 			return ev.GetStep(), nil
 		}
 	}
-	return 0, fmt.Errorf("%s: no SessionLog START event among %d events (read error: %v)", path, len(evs), err)
+	if err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: %w among %d events", path, errNoStart, len(evs))
 }
+
+var errNoStart = errors.New("no SessionLog START event")
