@@ -269,3 +269,25 @@ func checkFD(t *testing.T, what string, v []float64, grad []float32, f func() []
 		}
 	}
 }
+
+// TestPoolPlaneTies checks the arg-max rule on ties: the first maximum in
+// row-major window order wins, as in PyTorch's CPU max_pool2d (it replaces
+// the running maximum only on a strictly greater value).
+func TestPoolPlaneTies(t *testing.T) {
+	// a 2×6 plane (row stride 7, the last column ignored): three windows
+	src := []float32{
+		1, 1, 0, 5, -2, -2, 99,
+		1, 1, 5, 5, -2, -1, 99,
+	}
+	dst := make([]float32, 3)
+	arg := make([]int32, 3)
+	poolPlane(dst, arg, src, 2, 6, 7, 0.5, true, 100)
+	if want := []float32{1.5, 5.5, 0}; !slices.Equal(dst, want) {
+		t.Errorf("values %v, want %v", dst, want)
+	}
+	// window 0: all four equal -> (0,0); window 1: 5 at (0,1) first;
+	// window 2: max -1 at (1,1) (ReLU clamps the value, not the index)
+	if want := []int32{100, 100 + 3, 100 + 7 + 5}; !slices.Equal(arg, want) {
+		t.Errorf("arg %v, want %v", arg, want)
+	}
+}
