@@ -34,9 +34,10 @@
 // Sgemm, Im2col, Col2im), done on chunks of 4 images so that the patch
 // matrix stays in the L2 cache. Bias, ReLU and the 2×2 max pool are fused
 // into one pass over the product (the pool keeps each maximum's position
-// for the backward pass); the first convolution computes its products on a
-// 28×32 grid of the zero-padded image so that every im2col row is one
-// contiguous copy, and it skips its input gradient. Fully connected layers
+// for the backward pass); the first convolution computes its products on the
+// whole 32×32 zero-padded image, so its patch matrix is the padded image
+// read at 25 offsets (kern.SgemmRows, no im2col copy), and it skips its
+// input gradient. Fully connected layers
 // are matrix products with kern's bias/ReLU helpers. All buffers are
 // allocated the first time a batch size is seen and reused: TrainBatch and
 // Eval allocate nothing in steady state.

@@ -23,6 +23,7 @@ type scratch struct {
 	pre   []float32 // conv: products W·col of a chunk, reused for their gradient
 	pad   []float32 // wide conv: zero-padded input images of a chunk
 	stage []float32 // conv: a chunk's input (or its gradient) made contiguous
+	boff  []int     // wide conv: start of each patch row in pad
 	arg   []int32   // pooling conv: index into pre of each output's maximum
 	bsum  []float64 // conv: bias gradient being summed over the chunks
 }
@@ -68,11 +69,12 @@ var (
 // ReLU-then-pool. The kept arg-max is the first largest raw product in
 // row-major window order; where ReLU clamps, the gradient is 0 either way.
 //
-// With wide set, each image is first copied into a zero-padded
-// (h+2pad)×(w+2pad) buffer and the products are computed on an oh×(w+2pad)
-// grid: the columns past ow are wasted work, but every row of col is then
-// one contiguous copy of the padded image (and col2im one contiguous add),
-// instead of oh short pieces with clipped borders.
+// With wide set, each image of a chunk is first copied into a zero-padded
+// (h+2pad)×(w+2pad) buffer and the products are computed on that whole
+// padded grid, rows past oh and columns past ow being wasted work. Row
+// (ci, ky, kx) of the patch matrix is then the padded buffer itself shifted
+// by ky*(w+2pad)+kx, so kern.SgemmRows/SgemmRowsT read it in place and no
+// im2col copy is made ("implicit im2col"); conv1 uses it.
 type conv struct {
 	cin, cout, h, w, k, pad   int
 	relu, pool, flatten, wide bool
@@ -84,11 +86,10 @@ func (c *conv) convHW() (int, int) { return c.h + 2*c.pad - c.k + 1, c.w + 2*c.p
 
 // grid is the size of the computed product grid per image (see wide).
 func (c *conv) grid() (int, int) {
-	oh, ow := c.convHW()
 	if c.wide {
-		return oh, c.w + 2*c.pad
+		return c.padded()
 	}
-	return oh, ow
+	return c.convHW()
 }
 
 // padded is the size of one zero-padded input image (wide only).
@@ -131,56 +132,56 @@ func (c *conv) newScratch(b int) scratch {
 	}
 	if c.wide {
 		ph, pw := c.padded()
-		// slack: the last col row reads k-2 values past the last image
-		s.pad = make([]float32, c.cin*cb*ph*pw+c.k)
+		// slack: the last patch row starts (k-1)*pw+k-1 past the buffer's start
+		s.pad = make([]float32, c.cin*cb*ph*pw+(c.k-1)*pw+c.k)
+		s.boff = make([]int, c.kdim())
 	} else if !c.chunkDirect(b, 0, cb) {
 		s.stage = make([]float32, c.cin*cb*c.h*c.w)
 	}
 	return s
 }
 
-// im2col fills s.col (K rows × cb*GH*GW columns) with the patches of images
-// i0..i0+cb-1 of in (b images): col[(ci*k+ky)*k+kx][il*GH*GW + oy*GW + ox]
+// fillPad copies images i0..i0+cb-1 of in (b images) into s.pad, zero
+// padded (wide only), and sets s.boff: patch row (ci, ky, kx) is
+// s.pad[boff[(ci*k+ky)*k+kx]:][:cb*PH*PW].
+func (c *conv) fillPad(in []float32, b, i0, cb int, s *scratch) {
+	hw := c.h * c.w
+	ph, pw := c.padded()
+	ps := ph * pw
+	for ci := range c.cin {
+		for il := range cb {
+			src := in[(ci*b+i0+il)*hw:][:hw]
+			dst := s.pad[(ci*cb+il)*ps:][:ps]
+			if c.pad == 0 {
+				copy(dst, src)
+				continue
+			}
+			clear(dst[:c.pad*pw])
+			for y := range c.h {
+				r := dst[(y+c.pad)*pw:][:pw]
+				clear(r[:c.pad])
+				copy(r[c.pad:], src[y*c.w:][:c.w])
+				clear(r[c.pad+c.w:])
+			}
+			clear(dst[(c.h+c.pad)*pw:])
+		}
+	}
+	clear(s.pad[c.cin*cb*ps:])
+	for ci := range c.cin {
+		for ky := range c.k {
+			for kx := range c.k {
+				s.boff[(ci*c.k+ky)*c.k+kx] = ci*cb*ps + ky*pw + kx
+			}
+		}
+	}
+}
+
+// im2col fills s.col (K rows × cb*OH*OW columns) with the patches of images
+// i0..i0+cb-1 of in (b images): col[(ci*k+ky)*k+kx][il*OH*OW + oy*OW + ox]
 // = input (ci, i0+il, oy+ky-pad, ox+kx-pad), zero outside the image.
 func (c *conv) im2col(in []float32, b, i0, cb int, s *scratch) {
-	gh, gw := c.grid()
-	g := gh * gw
-	n := cb * g
-	hw := c.h * c.w
-	if c.wide {
-		ph, pw := c.padded()
-		ps := ph * pw
-		for ci := range c.cin {
-			for il := range cb {
-				src := in[(ci*b+i0+il)*hw:][:hw]
-				dst := s.pad[(ci*cb+il)*ps:][:ps]
-				if c.pad == 0 {
-					copy(dst, src)
-					continue
-				}
-				clear(dst[:c.pad*pw])
-				for y := range c.h {
-					r := dst[(y+c.pad)*pw:][:pw]
-					clear(r[:c.pad])
-					copy(r[c.pad:], src[y*c.w:][:c.w])
-					clear(r[c.pad+c.w:])
-				}
-				clear(dst[(c.h+c.pad)*pw:])
-			}
-		}
-		clear(s.pad[c.cin*cb*ps:])
-		for ci := range c.cin {
-			for ky := range c.k {
-				for kx := range c.k {
-					row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
-					for il := range cb {
-						copy(row[il*g:][:g], s.pad[(ci*cb+il)*ps+ky*pw+kx:])
-					}
-				}
-			}
-		}
-		return
-	}
+	oh, ow := c.convHW()
+	n := cb * oh * ow
 	kern.Im2col(s.col[:c.kdim()*n], c.chunkIn(in, b, i0, cb, s), c.shape(), cb)
 }
 
@@ -214,18 +215,12 @@ func (c *conv) col2im(din []float32, b, i0, cb int, s *scratch) {
 	n := cb * g
 	hw := c.h * c.w
 	if c.wide {
+		// s.col holds dL/d(patch rows); add each row back at its offset
 		ph, pw := c.padded()
 		ps := ph * pw
 		clear(s.pad)
-		for ci := range c.cin {
-			for ky := range c.k {
-				for kx := range c.k {
-					row := s.col[((ci*c.k+ky)*c.k+kx)*n:][:n]
-					for il := range cb {
-						addTo(s.pad[(ci*cb+il)*ps+ky*pw+kx:][:g], row[il*g:][:g])
-					}
-				}
-			}
+		for r, off := range s.boff {
+			addTo(s.pad[off:][:n], s.col[r*n:][:n])
 		}
 		for ci := range c.cin {
 			for il := range cb {
@@ -267,8 +262,13 @@ func (c *conv) forward(w, in, out []float32, b int, s *scratch) {
 	for i0 := 0; i0 < b; i0 += cb {
 		nb := min(cb, b-i0)
 		n := nb * gh * gw
-		c.im2col(in, b, i0, nb, s)
-		kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, s.pre, n)
+		if c.wide {
+			c.fillPad(in, b, i0, nb, s)
+			kern.SgemmRows(c.cout, n, kd, w, kd, s.pad, s.boff, false, s.pre, n)
+		} else {
+			c.im2col(in, b, i0, nb, s)
+			kern.Sgemm(false, false, c.cout, n, kd, w, kd, s.col, n, false, s.pre, n)
+		}
 		c.emit(w[c.cout*kd:][:c.cout], out, b, i0, nb, s)
 	}
 }
@@ -350,16 +350,23 @@ func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
 	gh, gw := c.grid()
 	kd := c.kdim()
 	clear(s.bsum)
-	last := (b - 1) / cb * cb // first image of the last chunk, whose col is in place
+	last := (b - 1) / cb * cb // first image of the last chunk, whose col/pad is in place
 	for i0 := last; i0 >= 0; i0 -= cb {
 		nb := min(cb, b-i0)
 		n := nb * gh * gw
-		if i0 != last {
-			c.im2col(in, b, i0, nb, s)
-		}
 		c.routeGrad(out, dout, b, i0, nb, s)
 		// dL/dW (+)= dpre (cout × n) · colᵀ (n × K)
-		kern.Sgemm(false, true, c.cout, kd, n, s.pre, n, s.col, n, i0 != last, g, kd)
+		if c.wide {
+			if i0 != last {
+				c.fillPad(in, b, i0, nb, s) // pad holds a later chunk, or col2im's sums
+			}
+			kern.SgemmRowsT(c.cout, kd, n, s.pre, n, s.pad, s.boff, i0 != last, g, kd)
+		} else {
+			if i0 != last {
+				c.im2col(in, b, i0, nb, s)
+			}
+			kern.Sgemm(false, true, c.cout, kd, n, s.pre, n, s.col, n, i0 != last, g, kd)
+		}
 		if din != nil {
 			// dcol (K × n) = Wᵀ (K × cout) · dpre (cout × n), into col
 			kern.Sgemm(true, false, kd, n, c.cout, w, kd, s.pre, n, false, s.col, n)

@@ -35,9 +35,10 @@ const (
 const DefaultShards = 4
 
 // convChunk is the number of images the convolutions process at a time:
-// conv1's patch matrix for 4 images (25 × 4·896 floats, 350 KiB) fits the
-// 512 KiB L2 of the target machine. BenchmarkConvTuning -cpu 1 measured
-// 63-67 cpu-µs/img for chunks of 4, 68-69 for 8, 68-71 for 2.
+// conv2's patch matrix for 4 images (150 × 400 floats, 234 KiB) and its
+// products fit the 512 KiB L2 of the target machine. BenchmarkConvTuning
+// -cpu 1 measured 63-67 cpu-µs/img for chunks of 4, 68-69 for 8, 68-71 for
+// 2 (with conv1 on an explicit im2col).
 const convChunk = 4
 
 // evalChunk is the number of images Eval processes as one unit of work.
