@@ -1,9 +1,11 @@
 // Package kern holds the single-threaded numeric kernels of the trainer:
 // single-precision matrix multiplication ([Sgemm]) and the helpers the
 // LeNet-5 layers need around it: im2col and its adjoint for stride-1
-// convolutions ([Im2col], [Col2im], [ConvShape]), bias plus ReLU
-// ([AddBias], [AddBiasVec]), the ReLU gradient mask ([ReLUMask]) and an
-// element-wise sum ([Add]).
+// convolutions ([Im2col], [Col2im], [ConvShape]) or products that read
+// im2col rows in place ([SgemmRows], [SgemmRowsT]), 2×2 max pooling with
+// bias, ReLU and arg-max ([MaxPool2]), bias plus ReLU ([AddBias],
+// [AddBiasVec]), the ReLU gradient mask ([ReLUMask]) and an element-wise
+// sum ([Add]).
 //
 // # Layout
 //

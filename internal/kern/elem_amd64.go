@@ -83,3 +83,23 @@ func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstri
 //
 //go:noescape
 func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride, width, add int)
+
+// maxPool2Asm runs MaxPool2 with AVX2 when available and the rows have at
+// least 4 outputs, and reports whether it did.
+func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
+	if !hasAVX2FMA || pw < 4 {
+		return false
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	maxPool2AVX2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	return true
+}
+
+// maxPool2AVX2 is MaxPool2 on ph rows of pw >= 4 outputs, 4 at a time (the
+// last group of a row overlaps the previous one when pw%4 != 0).
+//
+//go:noescape
+func maxPool2AVX2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)

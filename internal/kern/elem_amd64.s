@@ -171,3 +171,124 @@ rows_next:
 	JNE rows_block
 	VZEROUPPER
 	RET
+
+// pool2Step0246 holds the int32 lanes 0, 2, 4, 6: the column of each
+// window of a group of 4 relative to the group's first input column.
+DATA pool2Step0246<>+0(SB)/4, $0
+DATA pool2Step0246<>+4(SB)/4, $2
+DATA pool2Step0246<>+8(SB)/4, $4
+DATA pool2Step0246<>+12(SB)/4, $6
+GLOBL pool2Step0246<>(SB), RODATA|NOPTR, $16
+
+// func maxPool2AVX2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+//
+// Per group of 4 windows, with 128-bit AVX:
+//   X0..X3 = window elements a0..a3 (even/odd columns of rows 2py, 2py+1,
+//            split with VSHUFPS)
+//   X4 = running maximum m, X5 = offset of the arg-max inside the window
+//   step with x: X5 = (x > m) ? K : X5; m = max(m, x) & max(x, m), the AND
+//   giving +0 for max(±0, ∓0) as Go's max does (a NaN is patched after).
+//   X10..X12 = the window offsets 1, ld, ld+1; X13 = bias; X14 = 0;
+//   X15 = 0, 2, 4, 6.
+TEXT ·maxPool2AVX2(SB), NOSPLIT, $0-68
+	MOVQ dst+0(FP), DI
+	MOVQ arg+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ ph+24(FP), BX
+	MOVQ pw+32(FP), R9
+	MOVQ ld+40(FP), R10
+	VBROADCASTSS bias+48(FP), X13
+	MOVL base+64(FP), R12
+	VXORPS X14, X14, X14
+	MOVL $1, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, X10
+	VMOVD R10, X11
+	VPBROADCASTD X11, X11
+	VPADDD X10, X11, X12
+	LEAQ pool2Step0246<>(SB), AX
+	VMOVDQU (AX), X15
+	// CX = py, the row of outputs.
+	XORQ CX, CX
+pool2_row:
+	// DX = 2*py*ld. (R14 and R15 are left alone: g and the GOT pointer.)
+	MOVQ CX, DX
+	IMULQ R10, DX
+	SHLQ $1, DX
+	XORQ AX, AX
+pool2_group:
+	// AX = first output of the group (px); inputs at columns 2px..2px+7.
+	LEAQ (DX)(AX*2), R13
+	VMOVUPS (SI)(R13*4), X6
+	VMOVUPS 16(SI)(R13*4), X7
+	ADDQ R10, R13
+	VMOVUPS (SI)(R13*4), X8
+	VMOVUPS 16(SI)(R13*4), X9
+	VSHUFPS $0x88, X7, X6, X0
+	VSHUFPS $0xdd, X7, X6, X1
+	VSHUFPS $0x88, X9, X8, X2
+	VSHUFPS $0xdd, X9, X8, X3
+	VMOVAPS X0, X4
+	VXORPS X5, X5, X5
+	// a1
+	VCMPPS $0x1e, X4, X1, X6
+	VBLENDVPS X6, X10, X5, X5
+	VMAXPS X1, X4, X7
+	VMAXPS X4, X1, X8
+	VANDPS X8, X7, X4
+	// a2
+	VCMPPS $0x1e, X4, X2, X6
+	VBLENDVPS X6, X11, X5, X5
+	VMAXPS X2, X4, X7
+	VMAXPS X4, X2, X8
+	VANDPS X8, X7, X4
+	// a3
+	VCMPPS $0x1e, X4, X3, X6
+	VBLENDVPS X6, X12, X5, X5
+	VMAXPS X3, X4, X7
+	VMAXPS X4, X3, X8
+	VANDPS X8, X7, X4
+	// A NaN anywhere in the window makes the maximum NaN.
+	VCMPPS $3, X1, X0, X6
+	VCMPPS $3, X3, X2, X7
+	VORPS X7, X6, X6
+	VADDPS X1, X0, X7
+	VADDPS X3, X2, X8
+	VADDPS X8, X7, X7
+	VBLENDVPS X6, X7, X4, X4
+	// bias, then ReLU as Go's max(v, 0): +0 for v <= 0 or -0, NaN kept.
+	VADDPS X13, X4, X4
+	CMPQ relu+56(FP), $0
+	JEQ pool2_store
+	VMAXPS X14, X4, X7
+	VCMPPS $3, X4, X4, X6
+	VBLENDVPS X6, X4, X7, X4
+pool2_store:
+	// Output index o = py*pw + px.
+	MOVQ CX, R13
+	IMULQ R9, R13
+	ADDQ AX, R13
+	VMOVUPS X4, (DI)(R13*4)
+	// arg = base + 2py*ld + 2px + {0,2,4,6} + window offset.
+	LEAQ (DX)(AX*2), R11
+	ADDL R12, R11
+	VMOVD R11, X6
+	VPBROADCASTD X6, X6
+	VPADDD X15, X6, X6
+	VPADDD X5, X6, X6
+	VMOVDQU X6, (R8)(R13*4)
+	// Next group; the last one of a row may overlap: px = pw-4.
+	ADDQ $4, AX
+	CMPQ AX, R9
+	JGE pool2_next_row
+	LEAQ 4(AX), R13
+	CMPQ R13, R9
+	JLE pool2_group
+	MOVQ R9, AX
+	SUBQ $4, AX
+	JMP pool2_group
+pool2_next_row:
+	INCQ CX
+	CMPQ CX, BX
+	JLT pool2_row
+	RET

@@ -16,3 +16,7 @@ func copyRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstr
 func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride, width int) bool {
 	return false
 }
+
+func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
+	return false
+}
