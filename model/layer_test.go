@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/kern"
 )
 
 // layerCases are the layers the conformance suite runs over: the five
@@ -270,10 +272,53 @@ func checkFD(t *testing.T, what string, v []float64, grad []float32, f func() []
 	}
 }
 
-// TestPoolPlaneTies checks the arg-max rule on ties: the first maximum in
+// poolPlane is the reference for kern.MaxPool2, which the pooling conv
+// layers use: it max-pools one h×w plane of src (row stride ld; h, w even)
+// with 2×2 windows: dst[py*(w/2)+px] = act(max of the window + bias), and
+// arg[...] = base + the index in src of the window's first maximum.
+func poolPlane(dst []float32, arg []int32, src []float32, h, w, ld int, bias float32, relu bool, base int32) {
+	pw := w / 2
+	for py := range h / 2 {
+		r0 := src[2*py*ld:][:w:w]
+		r1 := src[(2*py+1)*ld:][:w:w]
+		d := dst[py*pw:][:pw:pw]
+		a := arg[py*pw:][:pw:pw]
+		rb := base + int32(2*py*ld)
+		for px := range pw {
+			m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
+			v := m + bias
+			if relu {
+				v = max(v, 0)
+			}
+			d[px] = v
+			a[px] = rb + int32((at>>1)*ld+2*px+at&1)
+		}
+	}
+}
+
+// max4 returns the largest of a0..a3 and the index of the first one equal
+// to it; written with max and conditional moves, not branches, since the
+// comparisons are unpredictable.
+func max4(a0, a1, a2, a3 float32) (float32, int) {
+	m, at := a0, 0
+	if a1 > m {
+		at = 1
+	}
+	m = max(m, a1)
+	if a2 > m {
+		at = 2
+	}
+	m = max(m, a2)
+	if a3 > m {
+		at = 3
+	}
+	return max(m, a3), at
+}
+
+// TestPoolTies checks the arg-max rule on ties: the first maximum in
 // row-major window order wins, as in PyTorch's CPU max_pool2d (it replaces
 // the running maximum only on a strictly greater value).
-func TestPoolPlaneTies(t *testing.T) {
+func TestPoolTies(t *testing.T) {
 	// a 2×6 plane (row stride 7, the last column ignored): three windows
 	src := []float32{
 		1, 1, 0, 5, -2, -2, 99,
@@ -281,13 +326,47 @@ func TestPoolPlaneTies(t *testing.T) {
 	}
 	dst := make([]float32, 3)
 	arg := make([]int32, 3)
-	poolPlane(dst, arg, src, 2, 6, 7, 0.5, true, 100)
-	if want := []float32{1.5, 5.5, 0}; !slices.Equal(dst, want) {
-		t.Errorf("values %v, want %v", dst, want)
+	for _, f := range []struct {
+		name string
+		pool func([]float32, []int32, []float32, int, int, int, float32, bool, int32)
+	}{{"poolPlane", poolPlane}, {"kern.MaxPool2", kern.MaxPool2}} {
+		f.pool(dst, arg, src, 2, 6, 7, 0.5, true, 100)
+		if want := []float32{1.5, 5.5, 0}; !slices.Equal(dst, want) {
+			t.Errorf("%s: values %v, want %v", f.name, dst, want)
+		}
+		// window 0: all four equal -> (0,0); window 1: 5 at (0,1) first;
+		// window 2: max -1 at (1,1) (ReLU clamps the value, not the index)
+		if want := []int32{100, 100 + 3, 100 + 7 + 5}; !slices.Equal(arg, want) {
+			t.Errorf("%s: arg %v, want %v", f.name, arg, want)
+		}
 	}
-	// window 0: all four equal -> (0,0); window 1: 5 at (0,1) first;
-	// window 2: max -1 at (1,1) (ReLU clamps the value, not the index)
-	if want := []int32{100, 100 + 3, 100 + 7 + 5}; !slices.Equal(arg, want) {
-		t.Errorf("arg %v, want %v", arg, want)
+}
+
+// TestMaxPool2MatchesReference checks the kernel the layers use against
+// poolPlane on the LeNet-5 plane shapes, with and without ReLU, including
+// planes with many ties (values from a small set).
+func TestMaxPool2MatchesReference(t *testing.T) {
+	rng := seeded(9)
+	for _, c := range []struct{ h, w, ld int }{{28, 28, 32}, {10, 10, 10}, {6, 14, 15}, {2, 2, 2}} {
+		for _, relu := range []bool{false, true} {
+			for _, levels := range []int{0, 3} {
+				src := make([]float32, c.h*c.ld)
+				for i := range src {
+					if levels > 0 {
+						src[i] = float32(rng.IntN(levels) - 1)
+					} else {
+						src[i] = float32(rng.NormFloat64())
+					}
+				}
+				n := (c.h / 2) * (c.w / 2)
+				d1, d2 := make([]float32, n), make([]float32, n)
+				a1, a2 := make([]int32, n), make([]int32, n)
+				poolPlane(d1, a1, src, c.h, c.w, c.ld, -0.25, relu, 7)
+				kern.MaxPool2(d2, a2, src, c.h, c.w, c.ld, -0.25, relu, 7)
+				if !slices.Equal(bits(d1), bits(d2)) || !slices.Equal(a1, a2) {
+					t.Errorf("%dx%d ld %d relu=%v levels=%d: kern.MaxPool2 differs from poolPlane", c.h, c.w, c.ld, relu, levels)
+				}
+			}
+		}
 	}
 }

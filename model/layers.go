@@ -298,51 +298,9 @@ func (c *conv) emit(bias, out []float32, b, i0, nb int, s *scratch) {
 				continue
 			}
 			ph, pw := oh/2, ow/2
-			poolPlane(out[o:][:ph*pw], s.arg[o:][:ph*pw], src, oh, ow, gw, bv, c.relu, int32(base))
+			kern.MaxPool2(out[o:][:ph*pw], s.arg[o:][:ph*pw], src, oh, ow, gw, bv, c.relu, int32(base))
 		}
 	}
-}
-
-// poolPlane max-pools one h×w plane of src (row stride ld; h, w even) with
-// 2×2 windows: dst[py*(w/2)+px] = act(max of the window + bias), and
-// arg[...] = base + the index in src of the window's first maximum.
-func poolPlane(dst []float32, arg []int32, src []float32, h, w, ld int, bias float32, relu bool, base int32) {
-	pw := w / 2
-	for py := range h / 2 {
-		r0 := src[2*py*ld:][:w:w]
-		r1 := src[(2*py+1)*ld:][:w:w]
-		d := dst[py*pw:][:pw:pw]
-		a := arg[py*pw:][:pw:pw]
-		rb := base + int32(2*py*ld)
-		for px := range pw {
-			m, at := max4(r0[2*px], r0[2*px+1], r1[2*px], r1[2*px+1])
-			v := m + bias
-			if relu {
-				v = max(v, 0)
-			}
-			d[px] = v
-			a[px] = rb + int32((at>>1)*ld+2*px+at&1)
-		}
-	}
-}
-
-// max4 returns the largest of a0..a3 and the index of the first one equal
-// to it; written with max and conditional moves, not branches, since the
-// comparisons are unpredictable.
-func max4(a0, a1, a2, a3 float32) (float32, int) {
-	m, at := a0, 0
-	if a1 > m {
-		at = 1
-	}
-	m = max(m, a1)
-	if a2 > m {
-		at = 2
-	}
-	m = max(m, a2)
-	if a3 > m {
-		at = 3
-	}
-	return max(m, a3), at
 }
 
 func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
