@@ -34,12 +34,16 @@ const (
 // machine, so the load stays balanced.
 const DefaultShards = 4
 
-// convChunk is the number of images the convolutions process at a time:
-// conv2's patch matrix for 4 images (150 × 400 floats, 234 KiB) and its
-// products fit the 512 KiB L2 of the target machine. BenchmarkConvTuning
-// -cpu 1 measured 63-67 cpu-µs/img for chunks of 4, 68-69 for 8, 68-71 for
-// 2 (with conv1 on an explicit im2col).
-const convChunk = 4
+// conv1Chunk and conv2Chunk are the numbers of images the convolutions
+// process at a time. BenchmarkConvTuning -cpu 1 at batch 64 (shards of 16)
+// measured 45.5 cpu-µs/img for 4 and 16, 47-50 for the other pairs of
+// {4, 8, 16}, 53-55 with conv2 chunks of 2: conv2's GEMMs gain from longer
+// rows more than they lose from a patch matrix (150 × 1600 floats) larger
+// than the 512 KiB L2.
+const (
+	conv1Chunk = 4
+	conv2Chunk = 16
+)
 
 // evalChunk is the number of images Eval processes as one unit of work.
 const evalChunk = 32
@@ -133,8 +137,8 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	}
 	m := &LeNet5{
 		layers: []layer{
-			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true, pool: true, wide: true, chunk: convChunk},
-			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true, pool: true, flatten: true, chunk: convChunk},
+			&conv{cin: 1, cout: 6, h: 28, w: 28, k: 5, pad: 2, relu: true, pool: true, wide: true, chunk: conv1Chunk},
+			&conv{cin: 6, cout: 16, h: 14, w: 14, k: 5, relu: true, pool: true, flatten: true, chunk: conv2Chunk},
 			&linear{in: 400, out: 120, relu: true},
 			&linear{in: 120, out: 84, relu: true},
 			&linear{in: 84, out: 10},
