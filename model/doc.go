@@ -31,16 +31,16 @@
 // # Computation
 //
 // A convolution is im2col followed by one matrix product (internal/kern:
-// Sgemm, Im2col, Col2im), done on chunks of images (4 for conv1, 16 for conv2, tuned by
-// BenchmarkConvTuning). Bias, ReLU and the 2×2 max pool are fused
-// into one pass over the product (the pool keeps each maximum's position
-// for the backward pass); the first convolution computes its products on the
-// whole 32×32 zero-padded image, so its patch matrix is the padded image
-// read at 25 offsets (kern.SgemmRows, no im2col copy), and it skips its
-// input gradient. Fully connected layers
-// are matrix products with kern's bias/ReLU helpers. All buffers are
-// allocated the first time a batch size is seen and reused: TrainBatch and
-// Eval allocate nothing in steady state.
+// Sgemm, Im2col, Col2im), done on chunks of images (4 for conv1, 16 for
+// conv2, tuned by BenchmarkConvTuning). Bias, ReLU and the 2×2 max pool
+// are fused into one pass over the product (kern.MaxPool2, which keeps each
+// maximum's position for the backward pass). The first convolution
+// computes its products on the whole 32×32 zero-padded image, so its patch
+// matrix is the padded image read at 25 offsets (kern.SgemmRows, no im2col
+// copy), and it skips its input gradient. Fully connected layers are
+// matrix products with kern's bias/ReLU helpers. All buffers are allocated
+// the first time a batch size is seen and reused: TrainBatch and Eval
+// allocate nothing in steady state.
 //
 // # Determinism and concurrency
 //
