@@ -352,14 +352,13 @@ func (c *conv) routeGrad(out, dout []float32, b, i0, nb int, s *scratch) {
 			d := dout[o:][: oh*ow : oh*ow]
 			y := out[o:][: oh*ow : oh*ow]
 			if c.pool {
-				for j, a := range s.arg[o:][: oh*ow : oh*ow] {
-					v := d[j]
-					if c.relu {
-						v = keepIfPositive(v, y[j])
-					}
-					dpre[a] = v
-					sum += float64(v)
+				if c.relu {
+					kern.ReLUMask(d, y) // dout may be overwritten
 				}
+				for j, a := range s.arg[o:][: oh*ow : oh*ow] {
+					dpre[a] = d[j]
+				}
+				sum += sum64(d)
 				continue
 			}
 			base := (co*nb + il) * g
@@ -428,4 +427,22 @@ func keepIfPositive(g, y float32) float32 {
 	u := math.Float32bits(y)
 	mask := uint32(int32(u|-u) >> 31)
 	return math.Float32frombits(math.Float32bits(g) & mask)
+}
+
+// sum64 is the sum of x in float64, with four interleaved partial sums
+// (elements j ≡ 0, 1, 2, 3 mod 4) added at the end, to break the chain of
+// dependent additions.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	for len(x) >= 4 {
+		s0 += float64(x[0])
+		s1 += float64(x[1])
+		s2 += float64(x[2])
+		s3 += float64(x[3])
+		x = x[4:]
+	}
+	for _, v := range x {
+		s0 += float64(v)
+	}
+	return (s0 + s1) + (s2 + s3)
 }
