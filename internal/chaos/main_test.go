@@ -54,7 +54,11 @@ func buildCmd(t testing.TB, pkg string) string {
 	b := v.(*buildResult)
 	b.once.Do(func() {
 		out := filepath.Join(binDir, filepath.Base(pkg))
-		cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+		args := []string{"build", "-o", out}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command(goTool(), append(args, pkg)...)
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
 			return
