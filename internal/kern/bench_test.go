@@ -120,3 +120,11 @@ func reportGFLOPS(b *testing.B, flops float64, cpu time.Duration) {
 		b.ReportMetric(total/cpu.Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// reportCPU reports the process CPU time per operation (cpu-ns/op), which
+// unlike ns/op does not count time the benchmark waited for a core.
+func reportCPU(b *testing.B, cpu time.Duration) {
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}

@@ -110,6 +110,12 @@ TEXT ·rowsAVX2(SB), NOSPLIT, $0-80
 	SHLQ $2, R10
 	LEAQ -32(DX*4), R11
 	SHLQ $2, DX
+	// Rows of 8 to 16 floats (LeNet-5's conv2 has 10): two chunks each,
+	// straight-line code.
+	CMPQ DX, $32
+	JLT rows_block
+	CMPQ DX, $64
+	JLE rows2_block
 rows_block:
 	MOVQ DI, R13
 	MOVQ SI, R9
@@ -169,6 +175,45 @@ rows_next:
 	ADDQ sblock+32(FP), SI
 	DECQ BX
 	JNE rows_block
+	VZEROUPPER
+	RET
+
+rows2_block:
+	MOVQ DI, R13
+	MOVQ SI, R9
+	MOVQ rows+40(FP), CX
+	MOVQ dstride+48(FP), R10
+	MOVQ sstride+56(FP), DX
+	TESTQ R12, R12
+	JNE rows2_add
+rows2_copy:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R11*1), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R11*1)
+	ADDQ R10, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNE rows2_copy
+	JMP rows2_next
+rows2_add:
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(R11*1), Y1
+	VADDPS (SI), Y0, Y0
+	VADDPS (SI)(R11*1), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(R11*1)
+	ADDQ R10, DI
+	ADDQ DX, SI
+	DECQ CX
+	JNE rows2_add
+rows2_next:
+	MOVQ R13, DI
+	MOVQ R9, SI
+	ADDQ dblock+24(FP), DI
+	ADDQ sblock+32(FP), SI
+	DECQ BX
+	JNE rows2_block
 	VZEROUPPER
 	RET
 

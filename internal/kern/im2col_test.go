@@ -209,16 +209,20 @@ func BenchmarkIm2col(b *testing.B) {
 		b.Run("Im2col/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(4 * int64(len(col)))
+			cpu0 := processCPU()
 			for b.Loop() {
 				Im2col(col, in, tc.s, imgs)
 			}
+			reportCPU(b, processCPU()-cpu0)
 		})
 		b.Run("Col2im/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(4 * int64(len(col)))
+			cpu0 := processCPU()
 			for b.Loop() {
 				Col2im(in, col, tc.s, imgs)
 			}
+			reportCPU(b, processCPU()-cpu0)
 		})
 	}
 }
