@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -103,12 +104,13 @@ Flags:
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	def := trainer.DefaultConfig()
 	var (
-		cfg       trainer.Config
-		logdir    string
-		resume    string
-		workers   int
-		noBar     bool
-		stepDelay time.Duration
+		cfg        trainer.Config
+		logdir     string
+		resume     string
+		workers    int
+		noBar      bool
+		stepDelay  time.Duration
+		cpuProfile string
 	)
 	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -128,6 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
 	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
 	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the training to `FILE` (go tool pprof)")
 	// --step-delay slows training down so that tests can send signals in
 	// the middle of an epoch; it changes no result.
 	fs.DurationVar(&stepDelay, "step-delay", 0, "sleep this long after every step (for tests)")
@@ -242,6 +245,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", filepath.Dir(t.Dir()))
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	err := t.Run(ctx)
 	p.finish()
 	var ie *trainer.InterruptedError
