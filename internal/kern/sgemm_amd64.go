@@ -117,11 +117,23 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
 		r := min(mr, mb-ir)
 		p := dst[ir*kb : ir*kb+r*kb]
 		if transA {
-			// op(A)(i, l) = a[l*lda+i]: rows of the panel are contiguous
-			// in a.
+			// op(A)(i, l) = a[l*lda+i]: the r values of step l are
+			// contiguous in a. Element moves, not copy: a memmove call
+			// per 6 floats would cost more than the move.
+			if r == mr {
+				for l := range kb {
+					src := a[(pc+l)*lda+ic+ir:][:mr:mr]
+					d := p[l*mr:][:mr:mr]
+					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				}
+				continue
+			}
 			for l := range kb {
-				src := a[(pc+l)*lda+ic+ir:]
-				copy(p[l*r:l*r+r], src[:r])
+				src := a[(pc+l)*lda+ic+ir:][:r:r]
+				d := p[l*r:][:r:r]
+				for i, v := range src {
+					d[i] = v
+				}
 			}
 			continue
 		}
