@@ -41,7 +41,10 @@
 // epochs then follow a cosine with T_max = the new value), --keep,
 // --save-every-steps, --limit-test and --data. --batch-size, --lr,
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the
-// next step, and a different value is a [*ConflictError].
+// next step, and a different value is a [*ConflictError]. Resuming from a
+// checkpoint older than the newest valid one of its run starts a new
+// timeline: Run renames the newer checkpoints to <name>.abandoned so that a
+// later resume does not jump back to the old one.
 //
 // # Events: one step axis
 //

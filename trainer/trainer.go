@@ -59,6 +59,10 @@ type Options struct {
 	// Commit, if set, is called at each stage of a checkpoint commit, with
 	// the checkpoint's path and global step (tests use it to aim kills).
 	Commit func(stage CommitStage, path string, step int64)
+	// SetAside, if set, is called when a resumed session renames the valid
+	// checkpoints of its directory that are newer than the one it resumed
+	// from (see Run), with their old and new paths.
+	SetAside func(from, to string)
 	// Events are the options of the event writer; StartStep is set by the
 	// trainer (0 for a new run, global step + 1 on resume), and a zero
 	// FlushInterval means DefaultFlushInterval.
@@ -259,6 +263,12 @@ func (t *Trainer) History() []EpochInfo {
 // LenetMnist<epoch>-step<step>.ckpt. Each commit is followed by pruning to
 // --keep checkpoints.
 //
+// A resumed session first renames the valid checkpoints of the run directory
+// whose global step is beyond the one it resumes from to <name>.abandoned:
+// they belong to the timeline this session replaces (the user named an older
+// checkpoint), and a later --resume DIR or latest, which picks the highest
+// step, must not jump back to it. Files that do not verify are left alone.
+//
 // When ctx is cancelled Run finishes the current step, commits a mid-epoch
 // checkpoint (unless the step ended an epoch, whose checkpoint is already
 // committed), closes the event file and returns an *InterruptedError that
@@ -266,6 +276,11 @@ func (t *Trainer) History() []EpochInfo {
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	if t.Done() {
 		return nil
+	}
+	if !t.fresh {
+		if err := t.setAside(); err != nil {
+			return err
+		}
 	}
 	eo := t.opts.Events
 	eo.StartStep = 0
@@ -352,6 +367,32 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // lr returns the learning rate of epoch e.
 func (t *Trainer) lr(e int64) float64 {
 	return CosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, e)
+}
+
+// AbandonedSuffix is appended to the checkpoints a resumed session sets
+// aside (see Run).
+const AbandonedSuffix = ".abandoned"
+
+// setAside renames the valid checkpoints of the run directory that are newer
+// than the position this session resumes from.
+func (t *Trainer) setAside() error {
+	list, err := ckpt.List(t.dir)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	for _, e := range list {
+		if !e.Valid() || e.Step <= t.step {
+			continue
+		}
+		to := e.Path + AbandonedSuffix
+		if err := os.Rename(e.Path, to); err != nil {
+			return fmt.Errorf("trainer: setting aside a checkpoint of an abandoned timeline: %w", err)
+		}
+		if t.opts.SetAside != nil {
+			t.opts.SetAside(e.Path, to)
+		}
+	}
+	return nil
 }
 
 // lastLR returns the learning rate of the last step taken (the initial one

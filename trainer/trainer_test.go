@@ -657,3 +657,61 @@ func TestLatestAcrossRuns(t *testing.T) {
 		t.Errorf("latest with the newer run damaged = %s (skipped %d), want %s (skipped %d)", path, len(skipped), want, len(list))
 	}
 }
+
+// TestResumeOlderCheckpoint resumes a run from a checkpoint older than its
+// newest: the newer ones belong to the abandoned timeline and are set aside,
+// so a later --resume DIR continues the new timeline, not the old one.
+func TestResumeOlderCheckpoint(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 5
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 20) // checkpoints at 0, 5, 10, 12 (epoch 0), 15, 20
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	older := filepath.Join(dir, "LenetMnist0-step10.ckpt")
+	c, path, _, err := trainer.Locate(older, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var aside []string
+	opts := stopAfter(11, cancel)
+	opts.SetAside = func(from, to string) {
+		if to != from+trainer.AbandonedSuffix {
+			t.Errorf("set aside %s as %s", from, to)
+		}
+		aside = append(aside, filepath.Base(from))
+	}
+	tr, err := trainer.Resume(path, c, trainer.ConfigOf(c), trainSet, testSet, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Run(ctx); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	slices.Sort(aside)
+	if want := []string{"LenetMnist0.ckpt", "LenetMnist1-step15.ckpt", "LenetMnist1-step20.ckpt"}; !slices.Equal(aside, want) {
+		t.Errorf("set aside %v, want %v", aside, want)
+	}
+	_, path, _, err = trainer.Locate(dir, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(path) != "LenetMnist0-step11.ckpt" {
+		t.Errorf("--resume DIR after the branch picks %s, want LenetMnist0-step11.ckpt", path)
+	}
+	// The resumed timeline still trains to the same result as a straight run.
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	straight, err := runFresh(t, t.TempDir(), cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
+	}
+}

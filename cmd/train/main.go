@@ -156,7 +156,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	p := newProgress(stdout, !noBar && isTerminal(stdout))
-	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd}
+	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd,
+		SetAside: func(from, to string) {
+			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, filepath.Base(to))
+		}}
 	if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil && stepDelay == 0 {
 		stepDelay = d
 	}
