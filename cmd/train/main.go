@@ -97,6 +97,9 @@ T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
 prints the command that resumes; a second Ctrl-C kills at once.
 
+Exit status: 0 when training is done, 130 after Ctrl-C or SIGTERM (a checkpoint
+was written), 2 for a bad command line, 1 for any other error.
+
 Flags:
 `
 
