@@ -4,8 +4,8 @@
 // convolutions ([Im2col], [Col2im], [ConvShape]) or products that read
 // im2col rows in place ([SgemmRows], [SgemmRowsT]), 2×2 max pooling with
 // bias, ReLU and arg-max ([MaxPool2]), bias plus ReLU ([AddBias],
-// [AddBiasVec]), the ReLU gradient mask ([ReLUMask]) and an element-wise
-// sum ([Add]).
+// [AddBiasVec]), the ReLU gradient mask ([ReLUMask]), an element-wise
+// sum ([Add]) and the SGD-with-momentum update ([SGDMomentum]).
 //
 // # Layout
 //

@@ -103,3 +103,19 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias
 //
 //go:noescape
 func maxPool2AVX2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+
+// sgdMomentumAsm runs SGDMomentum on the longest prefix that is a multiple
+// of 8 with AVX2+FMA and returns its length.
+func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
+	n := len(p) &^ 7
+	if !hasAVX2FMA || n == 0 {
+		return 0
+	}
+	sgdMomentumAVX2(&p[0], &buf[0], &g[0], n, momentum, negLR)
+	return n
+}
+
+// sgdMomentumAVX2 is SGDMomentum on n floats, n a positive multiple of 8.
+//
+//go:noescape
+func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)

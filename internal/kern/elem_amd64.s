@@ -337,3 +337,28 @@ pool2_next_row:
 	CMPQ CX, BX
 	JLT pool2_row
 	RET
+
+// func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)
+TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), DI
+	MOVQ buf+8(FP), SI
+	MOVQ grad+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS momentum+32(FP), Y14
+	VBROADCASTSS negLR+36(FP), Y15
+	SHLQ $2, CX
+	XORQ AX, AX
+sgd_loop:
+	// buf = buf*momentum + g, rounded after each operation.
+	VMULPS (SI)(AX*1), Y14, Y0
+	VADDPS (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (SI)(AX*1)
+	// p = negLR*buf + p, rounded once.
+	VMOVUPS (DI)(AX*1), Y1
+	VFMADD231PS Y0, Y15, Y1
+	VMOVUPS Y1, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT sgd_loop
+	VZEROUPPER
+	RET

@@ -20,3 +20,5 @@ func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstri
 func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
 	return false
 }
+
+func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int { return 0 }
