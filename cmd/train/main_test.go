@@ -378,8 +378,8 @@ func TestProcessStopResume(t *testing.T) {
 	c := start(t, slow...)
 	c.waitFor(t, `^epoch 0  batch (4|5|6|7)/32`)
 	c.cmd.Process.Signal(syscall.SIGTERM)
-	if code := c.wait(t); code == 0 {
-		t.Fatalf("train exited 0 after SIGTERM; stderr:\n%s", c.stderr.String())
+	if code := c.wait(t); code != exitInterrupted {
+		t.Fatalf("train exited %d after SIGTERM, want %d; stderr:\n%s", code, exitInterrupted, c.stderr.String())
 	}
 	m := regexp.MustCompile(`resume with: go run ./cmd/train --resume (\S+)`).FindStringSubmatch(c.stderr.String())
 	if m == nil {
