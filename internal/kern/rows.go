@@ -109,11 +109,7 @@ func sgemmRowsTGeneric(m, n, k int, a []float32, lda int, b []float32, boff []in
 		ai := a[i*lda : i*lda+k]
 		ci := c[i*ldc : i*ldc+n]
 		for j := range n {
-			bj := b[boff[j] : boff[j]+k]
-			var s float32
-			for l, bv := range bj {
-				s += ai[l] * bv
-			}
+			s := dot32(ai, b[boff[j]:boff[j]+k])
 			if accumulate {
 				ci[j] += s
 			} else {

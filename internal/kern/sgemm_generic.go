@@ -3,8 +3,9 @@ package kern
 // sgemmGeneric is the portable implementation of [Sgemm]; arguments have
 // been checked and m, n, k are all positive.
 //
-// Every element of C is accumulated in float32 over l = 0, 1, ..., k-1 in
-// that order, so the result depends only on the inputs, sizes and flags.
+// Every element of C is accumulated in float32 in an order fixed by the
+// sizes and flags (over l = 0, 1, ..., k-1, or in four interleaved partial
+// sums for A·Bᵀ; see dot32), so the result depends only on the inputs.
 func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if !transB {
 		// Row of C += a(i,l) * row l of B: the inner loop is a saxpy over
@@ -41,10 +42,7 @@ func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 					s += a[l*lda+i] * bv
 				}
 			} else {
-				ai := a[i*lda : i*lda+k]
-				for l, bv := range bj {
-					s += ai[l] * bv
-				}
+				s = dot32(a[i*lda:i*lda+k], bj)
 			}
 			if accumulate {
 				ci[j] += s
@@ -53,4 +51,26 @@ func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 			}
 		}
 	}
+}
+
+// dot32 returns Σ x[l]·y[l] (len(y) >= len(x)) in float32 with four
+// partial sums, s_q over l ≡ q (mod 4) in order, combined as
+// (s0+s1)+(s2+s3): four independent chains keep the adder busy where one
+// would wait for each addition.
+func dot32(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	l := 0
+	for ; l+4 <= len(x); l += 4 {
+		xx := x[l : l+4 : l+4]
+		yy := y[l : l+4 : l+4]
+		s0 += xx[0] * yy[0]
+		s1 += xx[1] * yy[1]
+		s2 += xx[2] * yy[2]
+		s3 += xx[3] * yy[3]
+	}
+	for ; l < len(x); l++ {
+		s0 += x[l] * y[l]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
