@@ -135,7 +135,7 @@ func (c *conv) newScratch(b int) scratch {
 		// slack: the last patch row starts (k-1)*pw+k-1 past the buffer's start
 		s.pad = make([]float32, c.cin*cb*ph*pw+(c.k-1)*pw+c.k)
 		s.boff = make([]int, c.kdim())
-	} else if !c.chunkDirect(b, 0, cb) {
+	} else if !c.chunkDirect(b, cb) {
 		s.stage = make([]float32, c.cin*cb*c.h*c.w)
 	}
 	return s
@@ -190,15 +190,15 @@ func (c *conv) shape() kern.ConvShape {
 	return kern.ConvShape{C: c.cin, H: c.h, W: c.w, K: c.k, Pad: c.pad}
 }
 
-// chunkDirect reports whether images i0..i0+cb-1 of a b-image channel-major
-// batch are themselves a contiguous channel-major batch.
-func (c *conv) chunkDirect(b, i0, cb int) bool { return c.cin == 1 || cb == b }
+// chunkDirect reports whether a chunk of cb of the b images of a
+// channel-major batch is itself a contiguous channel-major batch.
+func (c *conv) chunkDirect(b, cb int) bool { return c.cin == 1 || cb == b }
 
 // chunkIn returns images i0..i0+cb-1 of in as a channel-major batch of cb:
 // a sub-slice when they are contiguous, else a copy in s.stage.
 func (c *conv) chunkIn(in []float32, b, i0, cb int, s *scratch) []float32 {
 	hw := c.h * c.w
-	if c.chunkDirect(b, i0, cb) {
+	if c.chunkDirect(b, cb) {
 		return in[i0*hw : (c.cin-1)*b*hw+(i0+cb)*hw]
 	}
 	for ci := range c.cin {
@@ -233,7 +233,7 @@ func (c *conv) col2im(din []float32, b, i0, cb int, s *scratch) {
 		}
 		return
 	}
-	if c.chunkDirect(b, i0, cb) {
+	if c.chunkDirect(b, cb) {
 		kern.Col2im(din[i0*hw:(c.cin-1)*b*hw+(i0+cb)*hw], s.col[:c.kdim()*n], c.shape(), cb)
 		return
 	}

@@ -51,8 +51,8 @@ const evalChunk = 32
 // Options tunes a LeNet5. The zero value is ready to use.
 type Options struct {
 	// Workers is the number of goroutines (including the caller's) that run
-	// shards in parallel; 0 means runtime.GOMAXPROCS(0). It never changes
-	// any result, only the speed.
+	// shards in parallel; 0 means runtime.GOMAXPROCS(0), and more than
+	// Shards are never used. It never changes any result, only the speed.
 	Workers int
 	// Shards is the fixed number of parts every batch is split into; each
 	// part's gradient is computed separately and the parts are summed in
@@ -148,6 +148,9 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	for _, l := range m.layers {
 		m.offs = append(m.offs, total)
 		total += l.numParams()
+	}
+	if total != numParams {
+		panic("model: layer sizes do not add up to 61706 parameters")
 	}
 	m.data = make([]float32, total)
 	m.grad = make([]float32, total)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -367,4 +368,26 @@ func TestPanics(t *testing.T) {
 	if got := m.Eval(nil, nil, nil); got != 0 {
 		t.Errorf("Eval of no images = %g, want 0", got)
 	}
+}
+
+// TestHelpersEndWithModel checks that a model's helper goroutines end once
+// the model is unreachable (they are stopped by a runtime cleanup).
+func TestHelpersEndWithModel(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		m := NewLeNet5With(seeded(1), Options{Workers: 4})
+		x, y := randomBatch(seeded(2), 8)
+		m.TrainBatch(x, y)
+		if got := runtime.NumGoroutine(); got < before+3 {
+			t.Fatalf("%d goroutines with a 4-worker model, want >= %d", got, before+3)
+		}
+	}()
+	for range 100 {
+		runtime.GC()
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutines after the model became unreachable, want <= %d", runtime.NumGoroutine(), before)
 }
