@@ -8,20 +8,48 @@ package kern
 // sums for A·Bᵀ; see dot32), so the result depends only on the inputs.
 func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if !transB {
-		// Row of C += a(i,l) * row l of B: the inner loop is a saxpy over
-		// contiguous memory.
-		for i := range m {
+		// Rows of C += a(i,l) * row l of B: the inner loop is a saxpy over
+		// contiguous memory, done for four rows of C at once so that each
+		// element of B is loaded once per four multiply-adds. Every
+		// element still sums over l in order.
+		at := func(i, l int) float32 {
+			if transA {
+				return a[l*lda+i]
+			}
+			return a[i*lda+l]
+		}
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			c0 := c[i*ldc : i*ldc+n]
+			c1 := c[(i+1)*ldc : (i+1)*ldc+n]
+			c2 := c[(i+2)*ldc : (i+2)*ldc+n]
+			c3 := c[(i+3)*ldc : (i+3)*ldc+n]
+			if !accumulate {
+				clear(c0)
+				clear(c1)
+				clear(c2)
+				clear(c3)
+			}
+			for l := range k {
+				a0, a1, a2, a3 := at(i, l), at(i+1, l), at(i+2, l), at(i+3, l)
+				bl := b[l*ldb : l*ldb+n]
+				c1, c2, c3 := c1[:len(bl)], c2[:len(bl)], c3[:len(bl)]
+				c0 := c0[:len(bl)]
+				for j, bv := range bl {
+					c0[j] += a0 * bv
+					c1[j] += a1 * bv
+					c2[j] += a2 * bv
+					c3[j] += a3 * bv
+				}
+			}
+		}
+		for ; i < m; i++ {
 			ci := c[i*ldc : i*ldc+n]
 			if !accumulate {
 				clear(ci)
 			}
 			for l := range k {
-				var av float32
-				if transA {
-					av = a[l*lda+i]
-				} else {
-					av = a[i*lda+l]
-				}
+				av := at(i, l)
 				bl := b[l*ldb : l*ldb+n]
 				for j, bv := range bl {
 					ci[j] += av * bv
