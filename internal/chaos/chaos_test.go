@@ -34,14 +34,15 @@ type chaosStats struct {
 	skippedReported                  int // sessions whose output mentions skipping a checkpoint
 	orphanDirs                       int // run dirs of fresh sessions killed before their first checkpoint
 	decoys                           int // valid-but-wrong checkpoints planted under a temp file name
+	keepChanged                      int // sessions resumed with another --keep (1..3)
 }
 
 func (s chaosStats) String() string {
 	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d; landed in commit %d, in flush %d); "+
 		"kills leaving a temp file %d, leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
-		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d",
+		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d",
 		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.inCommit, s.inFlush,
-		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys)
+		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged)
 }
 
 // TestChaosKill is issue 5 part 1: SIGKILL cmd/train at random moments
@@ -91,6 +92,16 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 		if resume {
 			st.resumes++
 			args = []string{"--resume", "latest"}
+			// Flags that may change on resume and do not change the
+			// numbers: vary them, so pruning (down to one checkpoint) and
+			// commits at other steps are killed too.
+			if rng.IntN(2) == 0 {
+				args = append(args, "--keep", fmt.Sprint(1+rng.IntN(3)))
+				st.keepChanged++
+			}
+			if rng.IntN(2) == 0 {
+				args = append(args, "--save-every-steps", fmt.Sprint([]int{3, 5, 7, 11}[rng.IntN(4)]))
+			}
 		} else {
 			st.fresh++
 			fresh++
@@ -224,6 +235,12 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 		switch {
 		case es.signal == syscall.SIGKILL && sent:
 			st.kills++
+			// Progress never goes backwards: the newest valid checkpoint
+			// survives every kill (pruning never deletes it).
+			if gotStep, gotPath, ok := newestValid(logdir); resume && (!ok || gotStep < wantStep) {
+				fail("after kill %d the newest valid checkpoint is %q (step %d, found %v); before the session it was %s (step %d)",
+					st.kills, gotPath, gotStep, ok, wantPath, wantStep)
+			}
 			ms, _ := c.markersSince(0)
 			inC, inF := openWindow(ms)
 			if inC {
