@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -233,6 +234,17 @@ func (m *LeNet5) setOptions(o Options) {
 
 // Options returns the options in use (Shards filled in with its default).
 func (m *LeNet5) Options() Options { return m.opts }
+
+// Numerics describes everything besides the inputs that the bits of
+// TrainBatch's and Eval's results depend on: the shard count, the chunk
+// sizes and the kern code path. Two models with equal Numerics give
+// bitwise identical results on identical inputs and parameters, whatever
+// their Workers; a checkpoint can record it to tell whether a resumed run
+// will continue bit for bit.
+func (m *LeNet5) Numerics() string {
+	return fmt.Sprintf("lenet5 shards=%d conv-chunks=%d,%d eval-chunk=%d kern=%s",
+		m.opts.Shards, conv1Chunk, conv2Chunk, evalChunk, kern.Impl())
+}
 
 // Params returns the parameters in PyTorch state_dict order: convModel.0.weight
 // [6,1,5,5], convModel.0.bias [6], convModel.3.weight [16,6,5,5],

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tbtrain/tbtrain/internal/kern"
 )
 
 func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
@@ -390,4 +391,19 @@ func TestHelpersEndWithModel(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("%d goroutines after the model became unreachable, want <= %d", runtime.NumGoroutine(), before)
+}
+
+func TestNumerics(t *testing.T) {
+	a := NewLeNet5With(seeded(1), Options{Workers: 1})
+	b := NewLeNet5With(seeded(1), Options{Workers: 3})
+	if a.Numerics() != b.Numerics() {
+		t.Errorf("Numerics depends on Workers: %q vs %q", a.Numerics(), b.Numerics())
+	}
+	c := NewLeNet5With(seeded(1), Options{Shards: 8})
+	if a.Numerics() == c.Numerics() {
+		t.Errorf("Numerics %q does not change with Shards", a.Numerics())
+	}
+	if !strings.Contains(a.Numerics(), "kern="+kern.Impl()) {
+		t.Errorf("Numerics %q does not name the kern path %q", a.Numerics(), kern.Impl())
+	}
 }
