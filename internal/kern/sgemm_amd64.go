@@ -45,8 +45,10 @@ const (
 //
 // Each element of C is computed as: per block of kc steps of k (in order),
 // a float32 sum of fused multiply-adds over that block starting from zero,
-// then stored (first block, not accumulating) or added to C. The order
-// depends only on k, so results are deterministic.
+// then stored (first block, not accumulating) or added to C. A·Bᵀ with
+// k >= dotMinK goes to sgemmDot instead, which documents its own order.
+// Either way the order depends only on the sizes and flags, so results are
+// deterministic.
 func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if transB && !transA && k >= dotMinK {
 		sgemmDot(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
