@@ -170,6 +170,16 @@ func TestDiskFull(t *testing.T) {
 				return slices.Contains(markers, "commit-begin "+p) // under way when the disk filled up
 			})
 
+			// Resuming while the disk is still full fails cleanly too,
+			// without touching the checkpoints.
+			before = snapshot(t, runDir)
+			c1, err := startChild(bin, []string{"--resume", "latest", "--logdir", logdir}, hookEnv, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFaultExit(t, c1, "resume onto a full disk", "no space left on device")
+			checkIntact(t, "resume onto a full disk", runDir, before, nil)
+
 			// Repair the fault and resume: still bit-exact, and no gap.
 			if err := os.Remove(filler); err != nil {
 				t.Fatal(err)
