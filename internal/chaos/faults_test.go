@@ -247,7 +247,11 @@ func TestReadOnlyLogdir(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--data", dataDir, "--logdir", logdir}
-	c, err := startChild(bin, append(slices.Clone(tinyArgs), args...), hookEnv, cred)
+	// The step delay leaves ample time to chmod between the step-0 commit
+	// and the next one at step 7, even on a loaded machine: the fault must
+	// hit a commit that starts after it, not one under way.
+	env := append(slices.Clone(hookEnv), "TBTRAIN_TEST_STEP_DELAY=20ms")
+	c, err := startChild(bin, append(slices.Clone(tinyArgs), args...), env, cred)
 	if cred != nil && errors.Is(err, syscall.EPERM) {
 		t.Skipf("cannot start a child as uid 65534 (%v; needs CAP_SETUID): root ignores permission bits, so EACCES cannot be produced", err)
 	}
