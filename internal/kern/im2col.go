@@ -152,3 +152,27 @@ func addRows(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride,
 		}
 	}
 }
+
+// PadImages copies n images of h×w floats, stored one after the other in
+// src, into dst as n images of (h+2·pad)×(w+2·pad) floats, one after the
+// other, each surrounded by pad rows and columns of +0. It panics if a size
+// is negative or a slice is too short.
+func PadImages(dst, src []float32, n, h, w, pad int) {
+	if n < 0 || h < 0 || w < 0 || pad < 0 {
+		panic(errConvShape)
+	}
+	ph, pw := h+2*pad, w+2*pad
+	if len(src) < n*h*w {
+		panic(errShortIn)
+	}
+	if len(dst) < n*ph*pw {
+		panic(errShortCol)
+	}
+	if pad > 0 {
+		clear(dst[:n*ph*pw])
+	}
+	if n == 0 || h == 0 || w == 0 {
+		return
+	}
+	copyRows(dst[pad*pw+pad:], src, n, ph*pw, h*w, h, pw, w, w)
+}

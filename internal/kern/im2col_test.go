@@ -226,3 +226,37 @@ func BenchmarkIm2col(b *testing.B) {
 		})
 	}
 }
+
+func TestPadImages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 16))
+	for _, n := range []int{0, 1, 3} {
+		for _, hw := range [][2]int{{1, 1}, {3, 5}, {28, 28}, {4, 9}, {2, 17}} {
+			for _, pad := range []int{0, 1, 2, 4} {
+				h, w := hw[0], hw[1]
+				ph, pw := h+2*pad, w+2*pad
+				src := randSlice(rng, n*h*w)
+				dst := randSlice(rng, n*ph*pw+3)
+				guard := append([]float32(nil), dst[n*ph*pw:]...)
+				PadImages(dst, src, n, h, w, pad)
+				for i := range n {
+					for y := range ph {
+						for x := range pw {
+							var want float32
+							if y >= pad && y < pad+h && x >= pad && x < pad+w {
+								want = src[i*h*w+(y-pad)*w+x-pad]
+							}
+							if got := dst[i*ph*pw+y*pw+x]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("n=%d h=%d w=%d pad=%d: image %d (%d,%d) = %v, want %v", n, h, w, pad, i, y, x, got, want)
+							}
+						}
+					}
+				}
+				for j, v := range guard {
+					if dst[n*ph*pw+j] != v {
+						t.Fatalf("n=%d h=%d w=%d pad=%d: wrote past the images", n, h, w, pad)
+					}
+				}
+			}
+		}
+	}
+}
