@@ -13,18 +13,20 @@ import (
 	"time"
 )
 
-// binDir holds binaries built for this test process; removed by TestMain.
-var binDir string
+// binDir holds binaries and the reference run built for this test process.
+// It is made by the first buildCmd (so that the harness's re-exec'ed
+// helper children make none) and removed by TestMain.
+var (
+	binDirOnce sync.Once
+	binDir     string
+	binDirErr  error
+)
 
 func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "tbtrain-chaos-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(2)
-	}
-	binDir = d
 	code := m.Run()
-	os.RemoveAll(d)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -52,6 +54,12 @@ func buildCmd(t testing.TB, pkg string) string {
 	t.Helper()
 	v, _ := builds.LoadOrStore(pkg, &buildResult{})
 	b := v.(*buildResult)
+	binDirOnce.Do(func() {
+		binDir, binDirErr = os.MkdirTemp("", "tbtrain-chaos-bin-")
+	})
+	if binDirErr != nil {
+		t.Fatal(binDirErr)
+	}
 	b.once.Do(func() {
 		out := filepath.Join(binDir, filepath.Base(pkg))
 		args := []string{"build", "-o", out}
