@@ -1,6 +1,10 @@
 package trainer
 
-import "math"
+import (
+	"math"
+
+	"github.com/tbtrain/tbtrain/internal/kern"
+)
 
 // SGD is stochastic gradient descent with momentum, with the update rule of
 // PyTorch's torch.optim.SGD for dampening 0, nesterov false, weight_decay 0 and
@@ -16,7 +20,9 @@ import "math"
 // multiply-add (one rounding), which is what PyTorch's vectorised CPU add kernel
 // computes for add_(buf, alpha=-lr) (Vectorized<float>::fmadd); the momentum
 // update rounds the product and the sum separately, like buf.mul_(m).add_(g).
-// See TestSGDMatchesPyTorch for the reference values.
+// The steps after the first run in kern.SGDMomentum (AVX2 FMA, or an exact
+// emulation with identical bits). See TestSGDMatchesPyTorch for the
+// reference values.
 //
 // An SGD is not safe for concurrent use.
 type SGD struct {
@@ -74,14 +80,13 @@ func (o *SGD) Step(params, grads [][]float32, lr float64) {
 		if len(p) != len(buf) || len(g) != len(buf) {
 			panic("trainer: SGD.Step with wrong parameter length")
 		}
-		if !o.started {
-			copy(buf, g)
-		} else {
-			for j := range buf {
-				// Explicit conversions keep the compiler from fusing.
-				buf[j] = float32(float32(buf[j]*m) + g[j])
-			}
+		if o.started {
+			kern.SGDMomentum(p, buf, g, m, negLR)
+			continue
 		}
+		// First step: the buffer is a copy of the gradient (PyTorch clones it,
+		// keeping the sign of zeros, which buf = 0·m + g would not).
+		copy(buf, g)
 		for j := range p {
 			p[j] = fma32(negLR, buf[j], p[j])
 		}

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
-	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
@@ -239,6 +238,12 @@ func (t *Trainer) Config() Config { return t.cfg }
 func (t *Trainer) Position() (epoch, step, batchInEpoch int64) {
 	return t.epoch, t.step, t.batchInEpoch
 }
+
+// Numerics describes what the bits of the results depend on besides the
+// inputs (model shards and chunks, kern code path; see model's Numerics). It
+// is stored as the checkpoint's kernel: a run resumed with another value
+// continues, but not bit for bit.
+func (t *Trainer) Numerics() string { return t.net.Numerics() }
 
 // Done reports whether every epoch of the config has been trained.
 func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
@@ -637,7 +642,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		RngState:      rng,
 		Config:        t.cfg.proto(),
 		History:       t.history,
-		Kernel:        kern.Impl(),
+		Kernel:        t.net.Numerics(),
 		UnixNano:      t.now().UnixNano(),
 		EpochLossSum:  t.epochLossSum,
 	}

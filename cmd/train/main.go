@@ -25,7 +25,6 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/trainer"
 )
@@ -206,7 +205,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (kernel %s)\n", t.Dir(), kern.Impl())
+		fmt.Fprintf(stdout, "new run %s (%s)\n", t.Dir(), t.Numerics())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -222,10 +221,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if k := c.GetKernel(); k != "" && k != kern.Impl() {
-			fmt.Fprintf(stderr, "train: warning: %s was written by the %q kernels, this binary uses %q: "+
-				"training continues but may not match an uninterrupted run bit for bit\n", path, k, kern.Impl())
-		}
 		if rcfg.Epochs != trainer.ConfigOf(c).Epochs {
 			fmt.Fprintf(stderr, "train: note: --epochs %d (was %d): the cosine schedule of the remaining epochs now uses T_max = %d\n",
 				rcfg.Epochs, trainer.ConfigOf(c).Epochs, rcfg.Epochs)
@@ -239,6 +234,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if t, err = trainer.Resume(path, c, rcfg, train, test, opts); err != nil {
 			return err
+		}
+		if k := c.GetKernel(); k != t.Numerics() {
+			fmt.Fprintf(stderr, "train: warning: %s was computed with %q, this binary computes with %q: "+
+				"training continues but will not match an uninterrupted run bit for bit\n", path, k, t.Numerics())
 		}
 		e, step, b := t.Position()
 		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
