@@ -71,10 +71,11 @@
 // # Determinism
 //
 // For given model numerics (kern code path, shard count and chunk sizes:
-// model's Numerics, stored as each checkpoint's kernel), training N steps straight and training k steps,
-// stopping any way and resuming give bitwise identical weights and logged
-// values. The wall-clock fields (epoch seconds, commit times, event wall
-// times, hparams times) are the only differences.
+// model's Numerics, stored as each checkpoint's kernel), training N steps
+// straight and training k steps, stopping any way and resuming give bitwise
+// identical weights and logged values. The wall-clock fields (epoch
+// seconds, commit times, event wall times, hparams times) are the only
+// differences.
 //
 // # Concurrency
 //
