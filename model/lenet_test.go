@@ -407,3 +407,30 @@ func TestNumerics(t *testing.T) {
 		t.Errorf("Numerics %q does not name the kern path %q", a.Numerics(), kern.Impl())
 	}
 }
+
+// TestChunkingOnlyRounds checks the LeNet-5 convolutions' chunked passes
+// (several chunks, a short last one) against the same model computing
+// each shard in one chunk: only the order of float32 sums may differ.
+func TestChunkingOnlyRounds(t *testing.T) {
+	x, y := randomBatch(seeded(41), 21) // conv1: 5 chunks of 4 + 1; conv2: 16 + 5
+	a := NewLeNet5With(seeded(40), Options{Shards: 1})
+	b := NewLeNet5With(seeded(40), Options{Shards: 1})
+	for _, l := range b.layers[:2] {
+		l.(*conv).chunk = 0
+	}
+	la, lb := a.TrainBatch(x, y), b.TrainBatch(x, y)
+	if math.Abs(float64(la-lb)) > 1e-6 {
+		t.Errorf("loss: chunked %g, whole %g", la, lb)
+	}
+	var worst float64
+	for i, g := range a.Grad() {
+		d := math.Abs(float64(g - b.Grad()[i]))
+		worst = max(worst, d/(1e-4+math.Abs(float64(b.Grad()[i]))))
+	}
+	if worst > 1e-3 {
+		t.Errorf("chunked and whole-shard gradients differ: worst relative difference %g", worst)
+	}
+	if slices.Equal(a.Grad(), make([]float32, len(a.Grad()))) {
+		t.Error("gradient is all zero")
+	}
+}
