@@ -25,8 +25,8 @@ const Latest = "latest"
 //
 // In the last two cases a checkpoint that fails to verify is skipped and
 // reported in skipped (the caller should warn); if none verifies the error
-// wraps ckpt.ErrNoCheckpoint. Locate also removes stale temp files left by an
-// interrupted commit from the directory it resumes in.
+// wraps ckpt.ErrNoCheckpoint. Locate only reads; the session that resumes
+// cleans the run directory (see Trainer.Run).
 func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
 	if target == Latest {
 		return locateLatest(logdir)
@@ -41,14 +41,12 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w (--resume %s takes the newest valid checkpoint of that run)",
 				target, err, filepath.Dir(target))
 		}
-		cleanTemp(filepath.Dir(target))
 		return c, target, nil, nil
 	}
 	c, path, skipped, err = newestIn(target)
 	if err != nil {
 		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, err)
 	}
-	cleanTemp(target)
 	return c, path, skipped, nil
 }
 
@@ -92,10 +90,5 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 	if best == nil {
 		return nil, "", skipped, fmt.Errorf("trainer: --resume latest: %w under %s", ckpt.ErrNoCheckpoint, logdir)
 	}
-	cleanTemp(filepath.Dir(bestPath))
 	return best, bestPath, skipped, nil
 }
-
-// cleanTemp removes temp files of interrupted commits; failing to is harmless
-// (List skips them), so the error is dropped.
-func cleanTemp(dir string) { _ = ckpt.CleanTemp(dir) }

@@ -715,3 +715,26 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
 	}
 }
+
+// TestResumeCleansTemp checks that a resumed session removes the temp file
+// of a commit its predecessor did not finish, and that Locate ignores it.
+func TestResumeCleansTemp(t *testing.T) {
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, smallConfig(), 4)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	temp := filepath.Join(dir, ".LenetMnist0-step5.ckpt.tmp-123456")
+	if !ckpt.IsTemp(filepath.Base(temp)) {
+		t.Fatalf("%s is not a ckpt temp file name", temp)
+	}
+	if err := os.WriteFile(temp, []byte("half a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 6); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(temp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temp file %s after a resumed session: %v, want it removed", temp, err)
+	}
+}
