@@ -19,7 +19,7 @@ import (
 
 // scratch holds a layer's per-shard working memory besides activations.
 type scratch struct {
-	col   []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol
+	col   []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol (wide: dcol only)
 	pre   []float32 // conv: products W·col of a chunk, reused for their gradient
 	pad   []float32 // wide conv: zero-padded input images of a chunk
 	stage []float32 // conv: a chunk's input (or its gradient) made contiguous
@@ -123,9 +123,13 @@ func (c *conv) newScratch(b int) scratch {
 	cb := c.chunkSize(b)
 	gh, gw := c.grid()
 	s := scratch{
-		col:  make([]float32, c.kdim()*cb*gh*gw),
 		pre:  make([]float32, c.cout*cb*gh*gw),
 		bsum: make([]float64, c.cout),
+	}
+	if !c.wide {
+		// a wide conv needs col only for an input gradient; backward
+		// allocates it on first use (conv1 never asks for one)
+		s.col = make([]float32, c.kdim()*cb*gh*gw)
 	}
 	if c.pool {
 		s.arg = make([]int32, b*c.outSize())
@@ -326,6 +330,9 @@ func (c *conv) backward(w, in, out, dout, din, g []float32, b int, s *scratch) {
 			kern.Sgemm(false, true, c.cout, kd, n, s.pre, n, s.col, n, i0 != last, g, kd)
 		}
 		if din != nil {
+			if need := kd * cb * gh * gw; len(s.col) < need {
+				s.col = make([]float32, need)
+			}
 			// dcol (K × n) = Wᵀ (K × cout) · dpre (cout × n), into col
 			kern.Sgemm(true, false, kd, n, c.cout, w, kd, s.pre, n, false, s.col, n)
 			c.col2im(din, b, i0, nb, s)
