@@ -35,14 +35,15 @@ type chaosStats struct {
 	orphanDirs                       int // run dirs of fresh sessions killed before their first checkpoint
 	decoys                           int // valid-but-wrong checkpoints planted under a temp file name
 	keepChanged                      int // sessions resumed with another --keep (1..3)
+	byDir, byPath                    int // sessions resumed with --resume <run dir> / <file> instead of latest
 }
 
 func (s chaosStats) String() string {
 	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d; landed in commit %d, in flush %d); "+
 		"kills leaving a temp file %d, leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
-		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d",
+		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d; resumed by run dir %d, by file %d (the rest by latest)",
 		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.inCommit, s.inFlush,
-		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged)
+		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath)
 }
 
 // TestChaosKill is issue 5 part 1: SIGKILL cmd/train at random moments
@@ -91,7 +92,17 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 		args := slices.Clone(tinyArgs)
 		if resume {
 			st.resumes++
-			args = []string{"--resume", "latest"}
+			// The three ways to name what to resume must agree.
+			switch rng.IntN(4) {
+			case 0:
+				args = []string{"--resume", filepath.Dir(wantPath)}
+				st.byDir++
+			case 1:
+				args = []string{"--resume", wantPath}
+				st.byPath++
+			default:
+				args = []string{"--resume", "latest"}
+			}
 			// Flags that may change on resume and do not change the
 			// numbers: vary them, so pruning (down to one checkpoint) and
 			// commits at other steps are killed too.
