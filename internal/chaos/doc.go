@@ -6,7 +6,8 @@
 //
 //   - TestChaosKill runs an uninterrupted reference run, then the same
 //     configuration again while SIGKILLing the child at random moments and
-//     restarting it with --resume latest until it exits 0. It then checks that
+//     restarting it with --resume latest (or the run directory, or the newest
+//     valid file, with other --keep and --save-every-steps) until it exits 0. It then checks that
 //     the final weights are bitwise equal to the reference run's, that every
 //     TensorBoard tag has each step exactly once (no gap) under both purge
 //     rules with the reference run's values, that every checkpoint left on
