@@ -96,7 +96,7 @@ func sgemmRowsGeneric(m, n, k int, a []float32, lda int, b []float32, boff []int
 			av := a[i*lda+l]
 			bl := b[boff[l] : boff[l]+n]
 			for j, bv := range bl {
-				ci[j] += av * bv
+				ci[j] += float32(av * bv)
 			}
 		}
 	}

@@ -6,6 +6,9 @@ package kern
 // Every element of C is accumulated in float32 in an order fixed by the
 // sizes and flags (over l = 0, 1, ..., k-1, or in four interleaved partial
 // sums for A·Bᵀ; see dot32), so the result depends only on the inputs.
+// Every product is converted to float32 explicitly: the Go spec lets the
+// compiler fuse x*y + z otherwise (it does with GOAMD64=v3), which would
+// make results depend on the build.
 func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if !transB {
 		// Rows of C += a(i,l) * row l of B: the inner loop is a saxpy over
@@ -36,10 +39,10 @@ func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 				c1, c2, c3 := c1[:len(bl)], c2[:len(bl)], c3[:len(bl)]
 				c0 := c0[:len(bl)]
 				for j, bv := range bl {
-					c0[j] += a0 * bv
-					c1[j] += a1 * bv
-					c2[j] += a2 * bv
-					c3[j] += a3 * bv
+					c0[j] += float32(a0 * bv)
+					c1[j] += float32(a1 * bv)
+					c2[j] += float32(a2 * bv)
+					c3[j] += float32(a3 * bv)
 				}
 			}
 		}
@@ -52,7 +55,7 @@ func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 				av := at(i, l)
 				bl := b[l*ldb : l*ldb+n]
 				for j, bv := range bl {
-					ci[j] += av * bv
+					ci[j] += float32(av * bv)
 				}
 			}
 		}
@@ -67,7 +70,7 @@ func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 			var s float32
 			if transA {
 				for l, bv := range bj {
-					s += a[l*lda+i] * bv
+					s += float32(a[l*lda+i] * bv)
 				}
 			} else {
 				s = dot32(a[i*lda:i*lda+k], bj)
@@ -92,13 +95,13 @@ func dot32(x, y []float32) float32 {
 	for ; l+4 <= len(x); l += 4 {
 		xx := x[l : l+4 : l+4]
 		yy := y[l : l+4 : l+4]
-		s0 += xx[0] * yy[0]
-		s1 += xx[1] * yy[1]
-		s2 += xx[2] * yy[2]
-		s3 += xx[3] * yy[3]
+		s0 += float32(xx[0] * yy[0])
+		s1 += float32(xx[1] * yy[1])
+		s2 += float32(xx[2] * yy[2])
+		s3 += float32(xx[3] * yy[3])
 	}
 	for ; l < len(x); l++ {
-		s0 += x[l] * y[l]
+		s0 += float32(x[l] * y[l])
 	}
 	return (s0 + s1) + (s2 + s3)
 }

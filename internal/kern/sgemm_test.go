@@ -283,3 +283,48 @@ func testSgemmLongK(t *testing.T, fn gemmFunc) {
 		}
 	}
 }
+
+// TestGenericExactOrder pins the portable path's arithmetic bit for bit:
+// products rounded to float32, then summed in the documented order. It
+// fails if the compiler fuses a multiply and an add (as it may with
+// GOAMD64=v3 unless the code converts each product explicitly).
+func TestGenericExactOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 17))
+	const m, n, k = 5, 7, 37
+	a := randSlice(rng, m*k)
+	b := randSlice(rng, k*n)
+	bt := randSlice(rng, n*k)
+	c0 := randSlice(rng, m*n)
+	prod := func(x, y float32) float32 { return float32(x * y) }
+	// A·B accumulating onto C: c += a_i0 b_0j, then a_i1 b_1j, ...
+	got := append([]float32(nil), c0...)
+	sgemmGeneric(false, false, m, n, k, a, k, b, n, true, got, n)
+	for i := range m {
+		for j := range n {
+			s := c0[i*n+j]
+			for l := range k {
+				s += prod(a[i*k+l], b[l*n+j])
+			}
+			if math.Float32bits(got[i*n+j]) != math.Float32bits(s) {
+				t.Fatalf("A·B: C[%d,%d] = %v, want %v", i, j, got[i*n+j], s)
+			}
+		}
+	}
+	// A·Bᵀ: four partial sums over l mod 4, (s0+s1)+(s2+s3), then stored.
+	sgemmGeneric(false, true, m, n, k, a, k, bt, k, false, got, n)
+	for i := range m {
+		for j := range n {
+			var s [4]float32
+			for l := range k &^ 3 {
+				s[l%4] += prod(a[i*k+l], bt[j*k+l])
+			}
+			for l := k &^ 3; l < k; l++ {
+				s[0] += prod(a[i*k+l], bt[j*k+l])
+			}
+			want := (s[0] + s[1]) + (s[2] + s[3])
+			if math.Float32bits(got[i*n+j]) != math.Float32bits(want) {
+				t.Fatalf("A·Bᵀ: C[%d,%d] = %v, want %v", i, j, got[i*n+j], want)
+			}
+		}
+	}
+}
