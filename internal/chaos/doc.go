@@ -21,7 +21,8 @@
 //   - TestResumeSkipsDamaged damages the newest checkpoints (a flipped byte,
 //     a truncation): naming one is an error that names the file; --resume
 //     latest warns, falls back to the newest good one and is bit-exact.
-//   - TestDiskFull and TestReadOnlyLogdir inject disk faults at the process
+//   - TestDiskFull, TestReadOnlyLogdir and TestReadOnlyFilesystem (EROFS
+//     between sessions) inject disk faults at the process
 //     level (a small tmpfs filled up, so that a checkpoint commit or an event
 //     flush hits ENOSPC; a run directory made read-only for an unprivileged
 //     child) and check that the process stops with a clear error, that the

@@ -324,3 +324,55 @@ func copyData(dir string) error {
 	}
 	return nil
 }
+
+// TestReadOnlyFilesystem is issue 5 part 3 with EROFS: a run stopped by
+// SIGTERM is resumed while its file system is mounted read-only. (A tmpfs
+// cannot be remounted read-only while the trainer holds files open for
+// writing — EBUSY — so the fault is applied between sessions.) The resume
+// must fail with a clear error and touch nothing; after remounting
+// read-write it must be bit-exact.
+func TestReadOnlyFilesystem(t *testing.T) {
+	r := reference(t)
+	bin := buildCmd(t, trainPkg)
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=32m,mode=0755"); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v; needs root or CAP_SYS_ADMIN)", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(mnt, 0); err != nil {
+			t.Errorf("unmount %s: %v", mnt, err)
+		}
+	})
+	logdir := filepath.Join(mnt, "runs")
+	c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := waitFirstCheckpoint(t, c, logdir)
+	c.signal(syscall.SIGTERM)
+	if es, err := statusOf(c.wait(sessionTimeout)); err != nil || es.code == 0 {
+		t.Fatalf("SIGTERM: %+v %v\n%s", es, err, tail(c.output(), 30))
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, "size=32m,mode=0755"); err != nil {
+		t.Fatalf("remount %s read-only: %v", mnt, err)
+	}
+	before := snapshot(t, runDir)
+	c2, err := startChild(bin, []string{"--resume", "latest", "--logdir", logdir}, hookEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFaultExit(t, c2, "resume on a read-only file system", "read-only file system")
+	checkIntact(t, "resume on a read-only file system", runDir, before, nil)
+
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_REMOUNT, "size=32m,mode=0755"); err != nil {
+		t.Fatalf("remount %s read-write: %v", mnt, err)
+	}
+	c3, err := startChild(bin, []string{"--resume", "latest", "--logdir", logdir}, hookEnv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err := statusOf(c3.wait(sessionTimeout)); err != nil || es != (exitStatus{}) {
+		t.Fatalf("resume after remounting read-write: %+v %v\n%s", es, err, tail(c3.output(), 30))
+	}
+	checkAgainstReference(t, r, logdir, runDir, "after EROFS and resume", nil)
+}
