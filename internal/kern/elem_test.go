@@ -1,6 +1,7 @@
 package kern
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -177,5 +178,47 @@ func BenchmarkElem(b *testing.B) {
 		for b.Loop() {
 			ReLUMask(x, y)
 		}
+	})
+}
+
+// FuzzElem checks the element-wise kernels against their scalar
+// definitions on fuzzer-chosen lengths and bit patterns (so NaNs, zeros,
+// infinities and subnormals all occur).
+func FuzzElem(f *testing.F) {
+	f.Add([]byte("\x00\x00\x80\x3f\x00\x00\x80\xbf\x00\x00\xc0\x7f\x00\x00\x00\x80"), float32(0.5), true)
+	f.Add(make([]byte, 4*37), float32(-1), false)
+	f.Fuzz(func(t *testing.T, data []byte, bias float32, relu bool) {
+		n := len(data) / 8
+		x := make([]float32, n)
+		y := make([]float32, n)
+		for i := range n {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i:]))
+			y[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
+		}
+		check := func(name string, got []float32, want func(i int) float32) {
+			t.Helper()
+			for i := range got {
+				if !sameBits(got[i], want(i)) {
+					t.Fatalf("%s: element %d of %d = %v, want %v", name, i, n, got[i], want(i))
+				}
+			}
+		}
+		got := append([]float32(nil), x...)
+		AddBias(got, bias, relu)
+		check("AddBias", got, func(i int) float32 { return relu32(x[i]+bias, relu) })
+		got = append(got[:0], x...)
+		AddBiasVec(got, y, relu)
+		check("AddBiasVec", got, func(i int) float32 { return relu32(x[i]+y[i], relu) })
+		got = append(got[:0], x...)
+		ReLUMask(got, y)
+		check("ReLUMask", got, func(i int) float32 {
+			if !(y[i] > 0) {
+				return 0
+			}
+			return x[i]
+		})
+		got = append(got[:0], x...)
+		Add(got, y)
+		check("Add", got, func(i int) float32 { return x[i] + y[i] })
 	})
 }
