@@ -220,5 +220,16 @@ func FuzzElem(f *testing.F) {
 		got = append(got[:0], x...)
 		Add(got, y)
 		check("Add", got, func(i int) float32 { return x[i] + y[i] })
+		// SGD with p = x, buf = y, g = x reversed, momentum = bias.
+		g := make([]float32, n)
+		for i := range g {
+			g[i] = x[n-1-i]
+		}
+		p, buf := append([]float32(nil), x...), append([]float32(nil), y...)
+		const negLR = -0.01
+		SGDMomentum(p, buf, g, bias, negLR)
+		wantBuf := func(i int) float32 { return float32(y[i]*bias) + g[i] }
+		check("SGDMomentum buf", buf, wantBuf)
+		check("SGDMomentum p", p, func(i int) float32 { return exactFMA32(negLR, wantBuf(i), x[i]) })
 	})
 }

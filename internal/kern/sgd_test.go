@@ -103,7 +103,7 @@ func TestSGDMomentum(t *testing.T) {
 		for i := range p {
 			wb, wp := b0[i], p0[i]
 			if i >= off {
-				prod := b0[i] * m
+				prod := float32(b0[i] * m)
 				wb = prod + g[i]
 				wp = exactFMA32(negLR, wb, p0[i])
 			}
