@@ -94,7 +94,11 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias
 	if relu {
 		r = 1
 	}
-	maxPool2AVX2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	if pw >= 8 {
+		maxPool2AVX2x8(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	} else {
+		maxPool2AVX2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	}
 	return true
 }
 
@@ -103,6 +107,11 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias
 //
 //go:noescape
 func maxPool2AVX2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+
+// maxPool2AVX2x8 is maxPool2AVX2 with 8 outputs per step, for pw >= 8.
+//
+//go:noescape
+func maxPool2AVX2x8(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
 
 // sgdMomentumAsm runs SGDMomentum on the longest prefix that is a multiple
 // of 8 with AVX2+FMA and returns its length.

@@ -362,3 +362,127 @@ sgd_loop:
 	JLT sgd_loop
 	VZEROUPPER
 	RET
+
+// pool8Step holds the int32 lanes 0, 2, ..., 14: the column of each window
+// of a group of 8 relative to the group's first input column.
+DATA pool8Step<>+0(SB)/4, $0
+DATA pool8Step<>+4(SB)/4, $2
+DATA pool8Step<>+8(SB)/4, $4
+DATA pool8Step<>+12(SB)/4, $6
+DATA pool8Step<>+16(SB)/4, $8
+DATA pool8Step<>+20(SB)/4, $10
+DATA pool8Step<>+24(SB)/4, $12
+DATA pool8Step<>+28(SB)/4, $14
+GLOBL pool8Step<>(SB), RODATA|NOPTR, $32
+
+// func maxPool2AVX2x8(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+//
+// maxPool2AVX2 with 256-bit registers: 8 windows per group (pw >= 8).
+TEXT ·maxPool2AVX2x8(SB), NOSPLIT, $0-68
+	MOVQ dst+0(FP), DI
+	MOVQ arg+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ ph+24(FP), BX
+	MOVQ pw+32(FP), R9
+	MOVQ ld+40(FP), R10
+	VBROADCASTSS bias+48(FP), Y13
+	MOVL base+64(FP), R12
+	VXORPS Y14, Y14, Y14
+	MOVL $1, AX
+	VMOVD AX, X10
+	VPBROADCASTD X10, Y10
+	VMOVD R10, X11
+	VPBROADCASTD X11, Y11
+	VPADDD Y10, Y11, Y12
+	LEAQ pool8Step<>(SB), AX
+	VMOVDQU (AX), Y15
+	// CX = py, the row of outputs.
+	XORQ CX, CX
+pool8_row:
+	// DX = 2*py*ld. (R14 and R15 are left alone: g and the GOT pointer.)
+	MOVQ CX, DX
+	IMULQ R10, DX
+	SHLQ $1, DX
+	XORQ AX, AX
+pool8_group:
+	// AX = first output of the group (px); inputs at columns 2px..2px+15.
+	LEAQ (DX)(AX*2), R13
+	VMOVUPS (SI)(R13*4), Y6
+	VMOVUPS 32(SI)(R13*4), Y7
+	ADDQ R10, R13
+	VMOVUPS (SI)(R13*4), Y8
+	VMOVUPS 32(SI)(R13*4), Y9
+	VSHUFPS $0x88, Y7, Y6, Y0
+	VSHUFPS $0xdd, Y7, Y6, Y1
+	VSHUFPS $0x88, Y9, Y8, Y2
+	VSHUFPS $0xdd, Y9, Y8, Y3
+	// VSHUFPS works within 128-bit lanes: restore the window order.
+	VPERMPD $0xd8, Y0, Y0
+	VPERMPD $0xd8, Y1, Y1
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
+	VMOVAPS Y0, Y4
+	VXORPS Y5, Y5, Y5
+	// a1
+	VCMPPS $0x1e, Y4, Y1, Y6
+	VBLENDVPS Y6, Y10, Y5, Y5
+	VMAXPS Y1, Y4, Y7
+	VMAXPS Y4, Y1, Y8
+	VANDPS Y8, Y7, Y4
+	// a2
+	VCMPPS $0x1e, Y4, Y2, Y6
+	VBLENDVPS Y6, Y11, Y5, Y5
+	VMAXPS Y2, Y4, Y7
+	VMAXPS Y4, Y2, Y8
+	VANDPS Y8, Y7, Y4
+	// a3
+	VCMPPS $0x1e, Y4, Y3, Y6
+	VBLENDVPS Y6, Y12, Y5, Y5
+	VMAXPS Y3, Y4, Y7
+	VMAXPS Y4, Y3, Y8
+	VANDPS Y8, Y7, Y4
+	// A NaN anywhere in the window makes the maximum NaN.
+	VCMPPS $3, Y1, Y0, Y6
+	VCMPPS $3, Y3, Y2, Y7
+	VORPS Y7, Y6, Y6
+	VADDPS Y1, Y0, Y7
+	VADDPS Y3, Y2, Y8
+	VADDPS Y8, Y7, Y7
+	VBLENDVPS Y6, Y7, Y4, Y4
+	// bias, then ReLU as Go's max(v, 0): +0 for v <= 0 or -0, NaN kept.
+	VADDPS Y13, Y4, Y4
+	CMPQ relu+56(FP), $0
+	JEQ pool8_store
+	VMAXPS Y14, Y4, Y7
+	VCMPPS $3, Y4, Y4, Y6
+	VBLENDVPS Y6, Y4, Y7, Y4
+pool8_store:
+	// Output index o = py*pw + px.
+	MOVQ CX, R13
+	IMULQ R9, R13
+	ADDQ AX, R13
+	VMOVUPS Y4, (DI)(R13*4)
+	// arg = base + 2py*ld + 2px + {0,2,...,14} + window offset.
+	LEAQ (DX)(AX*2), R11
+	ADDL R12, R11
+	VMOVD R11, X6
+	VPBROADCASTD X6, Y6
+	VPADDD Y15, Y6, Y6
+	VPADDD Y5, Y6, Y6
+	VMOVDQU Y6, (R8)(R13*4)
+	// Next group; the last one of a row may overlap: px = pw-8.
+	ADDQ $8, AX
+	CMPQ AX, R9
+	JGE pool8_next_row
+	LEAQ 8(AX), R13
+	CMPQ R13, R9
+	JLE pool8_group
+	MOVQ R9, AX
+	SUBQ $8, AX
+	JMP pool8_group
+pool8_next_row:
+	INCQ CX
+	CMPQ CX, BX
+	JLT pool8_row
+	VZEROUPPER
+	RET
