@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# compare.sh: training (and optionally evaluation and peak memory) speed of
+# tbtrain side by side with PyTorch on this machine, in one run.
+#
+# Training: our BenchmarkEpoch (package bench: one epoch of 60,000 MNIST images
+# at batch 64 = shuffle, gather, forward+backward, SGD step, after a warm-up
+# epoch) and section a of ../shared/bench/pytorch_bench.py at batch 64 (the same
+# work in PyTorch, data pre-loaded, after a warm-up epoch) run alternately,
+# ours, theirs, ours, theirs..., so that drift in the machine's load hits both
+# sides alike. Each round gives one sample per side; the script prints every
+# sample, the median img/s of each side, the ratio of the medians and the
+# median of the per-round ratios.
+#
+# Needs: go, /usr/bin/python3 with torch (Debian: apt-get install -y
+# python3-torch), /usr/bin/time for --rss. Installs nothing; benchstat is used
+# for our side's statistics if it is installed
+# (go install golang.org/x/perf/cmd/benchstat@latest).
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/compare.sh [options]
+
+  -n, --rounds N     interleaved rounds (one epoch per side per round; default 5)
+  --eval             also compare evaluation of the 10,000 test images
+                     (our BenchmarkEval vs PyTorch section c) in the same rounds
+  --rss              also measure peak RSS (/usr/bin/time -v): a full default
+                     cmd/train run, our epoch benchmark, and PyTorch section a
+                     at batch 64 (pytorch_bench.py has no full-run mode)
+  --rss-epochs E     epochs of the cmd/train run for --rss (default 20 = the
+                     default run; it also prints the final test accuracy)
+  --keep DIR         write raw outputs (go.txt, torch_*.json, logs) to DIR
+                     instead of a temporary directory that is removed
+  -h, --help         this text
+
+Run from anywhere; paths are relative to the repository. The PyTorch script is
+../shared/bench/pytorch_bench.py (override with PYTORCH_BENCH=path). One round
+takes about 2 x (Go epoch) + 2 x (PyTorch epoch) + PyTorch start-up.
+EOF
+}
+
+rounds=5
+do_eval=0
+do_rss=0
+rss_epochs=20
+keep=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n|--rounds) rounds="$2"; shift 2 ;;
+    --eval) do_eval=1; shift ;;
+    --rss) do_rss=1; shift ;;
+    --rss-epochs) rss_epochs="$2"; shift 2 ;;
+    --keep) keep="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$rounds" in ''|*[!0-9]*|0) echo "compare.sh: --rounds wants a positive integer, got '$rounds'" >&2; exit 2 ;; esac
+case "$rss_epochs" in ''|*[!0-9]*|0) echo "compare.sh: --rss-epochs wants a positive integer, got '$rss_epochs'" >&2; exit 2 ;; esac
+
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+py=/usr/bin/python3
+torch_bench="${PYTORCH_BENCH:-$repo/../shared/bench/pytorch_bench.py}"
+
+# Check everything first; install nothing.
+if [ ! -x "$py" ]; then
+  echo "compare.sh: $py not found; install it with: apt-get install -y python3 python3-torch" >&2
+  exit 1
+fi
+if ! "$py" -c 'import torch' 2>/dev/null; then
+  echo "compare.sh: $py cannot import torch; install it with: apt-get install -y python3-torch" >&2
+  exit 1
+fi
+if [ ! -f "$torch_bench" ]; then
+  echo "compare.sh: PyTorch benchmark script not found at $torch_bench (set PYTORCH_BENCH)" >&2
+  exit 1
+fi
+if [ "$do_rss" = 1 ] && [ ! -x /usr/bin/time ]; then
+  echo "compare.sh: --rss needs GNU time at /usr/bin/time; install it with: apt-get install -y time" >&2
+  exit 1
+fi
+benchstat=$(command -v benchstat || true)
+if [ -z "$benchstat" ] && [ -x "$(go env GOPATH)/bin/benchstat" ]; then
+  benchstat="$(go env GOPATH)/bin/benchstat"
+fi
+
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  out=$(cd "$keep" && pwd)
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
+
+echo "== machine"
+echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
+echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cpus"
+echo "go:       $(go version)"
+echo "torch:    $("$py" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())')"
+before_load=$(uptime)
+echo "before:   $before_load"
+
+echo "== building the benchmark binary"
+go test -c -o "$out/bench.test" ./bench
+"$out/bench.test" -test.run '^$' -test.bench '^$' >/dev/null # fails early if it cannot start
+
+gobench='^BenchmarkEpoch$'
+sections=a
+if [ "$do_eval" = 1 ]; then
+  gobench='^Benchmark(Epoch|Eval)$'
+  sections=a,c
+fi
+
+: >"$out/go.txt"
+for i in $(seq 1 "$rounds"); do
+  echo "== round $i/$rounds: tbtrain ($gobench)"
+  "$out/bench.test" -test.run '^$' -test.bench "$gobench" -test.count 1 | tee "$out/go_$i.txt"
+  cat "$out/go_$i.txt" >>"$out/go.txt"
+  echo "== round $i/$rounds: PyTorch (sections $sections, batch 64)"
+  "$py" "$torch_bench" --sections "$sections" --batch-sizes 64 --repeats 1 --out "$out/torch_$i.json" \
+    | grep -v '^machine ' || true
+  if [ ! -s "$out/torch_$i.json" ]; then
+    echo "compare.sh: $torch_bench wrote no $out/torch_$i.json" >&2
+    exit 1
+  fi
+done
+after_load=$(uptime)
+
+if [ -n "$benchstat" ]; then
+  echo "== benchstat (tbtrain, $rounds runs)"
+  "$benchstat" "$out/go.txt"
+else
+  echo "== (benchstat not installed: go install golang.org/x/perf/cmd/benchstat@latest)"
+fi
+
+echo "== summary"
+"$py" - "$out" "$rounds" "$do_eval" <<'PYEOF'
+import json, os, re, statistics, sys
+
+out, rounds, do_eval = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+
+def go_metric(path, name):
+    """img/s and cpu-µs/img of the benchmark line whose name starts with name."""
+    for line in open(path, encoding='utf-8'):
+        f = line.split()
+        if f and re.fullmatch(re.escape(name) + r'(-\d+)?', f[0]):
+            vals = {f[k + 1]: float(f[k]) for k in range(2, len(f) - 1, 2)}
+            return vals['img/s'], vals.get('cpu-µs/img')
+    raise SystemExit('compare.sh: no %s line in %s' % (name, path))
+
+def med(v):
+    return statistics.median(v)
+
+def show(title, ours, theirs, ours_cpu, theirs_cpu):
+    print(title)
+    for i, (a, b) in enumerate(zip(ours, theirs), 1):
+        print('  round %d: tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio %5.2f' % (i, a, b, a / b))
+    print('  median : tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio of medians %.2f,'
+          ' median of round ratios %.2f' % (med(ours), med(theirs), med(ours) / med(theirs),
+                                            med([a / b for a, b in zip(ours, theirs)])))
+    print('  CPU time per image (median): tbtrain %.1f µs, PyTorch %.1f µs (ratio %.2f)' % (
+        med(ours_cpu), med(theirs_cpu), med(theirs_cpu) / med(ours_cpu)))
+
+tr_o, tr_o_cpu, tr_t, tr_t_cpu, loads = [], [], [], [], []
+ev_o, ev_o_cpu, ev16_o, ev_t, ev16_t = [], [], [], [], []
+for i in range(1, rounds + 1):
+    g = os.path.join(out, 'go_%d.txt' % i)
+    ips, cpu = go_metric(g, 'BenchmarkEpoch/batch=64')
+    tr_o.append(ips); tr_o_cpu.append(cpu)
+    R = json.load(open(os.path.join(out, 'torch_%d.json' % i)))
+    a = R['a']['64']
+    imgs = a['mean']['images']
+    tr_t.append(imgs / a['runs_s'][0])
+    tr_t_cpu.append(1e6 * a['cpu']['own_cpu_s'] / imgs)
+    loads.append((R['machine']['loadavg_start'][0], R['machine']['loadavg_end'][0]))
+    if do_eval:
+        ips, cpu = go_metric(g, 'BenchmarkEval/batch=1000')
+        ev_o.append(ips); ev_o_cpu.append(cpu)
+        ev16_o.append(go_metric(g, 'BenchmarkEval/batch=16')[0])
+        c = R['c']
+        ev_t.append(c['mem_bs1000']['best']['images_per_s'])
+        ev16_t.append(c['mem_bs16']['best']['images_per_s'])
+
+show('training, one epoch at batch 64 (img/s, wall clock):', tr_o, tr_t, tr_o_cpu, tr_t_cpu)
+print('  PyTorch 1-min load average at its start/end per round: %s' %
+      ', '.join('%.1f/%.1f' % l for l in loads))
+if do_eval:
+    print('evaluation of the 10,000 test images, batch 1000 (img/s; PyTorch: best of its 3 passes):')
+    for i, (a, b) in enumerate(zip(ev_o, ev_t), 1):
+        print('  round %d: tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio %5.2f' % (i, a, b, a / b))
+    print('  median : tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio of medians %.2f,'
+          ' median of round ratios %.2f' % (med(ev_o), med(ev_t), med(ev_o) / med(ev_t),
+                                            med([a / b for a, b in zip(ev_o, ev_t)])))
+    print('evaluation at batch 16 (median img/s): tbtrain %.0f, PyTorch %.0f, ratio %.2f' % (
+        med(ev16_o), med(ev16_t), med(ev16_o) / med(ev16_t)))
+PYEOF
+echo "load before: $before_load"
+echo "load after:  $after_load"
+
+if [ "$do_rss" = 1 ]; then
+  echo "== peak RSS (/usr/bin/time -v)"
+  go build -o "$out/train" ./cmd/train
+  maxrss() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
+  elapsed() { sed -n 's/^[[:space:]]*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1"; }
+
+  echo "-- tbtrain: cmd/train --epochs $rss_epochs (default config otherwise), log dir $out/runs"
+  /usr/bin/time -v -o "$out/time_train.txt" "$out/train" --epochs "$rss_epochs" --logdir "$out/runs" \
+    >"$out/train.log" 2>&1 || { echo "compare.sh: cmd/train failed:" >&2; tail -20 "$out/train.log" >&2; exit 1; }
+  grep -E '^epoch [0-9]+ +step' "$out/train.log" || true
+  grep '^done:' "$out/train.log" || true
+  echo "-- tbtrain: bench epoch benchmark (warm-up epoch + 1 timed epoch at batch 64)"
+  /usr/bin/time -v -o "$out/time_goepoch.txt" "$out/bench.test" -test.run '^$' \
+    -test.bench '^BenchmarkEpoch$' -test.benchtime 1x >/dev/null
+  echo "-- PyTorch: pytorch_bench.py --sections a --batch-sizes 64 --repeats 1 (warm-up epoch + 1 timed epoch)"
+  /usr/bin/time -v -o "$out/time_torch.txt" "$py" "$torch_bench" --sections a --batch-sizes 64 --repeats 1 \
+    >/dev/null
+  rt=$(maxrss "$out/time_train.txt"); rg=$(maxrss "$out/time_goepoch.txt"); rp=$(maxrss "$out/time_torch.txt")
+  printf '  tbtrain cmd/train, %2d epochs : %7d KiB peak RSS  (%s wall)\n' "$rss_epochs" "$rt" "$(elapsed "$out/time_train.txt")"
+  printf '  tbtrain epoch benchmark      : %7d KiB peak RSS\n' "$rg"
+  printf '  PyTorch section a, batch 64  : %7d KiB peak RSS\n' "$rp"
+  awk -v t="$rt" -v g="$rg" -v p="$rp" 'BEGIN {
+    printf "  cmd/train full run / PyTorch section a: %.3f (PyTorch at %.1f x ours)\n", t / p, p / t
+    printf "  epoch benchmark / PyTorch section a   : %.3f (PyTorch at %.1f x ours)\n", g / p, p / g }'
+  echo "  (PyTorch has no full-run mode in pytorch_bench.py: its section a trains like a run but"
+  echo "   skips evaluation, checkpoints and logging, which would only add to its peak.)"
+  echo "after rss: $(uptime)"
+fi

@@ -1,0 +1,47 @@
+// Package bench holds the end-to-end speed benchmarks of the trainer's hot
+// path and the side-by-side comparison with PyTorch (compare.sh). It has no
+// API: everything is in its test files, so `go test ./...` only compiles the
+// benchmarks and runs a few quick checks (zero allocations per step, a sane
+// first loss).
+//
+// # What is measured
+//
+// All benchmarks use the real MNIST data (mnist.LoadDefault, loaded once per
+// test binary and not timed), a LeNet-5 built like the trainer builds it
+// (model.NewLeNet5, default shards and workers) and the trainer's optimizer
+// (trainer.SGD, momentum 0.9, lr 0.01). One training step is what the
+// trainer's loop does per batch, without the event logging:
+//
+//	mnist.Set.Batch      gather the batch's images, scale to float32
+//	LeNet5.TrainBatch    forward, loss, backward
+//	trainer.SGD.Step     momentum update of all 61,706 parameters
+//
+//	BenchmarkStep/batch=B   one step at batch 16, 64, 256 (batches cycle through a fixed shuffle)
+//	BenchmarkEpoch/batch=64 one epoch: shuffle the 60,000 indices, then 937 steps
+//	                        (the last partial batch is dropped), summing the losses
+//	BenchmarkEval/batch=B   the 10,000 test images: gather, LeNet5.Eval, count hits;
+//	                        batch 500 is the trainer's, 16 and 1000 are PyTorch's (section c)
+//
+// BenchmarkEpoch does the work of section a of ../shared/bench/pytorch_bench.py
+// at batch 64 (shuffle, gather, forward+backward, SGD step; data already in
+// memory, one warm-up epoch before timing). The differences: PyTorch keeps the
+// images as scaled float32 tensors and gathers those, we keep bytes and scale
+// while gathering (more work on our side); our shuffle is math/rand/v2's
+// Fisher–Yates (rand.Shuffle on a PCG) rather than the trainer's own
+// permutation function, which is unexported but does the same number of
+// draws and swaps.
+//
+// Every benchmark reports img/s (wall clock) and cpu-µs/img (user+system CPU
+// time of the whole process per image, which other jobs on a shared machine
+// disturb much less than wall time) and calls ReportAllocs.
+//
+// # Running
+//
+//	go test -run '^$' -bench . -count 6 ./bench > new.txt && benchstat new.txt
+//	bench/compare.sh                  # side by side with PyTorch; see its --help
+//
+// # Concurrency
+//
+// The benchmarks run one model at a time; the model itself uses GOMAXPROCS
+// goroutines per batch (see package model).
+package bench
