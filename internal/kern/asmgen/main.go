@@ -1,12 +1,3 @@
-// Command asmgen writes sgemm_amd64.s, the AVX2/FMA micro-kernels of package
-// kern. Run it through go generate in the parent directory:
-//
-//	go generate ./internal/kern
-//
-// Each generated kernel multiplies a packed panel of r rows of A (r = 1..6)
-// by 16 columns of B and stores or adds the r×16 result into C. The kernels
-// are plain text templates: the generator only unrolls loops and assigns
-// registers, so the output can be read and reviewed like hand-written code.
 package main
 
 import (
