@@ -22,5 +22,7 @@ func CosineLR(baseLR, etaMin float64, tMax, e int64) float64 {
 	if tMax < 1 {
 		panic("trainer: CosineLR with tMax < 1")
 	}
-	return etaMin + (baseLR-etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(tMax)))/2
+	// The explicit float64 conversion keeps the compiler from fusing the
+	// product with the sum (it may, e.g. with GOAMD64=v3), which PyTorch does not.
+	return etaMin + float64((baseLR-etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(tMax))))/2
 }
