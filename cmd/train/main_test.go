@@ -369,7 +369,16 @@ func TestProcessStopResume(t *testing.T) {
 	flags := []string{"--epochs", "3", "--save-every-steps", "10"}
 
 	refLog := t.TempDir()
-	refDir := runDirOf(t, runToEnd(t, quick(t, refLog, flags...)...))
+	refOut := runToEnd(t, quick(t, refLog, flags...)...)
+	refDir := runDirOf(t, refOut)
+	// Not a terminal: plain progress lines and one summary line per epoch.
+	summary := regexp.MustCompile(`(?m)^epoch \d+  step \d+  train loss \d+\.\d+  test loss \d+\.\d+  test acc \d+\.\d+%  lr [\d.]+  [\d.]+ s  \d+ img/s  -> \S+LenetMnist\d\.ckpt$`)
+	if n := len(summary.FindAllString(refOut, -1)); n != 3 {
+		t.Errorf("%d epoch summary lines, want 3; stdout:\n%s", n, refOut)
+	}
+	if strings.Contains(refOut, "\r") || strings.Contains(refOut, "\x1b[") {
+		t.Errorf("progress bar escape codes in non-terminal output:\n%q", refOut)
+	}
 
 	logdir := t.TempDir()
 	slow := append(quick(t, logdir, flags...), "--step-delay", "15ms")
