@@ -21,7 +21,8 @@ usage() {
   cat <<'EOF'
 usage: bench/compare.sh [options]
 
-  -n, --rounds N     interleaved rounds (one epoch per side per round; default 5)
+  -n, --rounds N     interleaved rounds (one epoch per side per round; default 6,
+                     the fewest for which benchstat gives a confidence interval)
   --eval             also compare evaluation of the 10,000 test images
                      (our BenchmarkEval vs PyTorch section c) in the same rounds
   --rss              also measure peak RSS (/usr/bin/time -v): a full default
@@ -39,7 +40,7 @@ takes about 2 x (Go epoch) + 2 x (PyTorch epoch) + PyTorch start-up.
 EOF
 }
 
-rounds=5
+rounds=6
 do_eval=0
 do_rss=0
 rss_epochs=20
@@ -98,7 +99,7 @@ echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
 echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cpus"
 echo "go:       $(go version)"
-echo "torch:    $("$py" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())')"
+echo "torch:    $("$py" -c 'import torch; print(torch.__version__)') (pytorch_bench.py sets its default --threads 2)"
 before_load=$(uptime)
 echo "before:   $before_load"
 
@@ -160,10 +161,10 @@ def show(title, ours, theirs, ours_cpu, theirs_cpu):
     print('  median : tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio of medians %.2f,'
           ' median of round ratios %.2f' % (med(ours), med(theirs), med(ours) / med(theirs),
                                             med([a / b for a, b in zip(ours, theirs)])))
-    print('  CPU time per image (median): tbtrain %.1f µs, PyTorch %.1f µs (ratio %.2f)' % (
-        med(ours_cpu), med(theirs_cpu), med(theirs_cpu) / med(ours_cpu)))
+    print('  CPU time per image (median): tbtrain %.1f µs, PyTorch %.1f µs (PyTorch uses %.2fx the CPU;'
+          ' its idle threads spin)' % (med(ours_cpu), med(theirs_cpu), med(theirs_cpu) / med(ours_cpu)))
 
-tr_o, tr_o_cpu, tr_t, tr_t_cpu, loads = [], [], [], [], []
+tr_o, tr_o_cpu, tr_t, tr_t_cpu, loads, threads = [], [], [], [], [], set()
 ev_o, ev_o_cpu, ev16_o, ev_t, ev16_t = [], [], [], [], []
 for i in range(1, rounds + 1):
     g = os.path.join(out, 'go_%d.txt' % i)
@@ -175,6 +176,7 @@ for i in range(1, rounds + 1):
     tr_t.append(imgs / a['runs_s'][0])
     tr_t_cpu.append(1e6 * a['cpu']['own_cpu_s'] / imgs)
     loads.append((R['machine']['loadavg_start'][0], R['machine']['loadavg_end'][0]))
+    threads.add(R['machine']['torch_threads'])
     if do_eval:
         ips, cpu = go_metric(g, 'BenchmarkEval/batch=1000')
         ev_o.append(ips); ev_o_cpu.append(cpu)
@@ -183,11 +185,15 @@ for i in range(1, rounds + 1):
         ev_t.append(c['mem_bs1000']['best']['images_per_s'])
         ev16_t.append(c['mem_bs16']['best']['images_per_s'])
 
+procs = re.search(r'^BenchmarkEpoch/batch=64-(\d+)\s', open(os.path.join(out, 'go_1.txt'), encoding='utf-8').read(), re.M)
+print('threads: PyTorch %s (torch.set_num_threads); tbtrain GOMAXPROCS %s' % (
+    ', '.join(map(str, sorted(threads))), procs.group(1) if procs else '1'))
 show('training, one epoch at batch 64 (img/s, wall clock):', tr_o, tr_t, tr_o_cpu, tr_t_cpu)
 print('  PyTorch 1-min load average at its start/end per round: %s' %
       ', '.join('%.1f/%.1f' % l for l in loads))
 if do_eval:
-    print('evaluation of the 10,000 test images, batch 1000 (img/s; PyTorch: best of its 3 passes):')
+    print('evaluation of the 10,000 test images, batch 1000, untrained weights on both sides')
+    print('(img/s; tbtrain: mean over its b.Loop passes; PyTorch: best of its 3 passes):')
     for i, (a, b) in enumerate(zip(ev_o, ev_t), 1):
         print('  round %d: tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio %5.2f' % (i, a, b, a / b))
     print('  median : tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio of medians %.2f,'
