@@ -48,9 +48,12 @@
 //
 // # Events: one step axis
 //
-// Every tag uses the global step g (optimizer steps done). A session opens a
-// new event file in the run directory with its SessionLog START at step 0
-// (new run) or g+1 (resumed from a checkpoint at g) and logs everything
+// Every tag uses the global step g (optimizer steps done). A new run commits
+// its step-0 checkpoint before it creates any event file, so a run directory
+// that holds events always holds a checkpoint to resume from. A session opens
+// a new event file in the run directory with its SessionLog START at step 0
+// (new run, or resumed from the step-0 checkpoint: then it writes the step-0
+// tags again) or g+1 (resumed from a checkpoint at g > 0) and logs everything
 // after g again, so both TensorBoard loaders (the Python purge on START and
 // the Rust per-tag purge) show each step once. Tags:
 //
@@ -62,10 +65,10 @@
 //	weights/<param>      histogram of each parameter                "
 //	test/misclassified   grid of up to 64 misclassified test digits "
 //	test/misclassified_labels  their true→predicted labels (text)  "
-//	config               the config as a markdown table             step 0, first session only
+//	config               the config as a markdown table             step 0, by the session(s) starting at step 0
 //	hparams              hyperparameters and metric tags test/acc, test/loss,
 //	                     train/loss (TensorBoard shows their final values):
-//	                     experiment and session start at step 0 (first session),
+//	                     experiment and session start at step 0 (as config),
 //	                     session end at the step ending the last epoch
 //
 // # Determinism

@@ -127,6 +127,10 @@ type Trainer struct {
 	history      []*ckptpb.EpochMetrics
 	batches      int64 // per epoch
 	fresh        bool  // first session of the run
+	// runCfg is the config that the step-0 tags (config, hparams) show: the
+	// session's own in a new run, the checkpoint's when resuming, so that a
+	// session re-logging step 0 writes what the first session wrote.
+	runCfg Config
 
 	w *tbwriter.Writer
 }
@@ -164,6 +168,7 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 		}
 	}
 	t.fresh = true
+	t.runCfg = cfg
 	return t, nil
 }
 
@@ -181,6 +186,7 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 		return nil, err
 	}
 	t.dir = filepath.Dir(path)
+	t.runCfg = ConfigOf(c)
 	if err := t.restore(c); err != nil {
 		return nil, fmt.Errorf("trainer: cannot resume from %s: %w", path, err)
 	}
@@ -292,12 +298,25 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	if t.fresh {
+		// The step-0 checkpoint comes before any event file: a run
+		// directory holds a checkpoint as soon as it holds events, so a
+		// session killed before this commit leaves no run for
+		// TensorBoard to show and nothing for --resume to miss.
+		if _, err := t.commit(); err != nil {
+			return err
+		}
+	}
 	eo := t.opts.Events
-	eo.StartStep = 0
 	if eo.FlushInterval == 0 {
 		eo.FlushInterval = DefaultFlushInterval
 	}
-	if !t.fresh {
+	// Step g's events were synced before the checkpoint at g was committed,
+	// so a session resuming at g > 0 starts at g+1. At step 0 nothing is
+	// safe yet: the session starts at 0 and logs the run-once tags again
+	// (the START at 0 purges whatever an earlier session wrote).
+	eo.StartStep = 0
+	if t.step > 0 {
 		eo.StartStep = t.step + 1
 	}
 	t.w, err = tbwriter.Create(t.dir, eo)
@@ -309,11 +328,8 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("trainer: closing events: %w", cerr)
 		}
 	}()
-	if t.fresh {
+	if t.step == 0 {
 		if err := t.logRunOnce(); err != nil {
-			return err
-		}
-		if _, err := t.commit(); err != nil {
 			return err
 		}
 	}
@@ -544,9 +560,9 @@ func digit(s *mnist.Set, i int) image.Image {
 	return img
 }
 
-// logRunOnce writes the run-once tags of the first session at step 0.
+// logRunOnce writes the run-once tags at step 0 (sessions that start at step 0).
 func (t *Trainer) logRunOnce() error {
-	if err := t.w.AddText("config", 0, t.cfg.Markdown()); err != nil {
+	if err := t.w.AddText("config", 0, t.runCfg.Markdown()); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	// Not AddHParams: its Close would write the session end at step 0 from
@@ -608,11 +624,13 @@ func (t *Trainer) commit() (string, error) {
 	if hook == nil {
 		hook = func(CommitStage, string, int64) {}
 	}
-	hook(SyncBegin, path, t.step)
-	if err := t.w.Sync(); err != nil {
-		return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)
+	if t.w != nil { // nil only for the step-0 commit, made before any event
+		hook(SyncBegin, path, t.step)
+		if err := t.w.Sync(); err != nil {
+			return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)
+		}
+		hook(SyncEnd, path, t.step)
 	}
-	hook(SyncEnd, path, t.step)
 	c, err := t.snapshot()
 	if err != nil {
 		return "", err
@@ -765,7 +783,7 @@ func checkTensor(got *ckptpb.Tensor, p model.Param, what string) error {
 // metric columns are the epoch-end scalars, so the tab shows their last
 // (final) values, among them the final test accuracy.
 func (t *Trainer) hparams() tbwriter.HParams {
-	c := t.cfg
+	c := t.runCfg
 	return tbwriter.HParams{
 		Values: map[string]any{
 			"epochs":      c.Epochs,

@@ -738,3 +738,60 @@ func TestResumeCleansTemp(t *testing.T) {
 		t.Errorf("temp file %s after a resumed session: %v, want it removed", temp, err)
 	}
 }
+
+// TestStepZeroCommitFirst checks that a new run commits its step-0
+// checkpoint before it creates an event file, and that a session resuming
+// from that checkpoint (every later commit lost, as after a kill -9) writes
+// the step-0 tags again and still matches a straight run bit for bit, with
+// each step of every tag once under both purge rules.
+func TestStepZeroCommitFirst(t *testing.T) {
+	cfg := smallConfig()
+	straight, err := runFresh(t, t.TempDir(), cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	logdir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := stopAfter(7, cancel)
+	var tr *trainer.Trainer
+	eventsAtStepZeroSave := -1
+	opts.Commit = func(stage trainer.CommitStage, path string, step int64) {
+		if stage == trainer.SaveBegin && step == 0 {
+			evs, _ := filepath.Glob(filepath.Join(tr.Dir(), "events.out.tfevents.*"))
+			eventsAtStepZeroSave = len(evs)
+		}
+	}
+	tr, err = trainer.New(logdir, cfg, trainSet, testSet, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := tr.Dir()
+	if err := tr.Run(ctx); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatalf("Run cancelled after step 7: %v", err)
+	}
+	if eventsAtStepZeroSave != 0 {
+		t.Fatalf("%d event files existed when the step-0 checkpoint was saved, want 0", eventsAtStepZeroSave)
+	}
+	// Lose every commit after step 0; the session's events up to step 7 stay.
+	ckpts, _ := filepath.Glob(filepath.Join(dir, "*.ckpt"))
+	for _, p := range ckpts {
+		if filepath.Base(p) != "LenetMnist0-step0.ckpt" {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		got := logged(t, dir, rule)
+		compareLogs(t, got, logged(t, straight, rule))
+		if s := steps(got["config"]); len(s) != 1 || s[0] != 0 {
+			t.Errorf("rule %v: config logged at steps %v, want [0]", rule, s)
+		}
+	}
+}

@@ -219,8 +219,11 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 				fail("session %d: %v", session, err)
 			}
 			if err == nil {
+				// Step 0 (a new run, or a resume from the step-0
+				// checkpoint) starts at 0 and logs the step-0 tags again;
+				// a resume from step g > 0 starts at g+1.
 				want := wantStep + 1
-				if !resume {
+				if !resume || wantStep == 0 {
 					want = 0
 				}
 				if start != want {
@@ -331,8 +334,13 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			t.Errorf("seed %d: stale files left in %s after the run completed: %v", seed, d, s.others)
 		case d != runDir:
 			// An orphan: a fresh session died before its step-0 commit
-			// completed. Nothing resumes there, so nothing cleans it.
-			t.Logf("orphan run dir %s holds %d event files and stale files %v", filepath.Base(d), len(s.events), s.others)
+			// completed. Nothing resumes there, so nothing cleans it; but
+			// the step-0 commit precedes the first event file, so
+			// TensorBoard has no run to show for it.
+			if len(s.events) > 0 {
+				t.Errorf("seed %d: orphan run dir %s (no checkpoint) holds event files %v", seed, filepath.Base(d), s.events)
+			}
+			t.Logf("orphan run dir %s holds stale files %v", filepath.Base(d), s.others)
 		}
 	}
 	if runDir == "" {
