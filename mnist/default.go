@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	// The GoMNIST module carries the original MNIST files in its data/
@@ -79,7 +80,8 @@ func loadVerified(dir string, sums map[string]string) (train, test *Set, err err
 // information (falling back to the version pinned when this package was
 // written), honours a replace directive pointing at a directory, and looks for
 // the module cache in $GOMODCACHE, then $GOPATH/pkg/mod (first GOPATH entry),
-// then $HOME/go/pkg/mod, and as a last resort asks `go env GOMODCACHE`.
+// then $HOME/go/pkg/mod, and, if the module is in none of them, in the
+// directory `go env GOMODCACHE` names (which also reflects `go env -w`).
 func DefaultDir() (string, error) {
 	version := gomnistVersion
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -99,14 +101,31 @@ func DefaultDir() (string, error) {
 	rel := filepath.Join(filepath.FromSlash(escapeModulePath(gomnistPath))+"@"+version, "data")
 
 	var tried []string
-	for _, cache := range moduleCaches() {
+	look := func(cache string) (string, error) {
 		dir := filepath.Join(cache, rel)
+		if slices.Contains(tried, dir) {
+			return "", nil
+		}
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
 			return dir, nil
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", &FileError{Path: dir, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
 		}
 		tried = append(tried, dir)
+		return "", nil
+	}
+	for _, cache := range moduleCaches() {
+		if dir, err := look(cache); dir != "" || err != nil {
+			return dir, err
+		}
+	}
+	// The go command may keep its cache elsewhere than the environment
+	// says: `go env -w GOMODCACHE=...` (or GOPATH) is stored in the file
+	// `go env GOENV` names, which only the go command reads.
+	if cache := goEnvModCache(); cache != "" {
+		if dir, err := look(cache); dir != "" || err != nil {
+			return dir, err
+		}
 	}
 	path := filepath.FromSlash(gomnistPath + "@" + version)
 	if len(tried) > 0 {
@@ -141,21 +160,17 @@ func moduleCaches() []string {
 	if home, err := os.UserHomeDir(); err == nil {
 		add(filepath.Join(home, "go", "pkg", "mod"))
 	}
-	if len(out) == 0 || !anyExists(out) {
-		if b, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-			add(strings.TrimSpace(string(b)))
-		}
-	}
 	return out
 }
 
-func anyExists(dirs []string) bool {
-	for _, d := range dirs {
-		if _, err := os.Stat(d); err == nil {
-			return true
-		}
+// goEnvModCache returns the go command's GOMODCACHE, or "" if the go command
+// cannot be run or names no absolute directory.
+func goEnvModCache() string {
+	b, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if dir := strings.TrimSpace(string(b)); err == nil && filepath.IsAbs(dir) {
+		return dir
 	}
-	return false
+	return ""
 }
 
 // escapeModulePath applies the module cache's case encoding: every upper-case

