@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -45,7 +46,8 @@ type HParams struct {
 func hparamsValue(tag string, data *tbpb.HParamsPluginData) *tbpb.Summary_Value {
 	content, err := proto.Marshal(data)
 	if err != nil {
-		// Only possible for invalid UTF-8 in strings; callers validate.
+		// Only possible for invalid UTF-8 in strings, which
+		// HParamsValues rejects first: a programmer error here.
 		panic("tbwriter: marshal hparams plugin data: " + err.Error())
 	}
 	return &tbpb.Summary_Value{
@@ -62,9 +64,15 @@ func hparamsValue(tag string, data *tbpb.HParamsPluginData) *tbpb.Summary_Value 
 func HParamsValues(hp HParams, t time.Time) ([]*tbpb.Summary_Value, error) {
 	names := make([]string, 0, len(hp.Values))
 	for k := range hp.Values {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("tbwriter: hparam name %q is not valid UTF-8", k)
+		}
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	if !utf8.ValidString(hp.GroupName) {
+		return nil, fmt.Errorf("tbwriter: hparams group name %q is not valid UTF-8", hp.GroupName)
+	}
 	exp := &tbpb.Experiment{TimeCreatedSecs: wallSeconds(t)}
 	start := &tbpb.SessionStartInfo{
 		Hparams:       make(map[string]*structpb.Value, len(names)),
@@ -80,6 +88,9 @@ func HParamsValues(hp HParams, t time.Time) ([]*tbpb.Summary_Value, error) {
 		start.Hparams[name] = v
 	}
 	for _, m := range hp.Metrics {
+		if !utf8.ValidString(m) {
+			return nil, fmt.Errorf("tbwriter: hparams metric tag %q is not valid UTF-8", m)
+		}
 		exp.MetricInfos = append(exp.MetricInfos, &tbpb.MetricInfo{Name: &tbpb.MetricName{Tag: m}})
 	}
 	return []*tbpb.Summary_Value{
@@ -98,6 +109,9 @@ func hparamValue(x any) (*structpb.Value, tbpb.HParamDataType, error) {
 	var f float64
 	switch v := x.(type) {
 	case string:
+		if !utf8.ValidString(v) {
+			return nil, 0, fmt.Errorf("value %q is not valid UTF-8", v)
+		}
 		return structpb.NewStringValue(v), tbpb.HParamDataType_DATA_TYPE_STRING, nil
 	case bool:
 		return structpb.NewBoolValue(v), tbpb.HParamDataType_DATA_TYPE_BOOL, nil

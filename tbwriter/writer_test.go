@@ -786,3 +786,29 @@ func TestEventFileTruncation(t *testing.T) {
 		}
 	}
 }
+
+// TestHParamsInvalidUTF8 checks that bad strings in HParams are an error
+// naming the field, never a panic (proto.Marshal rejects invalid UTF-8 in
+// proto3 strings).
+func TestHParamsInvalidUTF8(t *testing.T) {
+	bad := "lr\xff"
+	cases := map[string]HParams{
+		"name":   {Values: map[string]any{bad: 1.0}},
+		"value":  {Values: map[string]any{"opt": bad}},
+		"metric": {Metrics: []string{bad}},
+		"group":  {GroupName: bad},
+	}
+	for name, hp := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("HParamsValues panicked: %v", r)
+				}
+			}()
+			_, err := HParamsValues(hp, time.Unix(1, 0))
+			if err == nil || !strings.Contains(err.Error(), "UTF-8") {
+				t.Fatalf("HParamsValues(%s) = %v, want an error about UTF-8", name, err)
+			}
+		})
+	}
+}
