@@ -179,8 +179,10 @@ func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
 	}
 	const prefix = "events.out.tfevents."
 	last := ""
+	// Every name TensorBoard takes for an event file counts (IsEventFile),
+	// not only ours: its loaders read all of them in name order.
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) && e.Name() > last {
+		if !e.IsDir() && IsEventFile(e.Name()) && e.Name() > last {
 			last = e.Name()
 		}
 	}
@@ -191,7 +193,11 @@ func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
 		if name <= last {
 			// An existing file would sort after ours (clock went back,
 			// or a later file from another host). Move past its second.
-			prev, ok := nameSeconds(last[len(prefix):])
+			var prev int64
+			ok := strings.HasPrefix(last, prefix)
+			if ok {
+				prev, ok = nameSeconds(last[len(prefix):])
+			}
 			if !ok || prev+1 > 9999999999 {
 				return nil, "", fmt.Errorf("tbwriter: create event file in %s: cannot choose a name that sorts after %q", dir, last)
 			}

@@ -812,3 +812,35 @@ func TestHParamsInvalidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateSortsAfterOtherTfevents: TensorBoard counts every file whose
+// name contains "tfevents" as an event file and reads them in name order,
+// so a file like "zz.tfevents.x" that sorts after every name Create can
+// choose must make Create fail rather than write a file that is read first.
+func TestCreateSortsAfterOtherTfevents(t *testing.T) {
+	dir := t.TempDir()
+	other := "zz.tfevents.1.host"
+	if err := os.WriteFile(filepath.Join(dir, other), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Create(dir, Options{Host: "h"})
+	if err == nil {
+		p := w.Path()
+		w.Close()
+		t.Fatalf("Create wrote %s, which sorts before the existing event file %s", filepath.Base(p), other)
+	}
+	if !strings.Contains(err.Error(), other) {
+		t.Errorf("error %q does not name the file %s", err, other)
+	}
+	// A short non-event name with the prefix's first letters is no event
+	// file and must not confuse the name choice.
+	dir2 := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir2, "zz.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err = Create(dir2, Options{Host: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+}
