@@ -43,8 +43,9 @@
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the
 // next step, and a different value is a [*ConflictError]. Resuming from a
 // checkpoint older than the newest valid one of its run starts a new
-// timeline: Run renames the newer checkpoints to <name>.abandoned so that a
-// later resume does not jump back to the old one.
+// timeline: Run renames the newer checkpoints to <name>.abandoned (or
+// <name>.abandoned-2, -3, ... if that name is taken) so that a later resume
+// does not jump back to the old one.
 //
 // # Events: one step axis
 //

@@ -396,7 +396,8 @@ func (t *Trainer) lr(e int64) float64 {
 }
 
 // AbandonedSuffix is appended to the checkpoints a resumed session sets
-// aside (see Run).
+// aside (see Run); if that name is taken, "-2", "-3", ... follow it, so an
+// earlier set-aside checkpoint is never replaced.
 const AbandonedSuffix = ".abandoned"
 
 // setAside renames the valid checkpoints of the run directory that are newer
@@ -410,7 +411,15 @@ func (t *Trainer) setAside() error {
 		if !e.Valid() || e.Step <= t.step {
 			continue
 		}
+		// A name already taken holds a checkpoint set aside earlier (the
+		// user went back twice); rename would replace it, so number on.
 		to := e.Path + AbandonedSuffix
+		for i := 2; ; i++ {
+			if _, err := os.Lstat(to); err != nil {
+				break // free (or unknowable: then Rename reports it)
+			}
+			to = fmt.Sprintf("%s%s-%d", e.Path, AbandonedSuffix, i)
+		}
 		if err := os.Rename(e.Path, to); err != nil {
 			return fmt.Errorf("trainer: setting aside a checkpoint of an abandoned timeline: %w", err)
 		}

@@ -1,6 +1,7 @@
 package trainer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -713,6 +714,47 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 	sameParams(t, finalParams(t, dir), finalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
+	}
+}
+
+// TestResumeOlderTwice goes back to the same older checkpoint twice: the
+// second set-aside must not replace the checkpoint the first one kept.
+func TestResumeOlderTwice(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 5
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 15) // checkpoints at 0, 5, 10, 12 (epoch 0), 15
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	older := filepath.Join(dir, "LenetMnist0-step10.ckpt")
+	newest := filepath.Join(dir, "LenetMnist1-step15.ckpt")
+	first, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each branch trains from step 10 to step 15 again, with a different
+	// --keep so that the two step-15 checkpoints differ in content.
+	for i, keep := range []int64{7, 9} {
+		req := trainer.Config{Keep: keep}
+		set := func(f string) bool { return f == "keep" }
+		if err := resume(t, older, logdir, req, set, 15); !errors.Is(err, trainer.ErrInterrupted) {
+			t.Fatalf("branch %d: %v", i, err)
+		}
+	}
+	got, err := os.ReadFile(newest + trainer.AbandonedSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, first) {
+		t.Errorf("%s%s no longer holds the first timeline's checkpoint", newest, trainer.AbandonedSuffix)
+	}
+	c, err := ckpt.Load(newest + trainer.AbandonedSuffix + "-2")
+	if err != nil {
+		t.Fatalf("the second timeline's step-15 checkpoint: %v", err)
+	}
+	if k := c.GetConfig().GetKeep(); k != 7 {
+		t.Errorf("%s-2 has --keep %d, want 7 (the first branch)", newest+trainer.AbandonedSuffix, k)
 	}
 }
 
