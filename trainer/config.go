@@ -98,7 +98,8 @@ func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // was given (set reports it; nil means none) taken from req.
 //
 // --epochs, --limit-test, --save-every-steps, --keep and --data may change.
-// --epochs may not go below the epochs already completed; raising it extends
+// --epochs may not go below the epochs already completed or started (a
+// mid-epoch checkpoint needs at least one more); raising it extends
 // the run, and the cosine schedule of the remaining epochs is recomputed with
 // T_max = the new --epochs (the epochs already trained keep their rates, so
 // the result differs from a run started with the larger --epochs). Any other
@@ -120,9 +121,16 @@ func ResumeConfig(c *ckptpb.Checkpoint, path string, req Config, set func(flag s
 		}
 	}
 	if set("epochs") {
-		if req.Epochs < c.GetEpoch() {
-			return Config{}, fmt.Errorf("trainer: --epochs %d: the checkpoint %s has already completed %d epochs; "+
-				"pass --epochs %d or more", req.Epochs, path, c.GetEpoch(), c.GetEpoch())
+		// A mid-epoch checkpoint has started epoch c.Epoch: ending the run
+		// before it would drop the steps already trained in it.
+		least, started := c.GetEpoch(), ""
+		if c.GetBatchInEpoch() > 0 {
+			least++
+			started = fmt.Sprintf(" and %d batches of the next", c.GetBatchInEpoch())
+		}
+		if req.Epochs < least {
+			return Config{}, fmt.Errorf("trainer: --epochs %d: the checkpoint %s has already completed %d epochs%s; "+
+				"pass --epochs %d or more", req.Epochs, path, c.GetEpoch(), started, least)
 		}
 		out.Epochs = req.Epochs
 	}

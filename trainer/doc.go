@@ -37,7 +37,7 @@
 // [Locate] resolves --resume: a file (any damage is an error naming it), a
 // run directory or "latest" (the newest checkpoint that verifies; damaged
 // ones are skipped and reported). [ResumeConfig] decides which settings may
-// change on resume: --epochs (up, not below the epochs done; the remaining
+// change on resume: --epochs (not below the epochs done or begun; the remaining
 // epochs then follow a cosine with T_max = the new value), --keep,
 // --save-every-steps, --limit-test and --data. --batch-size, --lr,
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the

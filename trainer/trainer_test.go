@@ -408,6 +408,32 @@ func TestResumeConfig(t *testing.T) {
 	}
 }
 
+// TestEpochsNotBeforeStartedEpoch checks that --epochs on resume may not end
+// the run before the epoch a mid-epoch checkpoint is in: that would drop
+// the steps trained in it and call the run finished.
+func TestEpochsNotBeforeStartedEpoch(t *testing.T) {
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, smallConfig(), 15) // 12 batches per epoch: epoch 1, batch 3
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	c, path, _, err := trainer.Locate(dir, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GetEpoch() != 1 || c.GetBatchInEpoch() != 3 {
+		t.Fatalf("checkpoint at epoch %d, batch %d; want epoch 1, batch 3", c.GetEpoch(), c.GetBatchInEpoch())
+	}
+	epochs := func(f string) bool { return f == "epochs" }
+	_, err = trainer.ResumeConfig(c, path, trainer.Config{Epochs: 1}, epochs)
+	if err == nil || !strings.Contains(err.Error(), "--epochs 2 or more") || !strings.Contains(err.Error(), path) {
+		t.Errorf("--epochs 1 in the middle of epoch 1: %v, want an error naming %s and asking for --epochs 2 or more", err, path)
+	}
+	if got, err := trainer.ResumeConfig(c, path, trainer.Config{Epochs: 2}, epochs); err != nil || got.Epochs != 2 {
+		t.Errorf("--epochs 2 in the middle of epoch 1: epochs %d, %v; want 2, nil", got.Epochs, err)
+	}
+}
+
 // TestExtendEpochs resumes a finished run with a larger --epochs.
 func TestExtendEpochs(t *testing.T) {
 	cfg := smallConfig()

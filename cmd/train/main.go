@@ -80,10 +80,10 @@ Examples:
   train --resume latest --epochs 30          # extend a finished run to 30 epochs
   tensorboard --logdir runs                  # watch it
 
-Resuming: the run's settings come from the checkpoint. --epochs (raise only),
---keep, --save-every-steps, --limit-test and --data may change on resume;
-raising --epochs recomputes the cosine schedule of the remaining epochs with
-T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
+Resuming: the run's settings come from the checkpoint. --epochs (not below
+the epochs done or begun), --keep, --save-every-steps, --limit-test and --data
+may change on resume; a new --epochs recomputes the cosine schedule of the
+remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
 --limit-train may not: giving one with another value than the checkpoint's is
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
 prints the command that resumes; a second Ctrl-C kills at once.
