@@ -43,17 +43,11 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 		}
 		return c, target, nil, nil
 	}
-	c, path, skipped, err = newestIn(target)
+	c, path, skipped, err = ckpt.Newest(target)
 	if err != nil {
 		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, err)
 	}
 	return c, path, skipped, nil
-}
-
-// newestIn returns the newest checkpoint of dir that verifies; the error
-// wraps ckpt.ErrNoCheckpoint if there is none.
-func newestIn(dir string) (*ckptpb.Checkpoint, string, []error, error) {
-	return ckpt.Newest(dir)
 }
 
 func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
@@ -74,14 +68,10 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 		skipped  []error
 	)
 	for _, d := range dirs {
-		list, err := ckpt.List(d)
-		if err != nil || len(list) == 0 {
-			continue
-		}
 		c, path, sk, err := ckpt.Newest(d)
 		skipped = append(skipped, sk...)
-		if err != nil || c == nil {
-			continue
+		if err != nil {
+			continue // no valid checkpoint in d (or d unreadable)
 		}
 		if best == nil || c.GetUnixNano() >= best.GetUnixNano() {
 			best, bestPath = c, path
