@@ -3,6 +3,7 @@ package tbwriter
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -106,39 +107,24 @@ func HParamsValues(hp HParams, t time.Time) ([]*tbpb.Summary_Value, error) {
 }
 
 func hparamValue(x any) (*structpb.Value, tbpb.HParamDataType, error) {
+	// By kind rather than by type, so that named types (type LR float64,
+	// time.Duration) are accepted like their underlying kinds.
 	var f float64
-	switch v := x.(type) {
-	case string:
-		if !utf8.ValidString(v) {
-			return nil, 0, fmt.Errorf("value %q is not valid UTF-8", v)
+	switch v := reflect.ValueOf(x); v.Kind() {
+	case reflect.String:
+		s := v.String()
+		if !utf8.ValidString(s) {
+			return nil, 0, fmt.Errorf("value %q is not valid UTF-8", s)
 		}
-		return structpb.NewStringValue(v), tbpb.HParamDataType_DATA_TYPE_STRING, nil
-	case bool:
-		return structpb.NewBoolValue(v), tbpb.HParamDataType_DATA_TYPE_BOOL, nil
-	case float64:
-		f = v
-	case float32:
-		f = float64(v)
-	case int:
-		f = float64(v)
-	case int8:
-		f = float64(v)
-	case int16:
-		f = float64(v)
-	case int32:
-		f = float64(v)
-	case int64:
-		f = float64(v)
-	case uint:
-		f = float64(v)
-	case uint8:
-		f = float64(v)
-	case uint16:
-		f = float64(v)
-	case uint32:
-		f = float64(v)
-	case uint64:
-		f = float64(v)
+		return structpb.NewStringValue(s), tbpb.HParamDataType_DATA_TYPE_STRING, nil
+	case reflect.Bool:
+		return structpb.NewBoolValue(v.Bool()), tbpb.HParamDataType_DATA_TYPE_BOOL, nil
+	case reflect.Float32, reflect.Float64:
+		f = v.Float()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f = float64(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		f = float64(v.Uint())
 	default:
 		return nil, 0, fmt.Errorf("unsupported type %T (want string, bool or a number)", x)
 	}

@@ -844,3 +844,39 @@ func TestCreateSortsAfterOtherTfevents(t *testing.T) {
 	}
 	w.Close()
 }
+
+// TestHParamsNamedTypes: hyperparameters of named types (a time.Duration, a
+// user's type Optimizer string) are stored like their underlying kinds.
+func TestHParamsNamedTypes(t *testing.T) {
+	type optimizer string
+	type rate float32
+	values, err := HParamsValues(HParams{Values: map[string]any{
+		"opt":     optimizer("sgd"),
+		"lr":      rate(0.5),
+		"timeout": 3 * time.Nanosecond,
+		"nil":     nil,
+	}}, time.Unix(1, 0))
+	if err == nil || !strings.Contains(err.Error(), `"nil"`) {
+		t.Fatalf("HParamsValues with a nil value = %v, want an error naming it", err)
+	}
+	values, err = HParamsValues(HParams{Values: map[string]any{
+		"opt":     optimizer("sgd"),
+		"lr":      rate(0.5),
+		"timeout": 3 * time.Nanosecond,
+	}}, time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, ok := HParamsOf(values[1])
+	if !ok {
+		t.Fatal("second value holds no hparams plugin data")
+	}
+	got := map[string]any{}
+	for k, v := range start.GetSessionStartInfo().GetHparams() {
+		got[k] = v.AsInterface()
+	}
+	want := map[string]any{"opt": "sgd", "lr": 0.5, "timeout": 3.0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("session start hparams (-want +got):\n%s", diff)
+	}
+}
