@@ -82,6 +82,7 @@ type Options struct {
 // see the package documentation for the queue and flush contract.
 type Writer struct {
 	path  string
+	name  string    // for errors: path, or "event stream" for NewWriter
 	file  *os.File  // nil when the Writer does not own its destination
 	dst   io.Writer // where framed records go
 	now   func() time.Time
@@ -165,7 +166,8 @@ func Create(dir string, opts Options) (*Writer, error) {
 // NewWriter returns a Writer that writes an event stream to dst, which it
 // does not own: Close flushes but never closes dst, and Sync calls
 // dst.Sync() only when dst has that method. The file_version and START
-// events are queued first.
+// events are written to dst before NewWriter returns. Errors name the
+// destination "event stream".
 func NewWriter(dst io.Writer, opts Options) (*Writer, error) {
 	return newWriter(nil, dst, "", opts)
 }
@@ -243,8 +245,13 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 	if now == nil {
 		now = time.Now
 	}
+	name := path
+	if name == "" {
+		name = "event stream"
+	}
 	w := &Writer{
 		path:  path,
+		name:  name,
 		file:  f,
 		dst:   dst,
 		now:   now,
@@ -282,7 +289,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tbwriter: write header of %s: %w", path, err)
+		return nil, fmt.Errorf("tbwriter: write header of %s: %w", name, err)
 	}
 	go w.loop(interval)
 	return w, nil
@@ -484,7 +491,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 	if w.flushDelay > 0 && len(p) > 1 {
 		half := len(p) / 2
 		if _, err := w.dst.Write(p[:half]); err != nil {
-			w.fail(fmt.Errorf("tbwriter: write %s: %w", w.path, err))
+			w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
 			return buf[:0]
 		}
 		time.Sleep(w.flushDelay)
@@ -495,7 +502,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		w.fail(fmt.Errorf("tbwriter: write %s: %w", w.path, err))
+		w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
 	}
 	if cap(buf) > 4*writeBufferSize {
 		// A huge record (an image) grew the buffer; do not keep it.
@@ -507,7 +514,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 func (w *Writer) syncDst() {
 	if s, ok := w.dst.(interface{ Sync() error }); ok {
 		if err := s.Sync(); err != nil {
-			w.fail(fmt.Errorf("tbwriter: sync %s: %w", w.path, err))
+			w.fail(fmt.Errorf("tbwriter: sync %s: %w", w.name, err))
 		}
 	}
 }
@@ -519,7 +526,7 @@ func (w *Writer) finish() {
 	}
 	if w.file != nil {
 		if err := w.file.Close(); err != nil {
-			w.fail(fmt.Errorf("tbwriter: close %s: %w", w.path, err))
+			w.fail(fmt.Errorf("tbwriter: close %s: %w", w.name, err))
 		}
 	}
 }

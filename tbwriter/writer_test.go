@@ -880,3 +880,33 @@ func TestHParamsNamedTypes(t *testing.T) {
 		t.Errorf("session start hparams (-want +got):\n%s", diff)
 	}
 }
+
+// TestWriteErrorsNameTheDestination: a background write error names the
+// event file (Create) or says "event stream" (NewWriter), never an empty
+// name.
+func TestWriteErrorsNameTheDestination(t *testing.T) {
+	if _, err := NewWriter(&failWriter{n: 0}, Options{}); err == nil || !strings.Contains(err.Error(), "header of event stream: disk full") {
+		t.Errorf("NewWriter on a failing writer = %v, want it to name the event stream and the cause", err)
+	}
+	w, err := NewWriter(&failWriter{n: 1}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddScalar("x", 1, 1)
+	if err := w.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "write event stream: disk full") {
+		t.Errorf("Flush = %v, want it to name the event stream and the cause", err)
+	}
+	w.Close()
+
+	// A file closed behind the Writer's back: the error names the file.
+	w, err = Create(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.file.Close()
+	w.AddScalar("x", 1, 1)
+	if err := w.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "write "+w.Path()+": ") {
+		t.Errorf("Flush = %v, want it to name %s", err, w.Path())
+	}
+	w.Close()
+}
