@@ -103,8 +103,9 @@ func finalParams(t *testing.T, dir string) []*ckptpb.Tensor {
 	if err != nil || len(skipped) > 0 {
 		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
 	}
-	if c.GetEpoch() != smallConfig().Epochs && !strings.Contains(path, "LenetMnist") {
-		t.Fatalf("unexpected newest checkpoint %s", path)
+	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
+		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
+			path, e, c.GetBatchInEpoch(), want)
 	}
 	return c.GetParams()
 }

@@ -219,9 +219,13 @@ func runDirOf(t *testing.T, out string) string {
 // weights returns the parameters of the newest checkpoint of a run.
 func weights(t *testing.T, dir string) []*ckptpb.Tensor {
 	t.Helper()
-	c, _, _, err := ckpt.Newest(dir)
-	if err != nil {
-		t.Fatal(err)
+	c, path, skipped, err := ckpt.Newest(dir)
+	if err != nil || len(skipped) > 0 {
+		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
+	}
+	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
+		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
+			path, e, c.GetBatchInEpoch(), want)
 	}
 	return c.GetParams()
 }
@@ -253,6 +257,9 @@ func series(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]tbwr
 	}
 	if len(runs) != 1 {
 		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
+	}
+	if runs[0].Err != nil {
+		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
 	}
 	return runs[0].Series(rule)
 }
