@@ -134,8 +134,11 @@ func hparamValue(x any) (*structpb.Value, tbpb.HParamDataType, error) {
 	return structpb.NewNumberValue(f), tbpb.HParamDataType_DATA_TYPE_FLOAT64, nil
 }
 
-// hparamsSessionEnd returns the session end value with the given status.
-func hparamsSessionEnd(status tbpb.Status, t time.Time) *tbpb.Summary_Value {
+// HParamsSessionEndValue returns the session end value (tag
+// HParamsSessionEndTag) with the given status and end time, for callers
+// that write it themselves at a step of their choice instead of letting
+// Close write it at step 0 (see AddHParams).
+func HParamsSessionEndValue(status tbpb.Status, t time.Time) *tbpb.Summary_Value {
 	return hparamsValue(HParamsSessionEndTag, &tbpb.HParamsPluginData{
 		Version: hparamsPluginDataVersion,
 		Data: &tbpb.HParamsPluginData_SessionEndInfo{SessionEndInfo: &tbpb.SessionEndInfo{
@@ -148,8 +151,12 @@ func hparamsSessionEnd(status tbpb.Status, t time.Time) *tbpb.Summary_Value {
 // AddHParams writes the experiment (hyperparameter names and types, metric
 // tags) and the session start (the values) into this run at step 0. Unlike
 // PyTorch's add_hparams it does not create a sub-run. Close then writes the
-// session end with status SUCCESS. Call it once, in the first session of a
-// run: step-0 data survives every later resume.
+// session end, also at step 0, with the status of SetSessionStatus (default
+// SUCCESS). Call it once, in the first session of a run: step-0 data
+// survives every later resume. A run that may be resumed should instead
+// write HParamsValues at step 0 with AddSummary and, from the session that
+// finishes the run, HParamsSessionEndValue at its last step: otherwise the
+// first session's Close records the end of a run that is still going.
 func (w *Writer) AddHParams(hp HParams) error {
 	values, err := HParamsValues(hp, w.now())
 	if err != nil {

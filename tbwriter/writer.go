@@ -402,7 +402,7 @@ func (w *Writer) Close() error {
 			status = tbpb.Status_STATUS_SUCCESS
 		}
 		if needEnd {
-			endErr = w.AddSummary(0, hparamsSessionEnd(status, w.now()))
+			endErr = w.AddSummary(0, HParamsSessionEndValue(status, w.now()))
 		}
 		w.q.close()
 		<-w.done

@@ -910,3 +910,18 @@ func TestWriteErrorsNameTheDestination(t *testing.T) {
 	}
 	w.Close()
 }
+
+func TestHParamsSessionEndValue(t *testing.T) {
+	v := HParamsSessionEndValue(tbpb.Status_STATUS_FAILURE, time.Unix(5, 500_000_000))
+	if v.Tag != HParamsSessionEndTag || PluginName(v) != "hparams" {
+		t.Fatalf("tag %q plugin %q, want %q hparams", v.Tag, PluginName(v), HParamsSessionEndTag)
+	}
+	data, ok := HParamsOf(v)
+	if !ok {
+		t.Fatal("no hparams plugin data")
+	}
+	end := data.GetSessionEndInfo()
+	if end.GetStatus() != tbpb.Status_STATUS_FAILURE || end.GetEndTimeSecs() != 5.5 || data.GetVersion() != 0 {
+		t.Errorf("session end %v version %d, want FAILURE at 5.5, version 0", end, data.GetVersion())
+	}
+}
