@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
 // input is one command-line argument (a log directory or an event file) and
@@ -156,7 +157,7 @@ func firstMetadata(evs []*tbpb.Event) map[string]tagMeta {
 				continue
 			}
 			if !seen || old.plugin == "" {
-				m[v.GetTag()] = tagMeta{plugin: legacyPlugin(valueKind(v))}
+				m[v.GetTag()] = tagMeta{plugin: tbwriter.PluginName(v)}
 			}
 		}
 	}
@@ -174,7 +175,7 @@ func (r *runDump) tags(filter *regexp.Regexp) []*tagStats {
 		}
 		md := meta[tag]
 		if md.plugin == "" {
-			md.plugin = legacyPlugin(valueKind(pts[0].Value))
+			md.plugin = tbwriter.PluginName(pts[0].Value)
 		}
 		dc := md.dataClass
 		if dc == tbpb.DataClass_DATA_CLASS_UNKNOWN {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
 // formatWall prints a wall time (seconds since the epoch) exactly, with the
@@ -157,7 +158,7 @@ func valuePlugin(v *tbpb.Summary_Value, seen map[string]string) string {
 	if p, ok := seen[v.GetTag()]; ok {
 		return p
 	}
-	return legacyPlugin(valueKind(v))
+	return tbwriter.PluginName(v)
 }
 
 // eventWhat describes the non-summary part of an event on one line.

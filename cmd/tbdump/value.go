@@ -52,23 +52,6 @@ func valueKind(v *tbpb.Summary_Value) string {
 	return kindNone
 }
 
-// legacyPlugin is the plugin TensorBoard assigns to a value without plugin
-// metadata, by value kind (tensorboard/data_compat.py migrates simple_value,
-// histo, image and audio to these plugins).
-func legacyPlugin(kind string) string {
-	switch kind {
-	case kindSimple:
-		return "scalars"
-	case kindHisto:
-		return "histograms"
-	case kindImage:
-		return "images"
-	case kindAudio:
-		return "audio"
-	}
-	return ""
-}
-
 // pluginDataClass is the data class TensorBoard gives a legacy series of a
 // known plugin (tensorboard/dataclass_compat.py, _migrate_*_value).
 func pluginDataClass(plugin string) tbpb.DataClass {
