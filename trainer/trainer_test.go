@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -38,8 +39,8 @@ func smallConfig() trainer.Config {
 }
 
 var (
-	trainSet = synth(256, 1)
-	testSet  = synth(128, 2)
+	trainSet = mnisttest.Synth(256, 1)
+	testSet  = mnisttest.Synth(128, 2)
 )
 
 // fixedClock returns a clock that starts at a fixed time and advances by a

@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +22,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -59,59 +57,14 @@ func synthData(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeIDX(t, dir, mnist.TrainImages, mnist.TrainLabels, synth(1024, 1))
-	writeIDX(t, dir, mnist.TestImages, mnist.TestLabels, synth(256, 2))
+	if err := mnisttest.WriteIDX(dir, mnist.TrainImages, mnist.TrainLabels, mnisttest.Synth(1024, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mnisttest.WriteIDX(dir, mnist.TestImages, mnist.TestLabels, mnisttest.Synth(256, 2)); err != nil {
+		t.Fatal(err)
+	}
 	dataDir = dir
 	return dir
-}
-
-// synth returns n learnable synthetic digits: class k is a bright bar (rows
-// for k < 5, columns otherwise) at a position set by k, over faint noise.
-func synth(n int, seed uint64) *mnist.Set {
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	s := &mnist.Set{Images: make([]uint8, n*784), Labels: make([]uint8, n)}
-	for i := range n {
-		k := r.IntN(10)
-		s.Labels[i] = uint8(k)
-		img := s.Images[i*784 : (i+1)*784]
-		for p := range img {
-			img[p] = uint8(r.IntN(60))
-		}
-		pos := 3 + 5*(k%5) + r.IntN(2)
-		for a := range 28 {
-			for w := range 3 {
-				if k < 5 {
-					img[(pos+w)*28+a] = 200 + uint8(r.IntN(56))
-				} else {
-					img[a*28+pos+w] = 200 + uint8(r.IntN(56))
-				}
-			}
-		}
-	}
-	return s
-}
-
-// writeIDX writes s as gzip-compressed IDX files (magic 0x00000803 for
-// images, 0x00000801 for labels, big-endian sizes: LeCun's MNIST page).
-func writeIDX(t *testing.T, dir, images, labels string, s *mnist.Set) {
-	t.Helper()
-	write := func(name string, header []uint32, body []byte) {
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		for _, h := range header {
-			binary.Write(zw, binary.BigEndian, h)
-		}
-		zw.Write(body)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".gz"), b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := uint32(s.Len())
-	write(images, []uint32{0x803, n, 28, 28}, s.Images)
-	write(labels, []uint32{0x801, n}, s.Labels)
 }
 
 // quick are the flags of a fast run: 32 steps of 32 images per epoch.
