@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
@@ -592,23 +590,7 @@ func (t *Trainer) logRunOnce() error {
 // before the commit has it purged with its other events at that step, and a
 // finished run has exactly one.
 func (t *Trainer) endHParams(step int64) error {
-	content, err := proto.Marshal(&tbpb.HParamsPluginData{
-		Version: 0, // PLUGIN_DATA_VERSION in tensorboard/plugins/hparams/metadata.py
-		Data: &tbpb.HParamsPluginData_SessionEndInfo{SessionEndInfo: &tbpb.SessionEndInfo{
-			Status:      tbpb.Status_STATUS_SUCCESS,
-			EndTimeSecs: float64(t.now().UnixNano()) / 1e9,
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	v := &tbpb.Summary_Value{
-		Tag: tbwriter.HParamsSessionEndTag,
-		Metadata: &tbpb.SummaryMetadata{PluginData: &tbpb.SummaryMetadata_PluginData{
-			PluginName: "hparams", // PLUGIN_NAME in tensorboard/plugins/hparams/metadata.py
-			Content:    content,
-		}},
-	}
+	v := tbwriter.HParamsSessionEndValue(tbpb.Status_STATUS_SUCCESS, t.now())
 	if err := t.w.AddSummary(step, v); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
