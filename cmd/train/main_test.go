@@ -437,3 +437,38 @@ func comparable(v *tbpb.Summary_Value) proto.Message {
 	}
 	return d
 }
+
+// TestInterruptSignals checks the Ctrl-C contract of main: one SIGINT
+// finishes the step, checkpoints and exits 130 with resume instructions; a
+// second SIGINT while that is under way kills the process at once.
+func TestInterruptSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	// 1 s per step: the signals land inside the sleep after step 1.
+	slow := func() []string { return quick(t, t.TempDir(), "--step-delay", "1s") }
+
+	c := start(t, slow()...)
+	c.waitFor(t, `^watch it with`)
+	time.Sleep(300 * time.Millisecond)
+	c.cmd.Process.Signal(os.Interrupt)
+	if code := c.wait(t); code != exitInterrupted || !strings.Contains(c.stderr.String(), "resume with: ") {
+		t.Errorf("one SIGINT: exit %d, want %d with resume instructions; stderr:\n%s", code, exitInterrupted, c.stderr.String())
+	}
+
+	c = start(t, slow()...)
+	c.waitFor(t, `^watch it with`)
+	time.Sleep(300 * time.Millisecond)
+	c.cmd.Process.Signal(os.Interrupt)
+	time.Sleep(100 * time.Millisecond)
+	c.cmd.Process.Signal(os.Interrupt)
+	<-c.done
+	err := c.cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("two SIGINTs: %v, want the process killed by SIGINT; stderr:\n%s", err, c.stderr.String())
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("two SIGINTs: %v, want the process killed by SIGINT; stderr:\n%s", err, c.stderr.String())
+	}
+}
