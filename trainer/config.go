@@ -111,14 +111,8 @@ func ResumeConfig(c *ckptpb.Checkpoint, path string, req Config, set func(flag s
 	}
 	saved := ConfigOf(c)
 	out := saved
-	sf, rf := saved.fields(), req.fields()
-	for i := range sf {
-		if !set(sf[i].flag) || !sf[i].fixed {
-			continue
-		}
-		if sf[i].value != rf[i].value {
-			return Config{}, &ConflictError{Flag: sf[i].flag, Checkpoint: sf[i].value, Requested: rf[i].value, Path: path}
-		}
+	if err := conflict(saved, req, path, set); err != nil {
+		return Config{}, err
 	}
 	if set("epochs") {
 		// A mid-epoch checkpoint has started epoch c.Epoch: ending the run
@@ -147,6 +141,19 @@ func ResumeConfig(c *ckptpb.Checkpoint, path string, req Config, set func(flag s
 		out.Data = req.Data
 	}
 	return out, out.Validate()
+}
+
+// conflict returns a *ConflictError for the first setting that may not
+// change on resume, whose flag is set and whose value differs between saved
+// (the checkpoint's, read from path) and req.
+func conflict(saved, req Config, path string, set func(flag string) bool) error {
+	sf, rf := saved.fields(), req.fields()
+	for i := range sf {
+		if sf[i].fixed && set(sf[i].flag) && sf[i].value != rf[i].value {
+			return &ConflictError{Flag: sf[i].flag, Checkpoint: sf[i].value, Requested: rf[i].value, Path: path}
+		}
+	}
+	return nil
 }
 
 // ConfigOf returns the config stored in a checkpoint.

@@ -171,12 +171,17 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 }
 
 // Resume continues the run of checkpoint c, read from path, in the directory
-// that holds path. cfg is the config to continue with (see ResumeConfig).
-// The checkpoint must match the model, cfg and the data: Resume checks the
-// parameter names and shapes, the momentum buffers, the position in the
-// epoch and the stored RNG state, and names what does not match.
+// that holds path. cfg is the config to continue with (see ResumeConfig);
+// a setting that may not change on resume and differs from the checkpoint's
+// is a *ConflictError. The checkpoint must match the model, cfg and the
+// data: Resume checks the parameter names and shapes, the momentum buffers,
+// the position in the epoch and the stored RNG state, and names what does
+// not match.
 func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := conflict(ConfigOf(c), cfg, path, func(string) bool { return true }); err != nil {
 		return nil, err
 	}
 	t, err := newTrainer(cfg, train, test, opts)

@@ -865,3 +865,37 @@ func TestStepZeroCommitFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeRefusesChangedSettings checks Resume itself, not only
+// ResumeConfig: a config whose fixed settings differ from the checkpoint's
+// would continue a different training, so it is a *ConflictError.
+func TestResumeRefusesChangedSettings(t *testing.T) {
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, smallConfig(), 3)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	c, path, _, err := trainer.Locate(dir, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for flag, edit := range map[string]func(*trainer.Config){
+		"lr":       func(c *trainer.Config) { c.LR = 0.02 },
+		"momentum": func(c *trainer.Config) { c.Momentum = 0.5 },
+		"eta-min":  func(c *trainer.Config) { c.EtaMin = 0.001 },
+	} {
+		cfg := trainer.ConfigOf(c)
+		edit(&cfg)
+		_, err := trainer.Resume(path, c, cfg, trainSet, testSet, trainer.Options{})
+		var ce *trainer.ConflictError
+		if !errors.As(err, &ce) || ce.Flag != flag || ce.Path != path {
+			t.Errorf("Resume with another --%s: %v, want a ConflictError naming it and %s", flag, err, path)
+		}
+	}
+	// The harmless settings may differ.
+	cfg := trainer.ConfigOf(c)
+	cfg.Epochs, cfg.Keep, cfg.SaveEverySteps, cfg.LimitTest = 3, 1, 4, 50
+	if _, err := trainer.Resume(path, c, cfg, trainSet, testSet, trainer.Options{}); err != nil {
+		t.Errorf("Resume with other harmless settings: %v", err)
+	}
+}
