@@ -119,22 +119,15 @@ func IsEventFile(name string) bool {
 }
 
 // ReadLogdir reads every run under dir: each directory (dir itself
-// included) that directly holds event files is a run. Runs are sorted by
-// name and each run's files by name. Damage inside files is reported in
-// Run.Err; the error result is for a log directory that cannot be walked.
+// included) that directly holds event files is a run. Symbolic links to
+// directories and files are followed, as both TensorBoard loaders do (a
+// link back to an ancestor directory is skipped); dangling links are
+// ignored. Runs are sorted by name and each run's files by name. Damage
+// inside files is reported in Run.Err; the error result is for a log
+// directory that cannot be walked.
 func ReadLogdir(dir string) ([]*Run, error) {
 	byDir := map[string][]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() && IsEventFile(d.Name()) {
-			parent := filepath.Dir(path)
-			byDir[parent] = append(byDir[parent], path)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := walkLogdir(dir, byDir, nil); err != nil {
 		return nil, fmt.Errorf("tbwriter: read logdir: %w", err)
 	}
 	var runs []*Run
@@ -150,6 +143,47 @@ func ReadLogdir(dir string) ([]*Run, error) {
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
 	return runs, nil
+}
+
+// walkLogdir adds the event files under dir to byDir (keyed by the
+// directory holding them), following symbolic links. ancestors are the
+// directories on the path from the log directory to dir; a link to one of
+// them would loop and is skipped.
+func walkLogdir(dir string, byDir map[string][]string, ancestors []os.FileInfo) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	for _, a := range ancestors {
+		if os.SameFile(a, fi) {
+			return nil
+		}
+	}
+	ancestors = append(ancestors, fi)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			target, err := os.Stat(path)
+			if err != nil {
+				continue // dangling link
+			}
+			typ = target.Mode().Type()
+		}
+		switch {
+		case typ.IsDir():
+			if err := walkLogdir(path, byDir, ancestors); err != nil {
+				return err
+			}
+		case typ.IsRegular() && IsEventFile(e.Name()):
+			byDir[dir] = append(byDir[dir], path)
+		}
+	}
+	return nil
 }
 
 // load reads the run's files in order.

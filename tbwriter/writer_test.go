@@ -925,3 +925,60 @@ func TestHParamsSessionEndValue(t *testing.T) {
 		t.Errorf("session end %v version %d, want FAILURE at 5.5, version 0", end, data.GetVersion())
 	}
 }
+
+// TestReadLogdirFollowsSymlinks: both TensorBoard loaders follow symbolic
+// links to run directories and to event files (the Rust server walks with
+// follow_links(true)), a common way to gather runs for comparison. A link
+// back to an ancestor must not loop.
+func TestReadLogdirFollowsSymlinks(t *testing.T) {
+	elsewhere := t.TempDir()
+	logdir := t.TempDir()
+	write := func(dir string, v float32) string {
+		t.Helper()
+		w, err := Create(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.AddScalar("x", 1, v)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return w.Path()
+	}
+	realRun := filepath.Join(elsewhere, "exp1")
+	if err := os.Mkdir(realRun, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(realRun, 1)
+	file := write(elsewhere, 2)
+	if err := os.Symlink(realRun, filepath.Join(logdir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(logdir, "own"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(file, filepath.Join(logdir, "own", filepath.Base(file))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(logdir, filepath.Join(logdir, "own", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(elsewhere, "missing"), filepath.Join(logdir, "dangling.tfevents")); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ReadLogdir(logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]int64{}
+	for _, r := range runs {
+		if r.Err != nil {
+			t.Errorf("run %s: %v", r.Name, r.Err)
+		}
+		got[r.Name] = steps(r.Series(NoPurge)["x"])
+	}
+	want := map[string][]int64{"linked": {1}, "own": {1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("runs -> steps of x (-want +got):\n%s", diff)
+	}
+}
