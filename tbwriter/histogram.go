@@ -29,8 +29,11 @@ type Bucket struct {
 // HistogramBuckets groups values the way TensorBoard's histogram_pb
 // (plugins/histogram/summary_v2.py) does: n equal-width buckets from the
 // minimum to the maximum, index floor((x-min)/width) clamped to n-1, the
-// last right edge exactly the maximum. All values equal gives one bucket
-// [x-0.5, x+0.5]; no values gives none. NaN and ±Inf values are skipped
+// last right edge exactly the maximum. The two edge cases follow the older
+// histogram_pb (current TensorBoard always emits n rows instead: all edges x
+// with the count in the last row, or n zero rows; its loaders read both
+// forms): all values equal gives one bucket [x-0.5, x+0.5], no values gives
+// none. NaN and ±Inf values are skipped
 // (they have no place on a finite axis). n < 1 means DefaultHistogramBuckets.
 func HistogramBuckets(values []float32, n int) []Bucket {
 	if n < 1 {
