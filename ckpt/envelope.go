@@ -23,6 +23,10 @@ const (
 	trailerLen = 4                    // payload CRC
 	// Overhead is the number of envelope bytes around the payload.
 	Overhead = headerLen + trailerLen
+	// MaxSize is the size of the largest file [Load] and [Decode] accept:
+	// the envelope around a payload of the largest length a header may
+	// announce. A reader of an unbounded stream need not read beyond it.
+	MaxSize = maxPayload + Overhead
 
 	// maxPayload bounds the payload length a header may announce. A LeNet-5
 	// checkpoint is about 0.5 MB (61,706 float32 parameters plus as many

@@ -183,7 +183,7 @@ func readFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	size := st.Size()
-	if size > maxPayload+Overhead {
+	if size > MaxSize {
 		hdr := make([]byte, headerLen)
 		n, _ := io.ReadFull(f, hdr)
 		if _, err := checkHeader(hdr[:n]); err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,5 +253,54 @@ func TestCommand(t *testing.T) {
 					code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+// endless is an endless stream of one byte that fails the test once more
+// than limit bytes have been read from it.
+type endless struct {
+	t     *testing.T
+	b     byte
+	n     int
+	limit int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n > e.limit {
+		e.t.Errorf("read %d bytes of an endless standard input, more than %d", e.n, e.limit)
+		return 0, errors.New("endless: read too far")
+	}
+	for i := range p {
+		p[i] = e.b
+	}
+	e.n += len(p)
+	return len(p), nil
+}
+
+// TestStdinEndless checks that an endless standard input (ckptinfo <
+// /dev/zero) is read only as far as a checkpoint can reach, and judged.
+func TestStdinEndless(t *testing.T) {
+	defer func(m int) { maxStdin = m }(maxStdin)
+	maxStdin = 1000
+	good, err := ckpt.Encode(fixture(3, 30, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) >= maxStdin {
+		t.Fatalf("fixture of %d bytes, want fewer than %d", len(good), maxStdin)
+	}
+	for _, tc := range []struct {
+		name  string
+		stdin io.Reader
+		want  string
+	}{
+		{"zeros", &endless{t: t, limit: 1 << 20}, "FAILED (not_checkpoint)"},
+		{"checkpoint then zeros", io.MultiReader(bytes.NewReader(good), &endless{t: t, limit: 1 << 20}), "FAILED (corrupt)"},
+	} {
+		var stdout bytes.Buffer
+		err := run(context.Background(), nil, tc.stdin, &stdout, &bytes.Buffer{})
+		if err == nil || !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("%s: %v, want %s in:\n%s", tc.name, err, tc.want, stdout.String())
+		}
 	}
 }

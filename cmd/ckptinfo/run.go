@@ -47,10 +47,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		switch st, err := os.Stat(p); {
 		case p == "-":
-			b, err := io.ReadAll(stdin)
+			b, err := io.ReadAll(io.LimitReader(stdin, int64(maxStdin)+1))
 			r := report{Path: "-", Size: int64(len(b))}
 			var c *ckptpb.Checkpoint
-			if err == nil {
+			switch {
+			case err != nil:
+			case len(b) > maxStdin:
+				// Decode would judge a cut stream; only its start (the
+				// header: is it a checkpoint at all?) is worth judging.
+				if _, err = ckpt.Decode(b[:min(len(b), ckpt.Overhead)]); !errors.Is(err, ckpt.ErrNotCheckpoint) {
+					err = fmt.Errorf("%w: standard input holds more than %d bytes, more than any checkpoint", ckpt.ErrCorrupt, maxStdin)
+				}
+			default:
 				c, err = ckpt.Decode(b)
 			}
 			r.fill(c, err, *tensors)
@@ -88,6 +96,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return out.err()
 }
+
+// maxStdin is how much of standard input is read: no checkpoint is longer
+// (ckpt.MaxSize), so an endless stream (ckptinfo < /dev/zero) costs bounded
+// memory. A variable so that tests can lower it.
+var maxStdin = ckpt.MaxSize
 
 // output is everything one invocation reports.
 type output struct {
