@@ -211,7 +211,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		rcfg, err := trainer.ResumeConfig(c, path, cfg, fs.Changed)
 		if err != nil {
-			return err
+			return usageError{err} // a flag the checkpoint does not allow
 		}
 		if rcfg.Epochs != trainer.ConfigOf(c).Epochs {
 			fmt.Fprintf(stderr, "train: note: --epochs %d (was %d): the cosine schedule of the remaining epochs now uses T_max = %d\n",

@@ -299,6 +299,9 @@ func TestResumeConflict(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "--lr 0.1") || !strings.Contains(err.Error(), "--lr 0.05") {
 		t.Errorf("resume with --lr 0.1 over 0.05: %v", err)
 	}
+	if !errors.As(err, new(usageError)) { // exit status 2, a bad command line
+		t.Errorf("resume with --lr 0.1 over 0.05: %v is not a usage error", err)
+	}
 	out.Reset()
 	// The run is finished; resuming without --epochs says so and succeeds.
 	if err := run(context.Background(), []string{"--logdir", logdir, "--resume", "latest"}, &out, &errb); err != nil {
