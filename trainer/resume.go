@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,8 +21,8 @@ const Latest = "latest"
 //     not a checkpoint) is returned as is, naming the file, with no fallback;
 //   - a run directory: the newest checkpoint in it that verifies;
 //   - "latest": the newest checkpoint that verifies among all run
-//     directories directly under logdir (newest by the commit time stored in
-//     the checkpoint).
+//     directories directly under logdir, symbolic links to directories
+//     included (newest by the commit time stored in the checkpoint).
 //
 // In the last two cases a checkpoint that fails to verify is skipped and
 // reported in skipped (the caller should warn); if none verifies the error
@@ -57,9 +58,16 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 	}
 	var dirs []string
 	for _, e := range ents {
-		if e.IsDir() {
-			dirs = append(dirs, filepath.Join(logdir, e.Name()))
+		d := filepath.Join(logdir, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A linked run directory is a run, for TensorBoard too.
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				continue
+			}
+		} else if !e.IsDir() {
+			continue
 		}
+		dirs = append(dirs, d)
 	}
 	sort.Strings(dirs)
 	var (

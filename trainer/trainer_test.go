@@ -687,6 +687,32 @@ func TestLatestAcrossRuns(t *testing.T) {
 	}
 }
 
+// TestLatestFollowsLinkedRun checks that "latest" sees a run directory that
+// is a symbolic link under the log directory, as TensorBoard does.
+func TestLatestFollowsLinkedRun(t *testing.T) {
+	elsewhere := t.TempDir()
+	dir, err := runFresh(t, elsewhere, smallConfig(), 3)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	logdir := t.TempDir()
+	link := filepath.Join(logdir, "linked-run")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	// A dangling link and a link to a file are not runs.
+	if err := os.Symlink(filepath.Join(elsewhere, "gone"), filepath.Join(logdir, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "LenetMnist0-step3.ckpt"), filepath.Join(logdir, "file-link")); err != nil {
+		t.Fatal(err)
+	}
+	_, path, _, err := trainer.Locate(trainer.Latest, logdir)
+	if want := filepath.Join(link, "LenetMnist0-step3.ckpt"); err != nil || path != want {
+		t.Errorf("Locate(latest) with a linked run: %s, %v; want %s", path, err, want)
+	}
+}
+
 // TestResumeOlderCheckpoint resumes a run from a checkpoint older than its
 // newest: the newer ones belong to the abandoned timeline and are set aside,
 // so a later --resume DIR continues the new timeline, not the old one.
