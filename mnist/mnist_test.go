@@ -316,6 +316,20 @@ func TestDefaultDirGoEnvFile(t *testing.T) {
 	if err := os.WriteFile(goenv, []byte("GOMODCACHE="+cache+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The go command keeps its telemetry and build cache under the user's
+	// config and cache directories, and a telemetry child process may still
+	// write there after `go env` returns: keep those out of the temporary
+	// HOME, whose removal would otherwise race with it.
+	userConfig, err := os.UserConfigDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	userCache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", userConfig)
+	t.Setenv("XDG_CACHE_HOME", userCache)
 	t.Setenv("HOME", home)
 	t.Setenv("GOENV", goenv)
 	for _, v := range []string{"GOMODCACHE", "GOPATH"} {
