@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/trainer"
 )
@@ -262,6 +263,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err != nil {
+		// Nothing committed is lost: say where the run can continue from
+		// once the cause (a full disk, a read-only directory...) is fixed.
+		if _, newest, _, nerr := ckpt.Newest(t.Dir()); nerr == nil {
+			return fmt.Errorf("%w\nnewest valid checkpoint: %s\nonce the cause is fixed, resume with: go run ./cmd/train --resume %s",
+				err, newest, t.Dir())
+		}
 		return err
 	}
 	h := t.History()

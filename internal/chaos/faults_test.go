@@ -70,6 +70,10 @@ func checkFaultExit(t *testing.T, c *child, what, want string) {
 	if !strings.Contains(strings.ToLower(out), want) {
 		t.Errorf("%s: the output does not say %q:\n%s", what, want, tail(out, 30))
 	}
+	// A checkpoint was committed before every fault these tests inject.
+	if !strings.Contains(out, "resume with: go run ./cmd/train --resume ") {
+		t.Errorf("%s: the output does not say how to resume:\n%s", what, tail(out, 30))
+	}
 	t.Logf("%s: exit code %d; last lines:\n%s", what, es.code, tail(out, 3))
 }
 
