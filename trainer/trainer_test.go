@@ -21,8 +21,8 @@ import (
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
-	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/tbwriter/tbtest"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -133,7 +133,7 @@ func logged(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]poin
 	out := map[string][]point{}
 	for tag, pts := range runs[0].Series(rule) {
 		for _, p := range pts {
-			out[tag] = append(out[tag], point{p.Step, comparable(p.Value)})
+			out[tag] = append(out[tag], point{p.Step, tbtest.Comparable(p.Value)})
 		}
 	}
 	return out
@@ -615,27 +615,6 @@ func TestKeep(t *testing.T) {
 	if diff := cmp.Diff([]string{"LenetMnist1-step20.ckpt", "LenetMnist1.ckpt"}, names); diff != "" {
 		t.Errorf("kept checkpoints (-want +got):\n%s", diff)
 	}
-}
-
-// comparable returns what of a logged value must be identical between runs:
-// the value itself, or for the hparams plugin its decoded data without the
-// wall-clock times it carries.
-func comparable(v *tbpb.Summary_Value) proto.Message {
-	d, ok := tbwriter.HParamsOf(v)
-	if !ok {
-		return v
-	}
-	d = proto.Clone(d).(*tbpb.HParamsPluginData)
-	if e := d.GetExperiment(); e != nil {
-		e.TimeCreatedSecs = 0
-	}
-	if s := d.GetSessionStartInfo(); s != nil {
-		s.StartTimeSecs = 0
-	}
-	if s := d.GetSessionEndInfo(); s != nil {
-		s.EndTimeSecs = 0
-	}
-	return d
 }
 
 // TestLatestAcrossRuns checks that "latest" picks the run whose newest valid

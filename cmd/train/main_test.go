@@ -24,8 +24,8 @@ import (
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
-	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/tbwriter/tbtest"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -245,7 +245,7 @@ func sameLogs(t *testing.T, got, want map[string][]tbwriter.Point) {
 			continue
 		}
 		for i := range w {
-			if g[i].Step != w[i].Step || !proto.Equal(comparable(g[i].Value), comparable(w[i].Value)) {
+			if g[i].Step != w[i].Step || !proto.Equal(tbtest.Comparable(g[i].Value), tbtest.Comparable(w[i].Value)) {
 				t.Errorf("tag %s point %d: step %d %v, uninterrupted run step %d %v", tag, i, g[i].Step, g[i].Value, w[i].Step, w[i].Value)
 				break
 			}
@@ -418,27 +418,6 @@ func TestProcessStopResume(t *testing.T) {
 	if len(files) < 3 {
 		t.Errorf("%d event files, want one per session (>= 3)", len(files))
 	}
-}
-
-// comparable returns what of a logged value must be identical between runs:
-// the value itself, or for the hparams plugin its decoded data without the
-// wall-clock times it carries.
-func comparable(v *tbpb.Summary_Value) proto.Message {
-	d, ok := tbwriter.HParamsOf(v)
-	if !ok {
-		return v
-	}
-	d = proto.Clone(d).(*tbpb.HParamsPluginData)
-	if e := d.GetExperiment(); e != nil {
-		e.TimeCreatedSecs = 0
-	}
-	if s := d.GetSessionStartInfo(); s != nil {
-		s.StartTimeSecs = 0
-	}
-	if s := d.GetSessionEndInfo(); s != nil {
-		s.EndTimeSecs = 0
-	}
-	return d
 }
 
 // TestInterruptSignals checks the Ctrl-C contract of main: one SIGINT
