@@ -73,7 +73,7 @@ func TestConformanceWithTensorBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(views) < 4 {
-		t.Fatalf("found %d tensorboard-view.json files under %s, want at least 4 (is shared/ beside the clone?)", len(views), fixtures)
+		t.Fatalf("found %d tensorboard-view.json files under %s, want at least 4", len(views), fixtures)
 	}
 	for _, viewPath := range views {
 		root := filepath.Dir(viewPath)

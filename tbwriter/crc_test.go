@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// fixtures is the shared TensorBoard test data, reached from the package
-// directory the same way CI lays it out (shared/ beside the clone).
-var fixtures = filepath.Join("..", "..", "shared", "testdata", "tensorboard")
+// fixtures is the project's folder of real TensorBoard event files (see its
+// README.md for where each came from).
+var fixtures = filepath.Join("..", "testdata", "tensorboard")
 
 func TestCRC32CGolden(t *testing.T) {
 	ascending := make([]byte, 32)
@@ -57,7 +57,7 @@ func TestMaskedCRCGolden(t *testing.T) {
 }
 
 // TestMaskedCRCFixture checks both CRCs of the first record of a file that
-// TensorBoard's own Python writer produced (shared fixture).
+// TensorBoard's own Python writer produced (a fixture).
 func TestMaskedCRCFixture(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(fixtures, "damaged", "clean", "events.out.tfevents.1795952040.vm.13683.0"))
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// goldenCases run tbdump in-process over the shared fixtures; each golden
+// goldenCases run tbdump in-process over the fixtures; each golden
 // holds stdout, then stderr and the exit status.
 var goldenCases = []struct {
 	name string

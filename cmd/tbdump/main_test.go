@@ -13,9 +13,9 @@ import (
 	"testing"
 )
 
-// fixtures is the shared folder of real TensorBoard event files, placed beside
-// the repository clone (see its README.md).
-const fixtures = "../../../shared/testdata/tensorboard"
+// fixtures is the project's folder of real TensorBoard event files (see its
+// README.md for where each came from).
+const fixtures = "../../testdata/tensorboard"
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
@@ -34,15 +34,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// needFixtures skips when the shared fixtures are missing, except in CI
-// (CI=true), where that is a failure.
+// needFixtures fails the test when the fixture folder is missing: it is part
+// of the repository, so its absence is a broken checkout, not a missing tool.
 func needFixtures(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(fixtures); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared fixtures missing in CI: %v", err)
-		}
-		t.Skipf("shared fixtures not found beside the clone: %v", err)
+		t.Fatalf("fixtures missing: %v", err)
 	}
 }
 
