@@ -28,6 +28,11 @@ var (
 	// ErrRecordTooLarge is returned by RecordWriter.WriteRecord for a
 	// payload that is longer than the writer's limit.
 	ErrRecordTooLarge = errors.New("tbwriter: record too large")
+
+	// ErrNoRunDir is returned by the methods that write files beside the
+	// event file (AddScalars, AddEmbedding) on a Writer made by NewWriter,
+	// which has no run directory.
+	ErrNoRunDir = errors.New("tbwriter: writer has no run directory (made by NewWriter, not Create)")
 )
 
 // TornError describes a file that ends inside a record. It matches

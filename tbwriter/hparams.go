@@ -158,7 +158,11 @@ func HParamsSessionEndValue(status tbpb.Status, t time.Time) *tbpb.Summary_Value
 // finishes the run, HParamsSessionEndValue at its last step: otherwise the
 // first session's Close records the end of a run that is still going.
 func (w *Writer) AddHParams(hp HParams) error {
-	values, err := HParamsValues(hp, w.now())
+	t, err := w.stampTime()
+	if err != nil {
+		return err
+	}
+	values, err := HParamsValues(hp, t)
 	if err != nil {
 		return err
 	}
