@@ -15,7 +15,9 @@ require (
 
 require (
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/nlpodyssey/gopickle v0.3.0 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
+	golang.org/x/text v0.23.0 // indirect
 )
 
 tool google.golang.org/protobuf/cmd/protoc-gen-go
