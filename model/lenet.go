@@ -22,7 +22,7 @@ const (
 	errEmptyTrain = "model: TrainBatch with no images"
 )
 
-// Sizes of the network (issue 3, part 1).
+// Sizes of the network: the PyTorch demo's LeNet-5 (see LeNet5).
 const (
 	// ImageSize is the number of pixels of one input image (1×28×28).
 	ImageSize = 28 * 28
@@ -79,7 +79,7 @@ type Param struct {
 	Grad  []float32
 }
 
-// LeNet5 is the network of issue 3 part 1: Conv(1→6, 5×5, pad 2) → ReLU →
+// LeNet5 is the PyTorch demo's network: Conv(1→6, 5×5, pad 2) → ReLU →
 // MaxPool 2 → Conv(6→16, 5×5) → ReLU → MaxPool 2 → Flatten(400) → Linear 120
 // → ReLU → Linear 84 → ReLU → Linear 10, trained with mean cross-entropy.
 //

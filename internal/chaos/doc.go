@@ -1,4 +1,4 @@
-// Package chaos holds the system-level crash-safety tests of tbtrain (issue 5).
+// Package chaos holds the system-level crash-safety tests of tbtrain.
 // It has no API: everything lives in _test.go files.
 //
 // The tests build cmd/train once per `go test` invocation (go build -o into a

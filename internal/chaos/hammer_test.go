@@ -13,8 +13,8 @@ import (
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
-// TestWriterHammer is issue 5 part 5 at the system level: many goroutines
-// add scalars to one Writer while others call Flush and Sync, and Close
+// TestWriterHammer is the event writer's concurrency contract at the system
+// level: many goroutines add scalars to one Writer while others call Flush and Sync, and Close
 // races with all of them. Every Add that returned nil must be in the file
 // exactly once with its value; every Add that failed must have failed with
 // ErrClosed (Close came first) and must not be in the file. Run it under
