@@ -39,7 +39,7 @@
 // ones are skipped and reported). [ResumeConfig] decides which settings may
 // change on resume: --epochs (not below the epochs done or begun; the remaining
 // epochs then follow a cosine with T_max = the new value), --keep,
-// --save-every-steps, --limit-test and --data. --batch-size, --lr,
+// --save-every-steps, --limit-test, --data and --embed. --batch-size, --lr,
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the
 // next step, and a different value is a [*ConflictError]. Resuming from a
 // checkpoint older than the newest valid one of its run starts a new
@@ -66,6 +66,10 @@
 //	weights/<param>      histogram of each parameter                "
 //	test/misclassified   grid of up to 64 misclassified test digits "
 //	test/misclassified_labels  their true→predicted labels (text)  "
+//	test/confusion       confusion matrix of the test pass (image:  "
+//	                     rows true digit, columns predicted, counts,
+//	                     log colour scale, recall per row)
+//	test/confusion_table the same counts as a markdown table (text) "
 //	config               the config as a markdown table             step 0, by the session(s) starting at step 0
 //	hparams              hyperparameters and metric tags test/acc, test/loss,
 //	                     train/loss (TensorBoard shows their final values):

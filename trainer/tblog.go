@@ -45,8 +45,8 @@ func (t *Trainer) logStep(loss float32) error {
 }
 
 // logEpoch writes the epoch-end tags of info at the current step, the global
-// step that ended epoch info.Epoch; wrong are the misclassified test images.
-func (t *Trainer) logEpoch(info EpochInfo, wrong []misclassified) error {
+// step that ended epoch info.Epoch; tp is the epoch's test pass.
+func (t *Trainer) logEpoch(info EpochInfo, tp *testPass) error {
 	s := t.step
 	scalars := []struct {
 		tag string
@@ -68,6 +68,7 @@ func (t *Trainer) logEpoch(info EpochInfo, wrong []misclassified) error {
 			return fmt.Errorf("trainer: %w", err)
 		}
 	}
+	wrong := tp.wrong
 	if len(wrong) > 0 {
 		imgs := make([]image.Image, len(wrong))
 		for i, w := range wrong {
@@ -80,10 +81,34 @@ func (t *Trainer) logEpoch(info EpochInfo, wrong []misclassified) error {
 			return fmt.Errorf("trainer: %w", err)
 		}
 	}
+	if err := t.logTestPass(info, tp); err != nil {
+		return err
+	}
 	if info.Epoch == t.cfg.Epochs-1 {
 		if err := t.endHParams(s); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Tags of the confusion matrix: the picture (Images tab) and the same
+// numbers as a markdown table (Text tab).
+const (
+	tagConfusion      = "test/confusion"
+	tagConfusionTable = "test/confusion_table"
+)
+
+// logTestPass writes what the epoch's test pass shows besides its scalars:
+// the confusion matrix as an image and as a table.
+func (t *Trainer) logTestPass(info EpochInfo, tp *testPass) error {
+	s := t.step
+	title := fmt.Sprintf("%s  epoch %d  step %d  accuracy %.2f%%", tagConfusion, info.Epoch, s, 100*tp.acc)
+	if err := t.w.AddImage(tagConfusion, s, paletted(tp.conf.image(title))); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := t.w.AddText(tagConfusionTable, s, tp.conf.markdown()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil
 }

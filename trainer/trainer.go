@@ -397,7 +397,12 @@ func (t *Trainer) lastLR() float64 {
 // the next epoch and commits its checkpoint.
 func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	e := t.epoch
-	testLoss, testAcc, wrong := t.evaluate()
+	embed := 0
+	if e == t.cfg.Epochs-1 {
+		embed = int(t.cfg.Embed) // the projector shows the model that ends the run
+	}
+	tp := t.evaluate(embed)
+	testLoss, testAcc := tp.loss, tp.acc
 	info := EpochInfo{
 		Epoch:     e,
 		Step:      t.step,
@@ -408,7 +413,7 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 		Seconds:   t.now().Sub(start).Seconds(),
 	}
 	s := t.step
-	if err := t.logEpoch(info, wrong); err != nil {
+	if err := t.logEpoch(info, tp); err != nil {
 		return info, err
 	}
 	t.history = append(t.history, &ckptpb.EpochMetrics{
@@ -422,15 +427,38 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	return info, err
 }
 
-// evaluate returns the mean test loss, the accuracy and the indices of the
-// first maxMisclassified misclassified test images.
-func (t *Trainer) evaluate() (loss, acc float64, wrong []misclassified) {
+// testPass is what one pass over the test set yields: the epoch's test
+// metrics and what the epoch-end TensorBoard tags show of it.
+type testPass struct {
+	loss, acc float64
+	wrong     []misclassified // the first maxMisclassified misclassified images
+	conf      confusion
+	labels    []uint8   // true digit of each test image
+	pred      []uint8   // predicted digit of each test image
+	probs     []float32 // softmax probabilities, NumClasses per test image
+	feats     []float32 // penultimate activations of the first embed images, FeatureSize each
+}
+
+// evaluate runs the model over the test set once, in order, and returns the
+// mean test loss, the accuracy, the misclassified images, the confusion
+// matrix and each image's class probabilities; and, if embed > 0, the
+// penultimate activations of the first min(embed, test images) images.
+func (t *Trainer) evaluate(embed int) *testPass {
 	n := t.test.Len()
 	nb := min(evalBatch, n)
+	embed = min(embed, n)
 	x := make([]float32, nb*784)
-	labels := make([]uint8, nb)
-	pred := make([]uint8, nb)
 	idx := make([]int, nb)
+	r := &testPass{
+		labels: make([]uint8, n),
+		pred:   make([]uint8, n),
+		probs:  make([]float32, n*model.NumClasses),
+		feats:  make([]float32, embed*model.FeatureSize),
+	}
+	var feats []float32
+	if embed > 0 {
+		feats = make([]float32, nb*model.FeatureSize)
+	}
 	var sum float64
 	correct := 0
 	for lo := 0; lo < n; lo += nb {
@@ -438,15 +466,26 @@ func (t *Trainer) evaluate() (loss, acc float64, wrong []misclassified) {
 		for i := range k {
 			idx[i] = lo + i
 		}
-		t.test.Batch(x[:k*784], labels[:k], idx[:k])
-		sum += t.net.Eval(x[:k*784], labels[:k], pred[:k])
-		for i := range k {
-			if pred[i] == labels[i] {
+		labels := r.labels[lo : lo+k]
+		t.test.Batch(x[:k*784], labels, idx[:k])
+		out := model.EvalOutputs{Pred: r.pred[lo : lo+k], Probs: r.probs[lo*model.NumClasses : (lo+k)*model.NumClasses]}
+		if lo < embed {
+			out.Features = feats[:k*model.FeatureSize]
+		}
+		sum += t.net.EvalTo(x[:k*784], labels, out)
+		if out.Features != nil {
+			copy(r.feats[lo*model.FeatureSize:], out.Features)
+		}
+		for i, y := range labels {
+			p := out.Pred[i]
+			r.conf[y][p]++
+			if p == y {
 				correct++
-			} else if len(wrong) < maxMisclassified {
-				wrong = append(wrong, misclassified{index: lo + i, label: labels[i], pred: pred[i]})
+			} else if len(r.wrong) < maxMisclassified {
+				r.wrong = append(r.wrong, misclassified{index: lo + i, label: y, pred: p})
 			}
 		}
 	}
-	return sum / float64(n), float64(correct) / float64(n), wrong
+	r.loss, r.acc = sum/float64(n), float64(correct)/float64(n)
+	return r
 }

@@ -82,8 +82,8 @@ Examples:
   tensorboard --logdir runs                  # watch it
 
 Resuming: the run's settings come from the checkpoint. --epochs (not below
-the epochs done or begun), --keep, --save-every-steps, --limit-test and --data
-may change on resume; a new --epochs recomputes the cosine schedule of the
+the epochs done or begun), --keep, --save-every-steps, --limit-test, --data and
+--embed may change on resume; a new --epochs recomputes the cosine schedule of the
 remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
 --limit-train may not: giving one with another value than the checkpoint's is
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
@@ -123,6 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
 	fs.Int64Var(&cfg.LimitTrain, "limit-train", def.LimitTrain, "use only the first N training images (0 = all 60000)")
 	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
+	fs.Int64Var(&cfg.Embed, "embed", def.Embed, "after the last epoch, show the first N test images in TensorBoard's projector (0 = off)")
 	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
 	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the training to `FILE` (go tool pprof)")

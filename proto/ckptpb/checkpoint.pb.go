@@ -436,7 +436,11 @@ type Config struct {
 	// keep, if positive, is the number of checkpoints retained.
 	Keep int64 `protobuf:"varint,10,opt,name=keep,proto3" json:"keep,omitempty"`
 	// data is the directory of IDX files, or empty for the GoMNIST module.
-	Data          string `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	Data string `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	// embed is the number of test images (the first ones) whose penultimate
+	// activations the run writes for TensorBoard's projector after its last
+	// epoch; 0 writes none.
+	Embed         int64 `protobuf:"varint,12,opt,name=embed,proto3" json:"embed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -546,6 +550,13 @@ func (x *Config) GetData() string {
 		return x.Data
 	}
 	return ""
+}
+
+func (x *Config) GetEmbed() int64 {
+	if x != nil {
+		return x.Embed
+	}
+	return 0
 }
 
 // EpochMetrics summarises one completed epoch.
@@ -686,7 +697,7 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\aeta_min\x18\x02 \x01(\x01R\x06etaMin\x12\x13\n" +
 	"\x05t_max\x18\x03 \x01(\x03R\x04tMax\x12\x1d\n" +
 	"\n" +
-	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\"\xaa\x02\n" +
+	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\"\xc0\x02\n" +
 	"\x06Config\x12\x16\n" +
 	"\x06epochs\x18\x01 \x01(\x03R\x06epochs\x12\x1d\n" +
 	"\n" +
@@ -702,7 +713,8 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x10save_every_steps\x18\t \x01(\x03R\x0esaveEverySteps\x12\x12\n" +
 	"\x04keep\x18\n" +
 	" \x01(\x03R\x04keep\x12\x12\n" +
-	"\x04data\x18\v \x01(\tR\x04data\"\xb9\x01\n" +
+	"\x04data\x18\v \x01(\tR\x04data\x12\x14\n" +
+	"\x05embed\x18\f \x01(\x03R\x05embed\"\xb9\x01\n" +
 	"\fEpochMetrics\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x03R\x05epoch\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\x03R\x04step\x12\x1d\n" +
