@@ -198,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s)\n", t.Dir(), t.Numerics())
+		fmt.Fprintf(stdout, "new run %s (%s), run ID %s\n", t.Dir(), t.Numerics(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -233,7 +233,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				"training continues but will not match an uninterrupted run bit for bit\n", path, k, t.Numerics())
 		}
 		e, step, b := t.Position()
-		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d; run ID %s\n", t.Dir(), path, e, b, step, trainer.RunLabel(t.RunID()))
 		if mark != nil {
 			mark("resume %s step %d", path, step)
 		}
