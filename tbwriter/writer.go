@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -46,12 +47,6 @@ const (
 	// usual size of a pipe or socket buffer; large enough to amortize the
 	// write system call over ~1,500 scalar records).
 	writeBufferSize = 64 << 10
-
-	// flushDelayEnv names a test-only hook: a Go duration for which the
-	// background goroutine sleeps halfway through writing a batch of
-	// records, so that a test can kill the process and leave a torn record
-	// at the end of the file. Unset (or invalid) means no delay.
-	flushDelayEnv = "TBTRAIN_TEST_FLUSH_DELAY"
 )
 
 // Options configure a [Writer]. The zero value is ready to use.
@@ -303,9 +298,9 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		q:     newQueue(qs),
 		done:  make(chan struct{}),
 	}
-	if d, err := time.ParseDuration(os.Getenv(flushDelayEnv)); err == nil && d > 0 {
-		w.flushDelay = d
-	}
+	// A crash test's pause half-way through each write, so that a kill
+	// leaves a torn record (internal/faultinject; never set outside tests).
+	w.flushDelay = faultinject.FlushDelay()
 
 	// The header is written synchronously so that the file is a valid,
 	// non-empty event file as soon as Create returns.

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -693,21 +694,32 @@ func TestFlushTimer(t *testing.T) {
 }
 
 // TestFlushDelayHook checks the test-only hook that splits a batch write in
-// two with a pause, for crash tests.
+// two with a pause, for crash tests: set through faultinject it splits the
+// write; the environment variable alone changes nothing (only cmd/train and
+// test binaries install it).
 func TestFlushDelayHook(t *testing.T) {
-	t.Setenv(flushDelayEnv, "1ms")
-	cw := &countingWriter{}
-	w, err := NewWriter(cw, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.AddScalar("x", 1, 1)
-	if err := w.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	if cw.writes != 3 { // header, then the batch in two halves
-		t.Errorf("%d writes, want 3 (header + a batch split in two)", cw.writes)
+	for _, tc := range []struct {
+		env    string
+		delay  time.Duration
+		writes int
+	}{{"", 0, 2}, {"", time.Millisecond, 3}, {"1h", 0, 2}} {
+		t.Setenv(faultinject.FlushDelayEnv, tc.env)
+		restore := faultinject.SetFlushDelay(tc.delay)
+		cw := &countingWriter{}
+		w, err := NewWriter(cw, Options{})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.AddScalar("x", 1, 1)
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		// The header, then the batch: in one write, or two halves.
+		if cw.writes != tc.writes {
+			t.Errorf("%s=%q, flush delay %v: %d writes, want %d", faultinject.FlushDelayEnv, tc.env, tc.delay, cw.writes, tc.writes)
+		}
 	}
 }
 
