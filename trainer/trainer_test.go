@@ -198,7 +198,7 @@ func sameParams(t *testing.T, got, want []*ckptpb.Tensor) {
 	}
 }
 
-// TestResumeBitExact is the determinism property of issue 3 part 8, in one
+// TestResumeBitExact is the project's determinism promise, in one
 // process: for stops at several steps (inside an epoch, at its last step, at
 // a step that is a periodic checkpoint) training k steps, stopping and
 // resuming gives the same weights and the same logged values, bit for bit,
@@ -491,8 +491,8 @@ func TestExtendEpochs(t *testing.T) {
 	}
 }
 
-// TestCorruptCheckpoints covers the checkpoint failures of issue 3: a named
-// file that is truncated, has a flipped byte, holds another model's shapes,
+// TestCorruptCheckpoints covers the checkpoint failures --resume must
+// handle: a named file that is truncated, has a flipped byte, holds another model's shapes,
 // is not a checkpoint, or is missing is a clear error; when the choice is
 // automatic (a directory or "latest") a bad newest checkpoint is skipped
 // with a warning and the previous one is used.

@@ -319,8 +319,8 @@ func TestResumeConflict(t *testing.T) {
 	}
 }
 
-// TestProcessStopResume is the acceptance test of issue 3: an uninterrupted
-// run against the same run stopped by SIGTERM in the middle of an epoch,
+// TestProcessStopResume is the end-to-end test of the README's resume
+// promise: an uninterrupted run against the same run stopped by SIGTERM in the middle of an epoch,
 // resumed by checkpoint path, stopped by SIGKILL, and resumed by "latest"
 // (twice if needed). The final weights must be bitwise identical, and the
 // event files must read, under both TensorBoard purge rules, as one curve

@@ -46,7 +46,7 @@ func (s chaosStats) String() string {
 		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath)
 }
 
-// TestChaosKill is issue 5 part 1: SIGKILL cmd/train at random moments
+// TestChaosKill: SIGKILL cmd/train at random moments
 // (some aimed inside checkpoint commits, event flushes and the pruning after
 // a commit), resume with --resume latest until it completes, and compare with
 // the reference run. A round is one such run from scratch to completion;
