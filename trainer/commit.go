@@ -21,15 +21,16 @@ import (
 // earlier set-aside checkpoint is never replaced.
 const AbandonedSuffix = ".abandoned"
 
-// setAside renames the valid checkpoints of the run directory that are newer
-// than the position this session resumes from.
+// setAside renames the valid checkpoints of this run in the run directory
+// that are newer than the position this session resumes from; checkpoints of
+// other runs are left alone.
 func (t *Trainer) setAside() error {
 	list, err := ckpt.List(t.dir)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	for _, e := range list {
-		if !e.Valid() || e.Step <= t.step {
+		if !e.Valid() || e.RunID != t.runID || e.Step <= t.step {
 			continue
 		}
 		// A name already taken holds a checkpoint set aside earlier (the
@@ -86,7 +87,7 @@ func (t *Trainer) commit() (string, error) {
 	}
 	hook(SaveEnd, path, t.step)
 	if t.cfg.Keep > 0 {
-		if err := ckpt.Prune(t.dir, int(t.cfg.Keep)); err != nil {
+		if err := ckpt.Prune(t.dir, t.runID, int(t.cfg.Keep)); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)
 		}
 	}
@@ -113,6 +114,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		Kernel:        t.net.Numerics(),
 		UnixNano:      t.now().UnixNano(),
 		EpochLossSum:  t.epochLossSum,
+		RunId:         t.runID,
 	}
 	for i, p := range t.params {
 		c.Params = append(c.Params, tensor(p.Name, p.Shape, p.Data))
@@ -203,6 +205,7 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.epoch, t.step, t.batchInEpoch = e, step, b
 	t.epochLossSum = c.GetEpochLossSum()
 	t.history = c.GetHistory()
+	t.runID = c.GetRunId()
 	if math.IsNaN(t.epochLossSum) {
 		return errors.New("checkpoint epoch_loss_sum is NaN")
 	}

@@ -130,14 +130,8 @@ func ResumeConfig(c *ckptpb.Checkpoint, path string, req Config, set func(flag s
 	if set("epochs") {
 		// A mid-epoch checkpoint has started epoch c.Epoch: ending the run
 		// before it would drop the steps already trained in it.
-		least, started := c.GetEpoch(), ""
-		if c.GetBatchInEpoch() > 0 {
-			least++
-			started = fmt.Sprintf(" and %d batches of the next", c.GetBatchInEpoch())
-		}
-		if req.Epochs < least {
-			return Config{}, fmt.Errorf("trainer: --epochs %d: the checkpoint %s has already completed %d epochs%s; "+
-				"pass --epochs %d or more", req.Epochs, path, c.GetEpoch(), started, least)
+		if err := checkEpochs(c, path, req.Epochs); err != nil {
+			return Config{}, err
 		}
 		out.Epochs = req.Epochs
 	}

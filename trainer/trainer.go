@@ -121,6 +121,7 @@ type Trainer struct {
 	history      []*ckptpb.EpochMetrics
 	batches      int64 // per epoch
 	fresh        bool  // first session of the run
+	runID        string
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -163,6 +164,9 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 	}
 	t.fresh = true
 	t.runCfg = cfg
+	if t.runID, err = newRunID(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -172,7 +176,12 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 // is a *ConflictError. The checkpoint must match the model, cfg and the
 // data: Resume checks the parameter names and shapes, the momentum buffers,
 // the position in the epoch and the stored RNG state, and names what does
-// not match.
+// not match. cfg.Epochs below the epochs the checkpoint has completed or
+// begun is an error (it would drop trained steps), as in ResumeConfig.
+//
+// The directory must hold checkpoints of c's run only (same run ID):
+// otherwise Resume returns an *OtherRunsError and touches nothing (see the
+// package doc, "Run identity").
 func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -180,11 +189,17 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 	if err := conflict(ConfigOf(c), cfg, path, func(string) bool { return true }); err != nil {
 		return nil, err
 	}
+	if err := checkEpochs(c, path, cfg.Epochs); err != nil {
+		return nil, err
+	}
 	t, err := newTrainer(cfg, train, test, opts)
 	if err != nil {
 		return nil, err
 	}
 	t.dir = filepath.Dir(path)
+	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
+		return nil, err
+	}
 	t.runCfg = ConfigOf(c)
 	if err := t.restore(c); err != nil {
 		return nil, fmt.Errorf("trainer: cannot resume from %s: %w", path, err)
@@ -234,6 +249,11 @@ func limit(s *mnist.Set, n int64, what string) (*mnist.Set, error) {
 
 // Dir returns the run directory.
 func (t *Trainer) Dir() string { return t.dir }
+
+// RunID returns the run's identity, stored in each of its checkpoints: 32
+// hex digits made by New and kept by every resume; "" for a run started
+// before run IDs existed.
+func (t *Trainer) RunID() string { return t.runID }
 
 // Config returns the config of this session.
 func (t *Trainer) Config() Config { return t.cfg }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/trainer"
 )
@@ -156,10 +157,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SetAside: func(from, to string) {
 			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, filepath.Base(to))
 		}}
-	if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil && stepDelay == 0 {
-		stepDelay = d
+	// The crash tests' hooks (internal/chaos sets them in this command's
+	// environment); only this command reads them, and none changes a result.
+	hooks, herr := faultinject.FromEnv(os.Getenv)
+	if herr != nil {
+		return herr
 	}
-	mark := markers(stderr)
+	if stepDelay == 0 {
+		stepDelay = hooks.StepDelay
+	}
+	mark := markers(stderr, hooks.Markers)
 	if stepDelay > 0 || mark != nil {
 		opts.Step = func(s trainer.StepInfo) {
 			p.step(s)
@@ -199,7 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s)\n", t.Dir(), t.Numerics())
+		fmt.Fprintf(stdout, "new run %s (%s), run ID %s\n", t.Dir(), t.Numerics(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -234,7 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				"training continues but will not match an uninterrupted run bit for bit\n", path, k, t.Numerics())
 		}
 		e, step, b := t.Position()
-		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d; run ID %s\n", t.Dir(), path, e, b, step, trainer.RunLabel(t.RunID()))
 		if mark != nil {
 			mark("resume %s step %d", path, step)
 		}
@@ -280,20 +287,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// Test-only hooks, read from the environment (internal/chaos sets them):
-// TBTRAIN_TEST_MARKERS=1 prints a "tbtrain-test: " line on stderr for each
-// step, each commit stage and the start of a session;
-// TBTRAIN_TEST_STEP_DELAY=<duration> sleeps after every step, like the
-// hidden --step-delay flag. Neither changes any result.
-const (
-	markersEnv   = "TBTRAIN_TEST_MARKERS"
-	stepDelayEnv = "TBTRAIN_TEST_STEP_DELAY"
-	markerPrefix = "tbtrain-test: "
-)
+// markerPrefix starts the lines the test markers print on stderr (with
+// faultinject.MarkersEnv=1): one per step, per commit stage and at the start
+// of a session, for internal/chaos to aim its kills.
+const markerPrefix = "tbtrain-test: "
 
 // markers returns a printer of test markers, or nil when they are off.
-func markers(stderr io.Writer) func(format string, args ...any) {
-	if os.Getenv(markersEnv) != "1" {
+func markers(stderr io.Writer, on bool) func(format string, args ...any) {
+	if !on {
 		return nil
 	}
 	return func(format string, args ...any) {

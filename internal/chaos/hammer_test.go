@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -28,10 +29,10 @@ func TestWriterHammer(t *testing.T) {
 	)
 	type tcase struct {
 		closeAfter int
-		flushDelay string // TBTRAIN_TEST_FLUSH_DELAY: split every file write in two
+		flushDelay time.Duration // faultinject.SetFlushDelay: split every file write in two
 	}
 	var cases []tcase
-	for _, d := range []string{"", "100us"} {
+	for _, d := range []time.Duration{0, 100 * time.Microsecond} {
 		for _, ca := range []int{0, perAdder / 4, perAdder / 2, perAdder} {
 			cases = append(cases, tcase{ca, d})
 		}
@@ -39,11 +40,11 @@ func TestWriterHammer(t *testing.T) {
 	for round, tc := range cases {
 		closeAfter := tc.closeAfter
 		name := fmt.Sprintf("close-after-%d", closeAfter)
-		if tc.flushDelay != "" {
-			name += "/split-writes-" + tc.flushDelay
+		if tc.flushDelay != 0 {
+			name += "/split-writes-" + tc.flushDelay.String()
 		}
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("TBTRAIN_TEST_FLUSH_DELAY", tc.flushDelay)
+			t.Cleanup(faultinject.SetFlushDelay(tc.flushDelay))
 			dir := t.TempDir()
 			w, err := tbwriter.Create(dir, tbwriter.Options{QueueSize: queueSize, FlushInterval: time.Millisecond})
 			if err != nil {

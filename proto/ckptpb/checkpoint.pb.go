@@ -65,7 +65,14 @@ type Checkpoint struct {
 	UnixNano int64 `protobuf:"varint,13,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
 	// epoch_loss_sum is the sum of the batch losses so far in the current
 	// epoch, so that the epoch mean survives a mid-epoch resume.
-	EpochLossSum  float64 `protobuf:"fixed64,14,opt,name=epoch_loss_sum,json=epochLossSum,proto3" json:"epoch_loss_sum,omitempty"`
+	EpochLossSum float64 `protobuf:"fixed64,14,opt,name=epoch_loss_sum,json=epochLossSum,proto3" json:"epoch_loss_sum,omitempty"`
+	// run_id identifies the training run the checkpoint belongs to: 32
+	// lowercase hex digits (128 random bits) made when the run starts and
+	// copied into every checkpoint of the run, across resumes. Retention and
+	// the set-aside of an abandoned timeline touch only checkpoints with the
+	// run's own ID. Empty in checkpoints written before run IDs existed: those
+	// count as one run per directory (see package trainer).
+	RunId         string `protobuf:"bytes,15,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,6 +203,13 @@ func (x *Checkpoint) GetEpochLossSum() float64 {
 		return x.EpochLossSum
 	}
 	return 0
+}
+
+func (x *Checkpoint) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
 }
 
 // Tensor is a named dense float32 array.
@@ -663,7 +677,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\x9d\x04\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xb4\x04\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -681,7 +695,8 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\ahistory\x18\v \x03(\v2\x1a.tbtrain.ckpt.EpochMetricsR\ahistory\x12\x16\n" +
 	"\x06kernel\x18\f \x01(\tR\x06kernel\x12\x1b\n" +
 	"\tunix_nano\x18\r \x01(\x03R\bunixNano\x12$\n" +
-	"\x0eepoch_loss_sum\x18\x0e \x01(\x01R\fepochLossSum\"F\n" +
+	"\x0eepoch_loss_sum\x18\x0e \x01(\x01R\fepochLossSum\x12\x15\n" +
+	"\x06run_id\x18\x0f \x01(\tR\x05runId\"F\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
