@@ -19,11 +19,15 @@
 //
 //	events.out.tfevents.<10-digit unix seconds>.<host>.<pid>.<counter>
 //
-// and is created with O_EXCL, so two writers never share a file. The name is
-// chosen to sort after every event file already in the directory, because
-// TensorBoard's Python loader reads a run's files in name order and never
-// goes back to an earlier one. Its first record is an Event with
-// file_version "brain.Event:2"; its second a SessionLog START at
+// and is created with O_EXCL, so two writers never share a file; Create
+// makes the directory and its parents if needed. The name is chosen to sort
+// after every event file already in the directory (every name containing
+// "tfevents", ours or not), because TensorBoard's Python loader reads a run's
+// files in name order and never goes back to an earlier one. When the name
+// above would not sort last (a later clock, or a foreign name such as
+// "foo.tfevents.1"), the seconds are moved past the last file's, or the new
+// name extends the last file's name (see Create). Its first record is an
+// Event with file_version "brain.Event:2"; its second a SessionLog START at
 // [Options.StartStep]. Summaries follow, one per Event.
 //
 // # What it writes
@@ -82,6 +86,21 @@
 // Each of these files is replaced atomically (temporary file, fsync,
 // rename, directory fsync); entries of other tags and steps are kept, and an
 // entry of the same tag and step is replaced.
+//
+// # One kind per tag
+//
+// Both TensorBoard loaders file a tag under the plugin of its first value
+// and keep that value's metadata for good. A Writer therefore remembers the
+// plugin ([PluginName]) of every tag it has queued and refuses, with a
+// [*KindError], a value of another plugin under the same tag (an image under
+// a scalar tag would make TensorBoard fail the whole tag), and refuses a
+// second value of an hparams tag ([ErrHParamsRepeated]: TensorBoard would
+// ignore it). The check is keyed by plugin name where events are queued
+// (AddEvent, and AddScalar without allocating), so every summary kind goes
+// through it. Events larger than [MaxRecordSize], which the reader would
+// refuse, are refused too ([ErrRecordTooLarge]). A refused call queues
+// nothing. Tags written by earlier sessions (other files of the run) are not
+// known to a new Writer; [Run.Series] shows what TensorBoard makes of them.
 //
 // # Sessions, resume and purging
 //

@@ -65,6 +65,9 @@ func (w *Writer) AddScalars(mainTag string, step int64, values map[string]float3
 		subs[i] = s
 	}
 	for i, k := range keys {
+		if err := subs[i].kinds.claimScalar(mainTag); err != nil {
+			return err
+		}
 		if err := subs[i].enqueue(item{kind: kindScalar, tag: mainTag, step: step, value: values[k], wall: wall}); err != nil {
 			return err
 		}
