@@ -24,6 +24,7 @@ type Entry struct {
 	Step         int64  // Checkpoint.global_step
 	BatchInEpoch int64  // Checkpoint.batch_in_epoch
 	UnixNano     int64  // Checkpoint.unix_nano: when it was committed
+	RunID        string // Checkpoint.run_id: the run it belongs to ("" if written before run IDs)
 	Size         int64  // file size in bytes
 	Err          error  // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
 }
@@ -58,8 +59,8 @@ func List(dir string) ([]Entry, error) {
 			bad = append(bad, e)
 			continue
 		}
-		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano =
-			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano()
+		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano, e.RunID =
+			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano(), c.GetRunId()
 		good = append(good, e)
 	}
 	slices.SortStableFunc(good, func(a, b Entry) int {
@@ -111,14 +112,17 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 	return nil, "", skipped, &Error{Op: "load", Path: dir, Err: fmt.Errorf("%w in the directory (%d unusable files)", ErrNoCheckpoint, len(skipped))}
 }
 
-// Prune deletes the older valid checkpoints of dir so that the newest keep
-// remain (by [List] order). It never deletes the newest valid checkpoint, nor
-// the most recently committed one (highest unix_nano: after a resume from an
-// older checkpoint, the file just written may have a lower step than stale
-// ones from the abandoned run), and it never touches files that fail to
-// verify or temp files: those are evidence, or a commit in progress. keep <= 0
-// means keep everything. Call it only after a successful [Save].
-func Prune(dir string, keep int) error {
+// Prune deletes the older valid checkpoints of run (their run_id; "" for
+// checkpoints written before run IDs) in dir so that the newest keep of that
+// run remain (by [List] order). Checkpoints of other runs are never touched:
+// a directory that holds copies of several runs' files loses none of theirs.
+// Within the run it never deletes the newest valid checkpoint, nor the most
+// recently committed one (highest unix_nano: after a resume from an older
+// checkpoint, the file just written may have a lower step than stale ones
+// from the abandoned timeline), and it never touches files that fail to
+// verify or temp files: those are evidence, or a commit in progress. keep <=
+// 0 means keep everything. Call it only after a successful [Save].
+func Prune(dir, run string, keep int) error {
 	if keep <= 0 {
 		return nil
 	}
@@ -129,7 +133,7 @@ func Prune(dir string, keep int) error {
 	var valid []Entry
 	latest := -1
 	for _, e := range list {
-		if e.Err != nil {
+		if e.Err != nil || e.RunID != run {
 			continue
 		}
 		valid = append(valid, e)

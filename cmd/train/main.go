@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/trainer"
 )
@@ -82,8 +83,8 @@ Examples:
   tensorboard --logdir runs                  # watch it
 
 Resuming: the run's settings come from the checkpoint. --epochs (not below
-the epochs done or begun), --keep, --save-every-steps, --limit-test and --data
-may change on resume; a new --epochs recomputes the cosine schedule of the
+the epochs done or begun), --keep, --save-every-steps, --limit-test, --data and
+--embed may change on resume; a new --epochs recomputes the cosine schedule of the
 remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
 --limit-train may not: giving one with another value than the checkpoint's is
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
@@ -123,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
 	fs.Int64Var(&cfg.LimitTrain, "limit-train", def.LimitTrain, "use only the first N training images (0 = all 60000)")
 	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
+	fs.Int64Var(&cfg.Embed, "embed", def.Embed, "after the last epoch, show the first N test images in TensorBoard's projector (0 = off)")
 	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
 	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the training to `FILE` (go tool pprof)")
@@ -155,10 +157,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SetAside: func(from, to string) {
 			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, filepath.Base(to))
 		}}
-	if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil && stepDelay == 0 {
-		stepDelay = d
+	// The crash tests' hooks (internal/chaos sets them in this command's
+	// environment); only this command reads them, and none changes a result.
+	hooks, herr := faultinject.FromEnv(os.Getenv)
+	if herr != nil {
+		return herr
 	}
-	mark := markers(stderr)
+	if stepDelay == 0 {
+		stepDelay = hooks.StepDelay
+	}
+	mark := markers(stderr, hooks.Markers)
 	if stepDelay > 0 || mark != nil {
 		opts.Step = func(s trainer.StepInfo) {
 			p.step(s)
@@ -198,7 +206,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s)\n", t.Dir(), t.Numerics())
+		fmt.Fprintf(stdout, "new run %s (%s), run ID %s\n", t.Dir(), t.Numerics(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -233,7 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				"training continues but will not match an uninterrupted run bit for bit\n", path, k, t.Numerics())
 		}
 		e, step, b := t.Position()
-		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d; run ID %s\n", t.Dir(), path, e, b, step, trainer.RunLabel(t.RunID()))
 		if mark != nil {
 			mark("resume %s step %d", path, step)
 		}
@@ -279,20 +287,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// Test-only hooks, read from the environment (internal/chaos sets them):
-// TBTRAIN_TEST_MARKERS=1 prints a "tbtrain-test: " line on stderr for each
-// step, each commit stage and the start of a session;
-// TBTRAIN_TEST_STEP_DELAY=<duration> sleeps after every step, like the
-// hidden --step-delay flag. Neither changes any result.
-const (
-	markersEnv   = "TBTRAIN_TEST_MARKERS"
-	stepDelayEnv = "TBTRAIN_TEST_STEP_DELAY"
-	markerPrefix = "tbtrain-test: "
-)
+// markerPrefix starts the lines the test markers print on stderr (with
+// faultinject.MarkersEnv=1): one per step, per commit stage and at the start
+// of a session, for internal/chaos to aim its kills.
+const markerPrefix = "tbtrain-test: "
 
 // markers returns a printer of test markers, or nil when they are off.
-func markers(stderr io.Writer) func(format string, args ...any) {
-	if os.Getenv(markersEnv) != "1" {
+func markers(stderr io.Writer, on bool) func(format string, args ...any) {
+	if !on {
 		return nil
 	}
 	return func(format string, args ...any) {

@@ -46,7 +46,7 @@ func (s chaosStats) String() string {
 		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath)
 }
 
-// TestChaosKill is issue 5 part 1: SIGKILL cmd/train at random moments
+// TestChaosKill: SIGKILL cmd/train at random moments
 // (some aimed inside checkpoint commits, event flushes and the pruning after
 // a commit), resume with --resume latest until it completes, and compare with
 // the reference run. A round is one such run from scratch to completion;
@@ -345,6 +345,15 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 	}
 	if runDir == "" {
 		fail("no run dir with checkpoints in %s", logdir)
+	}
+	// Every session of the round continued the one run: one run ID.
+	if list, err := ckpt.List(runDir); err == nil && len(list) > 0 {
+		id := list[len(list)-1].RunID
+		for _, e := range list {
+			if e.Valid() && (e.RunID != id || len(id) != 32) {
+				fail("%s has run ID %q, the newest checkpoint %q: want one 32-digit ID for the whole run", e.Path, e.RunID, id)
+			}
+		}
 	}
 	checkAgainstReference(t, r, logdir, runDir, fmt.Sprintf("seed %d", seed), nil)
 	t.Logf("seed %d: after this round: %v", seed, st)

@@ -1,4 +1,4 @@
-// Package chaos holds the system-level crash-safety tests of tbtrain (issue 5).
+// Package chaos holds the system-level crash-safety tests of tbtrain.
 // It has no API: everything lives in _test.go files.
 //
 // The tests build cmd/train once per `go test` invocation (go build -o into a
@@ -46,12 +46,14 @@
 //
 // # Test-only hooks
 //
-// If cmd/train and its libraries honour them, the tests set
-// TBTRAIN_TEST_COMMIT_DELAY, TBTRAIN_TEST_FLUSH_DELAY and TBTRAIN_TEST_MARKERS
-// in the child's environment to widen the checkpoint-commit and event-flush
-// windows and to aim kills inside them; without them, kills land at random
-// times and the test counts where they landed from what is left on disk
-// (temp files, torn event-file tails).
+// The tests set TBTRAIN_TEST_COMMIT_DELAY, TBTRAIN_TEST_FLUSH_DELAY,
+// TBTRAIN_TEST_MARKERS and TBTRAIN_TEST_STEP_DELAY in the child's
+// environment to widen the checkpoint-commit and event-flush windows and to
+// aim kills inside them. cmd/train alone reads these variables and installs
+// them through package internal/faultinject, the one seam the libraries
+// consult; the libraries themselves never read the environment.
+// TestWriterHammer, which runs tbwriter in this process, sets the flush delay
+// with faultinject.SetFlushDelay.
 //
 // # Concurrency
 //

@@ -65,7 +65,14 @@ type Checkpoint struct {
 	UnixNano int64 `protobuf:"varint,13,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
 	// epoch_loss_sum is the sum of the batch losses so far in the current
 	// epoch, so that the epoch mean survives a mid-epoch resume.
-	EpochLossSum  float64 `protobuf:"fixed64,14,opt,name=epoch_loss_sum,json=epochLossSum,proto3" json:"epoch_loss_sum,omitempty"`
+	EpochLossSum float64 `protobuf:"fixed64,14,opt,name=epoch_loss_sum,json=epochLossSum,proto3" json:"epoch_loss_sum,omitempty"`
+	// run_id identifies the training run the checkpoint belongs to: 32
+	// lowercase hex digits (128 random bits) made when the run starts and
+	// copied into every checkpoint of the run, across resumes. Retention and
+	// the set-aside of an abandoned timeline touch only checkpoints with the
+	// run's own ID. Empty in checkpoints written before run IDs existed: those
+	// count as one run per directory (see package trainer).
+	RunId         string `protobuf:"bytes,15,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,6 +203,13 @@ func (x *Checkpoint) GetEpochLossSum() float64 {
 		return x.EpochLossSum
 	}
 	return 0
+}
+
+func (x *Checkpoint) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
 }
 
 // Tensor is a named dense float32 array.
@@ -436,7 +450,11 @@ type Config struct {
 	// keep, if positive, is the number of checkpoints retained.
 	Keep int64 `protobuf:"varint,10,opt,name=keep,proto3" json:"keep,omitempty"`
 	// data is the directory of IDX files, or empty for the GoMNIST module.
-	Data          string `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	Data string `protobuf:"bytes,11,opt,name=data,proto3" json:"data,omitempty"`
+	// embed is the number of test images (the first ones) whose penultimate
+	// activations the run writes for TensorBoard's projector after its last
+	// epoch; 0 writes none.
+	Embed         int64 `protobuf:"varint,12,opt,name=embed,proto3" json:"embed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -548,6 +566,13 @@ func (x *Config) GetData() string {
 	return ""
 }
 
+func (x *Config) GetEmbed() int64 {
+	if x != nil {
+		return x.Embed
+	}
+	return 0
+}
+
 // EpochMetrics summarises one completed epoch.
 type EpochMetrics struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -652,7 +677,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\x9d\x04\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xb4\x04\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -670,7 +695,8 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\ahistory\x18\v \x03(\v2\x1a.tbtrain.ckpt.EpochMetricsR\ahistory\x12\x16\n" +
 	"\x06kernel\x18\f \x01(\tR\x06kernel\x12\x1b\n" +
 	"\tunix_nano\x18\r \x01(\x03R\bunixNano\x12$\n" +
-	"\x0eepoch_loss_sum\x18\x0e \x01(\x01R\fepochLossSum\"F\n" +
+	"\x0eepoch_loss_sum\x18\x0e \x01(\x01R\fepochLossSum\x12\x15\n" +
+	"\x06run_id\x18\x0f \x01(\tR\x05runId\"F\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
@@ -686,7 +712,7 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\aeta_min\x18\x02 \x01(\x01R\x06etaMin\x12\x13\n" +
 	"\x05t_max\x18\x03 \x01(\x03R\x04tMax\x12\x1d\n" +
 	"\n" +
-	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\"\xaa\x02\n" +
+	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\"\xc0\x02\n" +
 	"\x06Config\x12\x16\n" +
 	"\x06epochs\x18\x01 \x01(\x03R\x06epochs\x12\x1d\n" +
 	"\n" +
@@ -702,7 +728,8 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x10save_every_steps\x18\t \x01(\x03R\x0esaveEverySteps\x12\x12\n" +
 	"\x04keep\x18\n" +
 	" \x01(\x03R\x04keep\x12\x12\n" +
-	"\x04data\x18\v \x01(\tR\x04data\"\xb9\x01\n" +
+	"\x04data\x18\v \x01(\tR\x04data\x12\x14\n" +
+	"\x05embed\x18\f \x01(\x03R\x05embed\"\xb9\x01\n" +
 	"\fEpochMetrics\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x03R\x05epoch\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\x03R\x04step\x12\x1d\n" +
