@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 )
 
 // startSaver starts this test binary as a child that saves a LeNet-sized
@@ -22,7 +24,7 @@ func startSaver(t *testing.T, path, delay string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=save:"+path, CommitDelayEnv+"="+delay)
+	cmd.Env = append(os.Environ(), childEnv+"=save:"+path, faultinject.CommitDelayEnv+"="+delay)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

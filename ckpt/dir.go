@@ -24,6 +24,8 @@ type Entry struct {
 	Step         int64  // Checkpoint.global_step
 	BatchInEpoch int64  // Checkpoint.batch_in_epoch
 	UnixNano     int64  // Checkpoint.unix_nano: when it was committed
+	RunID        string // Checkpoint.run_id: the run it belongs to ("" if written before run IDs)
+	Aside        bool   // named by an unfinished SetAside: being set aside, never the newest
 	Size         int64  // file size in bytes
 	Err          error  // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
 }
@@ -42,13 +44,21 @@ func List(dir string) ([]Entry, error) {
 	if err != nil {
 		return nil, &Error{Op: "list", Path: dir, Err: err}
 	}
+	pending, err := PendingAside(dir)
+	if err != nil {
+		return nil, err
+	}
+	aside := map[string]bool{}
+	for _, m := range pending {
+		aside[m.From] = true
+	}
 	var bad, good []Entry
 	for _, de := range ents {
 		name := de.Name()
 		if !strings.HasSuffix(name, Ext) || isTemp(name) {
 			continue
 		}
-		e := Entry{Path: filepath.Join(dir, name)}
+		e := Entry{Path: filepath.Join(dir, name), Aside: aside[name]}
 		if info, err := de.Info(); err == nil {
 			e.Size = info.Size()
 		}
@@ -58,8 +68,8 @@ func List(dir string) ([]Entry, error) {
 			bad = append(bad, e)
 			continue
 		}
-		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano =
-			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano()
+		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano, e.RunID =
+			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano(), c.GetRunId()
 		good = append(good, e)
 	}
 	slices.SortStableFunc(good, func(a, b Entry) int {
@@ -85,11 +95,20 @@ func cmpInt(a, b int64) int {
 }
 
 // Newest returns the newest checkpoint of dir that verifies (the last valid
-// entry of [List]) and its path. Every checkpoint file that fails to verify
-// is reported in skipped (as an *[Error] naming it), whether it is older or
-// newer than the one returned, so the caller can warn. If no file verifies,
-// err wraps [ErrNoCheckpoint]; if dir cannot be read, err says why.
+// entry of [List] that is not Aside) and its path. Every checkpoint file that
+// fails to verify is reported in skipped (as an *[Error] naming it), whether
+// it is older or newer than the one returned, so the caller can warn. If no
+// file verifies, err wraps [ErrNoCheckpoint]; if dir cannot be read, err says
+// why.
 func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
+	return NewestFunc(dir, nil)
+}
+
+// NewestFunc is [Newest] with a further test: it returns the newest
+// checkpoint that verifies and that accept (if not nil) accepts. A
+// checkpoint accept rejects is skipped, and reported in skipped as an
+// *[Error] naming the file and wrapping accept's error.
+func NewestFunc(dir string, accept func(*ckptpb.Checkpoint) error) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
 	list, err := List(dir)
 	if err != nil {
 		return nil, "", nil, err
@@ -102,7 +121,15 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 	// Load again from the newest down: a file may have changed since List
 	// verified it, and the caller must get exactly what verified.
 	for i := len(list) - 1; i >= 0 && list[i].Err == nil; i-- {
+		if list[i].Aside {
+			continue
+		}
 		c, err := Load(list[i].Path)
+		if err == nil && accept != nil {
+			if aerr := accept(c); aerr != nil {
+				err = &Error{Op: "load", Path: list[i].Path, Err: aerr}
+			}
+		}
 		if err == nil {
 			return c, list[i].Path, skipped, nil
 		}
@@ -111,14 +138,18 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 	return nil, "", skipped, &Error{Op: "load", Path: dir, Err: fmt.Errorf("%w in the directory (%d unusable files)", ErrNoCheckpoint, len(skipped))}
 }
 
-// Prune deletes the older valid checkpoints of dir so that the newest keep
-// remain (by [List] order). It never deletes the newest valid checkpoint, nor
-// the most recently committed one (highest unix_nano: after a resume from an
-// older checkpoint, the file just written may have a lower step than stale
-// ones from the abandoned run), and it never touches files that fail to
-// verify or temp files: those are evidence, or a commit in progress. keep <= 0
-// means keep everything. Call it only after a successful [Save].
-func Prune(dir string, keep int) error {
+// Prune deletes the older valid checkpoints of run (their run_id; "" for
+// checkpoints written before run IDs) in dir so that the newest keep of that
+// run remain (by [List] order). Checkpoints of other runs are never touched:
+// a directory that holds copies of several runs' files loses none of theirs.
+// Within the run it never deletes the newest valid checkpoint, nor the most
+// recently committed one (highest unix_nano: after a resume from an older
+// checkpoint, the file just written may have a lower step than stale ones
+// from the abandoned timeline), and it never touches files that fail to
+// verify, files being set aside ([SetAside]) or temp files: those are
+// evidence, a decision in progress or a commit in progress. keep <=
+// 0 means keep everything. Call it only after a successful [Save].
+func Prune(dir, run string, keep int) error {
 	if keep <= 0 {
 		return nil
 	}
@@ -129,7 +160,7 @@ func Prune(dir string, keep int) error {
 	var valid []Entry
 	latest := -1
 	for _, e := range list {
-		if e.Err != nil {
+		if e.Err != nil || e.RunID != run || e.Aside {
 			continue
 		}
 		valid = append(valid, e)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -138,7 +139,7 @@ func TestPruneRetention(t *testing.T) {
 			for s := int64(31); s <= 32; s++ { // 5 valid: 10 20 30 31 32
 				mustSave(t, filepath.Join(dir, name(s)), sample(s, false))
 			}
-			if err := Prune(dir, keep); err != nil {
+			if err := Prune(dir, "", keep); err != nil {
 				t.Fatal(err)
 			}
 			all := []string{name(10), name(20), name(30), name(31), name(32)}
@@ -181,7 +182,7 @@ func TestPruneKeepsLatestCommit(t *testing.T) {
 	resumed := sample(15, false)
 	resumed.UnixNano = sample(30, false).UnixNano + 1
 	mustSave(t, filepath.Join(dir, name(15)), resumed)
-	if err := Prune(dir, 1); err != nil {
+	if err := Prune(dir, "", 1); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{name(15), name(30)}, dirNames(t, dir)); diff != "" {
@@ -203,4 +204,58 @@ func TestCleanTemp(t *testing.T) {
 	if err := CleanTemp(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("CleanTemp on a missing dir: %v", err)
 	}
+}
+
+// TestPruneOnlyOwnRun: a directory holding checkpoints of two runs (and
+// ID-less ones written before run IDs) loses only files of the run pruned,
+// whatever their steps and commit times.
+func TestPruneOnlyOwnRun(t *testing.T) {
+	dir := t.TempDir()
+	save := func(step int64, run string) string {
+		c := sample(step, false)
+		c.RunId = run
+		n := fmt.Sprintf("%s-%d.ckpt", orLegacy(run), step)
+		mustSave(t, filepath.Join(dir, n), c)
+		return n
+	}
+	var mine, others []string
+	for _, s := range []int64{10, 20, 30} {
+		mine = append(mine, save(s, "aaaa"))
+	}
+	for _, s := range []int64{5, 15, 40} {
+		others = append(others, save(s, "bbbb"), save(s+1, ""))
+	}
+	if err := Prune(dir, "aaaa", 1); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{mine[2]}, others...)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, dirNames(t, dir)); diff != "" {
+		t.Errorf("after Prune(run aaaa, 1) (-want +got):\n%s", diff)
+	}
+	list, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if want := strings.SplitN(filepath.Base(e.Path), "-", 2)[0]; orLegacy(e.RunID) != want {
+			t.Errorf("List: %s has RunID %q", e.Path, e.RunID)
+		}
+	}
+	// The legacy (ID-less) run is pruned among itself only.
+	if err := Prune(dir, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{mine[2], "bbbb-15.ckpt", "bbbb-40.ckpt", "bbbb-5.ckpt", "legacy-41.ckpt"}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, dirNames(t, dir)); diff != "" {
+		t.Errorf("after Prune(legacy run, 1) (-want +got):\n%s", diff)
+	}
+}
+
+func orLegacy(run string) string {
+	if run == "" {
+		return "legacy"
+	}
+	return run
 }

@@ -12,9 +12,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 )
 
 // faultFile is a tempFile that fails at a chosen step.
@@ -282,9 +285,11 @@ func TestSaveDiskFull(t *testing.T) {
 	}
 }
 
-// TestCommitDelayEnv checks the crash-test hook: with the variable set, the
-// payload reaches the file in two writes with a pause between.
-func TestCommitDelayEnv(t *testing.T) {
+// TestCommitDelayHook checks the crash-test hook: with the commit delay set
+// through faultinject, the payload reaches the file in two writes with a
+// pause between; the environment variable alone changes nothing (only
+// cmd/train and test binaries install it).
+func TestCommitDelayHook(t *testing.T) {
 	var ff *faultFile
 	realCreate := hooks.createTemp
 	withHooks(t, func() {
@@ -297,12 +302,15 @@ func TestCommitDelayEnv(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.ckpt")
 	for _, tc := range []struct {
 		env    string
+		delay  time.Duration
 		writes int
-	}{{"", 1}, {"1ms", 2}, {"junk", 1}} {
-		t.Setenv(CommitDelayEnv, tc.env)
+	}{{"", 0, 1}, {"", time.Millisecond, 2}, {"1h", 0, 1}} {
+		t.Setenv(faultinject.CommitDelayEnv, tc.env)
+		restore := faultinject.SetCommitDelay(tc.delay)
 		mustSave(t, path, sample(1, false))
+		restore()
 		if ff.writes != tc.writes {
-			t.Errorf("%s=%q: %d writes, want %d", CommitDelayEnv, tc.env, ff.writes, tc.writes)
+			t.Errorf("%s=%q, commit delay %v: %d writes, want %d", faultinject.CommitDelayEnv, tc.env, tc.delay, ff.writes, tc.writes)
 		}
 		if _, err := Load(path); err != nil {
 			t.Error(err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
 
@@ -66,12 +67,6 @@ const (
 	tempInfix  = ".tmp-"
 )
 
-// CommitDelayEnv names an environment variable for crash tests only: when it
-// holds a Go duration (e.g. "30ms"), [Save] writes the first half of the
-// temp file, sleeps that long, then writes the rest, widening the window in
-// which a SIGKILL leaves a torn temp file behind. Unset, it costs one Getenv.
-const CommitDelayEnv = "TBTRAIN_TEST_COMMIT_DELAY"
-
 // Save writes c to path atomically and durably. It encodes c (refusing a
 // checkpoint that [Load] would reject, with [ErrVersion] or [ErrInvalid]),
 // then commits in this order: create a temp file in the directory of path,
@@ -88,6 +83,12 @@ func Save(path string, c *ckptpb.Checkpoint) (err error) {
 	if err != nil {
 		return &Error{Op: "save", Path: path, Err: err}
 	}
+	return commitFile(path, b)
+}
+
+// commitFile writes b to path in Save's order (temp file, write, fsync,
+// close, rename, fsync the directory); see Save.
+func commitFile(path string, b []byte) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -133,9 +134,10 @@ func Save(path string, c *ckptpb.Checkpoint) (err error) {
 	return nil
 }
 
-// write writes b to f, pausing in the middle when CommitDelayEnv is set.
+// write writes b to f, pausing in the middle when a crash test has set the
+// commit delay (internal/faultinject; never set outside tests).
 func write(f tempFile, b []byte) error {
-	if d, err := time.ParseDuration(os.Getenv(CommitDelayEnv)); err == nil && d > 0 {
+	if d := faultinject.CommitDelay(); d > 0 {
 		half := len(b) / 2
 		if _, err := f.Write(b[:half]); err != nil {
 			return err

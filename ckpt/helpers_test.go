@@ -19,7 +19,7 @@ func sample(step int64, lenet bool) *ckptpb.Checkpoint {
 	shapes := [][]int64{{2, 3}, {2}}
 	names := []string{"w", "b"}
 	if lenet {
-		// LeNet-5 as in the issue: conv 1->6 5x5, conv 6->16 5x5, 400->120->84->10.
+		// LeNet-5 as the trainer saves it: conv 1->6 5x5, conv 6->16 5x5, 400->120->84->10.
 		shapes = [][]int64{{6, 1, 5, 5}, {6}, {16, 6, 5, 5}, {16}, {120, 400}, {120}, {84, 120}, {84}, {10, 84}, {10}}
 		names = []string{"convModel.0.weight", "convModel.0.bias", "convModel.3.weight", "convModel.3.bias",
 			"lineNet.1.weight", "lineNet.1.bias", "lineNet.3.weight", "lineNet.3.bias", "lineNet.5.weight", "lineNet.5.bias"}

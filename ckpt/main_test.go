@@ -7,11 +7,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 )
 
 // childEnv makes the test binary act as a helper process for tests that need
 // another user or a process to kill: "perm:<dir>" runs permissionChild,
-// "save:<path>" saves one checkpoint (with CommitDelayEnv set by the parent).
+// "save:<path>" saves one checkpoint (with the commit delay the parent sets
+// in faultinject.CommitDelayEnv).
 const childEnv = "CKPT_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -24,7 +27,11 @@ func TestMain(m *testing.M) {
 				fmt.Println("perm-ok")
 			}
 		case "save":
-			err = Save(arg, sample(99, true))
+			// The parent sets the commit delay in the environment; the
+			// test binary, like cmd/train, installs it through faultinject.
+			if _, err = faultinject.FromEnv(os.Getenv); err == nil {
+				err = Save(arg, sample(99, true))
+			}
 		default:
 			err = fmt.Errorf("unknown child mode %q", mode)
 		}

@@ -15,6 +15,10 @@
 //	lineNet.5    Linear(84→10)                        → logits
 //	loss         mean over the batch of -log softmax(logits)[label]
 //
+// [LeNet5.EvalTo] also returns, per image, the softmax probabilities and
+// the penultimate activations (the 84 inputs of lineNet.5, [FeatureSize]),
+// from the same forward pass as the loss.
+//
 // The names are those of the PyTorch demo's state_dict (nn.Sequential
 // indices, where the ReLU and pooling modules take the missing numbers).
 //

@@ -38,3 +38,28 @@ func Example() {
 	// lineNet.5.bias [10]
 	// loss near ln(10) = 2.30 at initialisation: true
 }
+
+// EvalTo returns more than the loss from one forward pass: the softmax
+// probabilities and the 84 penultimate activations of each image.
+func ExampleLeNet5_EvalTo() {
+	m := model.NewLeNet5(rand.New(rand.NewPCG(1, 1)))
+	x := make([]float32, 3*model.ImageSize)
+	labels := []uint8{0, 1, 2}
+	out := model.EvalOutputs{
+		Pred:     make([]uint8, len(labels)),
+		Probs:    make([]float32, len(labels)*model.NumClasses),
+		Features: make([]float32, len(labels)*model.FeatureSize),
+	}
+	loss := m.EvalTo(x, labels, out)
+	var sum float32
+	for _, p := range out.Probs[:model.NumClasses] {
+		sum += p
+	}
+	fmt.Println("loss equals Eval's:", loss == m.Eval(x, labels, nil))
+	fmt.Printf("probabilities of image 0 add up to %.3f\n", sum)
+	fmt.Println("features per image:", len(out.Features)/len(labels))
+	// Output:
+	// loss equals Eval's: true
+	// probabilities of image 0 add up to 1.000
+	// features per image: 84
+}

@@ -13,6 +13,8 @@ import (
 const (
 	errInputLen   = "model: len(x) != 784*len(labels)"
 	errPredLen    = "model: len(pred) != len(labels)"
+	errProbsLen   = "model: len(Probs) != 10*len(labels)"
+	errFeatsLen   = "model: len(Features) != 84*len(labels)"
 	errLabel      = "model: label out of range [0, 10)"
 	errShards     = "model: Options.Shards must be >= 0"
 	errWorkers    = "model: Options.Workers must be >= 0"
@@ -20,12 +22,16 @@ const (
 	errEmptyTrain = "model: TrainBatch with no images"
 )
 
-// Sizes of the network (issue 3, part 1).
+// Sizes of the network: the PyTorch demo's LeNet-5 (see LeNet5).
 const (
 	// ImageSize is the number of pixels of one input image (1×28×28).
 	ImageSize = 28 * 28
 	// NumClasses is the number of outputs (the digits 0-9).
 	NumClasses = 10
+	// FeatureSize is the width of the penultimate activations: the 84
+	// outputs of lineNet.3 after its ReLU, the input of the last linear
+	// layer lineNet.5 (see [EvalOutputs]).
+	FeatureSize = 84
 	// numParams is 6*25+6 + 16*150+16 + 120*400+120 + 84*120+84 + 10*84+10.
 	numParams = 61706
 )
@@ -73,7 +79,7 @@ type Param struct {
 	Grad  []float32
 }
 
-// LeNet5 is the network of issue 3 part 1: Conv(1→6, 5×5, pad 2) → ReLU →
+// LeNet5 is the PyTorch demo's network: Conv(1→6, 5×5, pad 2) → ReLU →
 // MaxPool 2 → Conv(6→16, 5×5) → ReLU → MaxPool 2 → Flatten(400) → Linear 120
 // → ReLU → Linear 84 → ReLU → Linear 10, trained with mean cross-entropy.
 //
@@ -92,7 +98,7 @@ type LeNet5 struct {
 	// the call in progress, read by the task functions
 	x         []float32
 	labels    []uint8
-	pred      []uint8
+	out       EvalOutputs
 	n         int
 	chunkLoss []float64
 
@@ -435,17 +441,53 @@ func softmaxXent(d, logits []float32, labels []uint8, scale float32) float64 {
 // TrainBatch), writes each image's predicted class (the first largest
 // logit) into pred (unless pred is nil) and returns the sum of the per-image
 // cross-entropy losses. Images are processed in fixed chunks, so the result
-// does not depend on Workers.
+// does not depend on Workers. It is EvalTo with only Pred.
 //
 // It panics if len(x) != 784*n, pred is non-nil with len(pred) != n, or a
 // label is >= 10.
 func (m *LeNet5) Eval(x []float32, labels []uint8, pred []uint8) float64 {
+	return m.EvalTo(x, labels, EvalOutputs{Pred: pred})
+}
+
+// EvalOutputs are the per-image results EvalTo can write besides the loss.
+// A nil field is not computed; a non-nil one must have room for exactly the
+// n images of the call. The caller owns the slices; EvalTo keeps none of
+// them after it returns.
+type EvalOutputs struct {
+	// Pred receives the predicted class of each image: the first largest
+	// logit (n values).
+	Pred []uint8
+	// Probs receives softmax(logits) of each image (n×NumClasses values,
+	// image after image): exp(z_j - max z) / Σ_k exp(z_k - max z), computed
+	// in float64 with the same terms as the loss and rounded to float32.
+	Probs []float32
+	// Features receives the penultimate activations of each image
+	// (n×FeatureSize values, image after image): the ReLU outputs of
+	// lineNet.3 that lineNet.5 maps to the logits, as computed for the
+	// loss (the same bits whatever Workers is).
+	Features []float32
+}
+
+// EvalTo is Eval with more outputs: it runs the network forward on
+// n = len(labels) images, writes what out asks for (see EvalOutputs) and
+// returns the sum of the per-image cross-entropy losses, bitwise equal to
+// Eval's. It allocates nothing once the model has seen a chunk of images.
+//
+// It panics if len(x) != 784*n, a label is >= 10, or a non-nil field of out
+// does not hold exactly n images' values.
+func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	n := len(labels)
 	if len(x) != n*ImageSize {
 		panic(errInputLen)
 	}
-	if pred != nil && len(pred) != n {
+	if out.Pred != nil && len(out.Pred) != n {
 		panic(errPredLen)
+	}
+	if out.Probs != nil && len(out.Probs) != n*NumClasses {
+		panic(errProbsLen)
+	}
+	if out.Features != nil && len(out.Features) != n*FeatureSize {
+		panic(errFeatsLen)
 	}
 	checkLabels(labels)
 	if n == 0 {
@@ -457,13 +499,13 @@ func (m *LeNet5) Eval(x []float32, labels []uint8, pred []uint8) float64 {
 		m.chunkLoss = make([]float64, chunks)
 	}
 	m.chunkLoss = m.chunkLoss[:chunks]
-	m.x, m.labels, m.pred, m.n = x, labels, pred, n
+	m.x, m.labels, m.out, m.n = x, labels, out, n
 	m.team.run(&m.evalJob, chunks)
 	var sum float64
 	for _, v := range m.chunkLoss {
 		sum += v
 	}
-	m.x, m.labels, m.pred = nil, nil, nil
+	m.x, m.labels, m.out = nil, nil, EvalOutputs{}
 	return sum
 }
 
@@ -474,6 +516,10 @@ func (m *LeNet5) evalTask(p, t int) {
 	hi := min(lo+evalChunk, m.n)
 	b := hi - lo
 	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	out := &m.out
+	if out.Features != nil {
+		copy(out.Features[lo*FeatureSize:hi*FeatureSize], s.acts[len(m.layers)-1][:b*FeatureSize])
+	}
 	var total float64
 	for i, y := range m.labels[lo:hi] {
 		row := logits[i*NumClasses:][:NumClasses]
@@ -484,12 +530,20 @@ func (m *LeNet5) evalTask(p, t int) {
 			}
 		}
 		var sum float64
-		for _, v := range row {
-			sum += kern.Exp(float64(v) - float64(mx))
+		var e [NumClasses]float64
+		for j, v := range row {
+			e[j] = kern.Exp(float64(v) - float64(mx))
+			sum += e[j]
 		}
 		total += kern.Log(sum) - (float64(row[y]) - float64(mx))
-		if m.pred != nil {
-			m.pred[lo+i] = uint8(arg)
+		if out.Pred != nil {
+			out.Pred[lo+i] = uint8(arg)
+		}
+		if out.Probs != nil {
+			pr := out.Probs[(lo+i)*NumClasses:][:NumClasses]
+			for j := range pr {
+				pr[j] = float32(e[j] / sum)
+			}
 		}
 	}
 	m.chunkLoss[t] = total

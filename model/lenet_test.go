@@ -34,7 +34,7 @@ func TestParams(t *testing.T) {
 		}
 		total += n
 	}
-	// Names and shapes of the PyTorch demo's state_dict (issue 3, part 1).
+	// Names and shapes of the PyTorch demo's state_dict (the LeNet5 module it defines).
 	want := []ps{
 		{"convModel.0.weight", []int{6, 1, 5, 5}}, {"convModel.0.bias", []int{6}},
 		{"convModel.3.weight", []int{16, 6, 5, 5}}, {"convModel.3.bias", []int{16}},

@@ -105,6 +105,12 @@ func refLinear(in, wt, bias []float64, nout int) []float64 {
 
 // logits runs one 784-pixel image through the net.
 func (r *refNet) logits(img []float64) []float64 {
+	return refLinear(r.features(img), r.f3w, r.f3b, 10)
+}
+
+// features runs one 784-pixel image through the net up to the penultimate
+// activations: the 84 ReLU outputs of lineNet.3.
+func (r *refNet) features(img []float64) []float64 {
 	a, h, w := refConv(img, 1, 28, 28, r.c1w, r.c1b, 6, 5, 2)
 	refReLU(a)
 	a = refPool(a, 6, h, w)
@@ -115,7 +121,7 @@ func (r *refNet) logits(img []float64) []float64 {
 	refReLU(a)
 	a = refLinear(a, r.f2w, r.f2b, 84)
 	refReLU(a)
-	return refLinear(a, r.f3w, r.f3b, 10)
+	return a
 }
 
 // refXent is -log softmax(z)[y], computed directly (fine for moderate z).

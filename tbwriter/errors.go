@@ -25,10 +25,45 @@ var (
 	// more of that run.
 	ErrNotEvent = errors.New("tbwriter: record payload is not an Event")
 
-	// ErrRecordTooLarge is returned by RecordWriter.WriteRecord for a
-	// payload that is longer than the writer's limit.
+	// ErrRecordTooLarge is returned by RecordWriter.WriteRecord, and by the
+	// Writer's Add methods, for a payload longer than MaxRecordSize (the
+	// largest record the reader accepts). The Add methods queue nothing then.
 	ErrRecordTooLarge = errors.New("tbwriter: record too large")
+
+	// ErrNoRunDir is returned by the methods that write files beside the
+	// event file (AddScalars, AddEmbedding) on a Writer made by NewWriter,
+	// which has no run directory.
+	ErrNoRunDir = errors.New("tbwriter: writer has no run directory (made by NewWriter, not Create)")
+
+	// ErrTagKind is matched (errors.Is) by a *KindError: a value whose
+	// plugin differs from the plugin of its tag's first value.
+	ErrTagKind = errors.New("tbwriter: tag already logged with another kind")
+
+	// ErrHParamsRepeated is returned for a second value of an hparams tag
+	// (a second AddHParams, say) on one Writer. TensorBoard shows only the
+	// first value of each hparams tag of a run, so a second one would be
+	// silently ignored; nothing is queued.
+	ErrHParamsRepeated = errors.New("tbwriter: hparams tag already written by this writer (TensorBoard shows only the first value)")
 )
+
+// KindError reports a value refused because its tag was first logged with
+// another plugin (see [PluginName]). TensorBoard keeps a tag's first
+// metadata, so the new value would be served by the old plugin, which fails
+// on it. Nothing of the refused call is queued. It matches [ErrTagKind].
+type KindError struct {
+	Tag string
+	// First is the plugin of the tag's first value, New the plugin of the
+	// refused one ("" for a value of no plugin, such as a bare tensor).
+	First, New string
+}
+
+func (e *KindError) Error() string {
+	return fmt.Sprintf("tbwriter: tag %q was logged as %s; refusing %s under the same tag (TensorBoard shows a tag with its first kind only)",
+		e.Tag, kindName(e.First), kindName(e.New))
+}
+
+// Is reports whether target is ErrTagKind.
+func (e *KindError) Is(target error) bool { return target == ErrTagKind }
 
 // TornError describes a file that ends inside a record. It matches
 // io.ErrUnexpectedEOF with errors.Is.

@@ -161,12 +161,18 @@ func HistogramOf(v *tbpb.Summary_Value) (buckets []Bucket, ok bool) {
 		if len(dims) != 2 || dims[1].GetSize() != 3 {
 			return nil, false
 		}
-		k := int(dims[0].GetSize())
-		vals, ok := tensorFloats(t, 3*k)
+		// The shape comes from the file: check it against the numbers
+		// actually present before computing 3*k or allocating.
+		k := dims[0].GetSize()
+		if k < 0 || k > int64(tensorLen(t)/3) {
+			return nil, false
+		}
+		vals, ok := tensorFloats(t, 3*int(k))
 		if !ok {
 			return nil, false
 		}
-		for i := range k {
+		buckets = make([]Bucket, 0, k)
+		for i := range int(k) {
 			buckets = append(buckets, Bucket{Left: vals[3*i], Right: vals[3*i+1], Count: vals[3*i+2]})
 		}
 		return buckets, true
@@ -174,8 +180,25 @@ func HistogramOf(v *tbpb.Summary_Value) (buckets []Bucket, ok bool) {
 	return nil, false
 }
 
-// tensorFloats returns the n numbers of a float or double tensor.
+// tensorLen is the number of numbers a float or double tensor holds: its
+// tensor_content or its repeated values, whichever is set (0 for other
+// dtypes).
+func tensorLen(t *tbpb.TensorProto) int {
+	switch t.GetDtype() {
+	case tbpb.DataType_DT_DOUBLE:
+		return max(len(t.GetTensorContent())/8, len(t.GetDoubleVal()))
+	case tbpb.DataType_DT_FLOAT:
+		return max(len(t.GetTensorContent())/4, len(t.GetFloatVal()))
+	}
+	return 0
+}
+
+// tensorFloats returns the n numbers of a float or double tensor; n must
+// not exceed tensorLen(t).
 func tensorFloats(t *tbpb.TensorProto, n int) ([]float64, bool) {
+	if n < 0 || n > tensorLen(t) {
+		return nil, false
+	}
 	out := make([]float64, 0, n)
 	switch t.GetDtype() {
 	case tbpb.DataType_DT_DOUBLE:

@@ -152,20 +152,33 @@ func HParamsSessionEndValue(status tbpb.Status, t time.Time) *tbpb.Summary_Value
 // tags) and the session start (the values) into this run at step 0. Unlike
 // PyTorch's add_hparams it does not create a sub-run. Close then writes the
 // session end, also at step 0, with the status of SetSessionStatus (default
-// SUCCESS). Call it once, in the first session of a run: step-0 data
-// survives every later resume. A run that may be resumed should instead
-// write HParamsValues at step 0 with AddSummary and, from the session that
-// finishes the run, HParamsSessionEndValue at its last step: otherwise the
-// first session's Close records the end of a run that is still going.
+// SUCCESS), unless a session end was already queued with AddSummary.
+//
+// TensorBoard shows the FIRST value ever loaded for each hparams tag of a
+// run and ignores every later one, even after a restart purges the first
+// (both loaders keep a tag's first metadata, where hparams live; see
+// [Run.Series]). So a second call on one Writer returns ErrHParamsRepeated
+// and writes nothing, and a run should call it once, in its first session.
+// A run that may be resumed should instead write HParamsValues at step 0
+// with AddSummary and HParamsSessionEndValue only once the run is finished:
+// otherwise the first session's Close records, for good, the end of a run
+// that is still going.
 func (w *Writer) AddHParams(hp HParams) error {
-	values, err := HParamsValues(hp, w.now())
+	t, err := w.stampTime()
 	if err != nil {
+		return err
+	}
+	values, err := HParamsValues(hp, t)
+	if err != nil {
+		return err
+	}
+	if err := w.AddSummary(0, values...); err != nil {
 		return err
 	}
 	w.hparamsMu.Lock()
 	w.hparamsSet = true
 	w.hparamsMu.Unlock()
-	return w.AddSummary(0, values...)
+	return nil
 }
 
 // HParamsOf decodes the hparams plugin data of a summary value.

@@ -32,8 +32,9 @@ func ScalarValue(tag string, v float32) *tbpb.Summary_Value {
 
 // ScalarTensorValue returns v as a rank-0 DT_FLOAT tensor with the scalars
 // plugin metadata: the form tf.summary.scalar (summary_v2) writes, but
-// always float32. It is never DT_DOUBLE, which (per issue #2) TensorBoard's
-// Rust data server drops.
+// always float32. It is never DT_DOUBLE, which TensorBoard's Rust data
+// server drops (tensor_proto_to_scalar in tensorboard/data/server/data_compat.rs
+// accepts only a rank-0 DT_FLOAT).
 func ScalarTensorValue(tag string, v float32) *tbpb.Summary_Value {
 	return &tbpb.Summary_Value{
 		Tag:      tag,

@@ -1,6 +1,9 @@
 package tbwriter
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -33,8 +36,17 @@ func TextValue(tag, markdown string) *tbpb.Summary_Value {
 }
 
 // AddText logs markdown text under tag at step (TensorBoard's Text tab
-// renders it).
+// renders it). The text must be valid UTF-8: TensorBoard's text plugin
+// decodes every string of a tag as UTF-8 and fails the whole tag on one
+// that is not. Text longer than MaxRecordSize is refused (ErrRecordTooLarge)
+// before it is copied.
 func (w *Writer) AddText(tag string, step int64, markdown string) error {
+	if len(markdown) > MaxRecordSize {
+		return fmt.Errorf("%w: text %q of %d bytes (limit %d)", ErrRecordTooLarge, tag, len(markdown), MaxRecordSize)
+	}
+	if !utf8.ValidString(markdown) {
+		return fmt.Errorf("tbwriter: text %q is not valid UTF-8", tag)
+	}
 	return w.AddSummary(step, TextValue(tag, markdown))
 }
 

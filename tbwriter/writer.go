@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +18,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Defaults for the zero values of [Options].
@@ -45,12 +49,6 @@ const (
 	// usual size of a pipe or socket buffer; large enough to amortize the
 	// write system call over ~1,500 scalar records).
 	writeBufferSize = 64 << 10
-
-	// flushDelayEnv names a test-only hook: a Go duration for which the
-	// background goroutine sleeps halfway through writing a batch of
-	// records, so that a test can kill the process and leave a torn record
-	// at the end of the file. Unset (or invalid) means no delay.
-	flushDelayEnv = "TBTRAIN_TEST_FLUSH_DELAY"
 )
 
 // Options configure a [Writer]. The zero value is ready to use.
@@ -76,11 +74,35 @@ type Options struct {
 
 	// Now returns the wall time stamped on events. nil means time.Now.
 	Now func() time.Time
+
+	// ObjectInterval and ObjectSize set how often a Writer on an object
+	// store (an s3:// dir), which uploads each flush as a new object,
+	// uploads between explicit Flush and Sync calls: when a timer flush
+	// finds ObjectInterval passed since the last upload, or more than
+	// ObjectSize bytes waiting. 0 means DefaultObjectInterval and
+	// DefaultObjectSize. Local files ignore them.
+	ObjectInterval time.Duration
+	ObjectSize     int
 }
 
 // Writer writes summaries to one event file. It is safe for concurrent use;
 // see the package documentation for the queue and flush contract.
+//
+// A Writer returned by [Writer.WithWallTime] is a view of the same writer
+// that stamps its events with a fixed wall time.
 type Writer struct {
+	*writerState
+
+	// wall, when hasWall, is the wall time of every event this view adds
+	// (WithWallTime); wallErr is why that time is unusable (not finite).
+	wall    float64
+	hasWall bool
+	wallErr error
+}
+
+// writerState is what every view of a Writer shares: the file, the queue
+// and the background goroutine.
+type writerState struct {
 	path  string
 	name  string    // for errors: path, or "event stream" for NewWriter
 	file  *os.File  // nil when the Writer does not own its destination
@@ -95,12 +117,17 @@ type Writer struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	kinds tagKinds // plugin of every tag queued
+
 	hparamsMu     sync.Mutex
 	hparamsSet    bool
 	hparamsStatus tbpb.Status // written by Close; STATUS_SUCCESS unless set
 
 	flushDelay time.Duration
 	hdr        headerCache // owned by the background goroutine
+
+	opts Options // as given to Create, for the AddScalars sub-run writers
+	subs subRuns // the AddScalars sub-run writers, created on first use
 }
 
 type itemKind uint8
@@ -127,10 +154,14 @@ type item struct {
 // counter in the same place).
 var fileCounter atomic.Int64
 
-// Create creates a new event file in dir (which must exist) and returns a
-// Writer for it. The file name sorts after every event file already in dir.
-// The file starts with the file_version event and a SessionLog START at
-// opts.StartStep; both are written to the file before Create returns.
+// Create creates a new event file in dir and returns a Writer for it. dir
+// and its parents are created if missing (as PyTorch's SummaryWriter does).
+// dir may be a URL of a store registered with storage.Register (s3://...):
+// there each upload is a new object (see the package documentation).
+// The file name sorts after every event file already in dir (see the
+// package documentation). The file starts with the file_version event and a
+// SessionLog START at opts.StartStep; both are written to the file before
+// Create returns.
 func Create(dir string, opts Options) (*Writer, error) {
 	host := opts.Host
 	if host == "" {
@@ -150,6 +181,19 @@ func Create(dir string, opts Options) (*Writer, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if storage.IsURL(dir) {
+		st, key, err := storage.For(dir)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: %w", err)
+		}
+		w, err := createObjects(st, key, host, now(), opts)
+		if err != nil {
+			return nil, err
+		}
+		w.path = storage.Join(dir, storage.Base(w.path))
+		w.opts = opts
+		return w, nil
+	}
 	f, path, err := createEventFile(dir, host, now())
 	if err != nil {
 		return nil, err
@@ -160,6 +204,7 @@ func Create(dir string, opts Options) (*Writer, error) {
 		os.Remove(path)
 		return nil, err
 	}
+	w.opts = opts
 	return w, nil
 }
 
@@ -172,14 +217,21 @@ func NewWriter(dst io.Writer, opts Options) (*Writer, error) {
 	return newWriter(nil, dst, "", opts)
 }
 
-// createEventFile picks a name that sorts after every event file in dir and
-// creates it exclusively.
+// eventFilePrefix starts the name of every event file Create makes, as
+// TensorFlow's and PyTorch's writers name theirs.
+const eventFilePrefix = "events.out.tfevents."
+
+// createEventFile creates dir if needed, picks a name that sorts after every
+// event file in it (see eventFileName) and creates the file exclusively.
 func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
+	// 0o777 before the umask, as os.makedirs in PyTorch's SummaryWriter.
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, "", fmt.Errorf("tbwriter: create event file: %w", err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, "", fmt.Errorf("tbwriter: create event file: %w", err)
 	}
-	const prefix = "events.out.tfevents."
 	last := ""
 	// Every name TensorBoard takes for an event file counts (IsEventFile),
 	// not only ours: its loaders read all of them in name order.
@@ -188,24 +240,9 @@ func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
 			last = e.Name()
 		}
 	}
-	secs := t.Unix()
 	pid := os.Getpid()
 	for attempt := 0; attempt < 1000; attempt++ {
-		name := fmt.Sprintf("%s%010d.%s.%d.%d", prefix, secs, host, pid, fileCounter.Add(1)-1)
-		if name <= last {
-			// An existing file would sort after ours (clock went back,
-			// or a later file from another host). Move past its second.
-			var prev int64
-			ok := strings.HasPrefix(last, prefix)
-			if ok {
-				prev, ok = nameSeconds(last[len(prefix):])
-			}
-			if !ok || prev+1 > 9999999999 {
-				return nil, "", fmt.Errorf("tbwriter: create event file in %s: cannot choose a name that sorts after %q", dir, last)
-			}
-			secs = max(secs, prev+1)
-			continue
-		}
+		name := eventFileName(last, t.Unix(), host, pid, fileCounter.Add(1)-1)
 		path := filepath.Join(dir, name)
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, os.ErrExist) {
@@ -219,17 +256,64 @@ func createEventFile(dir, host string, t time.Time) (*os.File, string, error) {
 	return nil, "", fmt.Errorf("tbwriter: create event file in %s: no free name", dir)
 }
 
-// nameSeconds parses the 10-digit seconds that start s.
-func nameSeconds(s string) (int64, bool) {
-	digits := s
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		digits = s[:i]
+// eventFileName returns a name for a new event file that sorts after last
+// (the greatest event file name in the directory, "" if none):
+//
+//  1. events.out.tfevents.<secs>.<host>.<pid>.<counter> when that sorts
+//     after last;
+//  2. otherwise, when last is STEM.<10 digits>[.…] with "tfevents" in STEM
+//     (a name of case 1 or 3, from a later clock or another host):
+//     STEM.<max(secs, digits+1)>.<host>.<pid>.<counter>, for the first
+//     such group of digits below 9999999999;
+//  3. otherwise (a foreign name such as "events.out.tfevents.86400.pi.1.0"
+//     from a clock at 1970, or "foo.tfevents.1"): last itself followed by
+//     .<secs>.<host>.<pid>.<counter>, which sorts after it. Later sessions
+//     then take case 2 with last as STEM, so names stop growing.
+//
+// The result is always > last and contains "tfevents".
+func eventFileName(last string, secs int64, host string, pid int, counter int64) string {
+	tail := fmt.Sprintf(".%s.%d.%d", host, pid, counter)
+	name := fmt.Sprintf("%s%010d%s", eventFilePrefix, secs, tail)
+	if name > last {
+		return name
 	}
-	if len(digits) != 10 {
-		return 0, false
+	for stem, prev := range secondsGroups(last) {
+		if prev >= 9999999999 {
+			continue
+		}
+		name = fmt.Sprintf("%s.%010d%s", stem, max(secs, prev+1), tail)
+		if name > last {
+			return name
+		}
 	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	return n, err == nil
+	return fmt.Sprintf("%s.%010d%s", last, secs, tail)
+}
+
+// secondsGroups yields, in order, every ".<10 digits>" (followed by '.' or
+// the end) after "tfevents" in name: what precedes it, and the number.
+func secondsGroups(name string) iter.Seq2[string, int64] {
+	return func(yield func(string, int64) bool) {
+		i := strings.Index(name, "tfevents")
+		if i < 0 {
+			return
+		}
+		for j := i + len("tfevents"); j < len(name); j++ {
+			if name[j] != '.' {
+				continue
+			}
+			end := j + 1
+			for end < len(name) && name[end] >= '0' && name[end] <= '9' {
+				end++
+			}
+			if end-(j+1) != 10 || (end < len(name) && name[end] != '.') {
+				continue
+			}
+			n, err := strconv.ParseInt(name[j+1:end], 10, 64)
+			if err == nil && !yield(name[:j], n) {
+				return
+			}
+		}
+	}
 }
 
 func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, error) {
@@ -249,7 +333,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 	if name == "" {
 		name = "event stream"
 	}
-	w := &Writer{
+	w := &Writer{writerState: &writerState{
 		path:  path,
 		name:  name,
 		file:  f,
@@ -258,9 +342,12 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		start: now(),
 		q:     newQueue(qs),
 		done:  make(chan struct{}),
-	}
-	if d, err := time.ParseDuration(os.Getenv(flushDelayEnv)); err == nil && d > 0 {
-		w.flushDelay = d
+	}}
+	// A crash test's pause half-way through each write, so that a kill
+	// leaves a torn record (internal/faultinject; never set outside tests).
+	// (An object store has no torn writes: uploads are whole objects.)
+	if _, objects := dst.(*objectFile); !objects {
+		w.flushDelay = faultinject.FlushDelay()
 	}
 
 	// The header is written synchronously so that the file is a valid,
@@ -322,34 +409,133 @@ func (w *Writer) enqueue(it item) error {
 	return w.q.push(nil, it)
 }
 
+// WithWallTime returns a view of w whose Add methods stamp every event with
+// wall (seconds since the Unix epoch, as Event.wall_time stores it) instead
+// of the clock: the walltime= argument of PyTorch's add_* methods, for
+// importers and log-repair tools that must keep the original times bit for
+// bit. Convert a time.Time with float64(t.UnixNano())/1e9. The view shares
+// everything else with w (file, queue, sub-runs, tags): Flush, Sync and
+// Close act on the one writer. A wall time that is NaN or infinite makes
+// every Add method of the view fail with an error, writing nothing.
+func (w *Writer) WithWallTime(wall float64) *Writer {
+	v := &Writer{writerState: w.writerState, wall: wall, hasWall: true}
+	if math.IsNaN(wall) || math.IsInf(wall, 0) {
+		v.wallErr = fmt.Errorf("tbwriter: wall time %v is not finite", wall)
+	}
+	return v
+}
+
+// stamp returns the wall time for an event added now: the view's fixed
+// time, or the clock's.
+func (w *Writer) stamp() (float64, error) {
+	if w.hasWall {
+		return w.wall, w.wallErr
+	}
+	return wallSeconds(w.now()), nil
+}
+
+// stampTime is stamp as a time.Time, for data that stores times inside
+// plugin content (hparams). A fixed wall time is converted to the nearest
+// nanosecond.
+func (w *Writer) stampTime() (time.Time, error) {
+	if w.hasWall {
+		if w.wallErr != nil {
+			return time.Time{}, w.wallErr
+		}
+		sec := math.Floor(w.wall)
+		return time.Unix(int64(sec), int64(math.Round((w.wall-sec)*1e9))), nil
+	}
+	return w.now(), nil
+}
+
 // AddScalar logs v under tag at step as a float32 simple_value, the form
 // PyTorch writes and both TensorBoard loaders read as a scalar. NaN and ±Inf
-// are stored as they are. It does not allocate.
+// are stored as they are. A tag first logged with another plugin is refused
+// with a *KindError. It does not allocate.
 func (w *Writer) AddScalar(tag string, step int64, v float32) error {
 	if !utf8.ValidString(tag) {
 		return fmt.Errorf("tbwriter: tag %q is not valid UTF-8", tag)
 	}
-	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wallSeconds(w.now())})
+	wall, err := w.stamp()
+	if err != nil {
+		return err
+	}
+	if err := w.kinds.claimScalar(tag); err != nil {
+		return err
+	}
+	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wall})
 }
 
-// AddEvent queues an arbitrary event. Its wall_time is set to now when 0.
-// The Writer does not keep ev.
+// wallTimeFieldSize is the encoded size of a non-zero Event.wall_time: a
+// one-byte tag (field 1, fixed64) and 8 bytes.
+const wallTimeFieldSize = 1 + 8
+
+// AddEvent queues an arbitrary event. Its wall_time is set to now (or the
+// view's wall time, see WithWallTime) when 0. The Writer does not keep ev.
+// Every Add method ends here except AddScalar and AddScalars, and every
+// event is checked before anything is queued:
+//
+//   - its encoded size must not exceed MaxRecordSize (else ErrRecordTooLarge);
+//   - each summary value must keep the plugin of its tag's first value on
+//     this Writer ([PluginName]; else a *KindError), and a tag of the
+//     hparams plugin takes one value only (else ErrHParamsRepeated);
+//   - the strings of a text value must be valid UTF-8.
+//
+// A refused event queues nothing and records no tag.
 func (w *Writer) AddEvent(ev *tbpb.Event) error {
+	var wall float64
+	size := proto.Size(ev)
 	if ev.GetWallTime() == 0 {
+		var err error
+		if wall, err = w.stamp(); err != nil {
+			return err
+		}
+		if wall != 0 {
+			size += wallTimeFieldSize
+		}
+	}
+	if size > MaxRecordSize {
+		return fmt.Errorf("%w: event of %d bytes (limit %d)%s", ErrRecordTooLarge, size, MaxRecordSize, tagsOf(ev))
+	}
+	claims, err := eventClaims(ev)
+	if err != nil {
+		return err
+	}
+	if wall != 0 {
 		ev = proto.CloneOf(ev)
-		ev.WallTime = wallSeconds(w.now())
+		ev.WallTime = wall
 	}
 	p, err := proto.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("tbwriter: encode event: %w", err)
 	}
+	if err := w.kinds.claim(claims); err != nil {
+		return err
+	}
 	return w.enqueue(item{kind: kindPayload, payload: p})
+}
+
+// tagsOf names the summary tags of ev for an error message.
+func tagsOf(ev *tbpb.Event) string {
+	vals := ev.GetSummary().GetValue()
+	if len(vals) == 0 {
+		return ""
+	}
+	tags := make([]string, len(vals))
+	for i, v := range vals {
+		tags[i] = strconv.Quote(v.GetTag())
+	}
+	return " with tags " + strings.Join(tags, ", ")
 }
 
 // AddSummary queues one event at step holding the given summary values.
 func (w *Writer) AddSummary(step int64, values ...*tbpb.Summary_Value) error {
+	wall, err := w.stamp()
+	if err != nil {
+		return err
+	}
 	return w.AddEvent(&tbpb.Event{
-		WallTime: wallSeconds(w.now()),
+		WallTime: wall,
 		Step:     step,
 		What:     &tbpb.Event_Summary{Summary: &tbpb.Summary{Value: values}},
 	})
@@ -358,13 +544,15 @@ func (w *Writer) AddSummary(step int64, values ...*tbpb.Summary_Value) error {
 // Flush returns once every event queued before the call is written to the
 // file (not necessarily to stable storage: see Sync), or when ctx is done.
 func (w *Writer) Flush(ctx context.Context) error {
-	return w.marker(ctx, kindFlush)
+	err := w.marker(ctx, kindFlush)
+	return errors.Join(err, w.subs.each(func(s *Writer) error { return s.Flush(ctx) }))
 }
 
 // Sync is Flush followed by an fsync of the file. Call it before recording
 // elsewhere (a checkpoint, say) that the events exist.
 func (w *Writer) Sync() error {
-	return w.marker(context.Background(), kindSync)
+	err := w.marker(context.Background(), kindSync)
+	return errors.Join(err, w.subs.each((*Writer).Sync))
 }
 
 func (w *Writer) marker(ctx context.Context, kind itemKind) error {
@@ -389,9 +577,10 @@ func (w *Writer) SetSessionStatus(s tbpb.Status) {
 	w.hparamsMu.Unlock()
 }
 
-// Close writes the hparams session end (if AddHParams was called), flushes,
-// fsyncs and closes the file. It is idempotent: later calls return the
-// first call's result. Every other method returns ErrClosed afterwards.
+// Close writes the hparams session end (if AddHParams was called and no
+// session end was queued yet), flushes, fsyncs and closes the file. It is
+// idempotent: later calls return the first call's result. Every other
+// method returns ErrClosed afterwards.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
 		var endErr error
@@ -401,14 +590,16 @@ func (w *Writer) Close() error {
 		if status == tbpb.Status_STATUS_UNKNOWN {
 			status = tbpb.Status_STATUS_SUCCESS
 		}
-		if needEnd {
-			endErr = w.AddSummary(0, HParamsSessionEndValue(status, w.now()))
+		if needEnd && !w.kinds.has(HParamsSessionEndTag) {
+			base := &Writer{writerState: w.writerState} // the clock, even on a WithWallTime view
+			endErr = base.AddSummary(0, HParamsSessionEndValue(status, w.now()))
 		}
+		subErr := w.subs.closeAll()
 		w.q.close()
 		<-w.done
 		w.closeErr = w.stickyErr()
 		if w.closeErr == nil {
-			w.closeErr = endErr
+			w.closeErr = errors.Join(endErr, subErr)
 		}
 	})
 	return w.closeErr
@@ -467,6 +658,12 @@ func (w *Writer) handle(buf []byte, it *item) []byte {
 		buf = w.writeOut(buf)
 		if it.kind == kindSync && w.stickyErr() == nil {
 			w.syncDst()
+		}
+		if o, ok := w.dst.(*objectFile); ok && it.kind == kindFlush && w.stickyErr() == nil {
+			// On an object store, written means uploaded.
+			if err := o.Flush(); err != nil {
+				w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
+			}
 		}
 		it.done <- w.stickyErr()
 		return buf

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -109,14 +110,6 @@ func TestCreateSortsAfterExisting(t *testing.T) {
 	all := append([]string{future}, names...)
 	if !sort.StringsAreSorted(all) {
 		t.Errorf("files were created out of name order: %q", all)
-	}
-	// A name that no 10-digit second can follow is an error, not a clobber.
-	if err := os.WriteFile(filepath.Join(dir, "events.out.tfevents.zzz"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if w, err := Create(dir, Options{}); err == nil {
-		w.Close()
-		t.Errorf("Create succeeded though %q sorts after any name it can choose", "events.out.tfevents.zzz")
 	}
 }
 
@@ -701,21 +694,32 @@ func TestFlushTimer(t *testing.T) {
 }
 
 // TestFlushDelayHook checks the test-only hook that splits a batch write in
-// two with a pause, for crash tests.
+// two with a pause, for crash tests: set through faultinject it splits the
+// write; the environment variable alone changes nothing (only cmd/train and
+// test binaries install it).
 func TestFlushDelayHook(t *testing.T) {
-	t.Setenv(flushDelayEnv, "1ms")
-	cw := &countingWriter{}
-	w, err := NewWriter(cw, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.AddScalar("x", 1, 1)
-	if err := w.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	if cw.writes != 3 { // header, then the batch in two halves
-		t.Errorf("%d writes, want 3 (header + a batch split in two)", cw.writes)
+	for _, tc := range []struct {
+		env    string
+		delay  time.Duration
+		writes int
+	}{{"", 0, 2}, {"", time.Millisecond, 3}, {"1h", 0, 2}} {
+		t.Setenv(faultinject.FlushDelayEnv, tc.env)
+		restore := faultinject.SetFlushDelay(tc.delay)
+		cw := &countingWriter{}
+		w, err := NewWriter(cw, Options{})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.AddScalar("x", 1, 1)
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		// The header, then the batch: in one write, or two halves.
+		if cw.writes != tc.writes {
+			t.Errorf("%s=%q, flush delay %v: %d writes, want %d", faultinject.FlushDelayEnv, tc.env, tc.delay, cw.writes, tc.writes)
+		}
 	}
 }
 
@@ -813,36 +817,90 @@ func TestHParamsInvalidUTF8(t *testing.T) {
 	}
 }
 
-// TestCreateSortsAfterOtherTfevents: TensorBoard counts every file whose
-// name contains "tfevents" as an event file and reads them in name order,
-// so a file like "zz.tfevents.x" that sorts after every name Create can
-// choose must make Create fail rather than write a file that is read first.
-func TestCreateSortsAfterOtherTfevents(t *testing.T) {
-	dir := t.TempDir()
-	other := "zz.tfevents.1.host"
-	if err := os.WriteFile(filepath.Join(dir, other), nil, 0o644); err != nil {
-		t.Fatal(err)
+// TestCreateSortsAfterForeignNames: TensorBoard counts every file whose
+// name contains "tfevents" as an event file and reads a run's files in name
+// order, so Create must choose a name after foreign ones too: from a clock
+// at 1970, from another program, or one no 10-digit second can follow. The
+// fallback names must not grow from one session to the next.
+func TestCreateSortsAfterForeignNames(t *testing.T) {
+	for _, foreign := range []string{
+		"events.out.tfevents.86400.raspberrypi.123.0", // clock at 1970: 5-digit seconds
+		"foo.tfevents.1",
+		"zz.tfevents.1.host",
+		"events.out.tfevents.zzz",
+		"events.out.tfevents.9999999999.host.1.0", // the last 10-digit second
+	} {
+		t.Run(foreign, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, foreign), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A non-event file sorting last must not matter.
+			if err := os.WriteFile(filepath.Join(dir, "zzzz.txt"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			names := []string{foreign}
+			for range 3 {
+				w, err := Create(dir, Options{Host: "h"})
+				if err != nil {
+					t.Fatalf("Create after %q: %v", names[len(names)-1], err)
+				}
+				names = append(names, filepath.Base(w.Path()))
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !sort.StringsAreSorted(names) {
+				t.Errorf("files created out of name order: %q", names)
+			}
+			for _, n := range names[1:] {
+				if !IsEventFile(n) {
+					t.Errorf("%q is not an event file name", n)
+				}
+			}
+			if l2, l3 := len(names[2]), len(names[3]); l3 > l2 {
+				t.Errorf("names grow from one session to the next: %q, then %q", names[2], names[3])
+			}
+			// TensorBoard reads them in this order: the last session is last.
+			run := readRun(t, dir)
+			if got := filepath.Base(run.Files[len(run.Files)-1]); got != names[3] {
+				t.Errorf("last file read is %q, want %q", got, names[3])
+			}
+		})
 	}
-	w, err := Create(dir, Options{Host: "h"})
-	if err == nil {
-		p := w.Path()
-		w.Close()
-		t.Fatalf("Create wrote %s, which sorts before the existing event file %s", filepath.Base(p), other)
-	}
-	if !strings.Contains(err.Error(), other) {
-		t.Errorf("error %q does not name the file %s", err, other)
-	}
-	// A short non-event name with the prefix's first letters is no event
-	// file and must not confuse the name choice.
-	dir2 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir2, "zz.txt"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err = Create(dir2, Options{Host: "h"})
+}
+
+// TestCreateMakesRunDir: like PyTorch's SummaryWriter(log_dir), Create
+// makes the run directory and its parents.
+func TestCreateMakesRunDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs", "exp1", "lenet")
+	w, err := Create(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	if err := w.AddScalar("x", 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := filepath.Dir(w.Path()); got != dir {
+		t.Errorf("file created in %s, want %s", got, dir)
+	}
+	if n := len(readRun(t, dir).Series(NoPurge)["x"]); n != 1 {
+		t.Errorf("%d points of x, want 1", n)
+	}
+	// A path through a regular file is still an error naming it.
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := Create(filepath.Join(file, "run"), Options{}); err == nil {
+		w.Close()
+		t.Error("Create under a regular file succeeded")
+	} else if !strings.Contains(err.Error(), "plain") {
+		t.Errorf("error %q does not name the path", err)
+	}
 }
 
 // TestHParamsNamedTypes: hyperparameters of named types (a time.Duration, a

@@ -39,13 +39,62 @@
 // ones are skipped and reported). [ResumeConfig] decides which settings may
 // change on resume: --epochs (not below the epochs done or begun; the remaining
 // epochs then follow a cosine with T_max = the new value), --keep,
-// --save-every-steps, --limit-test and --data. --batch-size, --lr,
+// --save-every-steps, --limit-test, --data and --embed. --batch-size, --lr,
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the
 // next step, and a different value is a [*ConflictError]. Resuming from a
 // checkpoint older than the newest valid one of its run starts a new
-// timeline: Run renames the newer checkpoints to <name>.abandoned (or
-// <name>.abandoned-2, -3, ... if that name is taken) so that a later resume
-// does not jump back to the old one.
+// timeline: Run renames the newer checkpoints of the run to <name>.abandoned
+// (or <name>.abandoned-2, -3, ... if that name is taken) so that a later
+// resume does not jump back to the old one. The renames are one crash-safe
+// decision (ckpt.SetAside: recorded durably first, then done newest first):
+// after a kill half-way, --resume DIR and latest still pick the checkpoint
+// the session resumed from, and the next session finishes the renames.
+//
+// # Divergence
+//
+// A NaN or infinite loss means the run has diverged: every later step would
+// be NaN too. Run stops at the first non-finite training loss, before that
+// step's update, and returns a [*DivergedError] (errors.Is [ErrDiverged])
+// naming the global step, the epoch and the batch; a non-finite test loss
+// stops it the same way before the epoch's tags and checkpoint. Nothing is
+// committed after the last finite step, so the newest checkpoint holds finite
+// values; and commit itself refuses a snapshot with a non-finite loss sum,
+// weight or momentum value (the checks PyTorch Lightning's fit loop makes on
+// the loss, applied where a checkpoint would keep it). Since training is
+// deterministic, resuming repeats the divergence: the way on is a new run with
+// a lower --lr. Checkpoints of a diverged run written by an older tbtrain
+// (loss sum, epoch metrics or weights non-finite) are skipped, with a
+// warning, by --resume DIR and latest, which fall back to the newest finite
+// one; named as a file, Resume refuses one with an error that says why.
+//
+// # Run identity
+//
+// [New] gives the run an ID, 128 random bits as 32 hex digits, and every
+// checkpoint of the run stores it (Checkpoint.run_id; ckptinfo shows it);
+// every resume keeps it, whichever checkpoint it starts from. Retention
+// (--keep) and the set-aside of an abandoned timeline look only at
+// checkpoints with the run's own ID, so a file of another run is never
+// deleted or renamed, whatever its step or commit time.
+//
+// Resuming a checkpoint whose directory also holds valid checkpoints of
+// another run (with another ID; say, files copied together into one folder)
+// is refused: [Resume] returns an [*OtherRunsError] naming the directory and
+// each other run with its newest checkpoint, and nothing is written. The
+// alternative, continuing while leaving their files alone, cannot keep the
+// run apart: the session writes its event files into the checkpoint's
+// directory, and TensorBoard would draw the two runs as one (and purge one's
+// steps on the other's session start); --resume DIR and latest would pick
+// between the runs by step or time alone. Refusing costs a copy: put the
+// checkpoint into a directory of its own, or resume from its run's own
+// directory.
+//
+// Checkpoints written before run IDs existed have an empty ID. All ID-less
+// checkpoints of a directory count as one run, which is what every
+// checkpoint of a directory was then: resuming one continues that run
+// without an ID (its new checkpoints have none either), and its retention
+// and set-aside see only ID-less files. A directory that holds both ID-less
+// checkpoints and checkpoints with an ID holds two runs, and resuming either
+// is refused as above.
 //
 // # Events: one step axis
 //
@@ -66,6 +115,10 @@
 //	weights/<param>      histogram of each parameter                "
 //	test/misclassified   grid of up to 64 misclassified test digits "
 //	test/misclassified_labels  their true→predicted labels (text)  "
+//	test/confusion       confusion matrix of the test pass (image:  "
+//	                     rows true digit, columns predicted, counts,
+//	                     log colour scale, recall per row)
+//	test/confusion_table the same counts as a markdown table (text) "
 //	config               the config as a markdown table             step 0, by the session(s) starting at step 0
 //	hparams              hyperparameters and metric tags test/acc, test/loss,
 //	                     train/loss (TensorBoard shows their final values):

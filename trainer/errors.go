@@ -3,6 +3,7 @@ package trainer
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrInterrupted is wrapped by the error Run returns when its context was
@@ -25,6 +26,44 @@ func (e *InterruptedError) Error() string {
 
 // Unwrap lets errors.Is(err, ErrInterrupted) succeed.
 func (e *InterruptedError) Unwrap() error { return ErrInterrupted }
+
+// ErrOtherRuns is wrapped by the error Resume returns when the directory of
+// the checkpoint also holds checkpoints of another run (another run ID). The
+// error is an *OtherRunsError.
+var ErrOtherRuns = errors.New("trainer: the directory holds checkpoints of another run")
+
+// OtherRunsError reports a resume refused because the run directory, Dir,
+// holds checkpoints of runs other than Run, the run of Checkpoint. Nothing
+// was written or changed.
+type OtherRunsError struct {
+	Dir        string
+	Checkpoint string     // the checkpoint asked for
+	Run        string     // its run ID ("" before run IDs)
+	Others     []OtherRun // sorted by ID
+}
+
+// OtherRun describes the checkpoints of one other run in a directory.
+type OtherRun struct {
+	ID          string // run ID ("" for checkpoints written before run IDs)
+	Checkpoints int    // valid checkpoints of that run
+	Newest      string // its newest valid checkpoint
+}
+
+func (e *OtherRunsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "trainer: cannot resume from %s (run %s): %s also holds checkpoints of %d other run(s):",
+		e.Checkpoint, RunLabel(e.Run), e.Dir, len(e.Others))
+	for _, o := range e.Others {
+		fmt.Fprintf(&b, " run %s (%d checkpoints, newest %s);", RunLabel(o.ID), o.Checkpoints, o.Newest)
+	}
+	b.WriteString(" a run directory holds one run (this session would write its event files there, and TensorBoard" +
+		" would draw both runs as one); nothing was changed. Copy the checkpoint into a directory of its own" +
+		" (or resume from its run's own directory)")
+	return b.String()
+}
+
+// Unwrap lets errors.Is(err, ErrOtherRuns) succeed.
+func (e *OtherRunsError) Unwrap() error { return ErrOtherRuns }
 
 // ConflictError reports a setting given on resume that differs from the one
 // stored in the checkpoint and may not change (see Config).

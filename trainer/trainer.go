@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
-	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -125,10 +121,19 @@ type Trainer struct {
 	history      []*ckptpb.EpochMetrics
 	batches      int64 // per epoch
 	fresh        bool  // first session of the run
+	runID        string
+	lastCommit   string // the checkpoint this session committed last
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
 	runCfg Config
+	// convention is the step axis of the epoch-end tags, firstEpoch the
+	// first epoch trained by tbtrain (both from a PyTorch checkpoint for a
+	// run continued from one; see pytorch.go), anchor the PyTorch schedule
+	// the learning rate continues (nil: the closed form).
+	convention ckptpb.StepConvention
+	firstEpoch int64
+	anchor     *lrAnchor
 
 	w *tbwriter.Writer
 }
@@ -167,6 +172,9 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 	}
 	t.fresh = true
 	t.runCfg = cfg
+	if t.runID, err = newRunID(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -176,7 +184,12 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 // is a *ConflictError. The checkpoint must match the model, cfg and the
 // data: Resume checks the parameter names and shapes, the momentum buffers,
 // the position in the epoch and the stored RNG state, and names what does
-// not match.
+// not match. cfg.Epochs below the epochs the checkpoint has completed or
+// begun is an error (it would drop trained steps), as in ResumeConfig.
+//
+// The directory must hold checkpoints of c's run only (same run ID):
+// otherwise Resume returns an *OtherRunsError and touches nothing (see the
+// package doc, "Run identity").
 func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Set, opts Options) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -184,11 +197,17 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 	if err := conflict(ConfigOf(c), cfg, path, func(string) bool { return true }); err != nil {
 		return nil, err
 	}
+	if err := checkEpochs(c, path, cfg.Epochs); err != nil {
+		return nil, err
+	}
 	t, err := newTrainer(cfg, train, test, opts)
 	if err != nil {
 		return nil, err
 	}
 	t.dir = filepath.Dir(path)
+	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
+		return nil, err
+	}
 	t.runCfg = ConfigOf(c)
 	if err := t.restore(c); err != nil {
 		return nil, fmt.Errorf("trainer: cannot resume from %s: %w", path, err)
@@ -238,6 +257,11 @@ func limit(s *mnist.Set, n int64, what string) (*mnist.Set, error) {
 
 // Dir returns the run directory.
 func (t *Trainer) Dir() string { return t.dir }
+
+// RunID returns the run's identity, stored in each of its checkpoints: 32
+// hex digits made by New and kept by every resume; "" for a run started
+// before run IDs existed.
+func (t *Trainer) RunID() string { return t.runID }
 
 // Config returns the config of this session.
 func (t *Trainer) Config() Config { return t.cfg }
@@ -311,28 +335,15 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	eo := t.opts.Events
-	if eo.FlushInterval == 0 {
-		eo.FlushInterval = DefaultFlushInterval
-	}
-	// Step g's events were synced before the checkpoint at g was committed,
-	// so a session resuming at g > 0 starts at g+1. At step 0 nothing is
-	// safe yet: the session starts at 0 and logs the run-once tags again
-	// (the START at 0 purges whatever an earlier session wrote).
-	eo.StartStep = 0
-	if t.step > 0 {
-		eo.StartStep = t.step + 1
-	}
-	t.w, err = tbwriter.Create(t.dir, eo)
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
+	if err := t.openEvents(); err != nil {
+		return err
 	}
 	defer func() {
 		if cerr := t.w.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("trainer: closing events: %w", cerr)
 		}
 	}()
-	if t.step == 0 {
+	if t.startStep() == t.firstStep() {
 		if err := t.logRunOnce(); err != nil {
 			return err
 		}
@@ -354,12 +365,18 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			b := t.batchInEpoch
 			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
 			loss := t.net.TrainBatch(x, labels)
+			if !finite(float64(loss)) {
+				// Stop before the update: the weights stay those of
+				// the last finite step, and nothing is committed.
+				return &DivergedError{What: "training loss", Loss: float64(loss), Step: t.step + 1, Epoch: e,
+					Batch: t.batchInEpoch + 1, Batches: t.batches, Checkpoint: t.lastCommit}
+			}
 			t.opt.Step(t.pdata, t.pgrad, lr)
 			t.step++
 			t.batchInEpoch++
 			t.epochLossSum += float64(loss)
-			if err := t.w.AddScalar("train/loss_step", t.step, loss); err != nil {
-				return fmt.Errorf("trainer: %w", err)
+			if err := t.logStep(loss); err != nil {
+				return err
 			}
 			if t.opts.Step != nil {
 				t.opts.Step(StepInfo{Epoch: e, Batch: t.batchInEpoch, Batches: t.batches, Step: t.step, Loss: loss, Images: int64(B)})
@@ -394,44 +411,13 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// lr returns the learning rate of epoch e.
+// lr returns the learning rate of epoch e: the closed-form cosine, or for a
+// run continued from PyTorch its scheduler's recursion from the anchor.
 func (t *Trainer) lr(e int64) float64 {
+	if a := t.anchor; a != nil && e >= a.epoch {
+		return pytorchCosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, a.epoch, a.lr, e)
+	}
 	return CosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, e)
-}
-
-// AbandonedSuffix is appended to the checkpoints a resumed session sets
-// aside (see Run); if that name is taken, "-2", "-3", ... follow it, so an
-// earlier set-aside checkpoint is never replaced.
-const AbandonedSuffix = ".abandoned"
-
-// setAside renames the valid checkpoints of the run directory that are newer
-// than the position this session resumes from.
-func (t *Trainer) setAside() error {
-	list, err := ckpt.List(t.dir)
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	for _, e := range list {
-		if !e.Valid() || e.Step <= t.step {
-			continue
-		}
-		// A name already taken holds a checkpoint set aside earlier (the
-		// user went back twice); rename would replace it, so number on.
-		to := e.Path + AbandonedSuffix
-		for i := 2; ; i++ {
-			if _, err := os.Lstat(to); err != nil {
-				break // free (or unknowable: then Rename reports it)
-			}
-			to = fmt.Sprintf("%s%s-%d", e.Path, AbandonedSuffix, i)
-		}
-		if err := os.Rename(e.Path, to); err != nil {
-			return fmt.Errorf("trainer: setting aside a checkpoint of an abandoned timeline: %w", err)
-		}
-		if t.opts.SetAside != nil {
-			t.opts.SetAside(e.Path, to)
-		}
-	}
-	return nil
 }
 
 // lastLR returns the learning rate of the last step taken (the initial one
@@ -450,7 +436,16 @@ func (t *Trainer) lastLR() float64 {
 // the next epoch and commits its checkpoint.
 func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	e := t.epoch
-	testLoss, testAcc, wrong := t.evaluate()
+	embed := 0
+	if e == t.cfg.Epochs-1 {
+		embed = int(t.cfg.Embed) // the projector shows the model that ends the run
+	}
+	tp := t.evaluate(embed)
+	testLoss, testAcc := tp.loss, tp.acc
+	if !finite(testLoss) {
+		return EpochInfo{}, &DivergedError{What: "test loss", Loss: testLoss, Step: t.step, Epoch: e,
+			Batch: t.batches, Batches: t.batches, Checkpoint: t.lastCommit}
+	}
 	info := EpochInfo{
 		Epoch:     e,
 		Step:      t.step,
@@ -461,42 +456,8 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 		Seconds:   t.now().Sub(start).Seconds(),
 	}
 	s := t.step
-	scalars := []struct {
-		tag string
-		v   float64
-	}{
-		{"train/loss", info.TrainLoss},
-		{"learning_rate", lr},
-		{"test/acc", testAcc},
-		{"test/loss", testLoss},
-		{"epoch", float64(e)},
-	}
-	for _, sc := range scalars {
-		if err := t.w.AddScalar(sc.tag, s, float32(sc.v)); err != nil {
-			return info, fmt.Errorf("trainer: %w", err)
-		}
-	}
-	for _, p := range t.params {
-		if err := t.w.AddHistogram("weights/"+p.Name, s, p.Data); err != nil {
-			return info, fmt.Errorf("trainer: %w", err)
-		}
-	}
-	if len(wrong) > 0 {
-		imgs := make([]image.Image, len(wrong))
-		for i, w := range wrong {
-			imgs[i] = digit(t.test, w.index)
-		}
-		if err := t.w.AddImage("test/misclassified", s, tbwriter.ImageGrid(imgs, gridCols)); err != nil {
-			return info, fmt.Errorf("trainer: %w", err)
-		}
-		if err := t.w.AddText("test/misclassified_labels", s, misclassifiedText(wrong, gridCols)); err != nil {
-			return info, fmt.Errorf("trainer: %w", err)
-		}
-	}
-	if e == t.cfg.Epochs-1 {
-		if err := t.endHParams(s); err != nil {
-			return info, err
-		}
+	if err := t.logEpoch(info, tp); err != nil {
+		return info, err
 	}
 	t.history = append(t.history, &ckptpb.EpochMetrics{
 		Epoch: e, Step: s, TrainLoss: info.TrainLoss, TestLoss: testLoss, TestAcc: testAcc, Lr: lr, Seconds: info.Seconds,
@@ -509,15 +470,38 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	return info, err
 }
 
-// evaluate returns the mean test loss, the accuracy and the indices of the
-// first maxMisclassified misclassified test images.
-func (t *Trainer) evaluate() (loss, acc float64, wrong []misclassified) {
+// testPass is what one pass over the test set yields: the epoch's test
+// metrics and what the epoch-end TensorBoard tags show of it.
+type testPass struct {
+	loss, acc float64
+	wrong     []misclassified // the first maxMisclassified misclassified images
+	conf      confusion
+	labels    []uint8   // true digit of each test image
+	pred      []uint8   // predicted digit of each test image
+	probs     []float32 // softmax probabilities, NumClasses per test image
+	feats     []float32 // penultimate activations of the first embed images, FeatureSize each
+}
+
+// evaluate runs the model over the test set once, in order, and returns the
+// mean test loss, the accuracy, the misclassified images, the confusion
+// matrix and each image's class probabilities; and, if embed > 0, the
+// penultimate activations of the first min(embed, test images) images.
+func (t *Trainer) evaluate(embed int) *testPass {
 	n := t.test.Len()
 	nb := min(evalBatch, n)
+	embed = min(embed, n)
 	x := make([]float32, nb*784)
-	labels := make([]uint8, nb)
-	pred := make([]uint8, nb)
 	idx := make([]int, nb)
+	r := &testPass{
+		labels: make([]uint8, n),
+		pred:   make([]uint8, n),
+		probs:  make([]float32, n*model.NumClasses),
+		feats:  make([]float32, embed*model.FeatureSize),
+	}
+	var feats []float32
+	if embed > 0 {
+		feats = make([]float32, nb*model.FeatureSize)
+	}
 	var sum float64
 	correct := 0
 	for lo := 0; lo < n; lo += nb {
@@ -525,272 +509,26 @@ func (t *Trainer) evaluate() (loss, acc float64, wrong []misclassified) {
 		for i := range k {
 			idx[i] = lo + i
 		}
-		t.test.Batch(x[:k*784], labels[:k], idx[:k])
-		sum += t.net.Eval(x[:k*784], labels[:k], pred[:k])
-		for i := range k {
-			if pred[i] == labels[i] {
+		labels := r.labels[lo : lo+k]
+		t.test.Batch(x[:k*784], labels, idx[:k])
+		out := model.EvalOutputs{Pred: r.pred[lo : lo+k], Probs: r.probs[lo*model.NumClasses : (lo+k)*model.NumClasses]}
+		if lo < embed {
+			out.Features = feats[:k*model.FeatureSize]
+		}
+		sum += t.net.EvalTo(x[:k*784], labels, out)
+		if out.Features != nil {
+			copy(r.feats[lo*model.FeatureSize:], out.Features)
+		}
+		for i, y := range labels {
+			p := out.Pred[i]
+			r.conf[y][p]++
+			if p == y {
 				correct++
-			} else if len(wrong) < maxMisclassified {
-				wrong = append(wrong, misclassified{index: lo + i, label: labels[i], pred: pred[i]})
+			} else if len(r.wrong) < maxMisclassified {
+				r.wrong = append(r.wrong, misclassified{index: lo + i, label: y, pred: p})
 			}
 		}
 	}
-	return sum / float64(n), float64(correct) / float64(n), wrong
-}
-
-// misclassified is a test image the model got wrong.
-type misclassified struct {
-	index       int
-	label, pred uint8
-}
-
-// misclassifiedText renders the labels of the image grid as a markdown
-// table with the grid's layout: "true→predicted" per digit.
-func misclassifiedText(wrong []misclassified, cols int) string {
-	var b strings.Builder
-	b.WriteString("true→predicted, in the layout of test/misclassified\n\n|")
-	for range cols {
-		b.WriteString(" |")
-	}
-	b.WriteString("\n|")
-	for range cols {
-		b.WriteString("---|")
-	}
-	for i, w := range wrong {
-		if i%cols == 0 {
-			b.WriteString("\n|")
-		}
-		fmt.Fprintf(&b, " %d→%d |", w.label, w.pred)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-// digit returns test image i as a 28×28 grey image (white digit on black).
-func digit(s *mnist.Set, i int) image.Image {
-	img := image.NewGray(image.Rect(0, 0, 28, 28))
-	copy(img.Pix, s.Images[i*784:(i+1)*784])
-	return img
-}
-
-// logRunOnce writes the run-once tags at step 0 (sessions that start at step 0).
-func (t *Trainer) logRunOnce() error {
-	if err := t.w.AddText("config", 0, t.runCfg.Markdown()); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	// Not AddHParams: its Close would write the session end at step 0 from
-	// whichever session closes first; see endHParams.
-	values, err := tbwriter.HParamsValues(t.hparams(), t.now())
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	if err := t.w.AddSummary(0, values...); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	return nil
-}
-
-// endHParams writes the hparams session end (status SUCCESS) at step, the
-// global step that ends the last epoch. It is written by the session that
-// finishes the run, before that epoch's checkpoint, so a session that dies
-// before the commit has it purged with its other events at that step, and a
-// finished run has exactly one.
-func (t *Trainer) endHParams(step int64) error {
-	v := tbwriter.HParamsSessionEndValue(tbpb.Status_STATUS_SUCCESS, t.now())
-	if err := t.w.AddSummary(step, v); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	return nil
-}
-
-// checkpointName returns the file name of a checkpoint at the current
-// position: LenetMnist<e>.ckpt at the end of 0-based epoch e (the position is
-// then the start of epoch e+1), LenetMnist<epoch>-step<step>.ckpt otherwise.
-func (t *Trainer) checkpointName() string {
-	if t.batchInEpoch == 0 && t.epoch > 0 {
-		return fmt.Sprintf("LenetMnist%d.ckpt", t.epoch-1)
-	}
-	return fmt.Sprintf("LenetMnist%d-step%d.ckpt", t.epoch, t.step)
-}
-
-// commit Syncs the events, saves a checkpoint of the current position and
-// prunes old checkpoints; it returns the checkpoint's path.
-func (t *Trainer) commit() (string, error) {
-	path := filepath.Join(t.dir, t.checkpointName())
-	hook := t.opts.Commit
-	if hook == nil {
-		hook = func(CommitStage, string, int64) {}
-	}
-	if t.w != nil { // nil only for the step-0 commit, made before any event
-		hook(SyncBegin, path, t.step)
-		if err := t.w.Sync(); err != nil {
-			return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)
-		}
-		hook(SyncEnd, path, t.step)
-	}
-	c, err := t.snapshot()
-	if err != nil {
-		return "", err
-	}
-	hook(SaveBegin, path, t.step)
-	if err := ckpt.Save(path, c); err != nil {
-		return "", fmt.Errorf("trainer: %w", err)
-	}
-	hook(SaveEnd, path, t.step)
-	if t.cfg.Keep > 0 {
-		if err := ckpt.Prune(t.dir, int(t.cfg.Keep)); err != nil {
-			return path, fmt.Errorf("trainer: %w", err)
-		}
-	}
-	return path, nil
-}
-
-// snapshot returns a checkpoint of the current position.
-func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
-	rng, err := rngState(t.cfg.Seed, t.epoch, t.train.Len())
-	if err != nil {
-		return nil, err
-	}
-	c := &ckptpb.Checkpoint{
-		FormatVersion: FormatVersion,
-		Model:         ModelName,
-		Epoch:         t.epoch,
-		GlobalStep:    t.step,
-		BatchInEpoch:  t.batchInEpoch,
-		Optimizer:     &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
-		Scheduler:     &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
-		RngState:      rng,
-		Config:        t.cfg.proto(),
-		History:       t.history,
-		Kernel:        t.net.Numerics(),
-		UnixNano:      t.now().UnixNano(),
-		EpochLossSum:  t.epochLossSum,
-	}
-	for i, p := range t.params {
-		c.Params = append(c.Params, tensor(p.Name, p.Shape, p.Data))
-		if t.opt.HasBuffers() {
-			c.Optimizer.MomentumBuffer = append(c.Optimizer.MomentumBuffer, tensor(p.Name, p.Shape, t.opt.Buffers()[i]))
-		}
-	}
-	return c, nil
-}
-
-func tensor(name string, shape []int, data []float32) *ckptpb.Tensor {
-	s := make([]int64, len(shape))
-	for i, d := range shape {
-		s[i] = int64(d)
-	}
-	return &ckptpb.Tensor{Name: name, Shape: s, Data: append([]float32(nil), data...)}
-}
-
-// rngState is the checkpoint's rng_state: the binary form of epoch e's
-// shuffling PCG after it has drawn that epoch's order. The order is a pure
-// function of (seed, e), so the state is a check, not an input: Resume
-// recomputes it and refuses a checkpoint whose state differs (a different
-// seed, epoch, data size or shuffle algorithm).
-func rngState(seed uint64, e int64, n int) ([]byte, error) {
-	src := epochRNG(seed, e)
-	permute(make([]int, n), src)
-	b, err := src.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("trainer: %w", err)
-	}
-	return b, nil
-}
-
-// restore loads the position, weights and optimizer state of c.
-func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
-	want := make([]ckpt.ParamShape, len(t.params))
-	for i, p := range t.params {
-		want[i] = ckpt.ParamShape{Name: p.Name, Shape: p.Shape}
-	}
-	if err := ckpt.CheckModel(c, ModelName, want); err != nil {
-		return err
-	}
-	o := c.GetOptimizer()
-	if o.GetHasBuffers() {
-		if got, want := len(o.GetMomentumBuffer()), len(t.params); got != want {
-			return fmt.Errorf("checkpoint holds %d momentum buffers, the model has %d parameters", got, want)
-		}
-		for i, p := range t.params {
-			if err := checkTensor(o.GetMomentumBuffer()[i], p, "momentum buffer"); err != nil {
-				return err
-			}
-		}
-	}
-	e, step, b := c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch()
-	if e < 0 || b < 0 || b >= t.batches || step != e*t.batches+b {
-		return fmt.Errorf("checkpoint position (epoch %d, batch %d, global step %d) does not fit %d batches per epoch",
-			e, b, step, t.batches)
-	}
-	if e > t.cfg.Epochs {
-		return fmt.Errorf("checkpoint is at epoch %d, beyond --epochs %d", e, t.cfg.Epochs)
-	}
-	if int64(len(c.GetHistory())) != e {
-		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d", len(c.GetHistory()), e)
-	}
-	if o.GetHasBuffers() != (step > 0) {
-		return fmt.Errorf("checkpoint at global step %d has momentum buffers: %v", step, o.GetHasBuffers())
-	}
-	rng, err := rngState(t.cfg.Seed, e, t.train.Len())
-	if err != nil {
-		return err
-	}
-	if string(rng) != string(c.GetRngState()) {
-		return fmt.Errorf("checkpoint RNG state does not match seed %d, epoch %d and %d training images",
-			t.cfg.Seed, e, t.train.Len())
-	}
-	for i, p := range t.params {
-		copy(p.Data, c.GetParams()[i].GetData())
-	}
-	if o.GetHasBuffers() {
-		bufs := make([][]float32, len(t.params))
-		for i := range bufs {
-			bufs[i] = o.GetMomentumBuffer()[i].GetData()
-		}
-		if err := t.opt.SetBuffers(bufs); err != nil {
-			return err
-		}
-	}
-	t.epoch, t.step, t.batchInEpoch = e, step, b
-	t.epochLossSum = c.GetEpochLossSum()
-	t.history = c.GetHistory()
-	if math.IsNaN(t.epochLossSum) {
-		return errors.New("checkpoint epoch_loss_sum is NaN")
-	}
-	return nil
-}
-
-func checkTensor(got *ckptpb.Tensor, p model.Param, what string) error {
-	if got.GetName() != p.Name {
-		return fmt.Errorf("%s %q in the checkpoint where the model has %q", what, got.GetName(), p.Name)
-	}
-	shape := make([]int64, len(p.Shape))
-	for i, d := range p.Shape {
-		shape[i] = int64(d)
-	}
-	if fmt.Sprint(got.GetShape()) != fmt.Sprint(shape) || len(got.GetData()) != len(p.Data) {
-		return fmt.Errorf("%s %s has shape %v (%d values) in the checkpoint, the model wants %v",
-			what, p.Name, got.GetShape(), len(got.GetData()), shape)
-	}
-	return nil
-}
-
-// hparams returns the hyperparameters shown in TensorBoard's HParams tab; its
-// metric columns are the epoch-end scalars, so the tab shows their last
-// (final) values, among them the final test accuracy.
-func (t *Trainer) hparams() tbwriter.HParams {
-	c := t.runCfg
-	return tbwriter.HParams{
-		Values: map[string]any{
-			"epochs":      c.Epochs,
-			"batch_size":  c.BatchSize,
-			"lr":          c.LR,
-			"momentum":    c.Momentum,
-			"eta_min":     c.EtaMin,
-			"seed":        float64(c.Seed), // the plugin stores numbers as float64
-			"limit_train": c.LimitTrain,
-		},
-		Metrics: []string{"test/acc", "test/loss", "train/loss"},
-	}
+	r.loss, r.acc = sum/float64(n), float64(correct)/float64(n)
+	return r
 }

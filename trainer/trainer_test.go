@@ -198,7 +198,7 @@ func sameParams(t *testing.T, got, want []*ckptpb.Tensor) {
 	}
 }
 
-// TestResumeBitExact is the determinism property of issue 3 part 8, in one
+// TestResumeBitExact is the project's determinism promise, in one
 // process: for stops at several steps (inside an epoch, at its last step, at
 // a step that is a periodic checkpoint) training k steps, stopping and
 // resuming gives the same weights and the same logged values, bit for bit,
@@ -288,7 +288,8 @@ func TestEveryStepOnce(t *testing.T) {
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		logs := logged(t, dir, rule)
 		for _, tag := range []string{"train/loss", "learning_rate", "test/acc", "test/loss", "epoch",
-			"weights/convModel.0.weight", "weights/lineNet.5.bias", "test/misclassified", "test/misclassified_labels"} {
+			"weights/convModel.0.weight", "weights/lineNet.5.bias", "test/misclassified", "test/misclassified_labels",
+			"test/confusion", "test/confusion_table"} {
 			if got := steps(logs[tag]); !slices.Equal(got, epochEnds) {
 				t.Errorf("rule %v: tag %s at steps %v, want %v", rule, tag, got, epochEnds)
 			}
@@ -403,8 +404,8 @@ func TestResumeConfig(t *testing.T) {
 	}
 	// Harmless flags change.
 	req2 := cfg
-	req2.Epochs, req2.Keep, req2.SaveEverySteps, req2.LimitTest, req2.Data = 5, 2, 7, 50, "/elsewhere"
-	got, err = trainer.ResumeConfig(c, path, req2, only("epochs", "keep", "save-every-steps", "limit-test", "data"))
+	req2.Epochs, req2.Keep, req2.SaveEverySteps, req2.LimitTest, req2.Data, req2.Embed = 5, 2, 7, 50, "/elsewhere", 3
+	got, err = trainer.ResumeConfig(c, path, req2, only("epochs", "keep", "save-every-steps", "limit-test", "data", "embed"))
 	if err != nil || got != req2 {
 		t.Errorf("ResumeConfig changing harmless flags = %+v, %v; want %+v", got, err, req2)
 	}
@@ -491,8 +492,8 @@ func TestExtendEpochs(t *testing.T) {
 	}
 }
 
-// TestCorruptCheckpoints covers the checkpoint failures of issue 3: a named
-// file that is truncated, has a flipped byte, holds another model's shapes,
+// TestCorruptCheckpoints covers the checkpoint failures --resume must
+// handle: a named file that is truncated, has a flipped byte, holds another model's shapes,
 // is not a checkpoint, or is missing is a clear error; when the choice is
 // automatic (a directory or "latest") a bad newest checkpoint is skipped
 // with a warning and the previous one is used.

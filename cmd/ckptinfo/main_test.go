@@ -7,9 +7,11 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,6 +55,7 @@ func fixture(epoch, step, batch int64) *ckptpb.Checkpoint {
 		RngState:  []byte("pcg-state-bytes!"),
 		Config:    &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3},
 		Kernel:    "avx2",
+		RunId:     "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
 		UnixNano:  1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...
 	}
 	for e := range epoch {
@@ -177,7 +180,7 @@ func TestJSON(t *testing.T) {
 		}
 		if s.GlobalStep != want.GlobalStep || s.Epoch != want.Epoch || s.BatchInEpoch != want.BatchInEpoch ||
 			s.Config.Seed != want.Config.Seed || s.Config.Keep != want.Config.Keep || s.UnixNano != want.UnixNano ||
-			s.Values != 8 || s.Optimizer.MomentumBuffer != 2 || len(s.History) != len(want.History) || s.EpochLossSum != want.EpochLossSum {
+			s.Values != 8 || s.Optimizer.MomentumBuffer != 2 || len(s.History) != len(want.History) || float64(s.EpochLossSum) != want.EpochLossSum || s.RunID != want.RunId {
 			t.Errorf("entry %d: %+v, want the values of %v", i+1, s, want)
 		}
 		if len(r.Tensors) != 4 {
@@ -302,5 +305,70 @@ func TestStdinEndless(t *testing.T) {
 		if err == nil || !strings.Contains(stdout.String(), tc.want) {
 			t.Errorf("%s: %v, want %s in:\n%s", tc.name, err, tc.want, stdout.String())
 		}
+	}
+}
+
+// TestNonFinite reports a checkpoint holding NaN and infinities (a diverged
+// run written by an older tbtrain): it verifies, text mode shows the values,
+// and --json encodes them as the strings "NaN", "Infinity" and "-Infinity"
+// instead of failing.
+func TestNonFinite(t *testing.T) {
+	c := fixture(2, 20, 0)
+	c.RunId = ""
+	c.EpochLossSum = math.NaN()
+	c.History[1].TestLoss = math.Inf(1)
+	c.History[1].TrainLoss = math.Inf(-1)
+	c.Params[0].Data[1] = float32(math.NaN())
+	path := filepath.Join(t.TempDir(), "nan.ckpt")
+	if err := ckpt.Save(path, c); err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := run(context.Background(), []string{path}, nil, &text, &bytes.Buffer{}); err != nil {
+		t.Fatalf("text: %v", err)
+	}
+	for _, want := range []string{"epoch loss sum  NaN", "+Inf", "-Inf", "run             - (written before run IDs)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := run(context.Background(), []string{"--json", "--tensors", path}, nil, &js, &bytes.Buffer{}); err != nil {
+		t.Fatalf("--json: %v\n%s", err, js.String())
+	}
+	for _, want := range []string{`"epoch_loss_sum": "NaN"`, `"test_loss": "Infinity"`, `"train_loss": "-Infinity"`, `"non_finite": 1`, `"run_id": ""`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("--json output lacks %s", want)
+		}
+	}
+	var out output
+	if err := json.Unmarshal(js.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.Files[0].Checkpoint
+	if !math.IsNaN(float64(s.EpochLossSum)) || !math.IsInf(float64(s.History[1].TestLoss), 1) || s.History[0].TestLoss != 0.25 {
+		t.Errorf("decoded %+v", s)
+	}
+}
+
+// TestAside lists a directory whose set-aside was interrupted: the files
+// being set aside say so.
+func TestAside(t *testing.T) {
+	dir := t.TempDir()
+	for i, n := range []string{"a.ckpt", "b.ckpt"} {
+		if err := ckpt.Save(filepath.Join(dir, n), fixture(1, int64(10*(i+1)), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := "tbtrain set-aside 1\nb.ckpt\tb.ckpt.abandoned\n"
+	if err := os.WriteFile(filepath.Join(dir, ckpt.AsideRecord), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{dir}, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^  aside +20 .*b\.ckpt$`).MatchString(out.String()) || !strings.Contains(out.String(), "1 checkpoint(s) of an abandoned timeline") {
+		t.Errorf("listing:\n%s", out.String())
 	}
 }

@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
+	export := flags.String("export", "", "write the checkpoint to `OUT` for PyTorch: OUT.pt (torch.save dict the demo recipe resumes) or OUT.safetensors (the weights)")
 	tensors := flags.Bool("tensors", false, "add per-tensor statistics (count, min, max, mean, L2 norm, non-finite values)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -36,6 +37,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{fmt.Errorf("%v (see ckptinfo --help)", err)}
 	}
 	paths := flags.Args()
+	if *export != "" {
+		if len(paths) != 1 || paths[0] == "-" {
+			return usageError{fmt.Errorf("--export %s takes exactly one checkpoint file (see ckptinfo --help)", *export)}
+		}
+		return exportTo(*export, paths[0], stdout)
+	}
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
@@ -144,6 +151,7 @@ type report struct {
 	Problem    string    `json:"problem,omitempty"` // not_checkpoint, truncated, corrupt, version, invalid, missing, unreadable
 	Error      string    `json:"error,omitempty"`
 	Size       int64     `json:"size"`
+	Aside      bool      `json:"aside,omitempty"` // named by an unfinished set-aside (ckpt.SetAside): never the newest
 	Checkpoint *summary  `json:"checkpoint,omitempty"`
 	Tensors    []tensor  `json:"tensors,omitempty"`
 	when       time.Time // commit time, for text output
@@ -154,12 +162,13 @@ type summary struct {
 	FormatVersion uint32         `json:"format_version"`
 	Model         string         `json:"model"`
 	Kernel        string         `json:"kernel"`
+	RunID         string         `json:"run_id"` // "" for checkpoints written before run IDs
 	Epoch         int64          `json:"epoch"`
 	GlobalStep    int64          `json:"global_step"`
 	BatchInEpoch  int64          `json:"batch_in_epoch"`
 	UnixNano      int64          `json:"unix_nano"`
 	Committed     string         `json:"committed"`
-	EpochLossSum  float64        `json:"epoch_loss_sum"`
+	EpochLossSum  jsonFloat      `json:"epoch_loss_sum"`
 	Params        int            `json:"param_tensors"`
 	Values        int            `json:"param_values"`
 	Optimizer     optimizer      `json:"optimizer"`
@@ -170,54 +179,54 @@ type summary struct {
 }
 
 type optimizer struct {
-	LR             float64 `json:"lr"`
-	Momentum       float64 `json:"momentum"`
-	HasBuffers     bool    `json:"has_buffers"`
-	MomentumBuffer int     `json:"momentum_buffers"`
+	LR             jsonFloat `json:"lr"`
+	Momentum       jsonFloat `json:"momentum"`
+	HasBuffers     bool      `json:"has_buffers"`
+	MomentumBuffer int       `json:"momentum_buffers"`
 }
 
 type scheduler struct {
-	BaseLR    float64 `json:"base_lr"`
-	EtaMin    float64 `json:"eta_min"`
-	TMax      int64   `json:"t_max"`
-	LastEpoch int64   `json:"last_epoch"`
+	BaseLR    jsonFloat `json:"base_lr"`
+	EtaMin    jsonFloat `json:"eta_min"`
+	TMax      int64     `json:"t_max"`
+	LastEpoch int64     `json:"last_epoch"`
 }
 
 type config struct {
-	Epochs         int64   `json:"epochs"`
-	BatchSize      int64   `json:"batch_size"`
-	LR             float64 `json:"lr"`
-	Momentum       float64 `json:"momentum"`
-	EtaMin         float64 `json:"eta_min"`
-	Seed           uint64  `json:"seed"`
-	LimitTrain     int64   `json:"limit_train"`
-	LimitTest      int64   `json:"limit_test"`
-	SaveEverySteps int64   `json:"save_every_steps"`
-	Keep           int64   `json:"keep"`
-	Data           string  `json:"data"`
+	Epochs         int64     `json:"epochs"`
+	BatchSize      int64     `json:"batch_size"`
+	LR             jsonFloat `json:"lr"`
+	Momentum       jsonFloat `json:"momentum"`
+	EtaMin         jsonFloat `json:"eta_min"`
+	Seed           uint64    `json:"seed"`
+	LimitTrain     int64     `json:"limit_train"`
+	LimitTest      int64     `json:"limit_test"`
+	SaveEverySteps int64     `json:"save_every_steps"`
+	Keep           int64     `json:"keep"`
+	Data           string    `json:"data"`
 }
 
 type epochMetrics struct {
-	Epoch     int64   `json:"epoch"`
-	Step      int64   `json:"step"`
-	TrainLoss float64 `json:"train_loss"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_acc"`
-	LR        float64 `json:"lr"`
-	Seconds   float64 `json:"seconds"`
+	Epoch     int64     `json:"epoch"`
+	Step      int64     `json:"step"`
+	TrainLoss jsonFloat `json:"train_loss"`
+	TestLoss  jsonFloat `json:"test_loss"`
+	TestAcc   jsonFloat `json:"test_acc"`
+	LR        jsonFloat `json:"lr"`
+	Seconds   jsonFloat `json:"seconds"`
 }
 
 // tensor holds statistics of one parameter tensor. Non-finite values are
-// counted and left out of the other statistics (JSON has no NaN).
+// counted and left out of the other statistics.
 type tensor struct {
-	Name      string  `json:"name"`
-	Shape     []int64 `json:"shape"`
-	Count     int     `json:"count"`
-	Min       float64 `json:"min"`
-	Max       float64 `json:"max"`
-	Mean      float64 `json:"mean"`
-	L2        float64 `json:"l2"`
-	NonFinite int     `json:"non_finite"`
+	Name      string    `json:"name"`
+	Shape     []int64   `json:"shape"`
+	Count     int       `json:"count"`
+	Min       jsonFloat `json:"min"`
+	Max       jsonFloat `json:"max"`
+	Mean      jsonFloat `json:"mean"`
+	L2        jsonFloat `json:"l2"`
+	NonFinite int       `json:"non_finite"`
 }
 
 // inspect loads and describes the checkpoint at path.
@@ -253,7 +262,8 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		BatchInEpoch:  c.GetBatchInEpoch(),
 		UnixNano:      c.GetUnixNano(),
 		Committed:     r.when.Format(time.RFC3339Nano),
-		EpochLossSum:  c.GetEpochLossSum(),
+		EpochLossSum:  jsonFloat(c.GetEpochLossSum()),
+		RunID:         c.GetRunId(),
 		Params:        len(c.GetParams()),
 		RNGStateBytes: len(c.GetRngState()),
 	}
@@ -261,15 +271,16 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		s.Values += len(t.GetData())
 	}
 	o := c.GetOptimizer()
-	s.Optimizer = optimizer{o.GetLr(), o.GetMomentum(), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
+	s.Optimizer = optimizer{jsonFloat(o.GetLr()), jsonFloat(o.GetMomentum()), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
 	sc := c.GetScheduler()
-	s.Scheduler = scheduler{sc.GetBaseLr(), sc.GetEtaMin(), sc.GetTMax(), sc.GetLastEpoch()}
+	s.Scheduler = scheduler{jsonFloat(sc.GetBaseLr()), jsonFloat(sc.GetEtaMin()), sc.GetTMax(), sc.GetLastEpoch()}
 	cf := c.GetConfig()
-	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), cf.GetLr(), cf.GetMomentum(), cf.GetEtaMin(), cf.GetSeed(),
+	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonFloat(cf.GetLr()), jsonFloat(cf.GetMomentum()), jsonFloat(cf.GetEtaMin()), cf.GetSeed(),
 		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetKeep(), cf.GetData()}
 	s.History = []epochMetrics{}
 	for _, h := range c.GetHistory() {
-		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), h.GetTrainLoss(), h.GetTestLoss(), h.GetTestAcc(), h.GetLr(), h.GetSeconds()})
+		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), jsonFloat(h.GetTrainLoss()), jsonFloat(h.GetTestLoss()),
+			jsonFloat(h.GetTestAcc()), jsonFloat(h.GetLr()), jsonFloat(h.GetSeconds())})
 	}
 	r.Checkpoint = s
 	if withTensors {
@@ -296,20 +307,20 @@ func stats(t *ckptpb.Tensor, prefix string) tensor {
 			s.NonFinite++
 			continue
 		}
-		if n == 0 || f < s.Min {
-			s.Min = f
+		if n == 0 || f < float64(s.Min) {
+			s.Min = jsonFloat(f)
 		}
-		if n == 0 || f > s.Max {
-			s.Max = f
+		if n == 0 || f > float64(s.Max) {
+			s.Max = jsonFloat(f)
 		}
 		sum += f
 		sq += f * f
 		n++
 	}
 	if n > 0 {
-		s.Mean = sum / float64(n)
+		s.Mean = jsonFloat(sum / float64(n))
 	}
-	s.L2 = math.Sqrt(sq)
+	s.L2 = jsonFloat(math.Sqrt(sq))
 	return s
 }
 
@@ -350,7 +361,9 @@ func listDir(dir string, withTensors bool) dirReport {
 		return d
 	}
 	for _, e := range list {
-		d.Checkpoints = append(d.Checkpoints, inspect(e.Path, withTensors))
+		r := inspect(e.Path, withTensors)
+		r.Aside = e.Aside
+		d.Checkpoints = append(d.Checkpoints, r)
 	}
 	if ents, err := os.ReadDir(dir); err == nil {
 		for _, e := range ents {
@@ -383,6 +396,7 @@ func (r report) writeText(out io.Writer) {
 	s := r.Checkpoint
 	kv("integrity", "OK (magic, header and payload CRC-32C, format version %d, content consistent)", s.FormatVersion)
 	kv("model", "%s (kernel %s)", s.Model, orDash(s.Kernel))
+	kv("run", "%s", runLabel(s.RunID))
 	where := "start of the epoch"
 	if s.BatchInEpoch > 0 {
 		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)
@@ -431,22 +445,93 @@ func (d dirReport) writeText(out io.Writer) {
 		fmt.Fprintf(out, "  no checkpoint files (*%s)\n", ckpt.Ext)
 	default:
 		w := table(out)
-		fmt.Fprintln(w, "  status\tstep\tepoch\tbatch\tsize\tcommitted\tfile")
+		fmt.Fprintln(w, "  status\tstep\tepoch\tbatch\trun\tsize\tcommitted\tfile")
 		for _, r := range d.Checkpoints {
 			base := filepath.Base(r.Path)
 			if !r.OK {
-				fmt.Fprintf(w, "  %s\t-\t-\t-\t%d\t-\t%s: %s\n", strings.ToUpper(r.Problem), r.Size, base, r.Error)
+				fmt.Fprintf(w, "  %s\t-\t-\t-\t-\t%d\t-\t%s: %s\n", strings.ToUpper(r.Problem), r.Size, base, r.Error)
 				continue
 			}
 			s := r.Checkpoint
-			fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, r.Size, r.when.Format(time.RFC3339), base)
+			status := "ok"
+			if r.Aside {
+				status = "aside"
+			}
+			fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\n", status, s.GlobalStep, s.Epoch, s.BatchInEpoch, shortRun(s.RunID), r.Size, r.when.Format(time.RFC3339), base)
 		}
 		w.Flush()
+	}
+	aside := 0
+	for _, r := range d.Checkpoints {
+		if r.Aside {
+			aside++
+		}
+	}
+	if aside > 0 {
+		fmt.Fprintf(out, "  %d checkpoint(s) of an abandoned timeline whose set-aside was interrupted (never resumed by a directory or latest; renamed by the next resume)\n", aside)
 	}
 	if len(d.TempFiles) > 0 {
 		fmt.Fprintf(out, "  %d temp file(s) of interrupted commits (ignored; removed on resume): %s\n",
 			len(d.TempFiles), strings.Join(d.TempFiles, " "))
 	}
+}
+
+// runLabel shows a run ID, or says that the checkpoint predates run IDs.
+func runLabel(id string) string {
+	if id == "" {
+		return "- (written before run IDs)"
+	}
+	return id
+}
+
+// shortRun shows the first 8 hex digits of a run ID in directory listings
+// (enough to tell a directory's runs apart; the file view shows all 32).
+func shortRun(id string) string {
+	if id == "" {
+		return "-"
+	}
+	return id[:min(8, len(id))]
+}
+
+// jsonFloat is a float64 that encodes non-finite values as the strings
+// "NaN", "Infinity" and "-Infinity", which plain JSON numbers cannot
+// express (protobuf's JSON mapping does the same, and so does tbdump
+// --json), so that a checkpoint of a diverged run can still be reported.
+type jsonFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler (for scripts written in Go).
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"NaN"`:
+		*f = jsonFloat(math.NaN())
+		return nil
+	case `"Infinity"`:
+		*f = jsonFloat(math.Inf(1))
+		return nil
+	case `"-Infinity"`:
+		*f = jsonFloat(math.Inf(-1))
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = jsonFloat(v)
+	return nil
 }
 
 func orDash(s string) string {

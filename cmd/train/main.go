@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,8 +19,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/ptfile"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -80,11 +83,19 @@ Examples:
   train --resume runs/2026-11-29_12-00-00    # newest valid checkpoint of that run
   train --resume latest                      # newest valid checkpoint under --logdir
   train --resume latest --epochs 30          # extend a finished run to 30 epochs
+  train --resume log/2022-08-15_21-22-40/LenetMnist9.pt --batch-size 16   # continue a PyTorch run
   tensorboard --logdir runs                  # watch it
 
+A PyTorch checkpoint (--resume FILE.pt, the demo recipe's torch.save dict) is
+read without running any code from it. Its weights, momentum buffers,
+learning rate and schedule (T_max becomes --epochs unless given) are used;
+the batch size is not in the file and comes from --batch-size. The run goes
+on in the .pt's directory with PyTorch's step axis (epoch tags at step =
+epoch), writing LenetMnist<epoch>.ckpt beside the .pt files.
+
 Resuming: the run's settings come from the checkpoint. --epochs (not below
-the epochs done or begun), --keep, --save-every-steps, --limit-test and --data
-may change on resume; a new --epochs recomputes the cosine schedule of the
+the epochs done or begun), --keep, --save-every-steps, --limit-test, --data and
+--embed may change on resume; a new --epochs recomputes the cosine schedule of the
 remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
 --limit-train may not: giving one with another value than the checkpoint's is
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
@@ -116,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.Int64Var(&cfg.Epochs, "epochs", def.Epochs, "total number of epochs (cosine T_max)")
-	fs.Int64Var(&cfg.BatchSize, "batch-size", def.BatchSize, "images per optimizer step (the last partial batch of an epoch is dropped)")
+	fs.Int64Var(&cfg.BatchSize, "batch-size", def.BatchSize, "images per optimizer step (the last partial batch of an epoch is dropped); also for --resume FILE.pt, whose file does not hold it")
 	fs.Float64Var(&cfg.LR, "lr", def.LR, "initial learning rate")
 	fs.Float64Var(&cfg.Momentum, "momentum", def.Momentum, "SGD momentum")
 	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
@@ -128,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
 	fs.Int64Var(&cfg.LimitTrain, "limit-train", def.LimitTrain, "use only the first N training images (0 = all 60000)")
 	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
+	fs.Int64Var(&cfg.Embed, "embed", def.Embed, "after the last epoch, show the first N test images in TensorBoard's projector (0 = off)")
 	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
 	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the training to `FILE` (go tool pprof)")
@@ -165,10 +177,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SetAside: func(from, to string) {
 			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, filepath.Base(to))
 		}}
-	if d, err := time.ParseDuration(os.Getenv(stepDelayEnv)); err == nil && stepDelay == 0 {
-		stepDelay = d
+	// The crash tests' hooks (internal/chaos sets them in this command's
+	// environment); only this command reads them, and none changes a result.
+	hooks, herr := faultinject.FromEnv(os.Getenv)
+	if herr != nil {
+		return herr
 	}
-	mark := markers(stderr)
+	if stepDelay == 0 {
+		stepDelay = hooks.StepDelay
+	}
+	mark := markers(stderr, hooks.Markers)
 	if stepDelay > 0 || mark != nil {
 		opts.Step = func(s trainer.StepInfo) {
 			p.step(s)
@@ -179,6 +197,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if mark != nil {
+		note := opts.SetAside
+		opts.SetAside = func(from, to string) {
+			note(from, to)
+			mark("setaside %s", from)
+		}
 		opts.Commit = func(stage trainer.CommitStage, path string, step int64) {
 			switch stage {
 			case trainer.SyncBegin:
@@ -208,10 +231,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s, kernels %s)\n", t.Dir(), t.Numerics(), kern.Impl())
+		fmt.Fprintf(stdout, "new run %s (%s, kernels %s), run ID %s\n", t.Dir(), t.Numerics(), kern.Impl(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
+	} else if strings.HasSuffix(resume, ".pt") || strings.HasSuffix(resume, ".pth") {
+		pc, err := ptfile.ReadCheckpoint(resume)
+		if err != nil {
+			return err
+		}
+		rcfg, warnings, err := trainer.PyTorchConfig(pc, resume, cfg, fs.Changed)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "train: warning: %s\n", w)
+		}
+		train, test, err := loadData(rcfg.Data)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return errBeforeStart
+		}
+		if t, err = trainer.ResumePyTorch(resume, pc, rcfg, train, test, opts); err != nil {
+			return err
+		}
+		e, _, _ := t.Position()
+		fmt.Fprintf(stdout, "continuing the PyTorch run in %s from %s: epoch %d of %d, batch size %d (from --batch-size), "+
+			"epoch tags at step = epoch; run ID %s\n", t.Dir(), resume, e, rcfg.Epochs, rcfg.BatchSize, trainer.RunLabel(t.RunID()))
 	} else {
 		c, path, skipped, err := trainer.Locate(resume, logdir)
 		for _, s := range skipped {
@@ -243,7 +291,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				"training continues but will not match an uninterrupted run bit for bit\n", path, k, t.Numerics())
 		}
 		e, step, b := t.Position()
-		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d\n", t.Dir(), path, e, b, step)
+		fmt.Fprintf(stdout, "resuming %s from %s: epoch %d, batch %d, global step %d; run ID %s\n", t.Dir(), path, e, b, step, trainer.RunLabel(t.RunID()))
 		if mark != nil {
 			mark("resume %s step %d", path, step)
 		}
@@ -275,6 +323,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		// Nothing committed is lost: say where the run can continue from
 		// once the cause (a full disk, a read-only directory...) is fixed.
+		if errors.Is(err, trainer.ErrDiverged) {
+			return err // it names the step and the newest checkpoint; resuming would repeat it
+		}
 		if _, newest, _, nerr := ckpt.Newest(t.Dir()); nerr == nil {
 			return fmt.Errorf("%w\nnewest valid checkpoint: %s\nonce the cause is fixed, resume with: go run ./cmd/train --resume %s",
 				err, newest, t.Dir())
@@ -293,20 +344,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // user setting, documented in --help. It is read here and nowhere else.
 const kernEnv = "TBTRAIN_KERN"
 
-// Test-only hooks, read from the environment (internal/chaos sets them):
-// TBTRAIN_TEST_MARKERS=1 prints a "tbtrain-test: " line on stderr for each
-// step, each commit stage and the start of a session;
-// TBTRAIN_TEST_STEP_DELAY=<duration> sleeps after every step, like the
-// hidden --step-delay flag. Neither changes any result.
-const (
-	markersEnv   = "TBTRAIN_TEST_MARKERS"
-	stepDelayEnv = "TBTRAIN_TEST_STEP_DELAY"
-	markerPrefix = "tbtrain-test: "
-)
+// markerPrefix starts the lines the test markers print on stderr (with
+// faultinject.MarkersEnv=1): one per step, per commit stage and at the start
+// of a session, for internal/chaos to aim its kills.
+const markerPrefix = "tbtrain-test: "
 
 // markers returns a printer of test markers, or nil when they are off.
-func markers(stderr io.Writer) func(format string, args ...any) {
-	if os.Getenv(markersEnv) != "1" {
+func markers(stderr io.Writer, on bool) func(format string, args ...any) {
+	if !on {
 		return nil
 	}
 	return func(format string, args ...any) {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
@@ -318,8 +319,8 @@ func TestResumeConflict(t *testing.T) {
 	}
 }
 
-// TestProcessStopResume is the acceptance test of issue 3: an uninterrupted
-// run against the same run stopped by SIGTERM in the middle of an epoch,
+// TestProcessStopResume is the end-to-end test of the README's resume
+// promise: an uninterrupted run against the same run stopped by SIGTERM in the middle of an epoch,
 // resumed by checkpoint path, stopped by SIGKILL, and resumed by "latest"
 // (twice if needed). The final weights must be bitwise identical, and the
 // event files must read, under both TensorBoard purge rules, as one curve
@@ -452,5 +453,79 @@ func TestInterruptSignals(t *testing.T) {
 	}
 	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
 		t.Errorf("two SIGINTs: %v, want the process killed by SIGINT; stderr:\n%s", err, c.stderr.String())
+	}
+}
+
+// runIDRe matches the run ID that train prints for a new run.
+var runIDRe = regexp.MustCompile(`run ID ([0-9a-f]{32})`)
+
+// TestResumeAmongOtherRunsCheckpoints is the data loss found in review, end
+// to end: run 2's mid-epoch checkpoints (steps 0 to 40) and run 1's
+// LenetMnist0.ckpt are copied into saved/; resuming run 1's file (or the
+// directory), even with --keep 1, must fail at once with exit 1, naming the
+// directory and the other run, and leave every file of saved/ as it was (no
+// deletion, no rename, no event file).
+func TestResumeAmongOtherRunsCheckpoints(t *testing.T) {
+	base := t.TempDir()
+	out1 := runToEnd(t, quick(t, filepath.Join(base, "runs1"), "--epochs", "2", "--seed", "1", "--limit-train", "256")...)
+	out2 := runToEnd(t, quick(t, filepath.Join(base, "runs2"), "--epochs", "3", "--seed", "2", "--limit-train", "480",
+		"--save-every-steps", "10", "--keep", "0")...)
+	run1, run2 := runDirOf(t, out1), runDirOf(t, out2)
+	id1, id2 := runIDRe.FindStringSubmatch(out1), runIDRe.FindStringSubmatch(out2)
+	if id1 == nil || id2 == nil || id1[1] == id2[1] {
+		t.Fatalf("run IDs %v and %v: want two different ones printed", id1, id2)
+	}
+	saved := filepath.Join(base, "saved")
+	if err := os.Mkdir(saved, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyTo := func(from string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(saved, filepath.Base(from)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps, _ := filepath.Glob(filepath.Join(run2, "LenetMnist*-step*.ckpt"))
+	if len(steps) != 4 { // steps 0, 10, 20, 40
+		t.Fatalf("run 2 has mid-epoch checkpoints %v, want 4", steps)
+	}
+	for _, p := range steps {
+		copyTo(p)
+	}
+	copyTo(filepath.Join(run1, "LenetMnist0.ckpt"))
+	snapshot := func() map[string]string {
+		m := map[string]string{}
+		ents, err := os.ReadDir(saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(saved, e.Name()))
+			m[e.Name()] = string(b)
+		}
+		return m
+	}
+	before := snapshot()
+	for _, target := range []string{filepath.Join(saved, "LenetMnist0.ckpt"), saved} {
+		for _, keep := range []string{"5", "1"} {
+			c := start(t, quick(t, filepath.Join(base, "runs1"), "--resume", target, "--keep", keep)...)
+			code := c.wait(t)
+			msg := c.stderr.String()
+			if code != 1 || !strings.Contains(msg, saved) || !strings.Contains(msg, id2[1]) || !strings.Contains(msg, "nothing was changed") {
+				t.Errorf("--resume %s --keep %s: exit %d, stderr:\n%s\nwant exit 1 and a message naming %s and run %s", target, keep, code, msg, saved, id2[1])
+			}
+			if target == saved {
+				continue // the newest checkpoint there is run 2's: the message names run 1 as the other run
+			}
+			if !strings.Contains(msg, id1[1]) {
+				t.Errorf("--resume %s: the message does not name the checkpoint's run %s:\n%s", target, id1[1], msg)
+			}
+		}
+	}
+	if diff := cmp.Diff(before, snapshot()); diff != "" {
+		t.Errorf("saved/ changed (-before +after):\n%s", diff)
 	}
 }

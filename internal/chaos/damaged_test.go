@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TestResumeSkipsDamaged checks issue 3's fallback rule from outside, with
+// TestResumeSkipsDamaged checks --resume's fallback rule from outside, with
 // damage a crash cannot cause (SIGKILL never tears a committed file) but a
 // disk or a user can: the newest checkpoints of a stopped run are damaged
 // (a flipped byte; a truncated file under the next epoch-end name). Naming

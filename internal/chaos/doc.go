@@ -1,4 +1,4 @@
-// Package chaos holds the system-level crash-safety tests of tbtrain (issue 5).
+// Package chaos holds the system-level crash-safety tests of tbtrain.
 // It has no API: everything lives in _test.go files.
 //
 // The tests build cmd/train once per `go test` invocation (go build -o into a
@@ -14,6 +14,13 @@
 //     disk verifies, that every session resumed from the newest valid
 //     checkpoint, and that leftover temp files never confused a later
 //     session.
+//     Some sessions resume from an older checkpoint (a new timeline), and
+//     some of those are killed inside the set-aside of the newer checkpoints;
+//     --resume DIR or latest must never pick one of those afterwards.
+//   - TestSetAsideKill resumes a finished run from its oldest checkpoint and
+//     SIGKILLs the session after the first, second or third rename of its
+//     set-aside; the next --resume latest must continue from the checkpoint
+//     the user went back to, finish the set-aside and be bit-exact.
 //   - TestSigtermResume sends SIGTERM or SIGINT mid-epoch and checks for the
 //     mid-epoch checkpoint, the non-zero exit with resume instructions, and a
 //     bit-exact resume; a second SIGINT kills at once and --resume latest
@@ -46,12 +53,14 @@
 //
 // # Test-only hooks
 //
-// If cmd/train and its libraries honour them, the tests set
-// TBTRAIN_TEST_COMMIT_DELAY, TBTRAIN_TEST_FLUSH_DELAY and TBTRAIN_TEST_MARKERS
-// in the child's environment to widen the checkpoint-commit and event-flush
-// windows and to aim kills inside them; without them, kills land at random
-// times and the test counts where they landed from what is left on disk
-// (temp files, torn event-file tails).
+// The tests set TBTRAIN_TEST_COMMIT_DELAY, TBTRAIN_TEST_FLUSH_DELAY,
+// TBTRAIN_TEST_MARKERS and TBTRAIN_TEST_STEP_DELAY in the child's
+// environment to widen the checkpoint-commit and event-flush windows and to
+// aim kills inside them. cmd/train alone reads these variables and installs
+// them through package internal/faultinject, the one seam the libraries
+// consult; the libraries themselves never read the environment.
+// TestWriterHammer, which runs tbwriter in this process, sets the flush delay
+// with faultinject.SetFlushDelay.
 //
 // # Concurrency
 //

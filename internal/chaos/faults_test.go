@@ -113,7 +113,7 @@ func checkIntact(t *testing.T, what, runDir string, before map[string][32]byte, 
 	}
 }
 
-// TestDiskFull is issue 5 part 3 with a real ENOSPC: the run directory lives
+// TestDiskFull is the disk-fault promise with a real ENOSPC: the run directory lives
 // on a small tmpfs that the test fills up, either right after the first
 // checkpoint (the next commit hits ENOSPC) or just before an epoch ends (the
 // epoch-end histograms and image grid need new blocks, so the event file
@@ -218,7 +218,7 @@ func fill(path string) (int64, error) {
 	}
 }
 
-// TestReadOnlyLogdir is issue 5 part 3 with EACCES: after the first
+// TestReadOnlyLogdir is the disk-fault promise with EACCES: after the first
 // checkpoint the run directory is made read-only (0555). Root ignores
 // permission bits, so when the test runs as root the child runs as the
 // unprivileged user nobody (65534).
@@ -329,7 +329,7 @@ func copyData(dir string) error {
 	return nil
 }
 
-// TestReadOnlyFilesystem is issue 5 part 3 with EROFS: a run stopped by
+// TestReadOnlyFilesystem is the disk-fault promise with EROFS: a run stopped by
 // SIGTERM is resumed while its file system is mounted read-only. (A tmpfs
 // cannot be remounted read-only while the trainer holds files open for
 // writing — EBUSY — so the fault is applied between sessions.) The resume

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
-// TestWriterHammer is issue 5 part 5 at the system level: many goroutines
-// add scalars to one Writer while others call Flush and Sync, and Close
+// TestWriterHammer is the event writer's concurrency contract at the system
+// level: many goroutines add scalars to one Writer while others call Flush and Sync, and Close
 // races with all of them. Every Add that returned nil must be in the file
 // exactly once with its value; every Add that failed must have failed with
 // ErrClosed (Close came first) and must not be in the file. Run it under
@@ -28,10 +29,10 @@ func TestWriterHammer(t *testing.T) {
 	)
 	type tcase struct {
 		closeAfter int
-		flushDelay string // TBTRAIN_TEST_FLUSH_DELAY: split every file write in two
+		flushDelay time.Duration // faultinject.SetFlushDelay: split every file write in two
 	}
 	var cases []tcase
-	for _, d := range []string{"", "100us"} {
+	for _, d := range []time.Duration{0, 100 * time.Microsecond} {
 		for _, ca := range []int{0, perAdder / 4, perAdder / 2, perAdder} {
 			cases = append(cases, tcase{ca, d})
 		}
@@ -39,11 +40,11 @@ func TestWriterHammer(t *testing.T) {
 	for round, tc := range cases {
 		closeAfter := tc.closeAfter
 		name := fmt.Sprintf("close-after-%d", closeAfter)
-		if tc.flushDelay != "" {
-			name += "/split-writes-" + tc.flushDelay
+		if tc.flushDelay != 0 {
+			name += "/split-writes-" + tc.flushDelay.String()
 		}
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("TBTRAIN_TEST_FLUSH_DELAY", tc.flushDelay)
+			t.Cleanup(faultinject.SetFlushDelay(tc.flushDelay))
 			dir := t.TempDir()
 			w, err := tbwriter.Create(dir, tbwriter.Options{QueueSize: queueSize, FlushInterval: time.Millisecond})
 			if err != nil {

@@ -18,7 +18,7 @@ import (
 // instructions.
 var resumeArg = regexp.MustCompile(`--resume[ =]+("[^"]+"|'[^']+'|\S+)`)
 
-// TestSigtermResume is issue 3's signal promise, checked from outside: a
+// TestSigtermResume is cmd/train's signal promise, checked from outside: a
 // SIGTERM or SIGINT mid-epoch gives a mid-epoch checkpoint, a non-zero exit
 // and resume instructions; following them reproduces the reference run bit
 // for bit. A second SIGINT right after the first kills at once (the default
