@@ -579,3 +579,27 @@ func TestWAVStereoHeader(t *testing.T) {
 		t.Errorf("header % x, want % x", b[:44], want)
 	}
 }
+
+// Every new kind goes through the Writer's per-tag kind check.
+func TestKindsTagKindCheck(t *testing.T) {
+	w, err := Create(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, tag := range []string{"x", "mesh_VERTEX"} {
+		if err := w.AddScalar(tag, 0, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, err := range map[string]error{
+		"pr":    w.AddPRCurve("x", 1, []bool{true}, []float32{0.5}, 0),
+		"audio": w.AddAudio("x", 1, []float32{0}, 1, 8000),
+		"video": w.AddVideo("x", 1, []image.Image{solid(1, 1, color.RGBA{})}, 4),
+		"mesh":  w.AddMesh("mesh", 1, testMesh.Vertices, nil, nil),
+	} {
+		if !errors.Is(err, ErrTagKind) {
+			t.Errorf("%s under a scalar tag: %v, want ErrTagKind", name, err)
+		}
+	}
+}

@@ -21,33 +21,43 @@ import (
 // earlier set-aside checkpoint is never replaced.
 const AbandonedSuffix = ".abandoned"
 
-// setAside renames the valid checkpoints of this run in the run directory
-// that are newer than the position this session resumes from; checkpoints of
-// other runs are left alone.
+// setAside sets aside the valid checkpoints of this run in the run directory
+// that are newer than the position this session resumes from, newest first,
+// as one crash-safe decision (ckpt.SetAside records it before renaming, so a
+// kill half-way never leaves the abandoned timeline's checkpoints as the
+// newest). Files an unfinished earlier set-aside named are included if they
+// are newer than this position; checkpoints of other runs are left alone.
 func (t *Trainer) setAside() error {
 	list, err := ckpt.List(t.dir)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	for _, e := range list {
+	taken := map[string]bool{}
+	var moves []ckpt.Move
+	for i := len(list) - 1; i >= 0; i-- { // List orders valid entries oldest to newest
+		e := list[i]
 		if !e.Valid() || e.RunID != t.runID || e.Step <= t.step {
 			continue
 		}
 		// A name already taken holds a checkpoint set aside earlier (the
 		// user went back twice); rename would replace it, so number on.
-		to := e.Path + AbandonedSuffix
+		from := filepath.Base(e.Path)
+		to := from + AbandonedSuffix
 		for i := 2; ; i++ {
-			if _, err := os.Lstat(to); err != nil {
-				break // free (or unknowable: then Rename reports it)
+			if _, err := os.Lstat(filepath.Join(t.dir, to)); err != nil && !taken[to] {
+				break // free (or unknowable: then the rename reports it)
 			}
-			to = fmt.Sprintf("%s%s-%d", e.Path, AbandonedSuffix, i)
+			to = fmt.Sprintf("%s%s-%d", from, AbandonedSuffix, i)
 		}
-		if err := os.Rename(e.Path, to); err != nil {
-			return fmt.Errorf("trainer: setting aside a checkpoint of an abandoned timeline: %w", err)
-		}
-		if t.opts.SetAside != nil {
-			t.opts.SetAside(e.Path, to)
-		}
+		taken[to] = true
+		moves = append(moves, ckpt.Move{From: from, To: to})
+	}
+	var done func(ckpt.Move)
+	if t.opts.SetAside != nil {
+		done = func(m ckpt.Move) { t.opts.SetAside(filepath.Join(t.dir, m.From), filepath.Join(t.dir, m.To)) }
+	}
+	if err := ckpt.SetAside(t.dir, moves, done); err != nil {
+		return fmt.Errorf("trainer: setting aside the checkpoints of an abandoned timeline: %w", err)
 	}
 	return nil
 }

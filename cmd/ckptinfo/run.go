@@ -144,6 +144,7 @@ type report struct {
 	Problem    string    `json:"problem,omitempty"` // not_checkpoint, truncated, corrupt, version, invalid, missing, unreadable
 	Error      string    `json:"error,omitempty"`
 	Size       int64     `json:"size"`
+	Aside      bool      `json:"aside,omitempty"` // named by an unfinished set-aside (ckpt.SetAside): never the newest
 	Checkpoint *summary  `json:"checkpoint,omitempty"`
 	Tensors    []tensor  `json:"tensors,omitempty"`
 	when       time.Time // commit time, for text output
@@ -353,7 +354,9 @@ func listDir(dir string, withTensors bool) dirReport {
 		return d
 	}
 	for _, e := range list {
-		d.Checkpoints = append(d.Checkpoints, inspect(e.Path, withTensors))
+		r := inspect(e.Path, withTensors)
+		r.Aside = e.Aside
+		d.Checkpoints = append(d.Checkpoints, r)
 	}
 	if ents, err := os.ReadDir(dir); err == nil {
 		for _, e := range ents {
@@ -443,9 +446,22 @@ func (d dirReport) writeText(out io.Writer) {
 				continue
 			}
 			s := r.Checkpoint
-			fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%s\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, shortRun(s.RunID), r.Size, r.when.Format(time.RFC3339), base)
+			status := "ok"
+			if r.Aside {
+				status = "aside"
+			}
+			fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\n", status, s.GlobalStep, s.Epoch, s.BatchInEpoch, shortRun(s.RunID), r.Size, r.when.Format(time.RFC3339), base)
 		}
 		w.Flush()
+	}
+	aside := 0
+	for _, r := range d.Checkpoints {
+		if r.Aside {
+			aside++
+		}
+	}
+	if aside > 0 {
+		fmt.Fprintf(out, "  %d checkpoint(s) of an abandoned timeline whose set-aside was interrupted (never resumed by a directory or latest; renamed by the next resume)\n", aside)
 	}
 	if len(d.TempFiles) > 0 {
 		fmt.Fprintf(out, "  %d temp file(s) of interrupted commits (ignored; removed on resume): %s\n",

@@ -51,7 +51,9 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets boo
 			files = append(files, readFile(f, offsets))
 		}
 		shareEvents(r, files)
-		in.Runs = append(in.Runs, newRunDump(r, files, rule))
+		rd := newRunDump(r, files, rule)
+		rd.Embeddings, rd.EmbErr = loadEmbeddings(filepath.Join(path, filepath.FromSlash(r.Name)))
+		in.Runs = append(in.Runs, rd)
 	}
 	return in, nil
 }

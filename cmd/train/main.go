@@ -177,6 +177,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if mark != nil {
+		note := opts.SetAside
+		opts.SetAside = func(from, to string) {
+			note(from, to)
+			mark("setaside %s", from)
+		}
 		opts.Commit = func(stage trainer.CommitStage, path string, step int64) {
 			switch stage {
 			case trainer.SyncBegin:
