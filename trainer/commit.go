@@ -111,20 +111,25 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		return nil, err
 	}
 	c := &ckptpb.Checkpoint{
-		FormatVersion: FormatVersion,
-		Model:         ModelName,
-		Epoch:         t.epoch,
-		GlobalStep:    t.step,
-		BatchInEpoch:  t.batchInEpoch,
-		Optimizer:     &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
-		Scheduler:     &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
-		RngState:      rng,
-		Config:        t.cfg.proto(),
-		History:       t.history,
-		Kernel:        t.net.Numerics(),
-		UnixNano:      t.now().UnixNano(),
-		EpochLossSum:  t.epochLossSum,
-		RunId:         t.runID,
+		FormatVersion:  FormatVersion,
+		Model:          ModelName,
+		Epoch:          t.epoch,
+		GlobalStep:     t.step,
+		BatchInEpoch:   t.batchInEpoch,
+		Optimizer:      &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
+		Scheduler:      &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
+		RngState:       rng,
+		Config:         t.cfg.proto(),
+		History:        t.history,
+		Kernel:         t.net.Numerics(),
+		UnixNano:       t.now().UnixNano(),
+		EpochLossSum:   t.epochLossSum,
+		RunId:          t.runID,
+		StepConvention: t.convention,
+		FirstEpoch:     t.firstEpoch,
+	}
+	if a := t.anchor; a != nil {
+		c.Scheduler.HasAnchor, c.Scheduler.AnchorEpoch, c.Scheduler.AnchorLr = true, a.epoch, a.lr
 	}
 	for i, p := range t.params {
 		c.Params = append(c.Params, tensor(p.Name, p.Shape, p.Data))
@@ -186,10 +191,13 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	if e > t.cfg.Epochs {
 		return fmt.Errorf("checkpoint is at epoch %d, beyond --epochs %d", e, t.cfg.Epochs)
 	}
-	if int64(len(c.GetHistory())) != e {
-		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d", len(c.GetHistory()), e)
+	first := c.GetFirstEpoch()
+	if first < 0 || first > e || int64(len(c.GetHistory())) != e-first {
+		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d (epochs %d to %d)", len(c.GetHistory()), e-first, first, e-1)
 	}
-	if o.GetHasBuffers() != (step > 0) {
+	// A run continued from PyTorch may start without momentum buffers
+	// (a file without optimizer state) at a step above 0.
+	if o.GetHasBuffers() != (step > 0) && !(first > 0 && !o.GetHasBuffers()) {
 		return fmt.Errorf("checkpoint at global step %d has momentum buffers: %v", step, o.GetHasBuffers())
 	}
 	rng, err := rngState(t.cfg.Seed, e, t.train.Len())
@@ -216,6 +224,10 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.epochLossSum = c.GetEpochLossSum()
 	t.history = c.GetHistory()
 	t.runID = c.GetRunId()
+	t.convention, t.firstEpoch = c.GetStepConvention(), first
+	if s := c.GetScheduler(); s.GetHasAnchor() {
+		t.anchor = &lrAnchor{epoch: s.GetAnchorEpoch(), lr: s.GetAnchorLr()}
+	}
 	if math.IsNaN(t.epochLossSum) {
 		return errors.New("checkpoint epoch_loss_sum is NaN")
 	}
