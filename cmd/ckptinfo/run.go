@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
+	export := flags.String("export", "", "write the checkpoint to `OUT` for PyTorch: OUT.pt (torch.save dict the demo recipe resumes) or OUT.safetensors (the weights)")
 	tensors := flags.Bool("tensors", false, "add per-tensor statistics (count, min, max, mean, L2 norm, non-finite values)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -36,6 +37,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{fmt.Errorf("%v (see ckptinfo --help)", err)}
 	}
 	paths := flags.Args()
+	if *export != "" {
+		if len(paths) != 1 || paths[0] == "-" {
+			return usageError{fmt.Errorf("--export %s takes exactly one checkpoint file (see ckptinfo --help)", *export)}
+		}
+		return exportTo(*export, paths[0], stdout)
+	}
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
