@@ -58,7 +58,7 @@ func pluginDataClass(plugin string) tbpb.DataClass {
 	switch plugin {
 	case "scalars":
 		return tbpb.DataClass_DATA_CLASS_SCALAR
-	case "histograms", "text", "hparams", "pr_curves":
+	case "histograms", "text", "hparams", "pr_curves", "mesh", "custom_scalars":
 		return tbpb.DataClass_DATA_CLASS_TENSOR
 	case "images", "audio", "graph_run_metadata", "graph_run_metadata_graph", "graph_keras_model":
 		return tbpb.DataClass_DATA_CLASS_BLOB_SEQUENCE
