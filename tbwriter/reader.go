@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Point is one value of a time series.
@@ -77,7 +78,12 @@ func (r PurgeRule) String() string {
 // events before it and a *FileError naming the file and the byte offset of
 // the bad record; errors.Is tells the kind: io.ErrUnexpectedEOF (the file
 // ends inside a record), ErrLengthCRC, ErrDataCRC or ErrNotEvent.
+//
+// path may be a URL of a registered store (s3://...).
 func ReadFile(path string) ([]*tbpb.Event, error) {
+	if storage.IsURL(path) {
+		return readObject(path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -125,7 +131,13 @@ func IsEventFile(name string) bool {
 // ignored. Runs are sorted by name and each run's files by name. Damage
 // inside files is reported in Run.Err; the error result is for a log
 // directory that cannot be walked.
+//
+// dir may be a URL of a registered store (s3://bucket/prefix): then every
+// prefix under it that directly holds event objects is a run.
 func ReadLogdir(dir string) ([]*Run, error) {
+	if storage.IsURL(dir) {
+		return readLogdirStore(dir)
+	}
 	byDir := map[string][]string{}
 	if err := walkLogdir(dir, byDir, nil); err != nil {
 		return nil, fmt.Errorf("tbwriter: read logdir: %w", err)
