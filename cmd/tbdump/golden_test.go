@@ -28,6 +28,10 @@ var goldenCases = []struct {
 	{"v3_events_python.txt", []string{"--events", "--purge=python", fx("purge-variants", "v3_start_in_both_sessions")}},
 	{"v6_events_rust_a.json", []string{"--json", "--events", "--purge=rust", "--tags=^a$", fx("purge-variants", "v6_two_tags_start")}},
 	{"two_inputs.txt", []string{fx("torch-1.13", "purge"), fx("purge-variants", "v3_start_in_both_sessions")}},
+	{"reads.txt", []string{reads}},
+	{"reads_python.txt", []string{"--purge=python", reads}},
+	{"reads_rust.json", []string{"--json", "--purge=rust", reads}},
+	{"reads_hparams_events_python.txt", []string{"--events", "--purge=python", reads + "/hparams_resumed"}},
 }
 
 func TestGolden(t *testing.T) {
