@@ -14,7 +14,7 @@ import (
 )
 
 // The trainer's defaults (trainer.DefaultConfig): lr 0.01, momentum 0.9,
-// batch 64 — also the demo's lr and momentum that pytorch_bench.py uses.
+// batch 64 — also the lr and momentum bench/pytorch_lenet.py uses.
 const (
 	lr       = 0.01
 	momentum = 0.9
@@ -200,13 +200,13 @@ func BenchmarkStep(b *testing.B) {
 }
 
 // BenchmarkEpoch measures one epoch of the 60,000 training images at batch
-// 64 after one untimed warm-up epoch, the work of pytorch_bench.py section a.
+// 64 after one untimed warm-up epoch, the work of pytorch_lenet.py at batch 64.
 func BenchmarkEpoch(b *testing.B) {
 	train, _ := data(b)
 	const n = 64
 	b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
 		r := newRun(train, n)
-		r.epoch() // warm-up, as pytorch_bench.py does
+		r.epoch() // warm-up, as pytorch_lenet.py does
 		b.ReportAllocs()
 		cpu0 := cpuTime(b)
 		for b.Loop() {

@@ -4,8 +4,8 @@
 #
 # Training: our BenchmarkEpoch (package bench: one epoch of 60,000 MNIST images
 # at batch 64 = shuffle, gather, forward+backward, SGD step, after a warm-up
-# epoch) and section a of ../shared/bench/pytorch_bench.py at batch 64 (the same
-# work in PyTorch, data pre-loaded, after a warm-up epoch) run alternately,
+# epoch) and bench/pytorch_lenet.py at batch 64 (the same work in PyTorch, data
+# pre-loaded, after a warm-up epoch) run alternately,
 # ours, theirs, ours, theirs..., so that drift in the machine's load hits both
 # sides alike. Each round gives one sample per side; the script prints every
 # sample, the median img/s of each side, the ratio of the medians and the
@@ -23,19 +23,21 @@ usage: bench/compare.sh [options]
 
   -n, --rounds N     interleaved rounds (one epoch per side per round; default 6,
                      the fewest for which benchstat gives a confidence interval)
-  --eval             also compare evaluation of the 10,000 test images
-                     (our BenchmarkEval vs PyTorch section c) in the same rounds
+  --eval             also compare evaluation of the 10,000 test images at
+                     batch 16 and 1000 (our BenchmarkEval vs pytorch_lenet.py
+                     --eval-batch-sizes) in the same rounds
   --rss              also measure peak RSS (/usr/bin/time -v): a full default
-                     cmd/train run, our epoch benchmark, and PyTorch section a
-                     at batch 64 (pytorch_bench.py has no full-run mode)
+                     cmd/train run, our epoch benchmark, and pytorch_lenet.py's
+                     training epoch at batch 64 (it has no full-run mode)
   --rss-epochs E     epochs of the cmd/train run for --rss (default 20 = the
                      default run; it also prints the final test accuracy)
   --keep DIR         write raw outputs (go.txt, torch_*.json, logs) to DIR
                      instead of a temporary directory that is removed
   -h, --help         this text
 
-Run from anywhere; paths are relative to the repository. The PyTorch script is
-../shared/bench/pytorch_bench.py (override with PYTORCH_BENCH=path). One round
+Run from anywhere; paths are relative to the repository. The PyTorch side is
+bench/pytorch_lenet.py (the same LeNet-5, SGD with momentum, in-memory MNIST
+from the GoMNIST module, 2 threads, a warm-up epoch; see its --help). One round
 takes about 2 x (Go epoch) + 2 x (PyTorch epoch) + PyTorch start-up.
 EOF
 }
@@ -62,7 +64,7 @@ case "$rss_epochs" in ''|*[!0-9]*|0) echo "compare.sh: --rss-epochs wants a posi
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 py=/usr/bin/python3
-torch_bench="${PYTORCH_BENCH:-$repo/../shared/bench/pytorch_bench.py}"
+torch_bench="$repo/bench/pytorch_lenet.py"
 
 # Check everything first; install nothing.
 if [ ! -x "$py" ]; then
@@ -71,10 +73,6 @@ if [ ! -x "$py" ]; then
 fi
 if ! "$py" -c 'import torch' 2>/dev/null; then
   echo "compare.sh: $py cannot import torch; install it with: apt-get install -y python3-torch" >&2
-  exit 1
-fi
-if [ ! -f "$torch_bench" ]; then
-  echo "compare.sh: PyTorch benchmark script not found at $torch_bench (set PYTORCH_BENCH)" >&2
   exit 1
 fi
 if [ "$do_rss" = 1 ] && [ ! -x /usr/bin/time ]; then
@@ -99,7 +97,7 @@ echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with uncommitted changes)')"
 echo "cpu:      $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) cpus"
 echo "go:       $(go version)"
-echo "torch:    $("$py" -c 'import torch; print(torch.__version__)') (pytorch_bench.py sets its default --threads 2)"
+echo "torch:    $("$py" -c 'import torch; print(torch.__version__)') (pytorch_lenet.py sets its default --threads 2)"
 before_load=$(uptime)
 echo "before:   $before_load"
 
@@ -108,10 +106,10 @@ go test -c -o "$out/bench.test" ./bench
 "$out/bench.test" -test.run '^$' -test.bench '^$' >/dev/null # fails early if it cannot start
 
 gobench='^BenchmarkEpoch$'
-sections=a
+torch_eval=()
 if [ "$do_eval" = 1 ]; then
   gobench='^Benchmark(Epoch|Eval)$'
-  sections=a,c
+  torch_eval=(--eval-batch-sizes 16,1000)
 fi
 
 : >"$out/go.txt"
@@ -119,9 +117,8 @@ for i in $(seq 1 "$rounds"); do
   echo "== round $i/$rounds: tbtrain ($gobench)"
   "$out/bench.test" -test.run '^$' -test.bench "$gobench" -test.count 1 | tee "$out/go_$i.txt"
   cat "$out/go_$i.txt" >>"$out/go.txt"
-  echo "== round $i/$rounds: PyTorch (sections $sections, batch 64)"
-  "$py" "$torch_bench" --sections "$sections" --batch-sizes 64 --repeats 1 --out "$out/torch_$i.json" \
-    | grep -v '^machine ' || true
+  echo "== round $i/$rounds: PyTorch (bench/pytorch_lenet.py --batch-sizes 64 ${torch_eval[*]})"
+  "$py" "$torch_bench" --batch-sizes 64 "${torch_eval[@]}" --out "$out/torch_$i.json"
   if [ ! -s "$out/torch_$i.json" ]; then
     echo "compare.sh: $torch_bench wrote no $out/torch_$i.json" >&2
     exit 1
@@ -171,19 +168,17 @@ for i in range(1, rounds + 1):
     ips, cpu = go_metric(g, 'BenchmarkEpoch/batch=64')
     tr_o.append(ips); tr_o_cpu.append(cpu)
     R = json.load(open(os.path.join(out, 'torch_%d.json' % i)))
-    a = R['a']['64']
-    imgs = a['mean']['images']
-    tr_t.append(imgs / a['runs_s'][0])
-    tr_t_cpu.append(1e6 * a['cpu']['own_cpu_s'] / imgs)
+    a = R['train']['64']
+    tr_t.append(a['images'] / a['runs'][0]['seconds'])
+    tr_t_cpu.append(1e6 * a['runs'][0]['cpu_s'] / a['images'])
     loads.append((R['machine']['loadavg_start'][0], R['machine']['loadavg_end'][0]))
     threads.add(R['machine']['torch_threads'])
     if do_eval:
         ips, cpu = go_metric(g, 'BenchmarkEval/batch=1000')
         ev_o.append(ips); ev_o_cpu.append(cpu)
         ev16_o.append(go_metric(g, 'BenchmarkEval/batch=16')[0])
-        c = R['c']
-        ev_t.append(c['mem_bs1000']['best']['images_per_s'])
-        ev16_t.append(c['mem_bs16']['best']['images_per_s'])
+        ev_t.append(R['eval']['1000']['img_per_s_best'])
+        ev16_t.append(R['eval']['16']['img_per_s_best'])
 
 procs = re.search(r'^BenchmarkEpoch/batch=64-(\d+)\s', open(os.path.join(out, 'go_1.txt'), encoding='utf-8').read(), re.M)
 print('threads: PyTorch %s (torch.set_num_threads); tbtrain GOMAXPROCS %s' % (
@@ -219,17 +214,16 @@ if [ "$do_rss" = 1 ]; then
   echo "-- tbtrain: bench epoch benchmark (warm-up epoch + 1 timed epoch at batch 64)"
   /usr/bin/time -v -o "$out/time_goepoch.txt" "$out/bench.test" -test.run '^$' \
     -test.bench '^BenchmarkEpoch$' -test.benchtime 1x >/dev/null
-  echo "-- PyTorch: pytorch_bench.py --sections a --batch-sizes 64 --repeats 1 (warm-up epoch + 1 timed epoch)"
-  /usr/bin/time -v -o "$out/time_torch.txt" "$py" "$torch_bench" --sections a --batch-sizes 64 --repeats 1 \
-    >/dev/null
+  echo "-- PyTorch: bench/pytorch_lenet.py --batch-sizes 64 (warm-up epoch + 1 timed epoch)"
+  /usr/bin/time -v -o "$out/time_torch.txt" "$py" "$torch_bench" --batch-sizes 64 >/dev/null
   rt=$(maxrss "$out/time_train.txt"); rg=$(maxrss "$out/time_goepoch.txt"); rp=$(maxrss "$out/time_torch.txt")
   printf '  tbtrain cmd/train, %2d epochs : %7d KiB peak RSS  (%s wall)\n' "$rss_epochs" "$rt" "$(elapsed "$out/time_train.txt")"
   printf '  tbtrain epoch benchmark      : %7d KiB peak RSS\n' "$rg"
-  printf '  PyTorch section a, batch 64  : %7d KiB peak RSS\n' "$rp"
+  printf '  PyTorch training, batch 64   : %7d KiB peak RSS\n' "$rp"
   awk -v t="$rt" -v g="$rg" -v p="$rp" 'BEGIN {
-    printf "  cmd/train full run / PyTorch section a: %.3f (PyTorch at %.1f x ours)\n", t / p, p / t
-    printf "  epoch benchmark / PyTorch section a   : %.3f (PyTorch at %.1f x ours)\n", g / p, p / g }'
-  echo "  (PyTorch has no full-run mode in pytorch_bench.py: its section a trains like a run but"
+    printf "  cmd/train full run / PyTorch training: %.3f (PyTorch at %.1f x ours)\n", t / p, p / t
+    printf "  epoch benchmark / PyTorch training   : %.3f (PyTorch at %.1f x ours)\n", g / p, p / g }'
+  echo "  (pytorch_lenet.py has no full-run mode: it trains like a run but"
   echo "   skips evaluation, checkpoints and logging, which would only add to its peak.)"
   echo "after rss: $(uptime)"
 fi

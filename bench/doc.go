@@ -20,11 +20,11 @@
 //	BenchmarkEpoch/batch=64 one epoch: shuffle the 60,000 indices, then 937 steps
 //	                        (the last partial batch is dropped), summing the losses
 //	BenchmarkEval/batch=B   the 10,000 test images: gather, LeNet5.Eval, count hits;
-//	                        batch 500 is the trainer's, 16 and 1000 are PyTorch's (section c)
+//	                        batch 500 is the trainer's; compare.sh --eval compares 16 and 1000
 //
-// BenchmarkEpoch does the work of section a of ../shared/bench/pytorch_bench.py
-// at batch 64 (shuffle, gather, forward+backward, SGD step; data already in
-// memory, one warm-up epoch before timing). The differences: PyTorch keeps the
+// BenchmarkEpoch does the work of pytorch_lenet.py (in this directory, the
+// PyTorch side of compare.sh) at batch 64: shuffle, gather, forward+backward,
+// SGD step; data already in memory, one warm-up epoch before timing. The differences: PyTorch keeps the
 // images as scaled float32 tensors and gathers those, we keep bytes and scale
 // while gathering (more work on our side); our shuffle is math/rand/v2's
 // Fisher–Yates (rand.Shuffle on a PCG) rather than the trainer's own

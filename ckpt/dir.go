@@ -25,6 +25,7 @@ type Entry struct {
 	BatchInEpoch int64  // Checkpoint.batch_in_epoch
 	UnixNano     int64  // Checkpoint.unix_nano: when it was committed
 	RunID        string // Checkpoint.run_id: the run it belongs to ("" if written before run IDs)
+	Aside        bool   // named by an unfinished SetAside: being set aside, never the newest
 	Size         int64  // file size in bytes
 	Err          error  // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
 }
@@ -43,13 +44,21 @@ func List(dir string) ([]Entry, error) {
 	if err != nil {
 		return nil, &Error{Op: "list", Path: dir, Err: err}
 	}
+	pending, err := PendingAside(dir)
+	if err != nil {
+		return nil, err
+	}
+	aside := map[string]bool{}
+	for _, m := range pending {
+		aside[m.From] = true
+	}
 	var bad, good []Entry
 	for _, de := range ents {
 		name := de.Name()
 		if !strings.HasSuffix(name, Ext) || isTemp(name) {
 			continue
 		}
-		e := Entry{Path: filepath.Join(dir, name)}
+		e := Entry{Path: filepath.Join(dir, name), Aside: aside[name]}
 		if info, err := de.Info(); err == nil {
 			e.Size = info.Size()
 		}
@@ -86,7 +95,7 @@ func cmpInt(a, b int64) int {
 }
 
 // Newest returns the newest checkpoint of dir that verifies (the last valid
-// entry of [List]) and its path. Every checkpoint file that fails to verify
+// entry of [List] that is not Aside) and its path. Every checkpoint file that fails to verify
 // is reported in skipped (as an *[Error] naming it), whether it is older or
 // newer than the one returned, so the caller can warn. If no file verifies,
 // err wraps [ErrNoCheckpoint]; if dir cannot be read, err says why.
@@ -103,6 +112,9 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 	// Load again from the newest down: a file may have changed since List
 	// verified it, and the caller must get exactly what verified.
 	for i := len(list) - 1; i >= 0 && list[i].Err == nil; i-- {
+		if list[i].Aside {
+			continue
+		}
 		c, err := Load(list[i].Path)
 		if err == nil {
 			return c, list[i].Path, skipped, nil
@@ -120,7 +132,8 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 // recently committed one (highest unix_nano: after a resume from an older
 // checkpoint, the file just written may have a lower step than stale ones
 // from the abandoned timeline), and it never touches files that fail to
-// verify or temp files: those are evidence, or a commit in progress. keep <=
+// verify, files being set aside ([SetAside]) or temp files: those are
+// evidence, a decision in progress or a commit in progress. keep <=
 // 0 means keep everything. Call it only after a successful [Save].
 func Prune(dir, run string, keep int) error {
 	if keep <= 0 {
@@ -133,7 +146,7 @@ func Prune(dir, run string, keep int) error {
 	var valid []Entry
 	latest := -1
 	for _, e := range list {
-		if e.Err != nil || e.RunID != run {
+		if e.Err != nil || e.RunID != run || e.Aside {
 			continue
 		}
 		valid = append(valid, e)

@@ -48,6 +48,19 @@
 // valid ones and never deletes the newest, the most recently committed or an
 // unverifiable file.
 //
+// # Set-aside
+//
+// [SetAside] renames several checkpoints of a directory (a resumed run's
+// abandoned timeline) as one decision: it first commits the list of renames
+// to the file [AsideRecord] (".tbtrain-setaside", lines "<from>\t<to>" after
+// the header line "tbtrain set-aside 1", written like a checkpoint: temp
+// file, fsync, rename, directory fsync), then renames, syncs the directory
+// and removes the record. While a record exists, [List] marks the files it
+// names as Aside, [Newest] skips them and [Prune] keeps them: a crash half
+// way through never leaves a file meant to be set aside as the newest. The
+// next SetAside replaces the record. A record that does not parse is an
+// [ErrCorrupt] error of List naming it.
+//
 // # Concurrency
 //
 // The functions are safe to call from several goroutines, but a directory

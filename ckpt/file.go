@@ -83,6 +83,12 @@ func Save(path string, c *ckptpb.Checkpoint) (err error) {
 	if err != nil {
 		return &Error{Op: "save", Path: path, Err: err}
 	}
+	return commitFile(path, b)
+}
+
+// commitFile writes b to path in Save's order (temp file, write, fsync,
+// close, rename, fsync the directory); see Save.
+func commitFile(path string, b []byte) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

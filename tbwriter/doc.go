@@ -30,6 +30,63 @@
 // Event with file_version "brain.Event:2"; its second a SessionLog START at
 // [Options.StartStep]. Summaries follow, one per Event.
 //
+// # What it writes
+//
+// The Writer has a method for each of PyTorch's SummaryWriter methods; the
+// summary builders behind them are pure functions, one file per plugin with
+// that plugin's metadata:
+//
+//	SummaryWriter          Writer                 builder / reader
+//	add_scalar             AddScalar              ScalarValue / ScalarOf
+//	add_scalars            AddScalars             (sub-runs <run>/<mainTag>_<key>)
+//	add_histogram          AddHistogram           HistogramValue / HistogramOf
+//	add_image              AddImage               ImageValue, ImageGrid
+//	add_text               AddText                TextValue / TextOf
+//	add_hparams            AddHParams             HParamsValues / HParamsOf
+//	add_pr_curve           AddPRCurve             ComputePRCounts, PRCurveValue / PRCurveOf
+//	add_pr_curve_raw       AddPRCurveRaw          PRCurveValue / PRCurveOf
+//	add_audio              AddAudio               AudioValue, WAV / AudioOf
+//	add_video              AddVideo               VideoValue, GIF / VideoOf
+//	add_embedding          AddEmbedding           EmbeddingFiles / ReadProjectorConfig
+//	add_graph              AddGraph               Graph, GraphEvent / GraphOf
+//	add_custom_scalars     AddCustomScalars       CustomScalarsValue / CustomScalarsOf
+//	add_mesh               AddMesh                MeshValues / MeshOf
+//	walltime= argument     WithWallTime(t).AddX   -
+//
+// Every Add method checks its input (NaN where a plugin cannot show it,
+// mismatched lengths, empty data, payloads over the record limit) and
+// returns an error without writing anything; otherwise it queues one event.
+//
+// # Explicit wall times
+//
+// PyTorch's add_* methods take walltime=; [Writer.WithWallTime] returns a
+// view of the Writer whose Add methods stamp that time instead of the
+// clock's, so that importers and log-repair tools keep original times bit
+// for bit (the time is the float64 seconds Event.wall_time stores). A view
+// rather than an option on each method, because Go has no default
+// arguments: an extra parameter on every Add method, or a second copy of
+// each, would burden every call that does not need it, while a view is one
+// method, composes with every present and future Add method, and keeps
+// AddScalar free of allocations. It is the shape of [log/slog.Logger.With]:
+// a cheap derived value sharing the same sink.
+//
+// # Files beside the event file
+//
+// AddScalars creates one sub-run directory per key, <run>/<mainTag>_<key>,
+// each with its own event file that follows the contract below (file_version,
+// START at Options.StartStep, resume, purge). AddEmbedding writes the
+// projector's files under the run directory:
+//
+//	projector_config.pbtxt           ProjectorConfig in protobuf text format,
+//	                                 one entry per embedding, replaced atomically
+//	<step %05d>/<tag>/tensors.tsv    one vector per line, tab-separated
+//	<step %05d>/<tag>/metadata.tsv   labels, a header row for several columns
+//	<step %05d>/<tag>/sprite.png     thumbnails tiled in a square
+//
+// Each of these files is replaced atomically (temporary file, fsync,
+// rename, directory fsync); entries of other tags and steps are kept, and an
+// entry of the same tag and step is replaced.
+//
 // # One kind per tag
 //
 // Both TensorBoard loaders file a tag under the plugin of its first value
@@ -86,8 +143,10 @@
 // [DefaultFlushInterval], 120 seconds: the default flush_secs of
 // TensorBoard's EventFileWriter and of PyTorch's SummaryWriter). The first
 // background write error is sticky: every later call returns it.
-// [Writer.Close] is idempotent; it flushes, fsyncs and closes the file, and
-// every other method returns [ErrClosed] afterwards. A Writer from
+// [Writer.Close] is idempotent; it flushes, fsyncs and closes the file (and
+// the AddScalars sub-run files), and every other method returns [ErrClosed]
+// afterwards. AddEmbedding writes its files before it returns, not through
+// the queue; the config updates of all Writers of a process are serialized. A Writer from
 // [NewWriter] never closes the io.Writer it was given.
 //
 // [RecordWriter] and [RecordReader] are not safe for concurrent use.

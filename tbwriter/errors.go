@@ -30,6 +30,11 @@ var (
 	// largest record the reader accepts). The Add methods queue nothing then.
 	ErrRecordTooLarge = errors.New("tbwriter: record too large")
 
+	// ErrNoRunDir is returned by the methods that write files beside the
+	// event file (AddScalars, AddEmbedding) on a Writer made by NewWriter,
+	// which has no run directory.
+	ErrNoRunDir = errors.New("tbwriter: writer has no run directory (made by NewWriter, not Create)")
+
 	// ErrTagKind is matched (errors.Is) by a *KindError: a value whose
 	// plugin differs from the plugin of its tag's first value.
 	ErrTagKind = errors.New("tbwriter: tag already logged with another kind")

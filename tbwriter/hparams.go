@@ -164,7 +164,11 @@ func HParamsSessionEndValue(status tbpb.Status, t time.Time) *tbpb.Summary_Value
 // otherwise the first session's Close records, for good, the end of a run
 // that is still going.
 func (w *Writer) AddHParams(hp HParams) error {
-	values, err := HParamsValues(hp, w.now())
+	t, err := w.stampTime()
+	if err != nil {
+		return err
+	}
+	values, err := HParamsValues(hp, t)
 	if err != nil {
 		return err
 	}

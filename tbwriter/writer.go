@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,7 +77,22 @@ type Options struct {
 
 // Writer writes summaries to one event file. It is safe for concurrent use;
 // see the package documentation for the queue and flush contract.
+//
+// A Writer returned by [Writer.WithWallTime] is a view of the same writer
+// that stamps its events with a fixed wall time.
 type Writer struct {
+	*writerState
+
+	// wall, when hasWall, is the wall time of every event this view adds
+	// (WithWallTime); wallErr is why that time is unusable (not finite).
+	wall    float64
+	hasWall bool
+	wallErr error
+}
+
+// writerState is what every view of a Writer shares: the file, the queue
+// and the background goroutine.
+type writerState struct {
 	path  string
 	name  string    // for errors: path, or "event stream" for NewWriter
 	file  *os.File  // nil when the Writer does not own its destination
@@ -99,6 +115,9 @@ type Writer struct {
 
 	flushDelay time.Duration
 	hdr        headerCache // owned by the background goroutine
+
+	opts Options // as given to Create, for the AddScalars sub-run writers
+	subs subRuns // the AddScalars sub-run writers, created on first use
 }
 
 type itemKind uint8
@@ -160,6 +179,7 @@ func Create(dir string, opts Options) (*Writer, error) {
 		os.Remove(path)
 		return nil, err
 	}
+	w.opts = opts
 	return w, nil
 }
 
@@ -288,7 +308,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 	if name == "" {
 		name = "event stream"
 	}
-	w := &Writer{
+	w := &Writer{writerState: &writerState{
 		path:  path,
 		name:  name,
 		file:  f,
@@ -297,7 +317,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		start: now(),
 		q:     newQueue(qs),
 		done:  make(chan struct{}),
-	}
+	}}
 	// A crash test's pause half-way through each write, so that a kill
 	// leaves a torn record (internal/faultinject; never set outside tests).
 	w.flushDelay = faultinject.FlushDelay()
@@ -361,6 +381,45 @@ func (w *Writer) enqueue(it item) error {
 	return w.q.push(nil, it)
 }
 
+// WithWallTime returns a view of w whose Add methods stamp every event with
+// wall (seconds since the Unix epoch, as Event.wall_time stores it) instead
+// of the clock: the walltime= argument of PyTorch's add_* methods, for
+// importers and log-repair tools that must keep the original times bit for
+// bit. Convert a time.Time with float64(t.UnixNano())/1e9. The view shares
+// everything else with w (file, queue, sub-runs, tags): Flush, Sync and
+// Close act on the one writer. A wall time that is NaN or infinite makes
+// every Add method of the view fail with an error, writing nothing.
+func (w *Writer) WithWallTime(wall float64) *Writer {
+	v := &Writer{writerState: w.writerState, wall: wall, hasWall: true}
+	if math.IsNaN(wall) || math.IsInf(wall, 0) {
+		v.wallErr = fmt.Errorf("tbwriter: wall time %v is not finite", wall)
+	}
+	return v
+}
+
+// stamp returns the wall time for an event added now: the view's fixed
+// time, or the clock's.
+func (w *Writer) stamp() (float64, error) {
+	if w.hasWall {
+		return w.wall, w.wallErr
+	}
+	return wallSeconds(w.now()), nil
+}
+
+// stampTime is stamp as a time.Time, for data that stores times inside
+// plugin content (hparams). A fixed wall time is converted to the nearest
+// nanosecond.
+func (w *Writer) stampTime() (time.Time, error) {
+	if w.hasWall {
+		if w.wallErr != nil {
+			return time.Time{}, w.wallErr
+		}
+		sec := math.Floor(w.wall)
+		return time.Unix(int64(sec), int64(math.Round((w.wall-sec)*1e9))), nil
+	}
+	return w.now(), nil
+}
+
 // AddScalar logs v under tag at step as a float32 simple_value, the form
 // PyTorch writes and both TensorBoard loaders read as a scalar. NaN and ±Inf
 // are stored as they are. A tag first logged with another plugin is refused
@@ -369,19 +428,24 @@ func (w *Writer) AddScalar(tag string, step int64, v float32) error {
 	if !utf8.ValidString(tag) {
 		return fmt.Errorf("tbwriter: tag %q is not valid UTF-8", tag)
 	}
+	wall, err := w.stamp()
+	if err != nil {
+		return err
+	}
 	if err := w.kinds.claimScalar(tag); err != nil {
 		return err
 	}
-	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wallSeconds(w.now())})
+	return w.enqueue(item{kind: kindScalar, tag: tag, step: step, value: v, wall: wall})
 }
 
 // wallTimeFieldSize is the encoded size of a non-zero Event.wall_time: a
 // one-byte tag (field 1, fixed64) and 8 bytes.
 const wallTimeFieldSize = 1 + 8
 
-// AddEvent queues an arbitrary event. Its wall_time is set to now when 0.
-// The Writer does not keep ev. Every Add method ends here except AddScalar,
-// and every event is checked before anything is queued:
+// AddEvent queues an arbitrary event. Its wall_time is set to now (or the
+// view's wall time, see WithWallTime) when 0. The Writer does not keep ev.
+// Every Add method ends here except AddScalar and AddScalars, and every
+// event is checked before anything is queued:
 //
 //   - its encoded size must not exceed MaxRecordSize (else ErrRecordTooLarge);
 //   - each summary value must keep the plugin of its tag's first value on
@@ -394,7 +458,11 @@ func (w *Writer) AddEvent(ev *tbpb.Event) error {
 	var wall float64
 	size := proto.Size(ev)
 	if ev.GetWallTime() == 0 {
-		if wall = wallSeconds(w.now()); wall != 0 {
+		var err error
+		if wall, err = w.stamp(); err != nil {
+			return err
+		}
+		if wall != 0 {
 			size += wallTimeFieldSize
 		}
 	}
@@ -434,8 +502,12 @@ func tagsOf(ev *tbpb.Event) string {
 
 // AddSummary queues one event at step holding the given summary values.
 func (w *Writer) AddSummary(step int64, values ...*tbpb.Summary_Value) error {
+	wall, err := w.stamp()
+	if err != nil {
+		return err
+	}
 	return w.AddEvent(&tbpb.Event{
-		WallTime: wallSeconds(w.now()),
+		WallTime: wall,
 		Step:     step,
 		What:     &tbpb.Event_Summary{Summary: &tbpb.Summary{Value: values}},
 	})
@@ -444,13 +516,15 @@ func (w *Writer) AddSummary(step int64, values ...*tbpb.Summary_Value) error {
 // Flush returns once every event queued before the call is written to the
 // file (not necessarily to stable storage: see Sync), or when ctx is done.
 func (w *Writer) Flush(ctx context.Context) error {
-	return w.marker(ctx, kindFlush)
+	err := w.marker(ctx, kindFlush)
+	return errors.Join(err, w.subs.each(func(s *Writer) error { return s.Flush(ctx) }))
 }
 
 // Sync is Flush followed by an fsync of the file. Call it before recording
 // elsewhere (a checkpoint, say) that the events exist.
 func (w *Writer) Sync() error {
-	return w.marker(context.Background(), kindSync)
+	err := w.marker(context.Background(), kindSync)
+	return errors.Join(err, w.subs.each((*Writer).Sync))
 }
 
 func (w *Writer) marker(ctx context.Context, kind itemKind) error {
@@ -489,13 +563,15 @@ func (w *Writer) Close() error {
 			status = tbpb.Status_STATUS_SUCCESS
 		}
 		if needEnd && !w.kinds.has(HParamsSessionEndTag) {
-			endErr = w.AddSummary(0, HParamsSessionEndValue(status, w.now()))
+			base := &Writer{writerState: w.writerState} // the clock, even on a WithWallTime view
+			endErr = base.AddSummary(0, HParamsSessionEndValue(status, w.now()))
 		}
+		subErr := w.subs.closeAll()
 		w.q.close()
 		<-w.done
 		w.closeErr = w.stickyErr()
 		if w.closeErr == nil {
-			w.closeErr = endErr
+			w.closeErr = errors.Join(endErr, subErr)
 		}
 	})
 	return w.closeErr

@@ -21,33 +21,43 @@ import (
 // earlier set-aside checkpoint is never replaced.
 const AbandonedSuffix = ".abandoned"
 
-// setAside renames the valid checkpoints of this run in the run directory
-// that are newer than the position this session resumes from; checkpoints of
-// other runs are left alone.
+// setAside sets aside the valid checkpoints of this run in the run directory
+// that are newer than the position this session resumes from, newest first,
+// as one crash-safe decision (ckpt.SetAside records it before renaming, so a
+// kill half-way never leaves the abandoned timeline's checkpoints as the
+// newest). Files an unfinished earlier set-aside named are included if they
+// are newer than this position; checkpoints of other runs are left alone.
 func (t *Trainer) setAside() error {
 	list, err := ckpt.List(t.dir)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	for _, e := range list {
+	taken := map[string]bool{}
+	var moves []ckpt.Move
+	for i := len(list) - 1; i >= 0; i-- { // List orders valid entries oldest to newest
+		e := list[i]
 		if !e.Valid() || e.RunID != t.runID || e.Step <= t.step {
 			continue
 		}
 		// A name already taken holds a checkpoint set aside earlier (the
 		// user went back twice); rename would replace it, so number on.
-		to := e.Path + AbandonedSuffix
+		from := filepath.Base(e.Path)
+		to := from + AbandonedSuffix
 		for i := 2; ; i++ {
-			if _, err := os.Lstat(to); err != nil {
-				break // free (or unknowable: then Rename reports it)
+			if _, err := os.Lstat(filepath.Join(t.dir, to)); err != nil && !taken[to] {
+				break // free (or unknowable: then the rename reports it)
 			}
-			to = fmt.Sprintf("%s%s-%d", e.Path, AbandonedSuffix, i)
+			to = fmt.Sprintf("%s%s-%d", from, AbandonedSuffix, i)
 		}
-		if err := os.Rename(e.Path, to); err != nil {
-			return fmt.Errorf("trainer: setting aside a checkpoint of an abandoned timeline: %w", err)
-		}
-		if t.opts.SetAside != nil {
-			t.opts.SetAside(e.Path, to)
-		}
+		taken[to] = true
+		moves = append(moves, ckpt.Move{From: from, To: to})
+	}
+	var done func(ckpt.Move)
+	if t.opts.SetAside != nil {
+		done = func(m ckpt.Move) { t.opts.SetAside(filepath.Join(t.dir, m.From), filepath.Join(t.dir, m.To)) }
+	}
+	if err := ckpt.SetAside(t.dir, moves, done); err != nil {
+		return fmt.Errorf("trainer: setting aside the checkpoints of an abandoned timeline: %w", err)
 	}
 	return nil
 }
@@ -101,20 +111,25 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		return nil, err
 	}
 	c := &ckptpb.Checkpoint{
-		FormatVersion: FormatVersion,
-		Model:         ModelName,
-		Epoch:         t.epoch,
-		GlobalStep:    t.step,
-		BatchInEpoch:  t.batchInEpoch,
-		Optimizer:     &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
-		Scheduler:     &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
-		RngState:      rng,
-		Config:        t.cfg.proto(),
-		History:       t.history,
-		Kernel:        t.net.Numerics(),
-		UnixNano:      t.now().UnixNano(),
-		EpochLossSum:  t.epochLossSum,
-		RunId:         t.runID,
+		FormatVersion:  FormatVersion,
+		Model:          ModelName,
+		Epoch:          t.epoch,
+		GlobalStep:     t.step,
+		BatchInEpoch:   t.batchInEpoch,
+		Optimizer:      &ckptpb.SGD{Lr: t.lastLR(), Momentum: t.cfg.Momentum, HasBuffers: t.opt.HasBuffers()},
+		Scheduler:      &ckptpb.CosineSchedule{BaseLr: t.cfg.LR, EtaMin: t.cfg.EtaMin, TMax: t.cfg.Epochs, LastEpoch: t.epoch},
+		RngState:       rng,
+		Config:         t.cfg.proto(),
+		History:        t.history,
+		Kernel:         t.net.Numerics(),
+		UnixNano:       t.now().UnixNano(),
+		EpochLossSum:   t.epochLossSum,
+		RunId:          t.runID,
+		StepConvention: t.convention,
+		FirstEpoch:     t.firstEpoch,
+	}
+	if a := t.anchor; a != nil {
+		c.Scheduler.HasAnchor, c.Scheduler.AnchorEpoch, c.Scheduler.AnchorLr = true, a.epoch, a.lr
 	}
 	for i, p := range t.params {
 		c.Params = append(c.Params, tensor(p.Name, p.Shape, p.Data))
@@ -176,10 +191,13 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	if e > t.cfg.Epochs {
 		return fmt.Errorf("checkpoint is at epoch %d, beyond --epochs %d", e, t.cfg.Epochs)
 	}
-	if int64(len(c.GetHistory())) != e {
-		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d", len(c.GetHistory()), e)
+	first := c.GetFirstEpoch()
+	if first < 0 || first > e || int64(len(c.GetHistory())) != e-first {
+		return fmt.Errorf("checkpoint holds metrics of %d epochs, want %d (epochs %d to %d)", len(c.GetHistory()), e-first, first, e-1)
 	}
-	if o.GetHasBuffers() != (step > 0) {
+	// A run continued from PyTorch may start without momentum buffers
+	// (a file without optimizer state) at a step above 0.
+	if o.GetHasBuffers() != (step > 0) && !(first > 0 && !o.GetHasBuffers()) {
 		return fmt.Errorf("checkpoint at global step %d has momentum buffers: %v", step, o.GetHasBuffers())
 	}
 	rng, err := rngState(t.cfg.Seed, e, t.train.Len())
@@ -206,6 +224,10 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.epochLossSum = c.GetEpochLossSum()
 	t.history = c.GetHistory()
 	t.runID = c.GetRunId()
+	t.convention, t.firstEpoch = c.GetStepConvention(), first
+	if s := c.GetScheduler(); s.GetHasAnchor() {
+		t.anchor = &lrAnchor{epoch: s.GetAnchorEpoch(), lr: s.GetAnchorLr()}
+	}
 	if math.IsNaN(t.epochLossSum) {
 		return errors.New("checkpoint epoch_loss_sum is NaN")
 	}

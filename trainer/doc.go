@@ -43,9 +43,12 @@
 // --momentum, --eta-min, --seed and --limit-train may not: each shapes the
 // next step, and a different value is a [*ConflictError]. Resuming from a
 // checkpoint older than the newest valid one of its run starts a new
-// timeline: Run renames the newer checkpoints to <name>.abandoned (or
-// <name>.abandoned-2, -3, ... if that name is taken) so that a later resume
-// does not jump back to the old one.
+// timeline: Run renames the newer checkpoints of the run to <name>.abandoned
+// (or <name>.abandoned-2, -3, ... if that name is taken) so that a later
+// resume does not jump back to the old one. The renames are one crash-safe
+// decision (ckpt.SetAside: recorded durably first, then done newest first):
+// after a kill half-way, --resume DIR and latest still pick the checkpoint
+// the session resumed from, and the next session finishes the renames.
 //
 // # Run identity
 //

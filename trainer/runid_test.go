@@ -295,3 +295,74 @@ func TestResumeRefusesDroppingBegunEpoch(t *testing.T) {
 		t.Errorf("Resume with Epochs 2 in the middle of epoch 1: %v", err)
 	}
 }
+
+// errKill stands for a kill in the middle of the set-aside.
+type errKill struct{}
+
+// TestSetAsideInterrupted resumes a run from an older checkpoint and dies
+// after the first rename of its set-aside (the hook panics, leaving the disk
+// as a kill would). A later --resume DIR or latest must resume from the
+// checkpoint the user went back to, never from the abandoned timeline's
+// remaining files; that session finishes the set-aside and the run ends as a
+// straight run does.
+func TestSetAsideInterrupted(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 5
+	cfg.Epochs = 3
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 20) // 0, 5, 10, 12 (epoch 0), 15, 20
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	// Going back with another --epochs makes the abandoned timeline
+	// differ from the new one (another cosine schedule).
+	c, path, _, err := trainer.Locate(filepath.Join(dir, "LenetMnist0-step10.ckpt"), logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := trainer.ConfigOf(c)
+	rc.Epochs = 2
+	opts := trainer.Options{Now: fixedClock(), SetAside: func(from, to string) { panic(errKill{}) }}
+	tr, err := trainer.Resume(path, c, rc, trainSet, testSet, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != (errKill{}) {
+				t.Fatalf("Run did not reach the set-aside: %v", r)
+			}
+		}()
+		_ = tr.Run(context.Background())
+	}()
+	left, _ := filepath.Glob(filepath.Join(dir, "*.abandoned"))
+	if len(left) != 1 {
+		t.Fatalf("set aside before the kill: %v, want one file", left)
+	}
+	for _, target := range []string{dir, trainer.Latest} {
+		c, got, _, err := trainer.Locate(target, logdir)
+		if err != nil || got != path {
+			t.Fatalf("Locate(%s) after a kill in the set-aside: %s (step %d), %v; want %s", target, got, c.GetGlobalStep(), err, path)
+		}
+	}
+	req := trainer.Config{Epochs: 2}
+	if err := resume(t, trainer.Latest, logdir, req, func(f string) bool { return f == "epochs" }, 0); err != nil {
+		t.Fatal(err)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, "*.abandoned"))
+	if len(aside) != 3 {
+		t.Errorf("set aside after the next session: %v, want the 3 files of the abandoned timeline", aside)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ckpt.AsideRecord)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("set-aside record after the session finished: %v", err)
+	}
+	straightCfg := cfg
+	straightCfg.Epochs = 2
+	straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Epoch 0's rate is the base rate whatever T_max, so the run equals a
+	// straight 2-epoch run.
+	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+}

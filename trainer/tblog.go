@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
@@ -20,24 +21,74 @@ func (t *Trainer) openEvents() error {
 	if eo.FlushInterval == 0 {
 		eo.FlushInterval = DefaultFlushInterval
 	}
-	// Step g's events were synced before the checkpoint at g was committed,
-	// so a session resuming at g > 0 starts at g+1. At step 0 nothing is
-	// safe yet: the session starts at 0 and logs the run-once tags again
-	// (the START at 0 purges whatever an earlier session wrote).
-	eo.StartStep = 0
-	if t.step > 0 {
-		eo.StartStep = t.step + 1
-	}
+	eo.StartStep = t.startStep()
 	w, err := tbwriter.Create(t.dir, eo)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	t.w = w
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		// PyTorch's SummaryWriter writes no SessionLog START, and
+		// TensorBoard's Python loader ignores the first START of a run:
+		// the START above may be that first one. A second START at the
+		// same step is the one that purges the PyTorch epochs this
+		// session replaces (one more START purges nothing new).
+		start := &tbpb.Event{Step: eo.StartStep, What: &tbpb.Event_SessionLog{
+			SessionLog: &tbpb.SessionLog{Status: tbpb.SessionLog_START}}}
+		if err := w.AddEvent(start); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+	}
 	return nil
 }
 
-// logStep writes the tags of every optimizer step at the current step.
+// startStep is the step of this session's SessionLog START: everything the
+// run logged at it and later is replaced by this session.
+//
+// With the global-step axis, step g's events were synced before the
+// checkpoint at g was committed, so a session resuming at g > 0 starts at
+// g+1. At step 0 nothing is safe yet: the session starts at 0 and logs the
+// run-once tags again (the START at 0 purges whatever an earlier session
+// wrote). With PyTorch's epoch axis the session starts at the epoch it
+// trains first: its epoch-end tags are not logged yet (they come when it
+// ends), and later epochs logged by PyTorch or an abandoned timeline go.
+func (t *Trainer) startStep() int64 {
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		return t.epoch
+	}
+	if t.step > 0 {
+		return t.step + 1
+	}
+	return 0
+}
+
+// firstStep is the step of the run-once tags (config, hparams): 0, or the
+// first epoch tbtrain trained for a run continued from PyTorch. A session
+// starting there logs them.
+func (t *Trainer) firstStep() int64 {
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		return t.firstEpoch
+	}
+	return 0
+}
+
+// tagStep is the step of the epoch-end tags of the epoch that just ended
+// (t.epoch, before it advances): the global step, or the epoch itself on
+// PyTorch's axis.
+func (t *Trainer) tagStep() int64 {
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		return t.epoch
+	}
+	return t.step
+}
+
+// logStep writes the tags of every optimizer step at the current step
+// (none on PyTorch's epoch axis: a per-step tag there would mix two axes,
+// and each session's START would purge it).
 func (t *Trainer) logStep(loss float32) error {
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		return nil
+	}
 	if err := t.w.AddScalar("train/loss_step", t.step, loss); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
@@ -47,7 +98,7 @@ func (t *Trainer) logStep(loss float32) error {
 // logEpoch writes the epoch-end tags of info at the current step, the global
 // step that ended epoch info.Epoch; tp is the epoch's test pass.
 func (t *Trainer) logEpoch(info EpochInfo, tp *testPass) error {
-	s := t.step
+	s := t.tagStep()
 	scalars := []struct {
 		tag string
 		v   float64
@@ -102,7 +153,7 @@ const (
 // logTestPass writes what the epoch's test pass shows besides its scalars:
 // the confusion matrix as an image and as a table.
 func (t *Trainer) logTestPass(info EpochInfo, tp *testPass) error {
-	s := t.step
+	s := t.tagStep()
 	title := fmt.Sprintf("%s  epoch %d  step %d  accuracy %.2f%%", tagConfusion, info.Epoch, s, 100*tp.acc)
 	if err := t.w.AddImage(tagConfusion, s, paletted(tp.conf.image(title))); err != nil {
 		return fmt.Errorf("trainer: %w", err)
@@ -148,9 +199,10 @@ func digit(s *mnist.Set, i int) image.Image {
 	return img
 }
 
-// logRunOnce writes the run-once tags at step 0 (sessions that start at step 0).
+// logRunOnce writes the run-once tags at firstStep (sessions that start there).
 func (t *Trainer) logRunOnce() error {
-	if err := t.w.AddText("config", 0, t.runCfg.Markdown()); err != nil {
+	s := t.firstStep()
+	if err := t.w.AddText("config", s, t.runCfg.Markdown()); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	// Not AddHParams: its Close would write the session end at step 0 from
@@ -159,7 +211,7 @@ func (t *Trainer) logRunOnce() error {
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	if err := t.w.AddSummary(0, values...); err != nil {
+	if err := t.w.AddSummary(s, values...); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil

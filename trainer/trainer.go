@@ -126,6 +126,13 @@ type Trainer struct {
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
 	runCfg Config
+	// convention is the step axis of the epoch-end tags, firstEpoch the
+	// first epoch trained by tbtrain (both from a PyTorch checkpoint for a
+	// run continued from one; see pytorch.go), anchor the PyTorch schedule
+	// the learning rate continues (nil: the closed form).
+	convention ckptpb.StepConvention
+	firstEpoch int64
+	anchor     *lrAnchor
 
 	w *tbwriter.Writer
 }
@@ -334,7 +341,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("trainer: closing events: %w", cerr)
 		}
 	}()
-	if t.step == 0 {
+	if t.startStep() == t.firstStep() {
 		if err := t.logRunOnce(); err != nil {
 			return err
 		}
@@ -396,8 +403,12 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	return nil
 }
 
-// lr returns the learning rate of epoch e.
+// lr returns the learning rate of epoch e: the closed-form cosine, or for a
+// run continued from PyTorch its scheduler's recursion from the anchor.
 func (t *Trainer) lr(e int64) float64 {
+	if a := t.anchor; a != nil && e >= a.epoch {
+		return pytorchCosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, a.epoch, a.lr, e)
+	}
 	return CosineLR(t.cfg.LR, t.cfg.EtaMin, t.cfg.Epochs, e)
 }
 

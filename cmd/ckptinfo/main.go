@@ -59,6 +59,16 @@ Examples:
   ckptinfo --json runs/*/LenetMnist9.ckpt | jq .       # machine-readable
   ckptinfo --tensors LenetMnist9.ckpt                  # plus per-tensor statistics
   ckptinfo < LenetMnist9.ckpt                          # from standard input
+  ckptinfo --export LenetMnist9.pt LenetMnist9.ckpt    # for PyTorch's torch.load (the demo's dict)
+  ckptinfo --export model.safetensors LenetMnist9.ckpt # the weights for the Hugging Face tools
+
+--export OUT CKPT writes one checkpoint for PyTorch instead of reporting: with
+OUT ending in .pt, a torch.save file holding the PyTorch demo recipe's dict
+(start_epoch, model_state_dict, optimizer_state_dict with momentum buffers and
+param_groups, scheduler_state_dict of CosineAnnealingLR), which the recipe's
+torch.load and load_state_dict calls resume; with .safetensors, the weights
+under their state_dict names. Only epoch-end checkpoints (LenetMnist<e>.ckpt)
+can be exported. OUT must not exist.
 
 Flags:
 `

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -347,5 +348,27 @@ func TestNonFinite(t *testing.T) {
 	s := out.Files[0].Checkpoint
 	if !math.IsNaN(float64(s.EpochLossSum)) || !math.IsInf(float64(s.History[1].TestLoss), 1) || s.History[0].TestLoss != 0.25 {
 		t.Errorf("decoded %+v", s)
+	}
+}
+
+// TestAside lists a directory whose set-aside was interrupted: the files
+// being set aside say so.
+func TestAside(t *testing.T) {
+	dir := t.TempDir()
+	for i, n := range []string{"a.ckpt", "b.ckpt"} {
+		if err := ckpt.Save(filepath.Join(dir, n), fixture(1, int64(10*(i+1)), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := "tbtrain set-aside 1\nb.ckpt\tb.ckpt.abandoned\n"
+	if err := os.WriteFile(filepath.Join(dir, ckpt.AsideRecord), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{dir}, nil, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^  aside +20 .*b\.ckpt$`).MatchString(out.String()) || !strings.Contains(out.String(), "1 checkpoint(s) of an abandoned timeline") {
+		t.Errorf("listing:\n%s", out.String())
 	}
 }

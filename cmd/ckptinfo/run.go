@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
+	export := flags.String("export", "", "write the checkpoint to `OUT` for PyTorch: OUT.pt (torch.save dict the demo recipe resumes) or OUT.safetensors (the weights)")
 	tensors := flags.Bool("tensors", false, "add per-tensor statistics (count, min, max, mean, L2 norm, non-finite values)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -36,6 +37,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{fmt.Errorf("%v (see ckptinfo --help)", err)}
 	}
 	paths := flags.Args()
+	if *export != "" {
+		if len(paths) != 1 || paths[0] == "-" {
+			return usageError{fmt.Errorf("--export %s takes exactly one checkpoint file (see ckptinfo --help)", *export)}
+		}
+		return exportTo(*export, paths[0], stdout)
+	}
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
@@ -144,6 +151,7 @@ type report struct {
 	Problem    string    `json:"problem,omitempty"` // not_checkpoint, truncated, corrupt, version, invalid, missing, unreadable
 	Error      string    `json:"error,omitempty"`
 	Size       int64     `json:"size"`
+	Aside      bool      `json:"aside,omitempty"` // named by an unfinished set-aside (ckpt.SetAside): never the newest
 	Checkpoint *summary  `json:"checkpoint,omitempty"`
 	Tensors    []tensor  `json:"tensors,omitempty"`
 	when       time.Time // commit time, for text output
@@ -353,7 +361,9 @@ func listDir(dir string, withTensors bool) dirReport {
 		return d
 	}
 	for _, e := range list {
-		d.Checkpoints = append(d.Checkpoints, inspect(e.Path, withTensors))
+		r := inspect(e.Path, withTensors)
+		r.Aside = e.Aside
+		d.Checkpoints = append(d.Checkpoints, r)
 	}
 	if ents, err := os.ReadDir(dir); err == nil {
 		for _, e := range ents {
@@ -443,9 +453,22 @@ func (d dirReport) writeText(out io.Writer) {
 				continue
 			}
 			s := r.Checkpoint
-			fmt.Fprintf(w, "  ok\t%d\t%d\t%d\t%s\t%d\t%s\t%s\n", s.GlobalStep, s.Epoch, s.BatchInEpoch, shortRun(s.RunID), r.Size, r.when.Format(time.RFC3339), base)
+			status := "ok"
+			if r.Aside {
+				status = "aside"
+			}
+			fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%s\t%d\t%s\t%s\n", status, s.GlobalStep, s.Epoch, s.BatchInEpoch, shortRun(s.RunID), r.Size, r.when.Format(time.RFC3339), base)
 		}
 		w.Flush()
+	}
+	aside := 0
+	for _, r := range d.Checkpoints {
+		if r.Aside {
+			aside++
+		}
+	}
+	if aside > 0 {
+		fmt.Fprintf(out, "  %d checkpoint(s) of an abandoned timeline whose set-aside was interrupted (never resumed by a directory or latest; renamed by the next resume)\n", aside)
 	}
 	if len(d.TempFiles) > 0 {
 		fmt.Fprintf(out, "  %d temp file(s) of interrupted commits (ignored; removed on resume): %s\n",

@@ -19,7 +19,14 @@
 //     the whole tag;
 //   - one line per tag: plugin, value kind, count, step range, duplicate
 //     steps (points drawn over an earlier point at the same step), and the
-//     first and last values.
+//     first and last values, each on one line: a PR curve as its threshold
+//     count and the precision and recall at the middle threshold, audio as
+//     rate, channels and seconds, a GIF video as its frame count, a mesh
+//     tensor as its vertex, face or color count, a custom scalars layout as
+//     its categories and charts;
+//   - every graph_def with its node count;
+//   - the embeddings listed in the run directory's projector_config.pbtxt
+//     (name, points x dimensions, files).
 //
 // --purge applies the rules of one of TensorBoard's loaders to the tag
 // table (see package tbwriter): "none" shows the files as they are,

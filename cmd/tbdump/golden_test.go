@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +28,9 @@ var goldenCases = []struct {
 	{"hp.json", []string{"--json", fx("torch-1.13", "hp")}},
 	{"v3_events_python.txt", []string{"--events", "--purge=python", fx("purge-variants", "v3_start_in_both_sessions")}},
 	{"v6_events_rust_a.json", []string{"--json", "--events", "--purge=rust", "--tags=^a$", fx("purge-variants", "v6_two_tags_start")}},
+	{"pytorch_writer.txt", []string{pw()}},
+	{"pytorch_writer.json", []string{"--json", pw()}},
+	{"pytorch_writer_events.txt", []string{"--events", "--tags=^(pr/t11|audio/tone|tetra_FACE)$", pw()}},
 	{"two_inputs.txt", []string{fx("torch-1.13", "purge"), fx("purge-variants", "v3_start_in_both_sessions")}},
 	{"reads.txt", []string{reads}},
 	{"reads_python.txt", []string{"--purge=python", reads}},
@@ -60,4 +64,10 @@ func TestGoldenDeterministic(t *testing.T) {
 			t.Errorf("%s: two runs differ", tc.name)
 		}
 	}
+}
+
+// pw is the folder of PyTorch SummaryWriter fixtures (every kind but video),
+// with forward slashes.
+func pw() string {
+	return filepath.ToSlash(filepath.Join("..", "..", "testdata", "pytorch-writer", "run"))
 }

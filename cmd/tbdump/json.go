@@ -35,7 +35,12 @@ type jsonRun struct {
 	OtherEvents map[string]int `json:"other_events,omitempty"`
 	// MixedKinds lists the tags whose values name more than one plugin.
 	MixedKinds []jsonMixed `json:"mixed_kinds,omitempty"`
-	Tags       []jsonTag   `json:"tags,omitempty"`
+	// Graphs lists the run's graph_def events with their node counts.
+	Graphs []jsonGraph `json:"graphs,omitempty"`
+	// Embeddings lists the run's projector_config.pbtxt entries.
+	Embeddings     []jsonEmbedding `json:"embeddings,omitempty"`
+	EmbeddingError string          `json:"embedding_error,omitempty"`
+	Tags           []jsonTag       `json:"tags,omitempty"`
 }
 
 type jsonMixed struct {
@@ -103,16 +108,19 @@ type jsonValue struct {
 	Text *string `json:"text,omitempty"`
 	// Summary is the same one-line description the text output shows.
 	Summary string `json:"summary"`
+	jsonKinds
 }
 
 type jsonEvent struct {
-	Index    int              `json:"index"`
-	Offset   *int64           `json:"offset,omitempty"` // byte offset of the event's record
-	Step     int64            `json:"step"`
-	WallTime jsonFloat        `json:"wall_time"`
-	What     string           `json:"what"`
-	Detail   string           `json:"detail,omitempty"`
-	Values   []jsonEventValue `json:"values,omitempty"`
+	Index    int       `json:"index"`
+	Offset   *int64    `json:"offset,omitempty"` // byte offset of the event's record
+	Step     int64     `json:"step"`
+	WallTime jsonFloat `json:"wall_time"`
+	What     string    `json:"what"`
+	Detail   string    `json:"detail,omitempty"`
+	// GraphNodes is the node count of a graph_def event.
+	GraphNodes *int             `json:"graph_nodes,omitempty"`
+	Values     []jsonEventValue `json:"values,omitempty"`
 }
 
 type jsonEventValue struct {
@@ -144,7 +152,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 }
 
 func newJSONValue(v *tbpb.Summary_Value, plugin string) jsonValue {
-	jv := jsonValue{Summary: describeValue(v, plugin)}
+	jv := jsonValue{Summary: describeValue(v, plugin), jsonKinds: newJSONKinds(v, plugin)}
 	if f, ok := scalarOf(v); ok {
 		n := jsonFloat(f)
 		jv.Number = &n
@@ -189,6 +197,15 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 			}
 			if other := r.otherEvents(); len(other) > 0 {
 				jr.OtherEvents = other
+			}
+			for _, g := range r.graphs() {
+				jr.Graphs = append(jr.Graphs, jsonGraph(g))
+			}
+			for _, e := range r.Embeddings {
+				jr.Embeddings = append(jr.Embeddings, newJSONEmbedding(e))
+			}
+			if r.EmbErr != nil {
+				jr.EmbeddingError = strings.TrimPrefix(cleanErr(r.EmbErr.Error()), "tbwriter: ")
 			}
 			for _, s := range r.sessions() {
 				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonFloat(s.WallTime), File: s.File})
@@ -258,6 +275,9 @@ func jsonEvents(r *runDump, f *fileDump, o *options) []jsonEvent {
 		}
 		if je.What != "summary" {
 			je.Detail = eventWhat(e)
+		}
+		if n, ok := graphNodes(e); ok {
+			je.GraphNodes = &n
 		}
 		for _, v := range vals {
 			p := valuePlugin(v, plugins)

@@ -41,7 +41,9 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, events bool
 		return nil, err
 	}
 	for _, r := range runs {
-		in.Runs = append(in.Runs, newRunDump(r, rule, events))
+		rd := newRunDump(r, rule, events)
+		rd.Embeddings, rd.EmbErr = loadEmbeddings(filepath.Join(path, filepath.FromSlash(r.Name)))
+		in.Runs = append(in.Runs, rd)
 	}
 	return in, nil
 }

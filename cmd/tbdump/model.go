@@ -33,6 +33,11 @@ type runDump struct {
 	listed bool
 	// series maps each tag to its points after the purge rule.
 	series map[string][]point
+	// Embeddings are the entries of the run directory's projector config
+	// (only for runs found under a log directory); EmbErr is why that
+	// config could not be read.
+	Embeddings []embeddingDump
+	EmbErr     error
 	// dropped holds the values that are points without purging but that the
 	// purge rule removes (nil under --purge=none).
 	dropped map[*tbpb.Summary_Value]bool

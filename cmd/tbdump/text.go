@@ -114,6 +114,22 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 		}
 		fmt.Fprintf(w, "  other events: %s\n", strings.Join(parts, ", "))
 	}
+	for _, g := range r.graphs() {
+		if g.Nodes < 0 {
+			fmt.Fprintf(w, "  graph at step %d: undecodable GraphDef  (%s)\n", g.Step, g.File)
+		} else {
+			fmt.Fprintf(w, "  graph at step %d: %s  (%s)\n", g.Step, plural(g.Nodes, "node"), g.File)
+		}
+	}
+	if r.EmbErr != nil {
+		fmt.Fprintf(w, "  embeddings: ERROR: %s\n", strings.TrimPrefix(cleanErr(r.EmbErr.Error()), "tbwriter: "))
+	}
+	if len(r.Embeddings) > 0 {
+		fmt.Fprintf(w, "  embeddings (%s):\n", tbwriter.ProjectorConfigFile)
+		for _, e := range r.Embeddings {
+			fmt.Fprintf(w, "    %s\n", e.text())
+		}
+	}
 	for _, m := range r.mixedKinds(o.tags) {
 		parts := make([]string, len(m.Kinds))
 		for i, k := range m.Kinds {
@@ -218,7 +234,10 @@ func eventWhat(e *tbpb.Event) string {
 		}
 		return s
 	case *tbpb.Event_GraphDef:
-		return fmt.Sprintf("graph_def %dB", len(x.GraphDef))
+		if n, ok := graphNodes(e); ok {
+			return fmt.Sprintf("graph_def %dB nodes=%d", len(x.GraphDef), n)
+		}
+		return fmt.Sprintf("graph_def %dB (undecodable)", len(x.GraphDef))
 	case *tbpb.Event_MetaGraphDef:
 		return fmt.Sprintf("meta_graph_def %dB", len(x.MetaGraphDef))
 	case *tbpb.Event_TaggedRunMetadata:

@@ -58,7 +58,7 @@ func pluginDataClass(plugin string) tbpb.DataClass {
 	switch plugin {
 	case "scalars":
 		return tbpb.DataClass_DATA_CLASS_SCALAR
-	case "histograms", "text", "hparams", "pr_curves":
+	case "histograms", "text", "hparams", "pr_curves", "mesh", "custom_scalars":
 		return tbpb.DataClass_DATA_CLASS_TENSOR
 	case "images", "audio", "graph_run_metadata", "graph_run_metadata_graph", "graph_keras_model":
 		return tbpb.DataClass_DATA_CLASS_BLOB_SEQUENCE
@@ -182,6 +182,9 @@ func imageFormat(b []byte) string {
 // describeValue renders v on one line, deterministically. plugin is the tag's
 // plugin (from this value's metadata or the first metadata of the tag).
 func describeValue(v *tbpb.Summary_Value, plugin string) string {
+	if s, ok := describeKind(v, plugin); ok {
+		return s
+	}
 	if f, ok := scalarOf(v); ok {
 		if _, simple := v.GetValue().(*tbpb.Summary_Value_SimpleValue); simple {
 			return formatFloat32(float32(f))

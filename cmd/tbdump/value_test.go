@@ -55,7 +55,7 @@ func TestDescribeValue(t *testing.T) {
 			Width: 1, Height: 1, Colorspace: 3, EncodedImageString: []byte{0xff, 0xd8, 0xff, 0xe0}}}}, "images", "1x1 colorspace=3 jpeg 4B"},
 		{"audio", &tbpb.Summary_Value{Value: &tbpb.Summary_Value_Audio{Audio: &tbpb.Summary_Audio{
 			SampleRate: 44100, NumChannels: 2, LengthFrames: 10, ContentType: "audio/wav", EncodedAudioString: []byte("RIFF")}}},
-			"audio", `44100Hz channels=2 frames=10 "audio/wav" 4B`},
+			"audio", `44100Hz channels=2 frames=10 seconds=0.000226757 "audio/wav" 4B`},
 		{"hparams start", &tbpb.Summary_Value{Metadata: &tbpb.SummaryMetadata{PluginData: &tbpb.SummaryMetadata_PluginData{
 			PluginName: "hparams", Content: hpStart}}}, "hparams", `session start: lr=0.01 nesterov=true opt="sgd"`},
 		{"hparams garbage", &tbpb.Summary_Value{Metadata: &tbpb.SummaryMetadata{PluginData: &tbpb.SummaryMetadata_PluginData{

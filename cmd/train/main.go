@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/ptfile"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -80,7 +82,15 @@ Examples:
   train --resume runs/2026-11-29_12-00-00    # newest valid checkpoint of that run
   train --resume latest                      # newest valid checkpoint under --logdir
   train --resume latest --epochs 30          # extend a finished run to 30 epochs
+  train --resume log/2022-08-15_21-22-40/LenetMnist9.pt --batch-size 16   # continue a PyTorch run
   tensorboard --logdir runs                  # watch it
+
+A PyTorch checkpoint (--resume FILE.pt, the demo recipe's torch.save dict) is
+read without running any code from it. Its weights, momentum buffers,
+learning rate and schedule (T_max becomes --epochs unless given) are used;
+the batch size is not in the file and comes from --batch-size. The run goes
+on in the .pt's directory with PyTorch's step axis (epoch tags at step =
+epoch), writing LenetMnist<epoch>.ckpt beside the .pt files.
 
 Resuming: the run's settings come from the checkpoint. --epochs (not below
 the epochs done or begun), --keep, --save-every-steps, --limit-test, --data and
@@ -112,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.Int64Var(&cfg.Epochs, "epochs", def.Epochs, "total number of epochs (cosine T_max)")
-	fs.Int64Var(&cfg.BatchSize, "batch-size", def.BatchSize, "images per optimizer step (the last partial batch of an epoch is dropped)")
+	fs.Int64Var(&cfg.BatchSize, "batch-size", def.BatchSize, "images per optimizer step (the last partial batch of an epoch is dropped); also for --resume FILE.pt, whose file does not hold it")
 	fs.Float64Var(&cfg.LR, "lr", def.LR, "initial learning rate")
 	fs.Float64Var(&cfg.Momentum, "momentum", def.Momentum, "SGD momentum")
 	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
@@ -177,6 +187,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if mark != nil {
+		note := opts.SetAside
+		opts.SetAside = func(from, to string) {
+			note(from, to)
+			mark("setaside %s", from)
+		}
 		opts.Commit = func(stage trainer.CommitStage, path string, step int64) {
 			switch stage {
 			case trainer.SyncBegin:
@@ -210,6 +225,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if mark != nil {
 			mark("fresh")
 		}
+	} else if strings.HasSuffix(resume, ".pt") || strings.HasSuffix(resume, ".pth") {
+		pc, err := ptfile.ReadCheckpoint(resume)
+		if err != nil {
+			return err
+		}
+		rcfg, warnings, err := trainer.PyTorchConfig(pc, resume, cfg, fs.Changed)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "train: warning: %s\n", w)
+		}
+		train, test, err := loadData(rcfg.Data)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return errBeforeStart
+		}
+		if t, err = trainer.ResumePyTorch(resume, pc, rcfg, train, test, opts); err != nil {
+			return err
+		}
+		e, _, _ := t.Position()
+		fmt.Fprintf(stdout, "continuing the PyTorch run in %s from %s: epoch %d of %d, batch size %d (from --batch-size), "+
+			"epoch tags at step = epoch; run ID %s\n", t.Dir(), resume, e, rcfg.Epochs, rcfg.BatchSize, trainer.RunLabel(t.RunID()))
 	} else {
 		c, path, skipped, err := trainer.Locate(resume, logdir)
 		for _, s := range skipped {

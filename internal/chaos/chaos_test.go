@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -36,14 +37,19 @@ type chaosStats struct {
 	decoys                           int // valid-but-wrong checkpoints planted under a temp file name
 	keepChanged                      int // sessions resumed with another --keep (1..3)
 	byDir, byPath                    int // sessions resumed with --resume <run dir> / <file> instead of latest
+	older                            int // sessions resumed from an older checkpoint (a new timeline: set-aside)
+	aimedAside                       int // kills aimed into a set-aside (after its first rename)
+	asideHalfDone                    int // kills that left a set-aside half done (its record on disk)
 }
 
 func (s chaosStats) String() string {
 	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d; landed in commit %d, in flush %d); "+
 		"kills leaving a temp file %d, leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
-		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d; resumed by run dir %d, by file %d (the rest by latest)",
+		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d; resumed by run dir %d, by file %d (the rest by latest); "+
+		"resumed from an older checkpoint %d (kills aimed into the set-aside %d, leaving it half done %d)",
 		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.inCommit, s.inFlush,
-		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath)
+		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath,
+		s.older, s.aimedAside, s.asideHalfDone)
 }
 
 // TestChaosKill: SIGKILL cmd/train at random moments
@@ -90,14 +96,25 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 		}
 		wantStep, wantPath, resume := newestValid(logdir)
 		args := slices.Clone(tinyArgs)
+		// abandoned are the checkpoints (path -> commit time) a session
+		// resumed from an older checkpoint must set aside.
+		var abandoned map[string]int64
+		if resume && rng.IntN(5) == 0 {
+			if p, s, ab := olderCheckpoint(rng, filepath.Dir(wantPath)); p != "" {
+				wantPath, wantStep, abandoned = p, s, ab
+			}
+		}
 		if resume {
 			st.resumes++
 			// The three ways to name what to resume must agree.
-			switch rng.IntN(4) {
-			case 0:
+			switch k := rng.IntN(4); {
+			case abandoned != nil:
+				args = []string{"--resume", wantPath}
+				st.older++
+			case k == 0:
 				args = []string{"--resume", filepath.Dir(wantPath)}
 				st.byDir++
-			case 1:
+			case k == 1:
 				args = []string{"--resume", wantPath}
 				st.byPath++
 			default:
@@ -151,8 +168,18 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			plan := "time"
 			if r.markers {
 				plan = []string{"time", "commit", "flush", "prune"}[rng.IntN(4)]
+				if abandoned != nil && rng.IntN(2) == 0 {
+					plan = "setaside"
+				}
 			}
 			switch plan {
+			case "setaside":
+				// After the first rename, while the others wait their
+				// turn (the commit delay separates them).
+				if _, _, ok := c.waitMarker(0, "setaside", sessionTimeout); ok {
+					st.aimedAside++
+					time.Sleep(time.Duration(rng.Float64() * float64(commitDelay) * float64(len(abandoned))))
+				}
 			case "time":
 				// Uniform over the expected life of this session.
 				left := float64(totalSteps-max(wantStep, 0)) / totalSteps
@@ -254,6 +281,9 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			if gotStep, gotPath, ok := newestValid(logdir); resume && (!ok || gotStep < wantStep) {
 				fail("after kill %d the newest valid checkpoint is %q (step %d, found %v); before the session it was %s (step %d)",
 					st.kills, gotPath, gotStep, ok, wantPath, wantStep)
+			}
+			if abandoned != nil {
+				checkAside(fail, filepath.Dir(wantPath), abandoned, st)
 			}
 			ms, _ := c.markersSince(0)
 			inC, inF := openWindow(ms)
@@ -398,4 +428,66 @@ func plantDecoy(t *testing.T, logdir string) bool {
 		t.Fatalf("the decoy does not verify, so it proves nothing: %v", err)
 	}
 	return true
+}
+
+// olderCheckpoint picks at random a valid checkpoint of runDir older than its
+// newest (by step), to resume from as a user going back would. It returns
+// its path and step, and the checkpoints the session must then set aside
+// (those with a higher step, with their commit times); "" if there is no
+// older checkpoint.
+func olderCheckpoint(rng *rand.Rand, runDir string) (string, int64, map[string]int64) {
+	list, err := ckpt.List(runDir)
+	if err != nil {
+		return "", 0, nil
+	}
+	var valid []ckpt.Entry
+	for _, e := range list {
+		if e.Valid() && !e.Aside {
+			valid = append(valid, e)
+		}
+	}
+	if len(valid) < 2 || valid[0].Step == valid[len(valid)-1].Step {
+		return "", 0, nil
+	}
+	var older []ckpt.Entry
+	for _, e := range valid {
+		if e.Step < valid[len(valid)-1].Step {
+			older = append(older, e)
+		}
+	}
+	pick := older[rng.IntN(len(older))]
+	abandoned := map[string]int64{}
+	for _, e := range valid {
+		if e.Step > pick.Step {
+			abandoned[e.Path] = e.UnixNano
+		}
+	}
+	return pick.Path, pick.Step, abandoned
+}
+
+// checkAside checks the run directory after a kill in a session that
+// resumed from an older checkpoint: once the set-aside has begun (its record
+// is on disk or a file has been renamed), no checkpoint of the abandoned
+// timeline may be what --resume DIR or latest picks.
+func checkAside(fail func(string, ...any), runDir string, abandoned map[string]int64, st *chaosStats) {
+	_, recErr := os.Stat(filepath.Join(runDir, ckpt.AsideRecord))
+	begun := recErr == nil
+	if begun {
+		st.asideHalfDone++
+	}
+	for p := range abandoned {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			begun = true
+		}
+	}
+	if !begun {
+		return // killed before the decision was recorded: nothing changed
+	}
+	c, p, _, err := ckpt.Newest(runDir)
+	if err != nil {
+		fail("after a kill in a set-aside: %v", err)
+	}
+	if t, ok := abandoned[p]; ok && t == c.GetUnixNano() {
+		fail("after a kill in a set-aside, the newest checkpoint is %s (step %d) of the abandoned timeline", p, c.GetGlobalStep())
+	}
 }

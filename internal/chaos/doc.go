@@ -14,6 +14,13 @@
 //     disk verifies, that every session resumed from the newest valid
 //     checkpoint, and that leftover temp files never confused a later
 //     session.
+//     Some sessions resume from an older checkpoint (a new timeline), and
+//     some of those are killed inside the set-aside of the newer checkpoints;
+//     --resume DIR or latest must never pick one of those afterwards.
+//   - TestSetAsideKill resumes a finished run from its oldest checkpoint and
+//     SIGKILLs the session after the first, second or third rename of its
+//     set-aside; the next --resume latest must continue from the checkpoint
+//     the user went back to, finish the set-aside and be bit-exact.
 //   - TestSigtermResume sends SIGTERM or SIGINT mid-epoch and checks for the
 //     mid-epoch checkpoint, the non-zero exit with resume instructions, and a
 //     bit-exact resume; a second SIGINT kills at once and --resume latest

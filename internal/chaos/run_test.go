@@ -295,7 +295,8 @@ func newestValid(logdir string) (step int64, path string, ok bool) {
 type dirState struct {
 	checkpoints []string // files ckpt.List reports
 	events      []string
-	others      []string // anything else: temp files of interrupted commits
+	aside       []string // checkpoints of abandoned timelines, set aside
+	others      []string // anything else: temp files of interrupted commits, an unfinished set-aside's record
 }
 
 func stateOf(dir string) (dirState, error) {
@@ -319,6 +320,8 @@ func stateOf(dir string) (dirState, error) {
 			s.checkpoints = append(s.checkpoints, filepath.Join(dir, name))
 		case strings.HasPrefix(name, "events.out.tfevents."):
 			s.events = append(s.events, filepath.Join(dir, name))
+		case strings.Contains(name, ".ckpt.abandoned"):
+			s.aside = append(s.aside, filepath.Join(dir, name))
 		default:
 			s.others = append(s.others, filepath.Join(dir, name))
 		}

@@ -7,13 +7,16 @@
 //
 //   - The commit delay ([CommitDelay]): ckpt.Save writes the first half of
 //     its temp file, sleeps this long, then writes the rest, widening the
-//     window in which a SIGKILL leaves a torn temp file.
+//     window in which a SIGKILL leaves a torn temp file; ckpt.SetAside
+//     sleeps as long between its renames, widening the window in which a
+//     SIGKILL leaves a set-aside half done.
 //   - The flush delay ([FlushDelay]): a tbwriter.Writer created while it is
 //     set writes each batch of records in two halves with this pause
 //     between, widening the window in which a SIGKILL leaves a torn record.
 //   - The step delay and markers ([Hooks].StepDelay, [Hooks].Markers): used
 //     by cmd/train only, to sleep after every step and to print where it is
-//     ("tbtrain-test: step 12", commit stages, session start).
+//     ("tbtrain-test: step 12", commit stages, set-aside renames, session
+//     start).
 //
 // None of them changes any result; all are off (zero) unless set.
 //

@@ -28,6 +28,57 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// StepConvention names the step axis of the epoch-end tags.
+type StepConvention int32
+
+const (
+	// STEP_CONVENTION_GLOBAL_STEP: every tag at the global step (optimizer
+	// steps done), tbtrain's own convention.
+	StepConvention_STEP_CONVENTION_GLOBAL_STEP StepConvention = 0
+	// STEP_CONVENTION_EPOCH: the epoch-end tags at step = the 0-based epoch,
+	// as PyTorch training scripts log them; no per-step tag.
+	StepConvention_STEP_CONVENTION_EPOCH StepConvention = 1
+)
+
+// Enum value maps for StepConvention.
+var (
+	StepConvention_name = map[int32]string{
+		0: "STEP_CONVENTION_GLOBAL_STEP",
+		1: "STEP_CONVENTION_EPOCH",
+	}
+	StepConvention_value = map[string]int32{
+		"STEP_CONVENTION_GLOBAL_STEP": 0,
+		"STEP_CONVENTION_EPOCH":       1,
+	}
+)
+
+func (x StepConvention) Enum() *StepConvention {
+	p := new(StepConvention)
+	*p = x
+	return p
+}
+
+func (x StepConvention) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StepConvention) Descriptor() protoreflect.EnumDescriptor {
+	return file_ckptpb_checkpoint_proto_enumTypes[0].Descriptor()
+}
+
+func (StepConvention) Type() protoreflect.EnumType {
+	return &file_ckptpb_checkpoint_proto_enumTypes[0]
+}
+
+func (x StepConvention) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StepConvention.Descriptor instead.
+func (StepConvention) EnumDescriptor() ([]byte, []int) {
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{0}
+}
+
 // Checkpoint is the complete training state at an optimizer-step boundary.
 type Checkpoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -72,7 +123,15 @@ type Checkpoint struct {
 	// the set-aside of an abandoned timeline touch only checkpoints with the
 	// run's own ID. Empty in checkpoints written before run IDs existed: those
 	// count as one run per directory (see package trainer).
-	RunId         string `protobuf:"bytes,15,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	RunId string `protobuf:"bytes,15,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// step_convention is the step axis of the run's epoch-end TensorBoard
+	// tags. A run continued from a PyTorch checkpoint keeps PyTorch's.
+	StepConvention StepConvention `protobuf:"varint,20,opt,name=step_convention,json=stepConvention,proto3,enum=tbtrain.ckpt.StepConvention" json:"step_convention,omitempty"`
+	// first_epoch is the first epoch this run trained in tbtrain: 0 for a run
+	// started by tbtrain, the PyTorch checkpoint's start_epoch for a run
+	// continued from one (the earlier epochs were trained by PyTorch, and
+	// history holds only epochs from first_epoch on).
+	FirstEpoch    int64 `protobuf:"varint,21,opt,name=first_epoch,json=firstEpoch,proto3" json:"first_epoch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -210,6 +269,20 @@ func (x *Checkpoint) GetRunId() string {
 		return x.RunId
 	}
 	return ""
+}
+
+func (x *Checkpoint) GetStepConvention() StepConvention {
+	if x != nil {
+		return x.StepConvention
+	}
+	return StepConvention_STEP_CONVENTION_GLOBAL_STEP
+}
+
+func (x *Checkpoint) GetFirstEpoch() int64 {
+	if x != nil {
+		return x.FirstEpoch
+	}
+	return 0
 }
 
 // Tensor is a named dense float32 array.
@@ -362,7 +435,16 @@ type CosineSchedule struct {
 	// t_max is the number of epochs of one half cosine period.
 	TMax int64 `protobuf:"varint,3,opt,name=t_max,json=tMax,proto3" json:"t_max,omitempty"`
 	// last_epoch is the index of the last epoch the schedule was stepped to.
-	LastEpoch     int64 `protobuf:"varint,4,opt,name=last_epoch,json=lastEpoch,proto3" json:"last_epoch,omitempty"`
+	LastEpoch int64 `protobuf:"varint,4,opt,name=last_epoch,json=lastEpoch,proto3" json:"last_epoch,omitempty"`
+	// has_anchor marks a schedule continued from PyTorch's CosineAnnealingLR:
+	// the rate of epoch anchor_epoch is anchor_lr (what PyTorch's scheduler
+	// set), and each later epoch follows PyTorch's recursive update from
+	// there instead of the closed form.
+	HasAnchor bool `protobuf:"varint,5,opt,name=has_anchor,json=hasAnchor,proto3" json:"has_anchor,omitempty"`
+	// anchor_epoch is the first epoch of the continued schedule.
+	AnchorEpoch int64 `protobuf:"varint,6,opt,name=anchor_epoch,json=anchorEpoch,proto3" json:"anchor_epoch,omitempty"`
+	// anchor_lr is the learning rate of epoch anchor_epoch.
+	AnchorLr      float64 `protobuf:"fixed64,7,opt,name=anchor_lr,json=anchorLr,proto3" json:"anchor_lr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -421,6 +503,27 @@ func (x *CosineSchedule) GetTMax() int64 {
 func (x *CosineSchedule) GetLastEpoch() int64 {
 	if x != nil {
 		return x.LastEpoch
+	}
+	return 0
+}
+
+func (x *CosineSchedule) GetHasAnchor() bool {
+	if x != nil {
+		return x.HasAnchor
+	}
+	return false
+}
+
+func (x *CosineSchedule) GetAnchorEpoch() int64 {
+	if x != nil {
+		return x.AnchorEpoch
+	}
+	return 0
+}
+
+func (x *CosineSchedule) GetAnchorLr() float64 {
+	if x != nil {
+		return x.AnchorLr
 	}
 	return 0
 }
@@ -677,7 +780,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xb4\x04\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\x9c\x05\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -696,7 +799,10 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x06kernel\x18\f \x01(\tR\x06kernel\x12\x1b\n" +
 	"\tunix_nano\x18\r \x01(\x03R\bunixNano\x12$\n" +
 	"\x0eepoch_loss_sum\x18\x0e \x01(\x01R\fepochLossSum\x12\x15\n" +
-	"\x06run_id\x18\x0f \x01(\tR\x05runId\"F\n" +
+	"\x06run_id\x18\x0f \x01(\tR\x05runId\x12E\n" +
+	"\x0fstep_convention\x18\x14 \x01(\x0e2\x1c.tbtrain.ckpt.StepConventionR\x0estepConvention\x12\x1f\n" +
+	"\vfirst_epoch\x18\x15 \x01(\x03R\n" +
+	"firstEpoch\"F\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
@@ -706,13 +812,17 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\bmomentum\x18\x02 \x01(\x01R\bmomentum\x12=\n" +
 	"\x0fmomentum_buffer\x18\x03 \x03(\v2\x14.tbtrain.ckpt.TensorR\x0emomentumBuffer\x12\x1f\n" +
 	"\vhas_buffers\x18\x04 \x01(\bR\n" +
-	"hasBuffers\"v\n" +
+	"hasBuffers\"\xd5\x01\n" +
 	"\x0eCosineSchedule\x12\x17\n" +
 	"\abase_lr\x18\x01 \x01(\x01R\x06baseLr\x12\x17\n" +
 	"\aeta_min\x18\x02 \x01(\x01R\x06etaMin\x12\x13\n" +
 	"\x05t_max\x18\x03 \x01(\x03R\x04tMax\x12\x1d\n" +
 	"\n" +
-	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\"\xc0\x02\n" +
+	"last_epoch\x18\x04 \x01(\x03R\tlastEpoch\x12\x1d\n" +
+	"\n" +
+	"has_anchor\x18\x05 \x01(\bR\thasAnchor\x12!\n" +
+	"\fanchor_epoch\x18\x06 \x01(\x03R\vanchorEpoch\x12\x1b\n" +
+	"\tanchor_lr\x18\a \x01(\x01R\banchorLr\"\xc0\x02\n" +
 	"\x06Config\x12\x16\n" +
 	"\x06epochs\x18\x01 \x01(\x03R\x06epochs\x12\x1d\n" +
 	"\n" +
@@ -738,7 +848,10 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\ttest_loss\x18\x04 \x01(\x01R\btestLoss\x12\x19\n" +
 	"\btest_acc\x18\x05 \x01(\x01R\atestAcc\x12\x0e\n" +
 	"\x02lr\x18\x06 \x01(\x01R\x02lr\x12\x18\n" +
-	"\aseconds\x18\a \x01(\x01R\asecondsB0Z.github.com/tbtrain/tbtrain/proto/ckptpb;ckptpbb\x06proto3"
+	"\aseconds\x18\a \x01(\x01R\aseconds*L\n" +
+	"\x0eStepConvention\x12\x1f\n" +
+	"\x1bSTEP_CONVENTION_GLOBAL_STEP\x10\x00\x12\x19\n" +
+	"\x15STEP_CONVENTION_EPOCH\x10\x01B0Z.github.com/tbtrain/tbtrain/proto/ckptpb;ckptpbb\x06proto3"
 
 var (
 	file_ckptpb_checkpoint_proto_rawDescOnce sync.Once
@@ -752,27 +865,30 @@ func file_ckptpb_checkpoint_proto_rawDescGZIP() []byte {
 	return file_ckptpb_checkpoint_proto_rawDescData
 }
 
+var file_ckptpb_checkpoint_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_ckptpb_checkpoint_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_ckptpb_checkpoint_proto_goTypes = []any{
-	(*Checkpoint)(nil),     // 0: tbtrain.ckpt.Checkpoint
-	(*Tensor)(nil),         // 1: tbtrain.ckpt.Tensor
-	(*SGD)(nil),            // 2: tbtrain.ckpt.SGD
-	(*CosineSchedule)(nil), // 3: tbtrain.ckpt.CosineSchedule
-	(*Config)(nil),         // 4: tbtrain.ckpt.Config
-	(*EpochMetrics)(nil),   // 5: tbtrain.ckpt.EpochMetrics
+	(StepConvention)(0),    // 0: tbtrain.ckpt.StepConvention
+	(*Checkpoint)(nil),     // 1: tbtrain.ckpt.Checkpoint
+	(*Tensor)(nil),         // 2: tbtrain.ckpt.Tensor
+	(*SGD)(nil),            // 3: tbtrain.ckpt.SGD
+	(*CosineSchedule)(nil), // 4: tbtrain.ckpt.CosineSchedule
+	(*Config)(nil),         // 5: tbtrain.ckpt.Config
+	(*EpochMetrics)(nil),   // 6: tbtrain.ckpt.EpochMetrics
 }
 var file_ckptpb_checkpoint_proto_depIdxs = []int32{
-	1, // 0: tbtrain.ckpt.Checkpoint.params:type_name -> tbtrain.ckpt.Tensor
-	2, // 1: tbtrain.ckpt.Checkpoint.optimizer:type_name -> tbtrain.ckpt.SGD
-	3, // 2: tbtrain.ckpt.Checkpoint.scheduler:type_name -> tbtrain.ckpt.CosineSchedule
-	4, // 3: tbtrain.ckpt.Checkpoint.config:type_name -> tbtrain.ckpt.Config
-	5, // 4: tbtrain.ckpt.Checkpoint.history:type_name -> tbtrain.ckpt.EpochMetrics
-	1, // 5: tbtrain.ckpt.SGD.momentum_buffer:type_name -> tbtrain.ckpt.Tensor
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	2, // 0: tbtrain.ckpt.Checkpoint.params:type_name -> tbtrain.ckpt.Tensor
+	3, // 1: tbtrain.ckpt.Checkpoint.optimizer:type_name -> tbtrain.ckpt.SGD
+	4, // 2: tbtrain.ckpt.Checkpoint.scheduler:type_name -> tbtrain.ckpt.CosineSchedule
+	5, // 3: tbtrain.ckpt.Checkpoint.config:type_name -> tbtrain.ckpt.Config
+	6, // 4: tbtrain.ckpt.Checkpoint.history:type_name -> tbtrain.ckpt.EpochMetrics
+	0, // 5: tbtrain.ckpt.Checkpoint.step_convention:type_name -> tbtrain.ckpt.StepConvention
+	2, // 6: tbtrain.ckpt.SGD.momentum_buffer:type_name -> tbtrain.ckpt.Tensor
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ckptpb_checkpoint_proto_init() }
@@ -785,13 +901,14 @@ func file_ckptpb_checkpoint_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ckptpb_checkpoint_proto_rawDesc), len(file_ckptpb_checkpoint_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_ckptpb_checkpoint_proto_goTypes,
 		DependencyIndexes: file_ckptpb_checkpoint_proto_depIdxs,
+		EnumInfos:         file_ckptpb_checkpoint_proto_enumTypes,
 		MessageInfos:      file_ckptpb_checkpoint_proto_msgTypes,
 	}.Build()
 	File_ckptpb_checkpoint_proto = out.File

@@ -17,11 +17,22 @@
 //     [SessionStartInfo], [SessionEndInfo], [Status], [DatasetType] and
 //     [HParamDataType] (upstream's tensorboard.hparams.DataType, renamed so it
 //     does not clash with [DataType] in this Go package).
+//   - plugins.proto: the PR curve plugin's [PrCurvePluginData] and the custom
+//     scalars plugin's [Layout], [Category], [Chart], [MultilineChartContent]
+//     and [MarginChartContent].
+//   - mesh.proto: the mesh plugin's [MeshPluginData] (package tensorboard.mesh).
+//   - projector.proto: the embedding projector's [ProjectorConfig],
+//     [EmbeddingInfo] and [SpriteMetadata] (package tensorboard.projector),
+//     the schema of a run's projector_config.pbtxt.
+//   - graph.proto: [GraphDef], [NodeDef], [AttrValue], [NameAttrList] and
+//     [VersionDef], the graph that Event.graph_def holds serialized.
 //
 // Field numbers and enum values are those of TensorBoard's wire format
 // (tensorflow/tensorboard, tensorboard/compat/proto/*.proto and
-// tensorboard/plugins/hparams/*.proto); the proto packages are "tensorboard"
-// and "tensorboard.hparams" as upstream, so the JSON and text forms agree too.
+// the plugin schemas under tensorboard/plugins/; each .proto file names its
+// sources); the proto packages are upstream's ("tensorboard",
+// "tensorboard.hparams", "tensorboard.mesh", "tensorboard.projector"), so the
+// JSON and text forms agree too.
 // The schema files themselves are tbtrain's own, with every field documented.
 //
 // # Format

@@ -1,0 +1,231 @@
+// Package s3test gives tests a real S3 server: SeaweedFS on 127.0.0.1,
+// started through tools/seaweedfs.sh (which builds it from the Go module
+// proxy into a cache directory; see that script). One server serves every
+// test of a test binary; [Main] stops it when they are done.
+//
+// Tests that need the server call [Get]. Without a built binary they skip,
+// saying how to build it; with CI=true in the environment they fail instead.
+// TBTRAIN_S3_ENDPOINT names an already running server to use instead (then
+// the tests that stop and restart the server skip, or fail under CI=true).
+package s3test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/storage/s3store"
+)
+
+// EndpointEnv names a running S3 server to test against instead of starting
+// one (tools/seaweedfs.sh start prints it).
+const EndpointEnv = "TBTRAIN_S3_ENDPOINT"
+
+// Bucket is the bucket every test uses; tests keep apart by key prefix (a
+// SeaweedFS bucket is a collection with volumes of its own, so a bucket per
+// test would use up the server's small volume budget).
+const Bucket = "tbtrain-test"
+
+// Server is a running S3 server.
+type Server struct {
+	Endpoint string // http://127.0.0.1:PORT
+
+	script string // tools/seaweedfs.sh; "" for an external server
+	dir    string // its data, ports, pid and log
+}
+
+var (
+	mu     sync.Mutex
+	shared *Server
+	skip   string // why there is no server
+)
+
+// Get returns the test binary's server, starting it on first use, with
+// Bucket created. It skips t (fails under CI=true) when no server can be had.
+func Get(t testing.TB) *Server {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if shared == nil && skip == "" {
+		shared, skip = start()
+	}
+	if shared == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no S3 test server but CI=true: %s", skip)
+		}
+		t.Skipf("no S3 test server: %s", skip)
+	}
+	return shared
+}
+
+// Main runs the tests and stops the server if one was started.
+func Main(m *testing.M) {
+	code := m.Run()
+	mu.Lock()
+	if shared != nil && shared.script != "" {
+		shared.stop()
+		os.RemoveAll(shared.dir)
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+func start() (*Server, string) {
+	if ep := os.Getenv(EndpointEnv); ep != "" {
+		s := &Server{Endpoint: ep}
+		if err := s.makeBucket(); err != nil {
+			return nil, fmt.Sprintf("%s=%s: %v", EndpointEnv, ep, err)
+		}
+		return s, ""
+	}
+	script, err := findScript()
+	if err != nil {
+		return nil, err.Error()
+	}
+	if out, err := exec.Command("bash", script, "path").Output(); err != nil || len(bytes.TrimSpace(out)) == 0 {
+		return nil, "SeaweedFS is not built (run tools/seaweedfs.sh build: about 10 minutes, once)"
+	}
+	dir, err := os.MkdirTemp("", "tbtrain-seaweedfs-")
+	if err != nil {
+		return nil, err.Error()
+	}
+	s := &Server{script: script, dir: dir}
+	if err := s.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err.Error()
+	}
+	if err := s.makeBucket(); err != nil {
+		s.stop()
+		os.RemoveAll(dir)
+		return nil, err.Error()
+	}
+	return s, ""
+}
+
+// findScript finds tools/seaweedfs.sh in the module root above the working
+// directory.
+func findScript() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "tools", "seaweedfs.sh")
+		if _, err := os.Stat(p); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return p, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("tools/seaweedfs.sh not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Start starts the server (again, after Stop: same ports, same data).
+func (s *Server) Start() error {
+	if s.script == "" {
+		return fmt.Errorf("an external server (%s) cannot be started", EndpointEnv)
+	}
+	out, err := exec.Command("bash", s.script, "start", s.dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("tools/seaweedfs.sh start: %v\n%s", err, out)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "export "+EndpointEnv+"="); ok {
+			s.Endpoint = v
+		}
+	}
+	if s.Endpoint == "" {
+		return fmt.Errorf("tools/seaweedfs.sh start printed no endpoint:\n%s", out)
+	}
+	return nil
+}
+
+// Restartable skips t (fails under CI=true) when the server cannot be
+// stopped and started by the test.
+func (s *Server) Restartable(t testing.TB) {
+	t.Helper()
+	if s.script == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s names an external server, which a test cannot stop, but CI=true", EndpointEnv)
+		}
+		t.Skipf("%s names an external server, which a test cannot stop", EndpointEnv)
+	}
+}
+
+// Stop stops the server; its data stays for Start.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *Server) stop() error {
+	if out, err := exec.Command("bash", s.script, "stop", s.dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("tools/seaweedfs.sh stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Config returns the client configuration of the server, with a short
+// retry budget unless retryFor is set.
+func (s *Server) Config() s3store.Config {
+	return s3store.Config{
+		Endpoint:        s.Endpoint,
+		AccessKeyID:     "tbtrain-test",
+		SecretAccessKey: "tbtrain-test-secret",
+		Region:          "us-east-1",
+	}
+}
+
+// Env returns the environment that points a child process (train, tbdump,
+// ckptinfo, TensorBoard) at the server.
+func (s *Server) Env() []string {
+	c := s.Config()
+	return []string{
+		s3store.EnvEndpointS3 + "=" + c.Endpoint,
+		s3store.EnvTensorBoardEndpoint + "=" + c.Endpoint,
+		s3store.EnvAccessKeyID + "=" + c.AccessKeyID,
+		s3store.EnvSecretAccessKey + "=" + c.SecretAccessKey,
+		s3store.EnvRegion + "=" + c.Region,
+	}
+}
+
+// Store returns a client of Bucket.
+func (s *Server) Store(t testing.TB) *s3store.Store {
+	t.Helper()
+	st, err := s3store.New(Bucket, s.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Prefix returns a key prefix no other test (of this or an earlier run on
+// the same server) uses.
+func Prefix(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), time.Now().UnixNano())
+}
+
+func (s *Server) makeBucket() error {
+	st, err := s3store.New(Bucket, s.Config())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return st.MakeBucket(ctx)
+}

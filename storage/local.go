@@ -1,0 +1,383 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Local is the [Store] of local files: a key is a file path (relative to the
+// working directory, or absolute) written with '/' separators. Its zero value
+// is ready to use and it holds no state.
+type Local struct{}
+
+var (
+	_ Store    = Local{}
+	_ Appender = Local{}
+)
+
+// tempFile is the part of *os.File a Put uses; tests substitute faulty
+// implementations through hooks.
+type tempFile interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Close() error
+	Name() string
+}
+
+// osFile is the real tempFile: an *os.File whose Sync is the platform's
+// strongest data sync (see syncFile in sync_*.go).
+type osFile struct{ *os.File }
+
+func (f osFile) Sync() error { return syncFile(f.File) }
+
+var _ tempFile = osFile{}
+
+// hooks are the file-system operations of a Put. Tests replace them to
+// inject faults (ENOSPC, EACCES, EIO) at each step; nothing else changes them.
+var hooks = struct {
+	createTemp func(dir, pattern string) (tempFile, error)
+	rename     func(oldpath, newpath string) error
+	link       func(oldpath, newpath string) error
+	syncDir    func(dir string) error
+	remove     func(name string) error
+}{
+	createTemp: func(dir, pattern string) (tempFile, error) {
+		f, err := os.CreateTemp(dir, pattern)
+		if err != nil {
+			return nil, err
+		}
+		// CreateTemp makes the file 0600; what we store is no secret, so
+		// give it the usual permissions of a data file.
+		if err := f.Chmod(FilePerm); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		return osFile{f}, nil
+	},
+	rename:  os.Rename,
+	link:    os.Link,
+	syncDir: syncDir,
+	remove:  os.Remove,
+}
+
+// FilePerm is the permission of the files [Local] creates; DirPerm that of
+// the directories it creates for them.
+const (
+	FilePerm fs.FileMode = 0o644
+	DirPerm  fs.FileMode = 0o755
+)
+
+// Temp files of a Put are named "." + <final name> + ".tmp-" + <digits>:
+// hidden, and recognisable by [IsTemp].
+const (
+	tempPrefix = "."
+	tempInfix  = ".tmp-"
+)
+
+// IsTemp reports whether a file name (without directory) is that of a temp
+// file of [Local.Put] or [Local.PutNew]: "." + final name + ".tmp-" + the
+// decimal digits os.CreateTemp substitutes for its "*". A crash leaves at
+// most one such file per interrupted Put.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, tempInfix)
+	if !strings.HasPrefix(name, tempPrefix) || i < len(tempPrefix) {
+		return false
+	}
+	digits := name[i+len(tempInfix):]
+	if digits == "" {
+		return false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func localErr(op, key string, err error) error {
+	return &Error{Op: op, Backend: "local", Key: key, Err: err}
+}
+
+// file returns the file path of key, or ErrInvalidKey.
+func (Local) file(key string) (string, error) {
+	if key == "" || strings.HasSuffix(key, "/") {
+		return "", ErrInvalidKey
+	}
+	return filepath.FromSlash(key), nil
+}
+
+// Put writes data to the file key in this order: create a temp file in the
+// same directory (making the directory and its parents if missing), write,
+// fsync (fdatasync on Linux, F_FULLFSYNC on macOS), close, rename over key,
+// fsync the directory. A crash at any point leaves the old file or the
+// complete new one under key, plus at most a hidden temp file ([IsTemp])
+// that [Local.CleanTemp] removes. When a step fails the temp file is removed
+// and the file at key is as it was.
+func (l Local) Put(ctx context.Context, key string, data []byte) error {
+	return l.put(ctx, "put", key, data, hooks.rename)
+}
+
+// PutNew is [Local.Put] committing with link(2) instead of rename(2): link
+// fails if key exists, so of two writers exactly one wins, and key never
+// holds a partial file.
+func (l Local) PutNew(ctx context.Context, key string, data []byte) error {
+	return l.put(ctx, "putnew", key, data, func(tmp, dst string) error {
+		if err := hooks.link(tmp, dst); err != nil {
+			return err
+		}
+		return hooks.remove(tmp)
+	})
+}
+
+func (l Local) put(ctx context.Context, op, key string, data []byte, commit func(tmp, dst string) error) (err error) {
+	file, err := l.file(key)
+	if err != nil {
+		return localErr(op, key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return localErr(op, key, err)
+	}
+	dir, base := filepath.Split(file)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if merr := os.MkdirAll(dir, DirPerm); merr != nil {
+			return localErr(op, key, fmt.Errorf("making directory: %w", merr))
+		}
+		f, err = hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
+	}
+	if err != nil {
+		return localErr(op, key, fmt.Errorf("creating temp file: %w", err))
+	}
+	closed, committed := false, false
+	defer func() {
+		if committed {
+			return
+		}
+		if !closed {
+			f.Close()
+		}
+		hooks.remove(f.Name())
+	}()
+	fail := func(step string, err error) error {
+		return localErr(op, key, fmt.Errorf("%s %s: %w", step, f.Name(), err))
+	}
+	if err := write(f, data); err != nil {
+		return fail("writing", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("syncing", err)
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return fail("closing", err)
+	}
+	if err := commit(f.Name(), file); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return localErr(op, key, fs.ErrExist)
+		}
+		return fail("renaming", err)
+	}
+	committed = true
+	if err := hooks.syncDir(dir); err != nil {
+		return localErr(op, key, fmt.Errorf("syncing directory %s after rename: %w", dir, err))
+	}
+	return nil
+}
+
+// write writes b to f; tests pause it in the middle through writeHook.
+func write(f tempFile, b []byte) error {
+	if writeHook != nil {
+		half := len(b) / 2
+		if _, err := f.Write(b[:half]); err != nil {
+			return err
+		}
+		writeHook()
+		b = b[half:]
+	}
+	_, err := f.Write(b)
+	return err
+}
+
+// writeHook, when set, runs halfway through writing a Put's temp file: crash
+// tests set it (see SetWriteHook) to widen the window in which a kill leaves
+// a torn temp file behind.
+var writeHook func()
+
+// SetWriteHook makes every later [Local.Put] call f after writing half of
+// its data to the temp file (nil: no pause). It exists for crash tests of
+// the programs built on Local and is not safe to call while a Put runs.
+func SetWriteHook(f func()) { writeHook = f }
+
+// Get reads n bytes of the file key from off (n < 0: to the end).
+func (l Local) Get(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	file, err := l.file(key)
+	if err != nil {
+		return nil, localErr("get", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, localErr("get", key, err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, localErr("get", key, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, localErr("get", key, err)
+	}
+	if st.IsDir() {
+		return nil, localErr("get", key, errors.New("is a directory"))
+	}
+	size := st.Size()
+	if off >= size || off < 0 {
+		if off < 0 {
+			return nil, localErr("get", key, fmt.Errorf("negative offset %d", off))
+		}
+		return []byte{}, nil
+	}
+	if n < 0 || n > size-off {
+		n = size - off
+	}
+	b := make([]byte, n)
+	m, err := f.ReadAt(b, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, localErr("get", key, err)
+	}
+	return b[:m], nil
+}
+
+// Stat describes the file or directory key, following symbolic links.
+func (l Local) Stat(ctx context.Context, key string) (Info, error) {
+	file, err := l.file(key)
+	if err != nil {
+		return Info{}, localErr("stat", key, err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return Info{}, localErr("stat", key, err)
+	}
+	return localInfo(key, st), nil
+}
+
+func localInfo(key string, st fs.FileInfo) Info {
+	i := Info{Key: key, ModTime: st.ModTime(), Dir: st.IsDir()}
+	if !i.Dir {
+		i.Size = st.Size()
+	}
+	return i
+}
+
+// List lists the directory dir ("" is the working directory), following
+// symbolic links; dangling links, temp files of Put ([IsTemp]) and what is
+// neither a regular file nor a directory are left out.
+func (l Local) List(ctx context.Context, dir string) ([]Info, error) {
+	d := filepath.FromSlash(dir)
+	if d == "" {
+		d = "."
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, localErr("list", dir, err)
+	}
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return nil, localErr("list", dir, err)
+	}
+	out := make([]Info, 0, len(ents))
+	for _, e := range ents {
+		if IsTemp(e.Name()) {
+			continue
+		}
+		key := e.Name()
+		if dir != "" {
+			key = path.Join(dir, e.Name())
+		}
+		st, err := os.Stat(filepath.Join(d, e.Name())) // follows links
+		if err != nil || !(st.IsDir() || st.Mode().IsRegular()) {
+			continue
+		}
+		out = append(out, localInfo(key, st))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Delete removes the file key; a missing file is not an error.
+func (l Local) Delete(ctx context.Context, key string) error {
+	file, err := l.file(key)
+	if err != nil {
+		return localErr("delete", key, err)
+	}
+	if err := hooks.remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return localErr("delete", key, err)
+	}
+	return nil
+}
+
+// Location returns key as a file path.
+func (Local) Location(key string) string { return filepath.FromSlash(key) }
+
+// Append creates the file key exclusively (O_EXCL), making its directory if
+// missing, and returns it for appending. Its Sync is fdatasync on Linux
+// (F_FULLFSYNC on macOS). Creating the file fsyncs nothing: the first Sync
+// makes the data durable, and the file's directory entry is durable once
+// the directory is synced (a later Put into the same directory does that).
+func (l Local) Append(ctx context.Context, key string) (AppendFile, error) {
+	file, err := l.file(key)
+	if err != nil {
+		return nil, localErr("append", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, localErr("append", key, err)
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FilePerm)
+	if errors.Is(err, fs.ErrNotExist) {
+		if merr := os.MkdirAll(filepath.Dir(file), DirPerm); merr != nil {
+			return nil, localErr("append", key, fmt.Errorf("making directory: %w", merr))
+		}
+		f, err = os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FilePerm)
+	}
+	if err != nil {
+		return nil, localErr("append", key, err)
+	}
+	return osFile{f}, nil
+}
+
+// CleanTemp removes the temp files that interrupted Put calls left in the
+// directory dir. Only one process may write into a directory at a time:
+// CleanTemp would also remove the temp file of a Put in progress (which then
+// fails cleanly, leaving the previous file in place).
+func (l Local) CleanTemp(dir string) error {
+	d := filepath.FromSlash(dir)
+	if d == "" {
+		d = "."
+	}
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return localErr("clean", dir, err)
+	}
+	var errs []error
+	for _, de := range ents {
+		if !IsTemp(de.Name()) || !de.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(d, de.Name())
+		if err := hooks.remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, localErr("clean", filepath.ToSlash(p), err))
+		}
+	}
+	return errors.Join(errs...)
+}

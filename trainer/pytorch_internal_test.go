@@ -1,0 +1,161 @@
+package trainer
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tbtrain/tbtrain/mnist/mnisttest"
+	"github.com/tbtrain/tbtrain/ptfile"
+)
+
+// ptFixtures holds a real PyTorch 1.13 run of the demo recipe (see its
+// README.md and gen.py); expect.json is what PyTorch read from each file.
+var ptFixtures = filepath.Join("..", "testdata", "pytorch-run")
+
+type ptExpect struct {
+	EpochLR []float64 `json:"epoch_lr"`
+	Files   map[string]struct {
+		StartEpoch      int64             `json:"start_epoch"`
+		Weights         map[string]string `json:"weights"`
+		MomentumBuffers map[string]string `json:"momentum_buffers"`
+		LastLR          []float64         `json:"last_lr"`
+		TMax            int64             `json:"t_max"`
+	} `json:"files"`
+}
+
+func readPTExpect(t *testing.T) *ptExpect {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(ptFixtures, "expect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e ptExpect
+	if err := json.Unmarshal(b, &e); err != nil || len(e.Files) == 0 || len(e.EpochLR) == 0 {
+		t.Fatalf("expect.json: %v", err)
+	}
+	return &e
+}
+
+func sha32(data []float32) string {
+	b := make([]byte, 0, 4*len(data))
+	for _, f := range data {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestResumePyTorchBits resumes every .pt file of the fixture run: the
+// trainer's weights and momentum buffers equal the file's tensors bit for bit
+// (as PyTorch read them), --epochs defaults to T_max, the next epoch's
+// learning rate is PyTorch's exactly (the scheduler's _last_lr) and the
+// epochs after it follow PyTorch's schedule (the rates the real run used).
+func TestResumePyTorchBits(t *testing.T) {
+	exp := readPTExpect(t)
+	req := DefaultConfig()
+	req.BatchSize, req.LimitTrain, req.LimitTest = 16, 512, 256
+	train, test := mnisttest.Synth(512, 1), mnisttest.Synth(256, 2)
+	for rel, want := range exp.Files {
+		t.Run(rel, func(t *testing.T) {
+			path := filepath.Join(ptFixtures, rel)
+			pc, err := ptfile.ReadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, warn, err := PyTorchConfig(pc, path, req, nil)
+			if err != nil || len(warn) != 0 {
+				t.Fatalf("config: %v, warnings %q", err, warn)
+			}
+			if cfg.Epochs != want.TMax || cfg.BatchSize != 16 {
+				t.Errorf("epochs %d batch %d, want T_max %d and --batch-size 16", cfg.Epochs, cfg.BatchSize, want.TMax)
+			}
+			tr, err := ResumePyTorch(path, pc, cfg, train, test, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e, step, b := tr.Position(); e != want.StartEpoch || b != 0 || step != e*32 {
+				t.Errorf("position epoch %d batch %d step %d, want epoch %d", e, b, step, want.StartEpoch)
+			}
+			if !tr.opt.HasBuffers() {
+				t.Fatal("no momentum buffers")
+			}
+			for i, p := range tr.params {
+				if got := sha32(p.Data); got != want.Weights[p.Name] {
+					t.Errorf("%s: weights differ from the file's", p.Name)
+				}
+				if got := sha32(tr.opt.Buffers()[i]); got != want.MomentumBuffers[p.Name] {
+					t.Errorf("%s: momentum buffer differs from the file's", p.Name)
+				}
+			}
+			e0 := want.StartEpoch
+			if e0 >= cfg.Epochs {
+				if !tr.Done() {
+					t.Error("a run at T_max is not done")
+				}
+				return
+			}
+			if got := tr.lr(e0); got != want.LastLR[0] || got != exp.EpochLR[e0] {
+				t.Errorf("lr of epoch %d = %v, PyTorch's _last_lr %v (used: %v)", e0, got, want.LastLR[0], exp.EpochLR[e0])
+			}
+			for e := e0 + 1; e < cfg.Epochs; e++ {
+				got, w := tr.lr(e), exp.EpochLR[e]
+				if math.Abs(got-w) > 4*ulp(w) {
+					t.Errorf("lr of epoch %d = %v, PyTorch used %v", e, got, w)
+				} else if got != w {
+					t.Logf("lr of epoch %d = %v, PyTorch used %v (%.0f ulp)", e, got, w, math.Abs(got-w)/ulp(w))
+				}
+			}
+		})
+	}
+}
+
+func ulp(x float64) float64 { return math.Nextafter(x, math.Inf(1)) - x }
+
+// TestPyTorchConfigRefuses: options the SGD does not implement, and flags
+// that contradict the file.
+func TestPyTorchConfigRefuses(t *testing.T) {
+	path := filepath.Join(ptFixtures, "run", "LenetMnist1.pt")
+	req := DefaultConfig()
+	for name, change := range map[string]func(*ptfile.Checkpoint){
+		"weight_decay": func(c *ptfile.Checkpoint) { c.Optimizer.WeightDecay = 1e-4 },
+		"nesterov":     func(c *ptfile.Checkpoint) { c.Optimizer.Nesterov = true },
+		"dampening":    func(c *ptfile.Checkpoint) { c.Optimizer.Dampening = 0.1 },
+	} {
+		pc, err := ptfile.ReadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(pc)
+		if _, _, err := PyTorchConfig(pc, path, req, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	pc, _ := ptfile.ReadCheckpoint(path)
+	req.LR = 0.1
+	if _, _, err := PyTorchConfig(pc, path, req, func(f string) bool { return f == "lr" }); err == nil {
+		t.Error("--lr 0.1 against the file's 0.01 accepted")
+	}
+	// Missing optimizer and scheduler: warnings and the flags' values.
+	pc.Optimizer, pc.Scheduler = nil, nil
+	cfg, warn, err := PyTorchConfig(pc, path, DefaultConfig(), nil)
+	if err != nil || len(warn) != 2 || cfg.Epochs != DefaultConfig().Epochs || cfg.LR != DefaultConfig().LR {
+		t.Errorf("without optimizer and scheduler: %+v %q %v", cfg, warn, err)
+	}
+	pc.Model = pc.Model[1:]
+	pc.Model[0].Tensor.Shape = []int{7}
+	cfg.BatchSize, cfg.LimitTrain = 16, 512
+	_, err = ResumePyTorch(path, pc, cfg, mnisttest.Synth(512, 1), mnisttest.Synth(64, 2), Options{})
+	var me *ptfile.MismatchError
+	if !errorsAs(err, &me) || len(me.Missing) != 1 || len(me.Shape) != 1 {
+		t.Errorf("a different architecture: %v", err)
+	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
