@@ -95,11 +95,20 @@ func cmpInt(a, b int64) int {
 }
 
 // Newest returns the newest checkpoint of dir that verifies (the last valid
-// entry of [List] that is not Aside) and its path. Every checkpoint file that fails to verify
-// is reported in skipped (as an *[Error] naming it), whether it is older or
-// newer than the one returned, so the caller can warn. If no file verifies,
-// err wraps [ErrNoCheckpoint]; if dir cannot be read, err says why.
+// entry of [List] that is not Aside) and its path. Every checkpoint file that
+// fails to verify is reported in skipped (as an *[Error] naming it), whether
+// it is older or newer than the one returned, so the caller can warn. If no
+// file verifies, err wraps [ErrNoCheckpoint]; if dir cannot be read, err says
+// why.
 func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
+	return NewestFunc(dir, nil)
+}
+
+// NewestFunc is [Newest] with a further test: it returns the newest
+// checkpoint that verifies and that accept (if not nil) accepts. A
+// checkpoint accept rejects is skipped, and reported in skipped as an
+// *[Error] naming the file and wrapping accept's error.
+func NewestFunc(dir string, accept func(*ckptpb.Checkpoint) error) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
 	list, err := List(dir)
 	if err != nil {
 		return nil, "", nil, err
@@ -116,6 +125,11 @@ func Newest(dir string) (c *ckptpb.Checkpoint, path string, skipped []error, err
 			continue
 		}
 		c, err := Load(list[i].Path)
+		if err == nil && accept != nil {
+			if aerr := accept(c); aerr != nil {
+				err = &Error{Op: "load", Path: list[i].Path, Err: aerr}
+			}
+		}
 		if err == nil {
 			return c, list[i].Path, skipped, nil
 		}

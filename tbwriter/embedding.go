@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"math"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Projector plugin facts. The plugin reads projector_config.pbtxt
@@ -362,7 +362,7 @@ func (w *Writer) AddEmbedding(tag string, step int64, vectors [][]float32, md Me
 	if err != nil {
 		return err
 	}
-	return writeEmbedding(runFiles{dir: filepath.Dir(w.path)}, e)
+	return writeEmbedding(runFiles{dir: storage.Dir(w.path)}, e)
 }
 
 // writeEmbedding stores e's files and its config entry in files.

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Point is one value of a time series.
@@ -111,6 +112,8 @@ func (r PurgeRule) String() string {
 // the bad record; errors.Is tells the kind: io.ErrUnexpectedEOF (the file
 // ends inside a record), ErrLengthCRC, ErrDataCRC, ErrRecordTooLarge or
 // ErrNotEvent.
+//
+// path may be a URL of a registered store (s3://...).
 func ReadFile(path string) ([]*tbpb.Event, error) {
 	f := ReadEventFile(path)
 	return f.Events, f.Err
@@ -124,8 +127,11 @@ func ReadEvents(r io.Reader, name string) ([]*tbpb.Event, error) {
 }
 
 // ReadEventFile reads one event file as ReadFile does, also recording the
-// byte offset of every event.
+// byte offset of every event. path may be a URL of a registered store.
 func ReadEventFile(path string) *EventFile {
+	if storage.IsURL(path) {
+		return readObject(path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return &EventFile{Path: path, Err: err}
@@ -176,6 +182,9 @@ func IsEventFile(name string) bool {
 // ignored. Runs are sorted by name and each run's files by name; every file
 // is read once (Run.EventFiles). Damage inside files is reported in Run.Err;
 // the error result is for a log directory that cannot be walked.
+//
+// dir may be a URL of a registered store (s3://bucket/prefix): then every
+// prefix under it that directly holds event objects is a run.
 func ReadLogdir(dir string) ([]*Run, error) {
 	return ReadLogdirContext(context.Background(), dir)
 }
@@ -183,6 +192,9 @@ func ReadLogdir(dir string) ([]*Run, error) {
 // ReadLogdirContext is ReadLogdir, stopping with ctx.Err() between files
 // once ctx is done.
 func ReadLogdirContext(ctx context.Context, dir string) ([]*Run, error) {
+	if storage.IsURL(dir) {
+		return readLogdirStore(dir)
+	}
 	byDir := map[string][]string{}
 	if err := walkLogdir(dir, byDir, nil); err != nil {
 		return nil, fmt.Errorf("tbwriter: read logdir: %w", err)

@@ -3,12 +3,12 @@ package tbwriter
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // AddScalars logs several scalars under one chart, as PyTorch's add_scalars
@@ -54,11 +54,11 @@ func (w *Writer) AddScalars(mainTag string, step int64, values map[string]float3
 	if w.q.isClosed() {
 		return ErrClosed
 	}
-	runDir := filepath.Dir(w.path)
+	runDir := storage.Dir(w.path)
 	prefix := strings.ReplaceAll(mainTag, "/", "_") + "_"
 	subs := make([]*Writer, len(keys))
 	for i, k := range keys {
-		s, err := w.subs.get(filepath.Join(runDir, prefix+k), w.opts)
+		s, err := w.subs.get(storage.Join(runDir, prefix+k), w.opts)
 		if err != nil {
 			return err
 		}
@@ -99,10 +99,7 @@ func (s *subRuns) get(dir string, opts Options) (*Writer, error) {
 	if w, ok := s.m[dir]; ok {
 		return w, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("tbwriter: AddScalars sub-run: %w", err)
-	}
-	w, err := Create(dir, opts)
+	w, err := Create(dir, opts) // makes dir
 	if err != nil {
 		return nil, err
 	}

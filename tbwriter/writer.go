@@ -20,6 +20,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Defaults for the zero values of [Options].
@@ -73,6 +74,15 @@ type Options struct {
 
 	// Now returns the wall time stamped on events. nil means time.Now.
 	Now func() time.Time
+
+	// ObjectInterval and ObjectSize set how often a Writer on an object
+	// store (an s3:// dir), which uploads each flush as a new object,
+	// uploads between explicit Flush and Sync calls: when a timer flush
+	// finds ObjectInterval passed since the last upload, or more than
+	// ObjectSize bytes waiting. 0 means DefaultObjectInterval and
+	// DefaultObjectSize. Local files ignore them.
+	ObjectInterval time.Duration
+	ObjectSize     int
 }
 
 // Writer writes summaries to one event file. It is safe for concurrent use;
@@ -146,6 +156,8 @@ var fileCounter atomic.Int64
 
 // Create creates a new event file in dir and returns a Writer for it. dir
 // and its parents are created if missing (as PyTorch's SummaryWriter does).
+// dir may be a URL of a store registered with storage.Register (s3://...):
+// there each upload is a new object (see the package documentation).
 // The file name sorts after every event file already in dir (see the
 // package documentation). The file starts with the file_version event and a
 // SessionLog START at opts.StartStep; both are written to the file before
@@ -168,6 +180,19 @@ func Create(dir string, opts Options) (*Writer, error) {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
+	}
+	if storage.IsURL(dir) {
+		st, key, err := storage.For(dir)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: %w", err)
+		}
+		w, err := createObjects(st, key, host, now(), opts)
+		if err != nil {
+			return nil, err
+		}
+		w.path = storage.Join(dir, storage.Base(w.path))
+		w.opts = opts
+		return w, nil
 	}
 	f, path, err := createEventFile(dir, host, now())
 	if err != nil {
@@ -320,7 +345,10 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 	}}
 	// A crash test's pause half-way through each write, so that a kill
 	// leaves a torn record (internal/faultinject; never set outside tests).
-	w.flushDelay = faultinject.FlushDelay()
+	// (An object store has no torn writes: uploads are whole objects.)
+	if _, objects := dst.(*objectFile); !objects {
+		w.flushDelay = faultinject.FlushDelay()
+	}
 
 	// The header is written synchronously so that the file is a valid,
 	// non-empty event file as soon as Create returns.
@@ -630,6 +658,12 @@ func (w *Writer) handle(buf []byte, it *item) []byte {
 		buf = w.writeOut(buf)
 		if it.kind == kindSync && w.stickyErr() == nil {
 			w.syncDst()
+		}
+		if o, ok := w.dst.(*objectFile); ok && it.kind == kindFlush && w.stickyErr() == nil {
+			// On an object store, written means uploaded.
+			if err := o.Flush(); err != nil {
+				w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
+			}
 		}
 		it.done <- w.stickyErr()
 		return buf

@@ -5,9 +5,7 @@ package trainer
 // restore of one, and the set-aside of an abandoned timeline's checkpoints.
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -91,11 +89,17 @@ func (t *Trainer) commit() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Run stops at the first non-finite loss, so this holds; a checkpoint
+	// that a resume would refuse is never written.
+	if err := checkFinite(c); err != nil {
+		return "", fmt.Errorf("trainer: not committing %s: %w", path, err)
+	}
 	hook(SaveBegin, path, t.step)
 	if err := ckpt.Save(path, c); err != nil {
 		return "", fmt.Errorf("trainer: %w", err)
 	}
 	hook(SaveEnd, path, t.step)
+	t.lastCommit = path
 	if t.cfg.Keep > 0 {
 		if err := ckpt.Prune(t.dir, t.runID, int(t.cfg.Keep)); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)
@@ -165,6 +169,9 @@ func rngState(seed uint64, e int64, n int) ([]byte, error) {
 
 // restore loads the position, weights and optimizer state of c.
 func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
+	if err := checkFinite(c); err != nil {
+		return err
+	}
 	want := make([]ckpt.ParamShape, len(t.params))
 	for i, p := range t.params {
 		want[i] = ckpt.ParamShape{Name: p.Name, Shape: p.Shape}
@@ -227,9 +234,6 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.convention, t.firstEpoch = c.GetStepConvention(), first
 	if s := c.GetScheduler(); s.GetHasAnchor() {
 		t.anchor = &lrAnchor{epoch: s.GetAnchorEpoch(), lr: s.GetAnchorLr()}
-	}
-	if math.IsNaN(t.epochLossSum) {
-		return errors.New("checkpoint epoch_loss_sum is NaN")
 	}
 	return nil
 }

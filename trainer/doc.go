@@ -50,6 +50,23 @@
 // after a kill half-way, --resume DIR and latest still pick the checkpoint
 // the session resumed from, and the next session finishes the renames.
 //
+// # Divergence
+//
+// A NaN or infinite loss means the run has diverged: every later step would
+// be NaN too. Run stops at the first non-finite training loss, before that
+// step's update, and returns a [*DivergedError] (errors.Is [ErrDiverged])
+// naming the global step, the epoch and the batch; a non-finite test loss
+// stops it the same way before the epoch's tags and checkpoint. Nothing is
+// committed after the last finite step, so the newest checkpoint holds finite
+// values; and commit itself refuses a snapshot with a non-finite loss sum,
+// weight or momentum value (the checks PyTorch Lightning's fit loop makes on
+// the loss, applied where a checkpoint would keep it). Since training is
+// deterministic, resuming repeats the divergence: the way on is a new run with
+// a lower --lr. Checkpoints of a diverged run written by an older tbtrain
+// (loss sum, epoch metrics or weights non-finite) are skipped, with a
+// warning, by --resume DIR and latest, which fall back to the newest finite
+// one; named as a file, Resume refuses one with an error that says why.
+//
 // # Run identity
 //
 // [New] gives the run an ID, 128 random bits as 32 hex digits, and every

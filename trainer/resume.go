@@ -24,9 +24,12 @@ const Latest = "latest"
 //     directories directly under logdir, symbolic links to directories
 //     included (newest by the commit time stored in the checkpoint).
 //
-// In the last two cases a checkpoint that fails to verify is skipped and
-// reported in skipped (the caller should warn); if none verifies the error
-// wraps ckpt.ErrNoCheckpoint. Locate only reads; the session that resumes
+// In the last two cases a checkpoint that fails to verify, or that holds
+// non-finite values (a diverged run of an older tbtrain: its loss sum,
+// metrics or weights are NaN or infinite; ErrDiverged), is skipped and
+// reported in skipped (the caller should warn); if none is usable the error
+// wraps ckpt.ErrNoCheckpoint. A file named explicitly is returned as loaded;
+// Resume then refuses one with non-finite values, saying why. Locate only reads; the session that resumes
 // cleans the run directory (see Trainer.Run).
 func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
 	if target == Latest {
@@ -44,7 +47,7 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 		}
 		return c, target, nil, nil
 	}
-	c, path, skipped, err = ckpt.Newest(target)
+	c, path, skipped, err = ckpt.NewestFunc(target, checkFinite)
 	if err != nil {
 		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, err)
 	}
@@ -76,7 +79,7 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 		skipped  []error
 	)
 	for _, d := range dirs {
-		c, path, sk, err := ckpt.Newest(d)
+		c, path, sk, err := ckpt.NewestFunc(d, checkFinite)
 		skipped = append(skipped, sk...)
 		if err != nil {
 			continue // no valid checkpoint in d (or d unreadable)

@@ -122,6 +122,7 @@ type Trainer struct {
 	batches      int64 // per epoch
 	fresh        bool  // first session of the run
 	runID        string
+	lastCommit   string // the checkpoint this session committed last
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -363,6 +364,12 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			b := t.batchInEpoch
 			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
 			loss := t.net.TrainBatch(x, labels)
+			if !finite(float64(loss)) {
+				// Stop before the update: the weights stay those of
+				// the last finite step, and nothing is committed.
+				return &DivergedError{What: "training loss", Loss: float64(loss), Step: t.step + 1, Epoch: e,
+					Batch: t.batchInEpoch + 1, Batches: t.batches, Checkpoint: t.lastCommit}
+			}
 			t.opt.Step(t.pdata, t.pgrad, lr)
 			t.step++
 			t.batchInEpoch++
@@ -434,6 +441,10 @@ func (t *Trainer) endEpoch(lr float64, start time.Time) (EpochInfo, error) {
 	}
 	tp := t.evaluate(embed)
 	testLoss, testAcc := tp.loss, tp.acc
+	if !finite(testLoss) {
+		return EpochInfo{}, &DivergedError{What: "test loss", Loss: testLoss, Step: t.step, Epoch: e,
+			Batch: t.batches, Batches: t.batches, Checkpoint: t.lastCommit}
+	}
 	info := EpochInfo{
 		Epoch:     e,
 		Step:      t.step,

@@ -313,6 +313,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		// Nothing committed is lost: say where the run can continue from
 		// once the cause (a full disk, a read-only directory...) is fixed.
+		if errors.Is(err, trainer.ErrDiverged) {
+			return err // it names the step and the newest checkpoint; resuming would repeat it
+		}
 		if _, newest, _, nerr := ckpt.Newest(t.Dir()); nerr == nil {
 			return fmt.Errorf("%w\nnewest valid checkpoint: %s\nonce the cause is fixed, resume with: go run ./cmd/train --resume %s",
 				err, newest, t.Dir())

@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Config says how to reach a bucket. The zero value talks to AWS S3 in
@@ -186,3 +189,38 @@ const Scheme = "s3://"
 
 // IsURL reports whether s is an s3:// URL.
 func IsURL(s string) bool { return strings.HasPrefix(s, Scheme) }
+
+// Opener returns a [storage.Opener] for s3:// locations, for
+// storage.Register("s3", ...). The configuration is read from getenv (see
+// [ConfigFromEnv]) at the first location opened; one Store per bucket is
+// made and reused.
+func Opener(getenv func(string) string) storage.Opener {
+	var (
+		mu     sync.Mutex
+		cfg    *Config
+		stores = map[string]*Store{}
+	)
+	return func(u string) (storage.Store, string, error) {
+		bucket, key, err := ParseURL(u)
+		if err != nil {
+			return nil, "", err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if cfg == nil {
+			c, err := ConfigFromEnv(getenv)
+			if err != nil {
+				return nil, "", err
+			}
+			cfg = &c
+		}
+		st := stores[bucket]
+		if st == nil {
+			if st, err = New(bucket, *cfg); err != nil {
+				return nil, "", err
+			}
+			stores[bucket] = st
+		}
+		return st, key, nil
+	}
+}

@@ -1,0 +1,60 @@
+package storage_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tbtrain/tbtrain/storage"
+)
+
+func TestLocations(t *testing.T) {
+	for _, tc := range []struct{ loc, scheme, dir, base string }{
+		{"s3://b/p/run/x.ckpt", "s3", "s3://b/p/run", "x.ckpt"},
+		{"s3://b/run", "s3", "s3://b", "run"},
+		{"s3://b/run/", "s3", "s3://b", "run"},
+		{"runs/2026/x.ckpt", "", filepath.FromSlash("runs/2026"), "x.ckpt"},
+		{`C:\runs\x.ckpt`, "", filepath.Dir(`C:\runs\x.ckpt`), filepath.Base(`C:\runs\x.ckpt`)},
+		{"/abs/x", "", filepath.FromSlash("/abs"), "x"},
+	} {
+		if got := storage.Scheme(tc.loc); got != tc.scheme {
+			t.Errorf("Scheme(%q) = %q, want %q", tc.loc, got, tc.scheme)
+		}
+		if got := storage.Dir(tc.loc); got != tc.dir {
+			t.Errorf("Dir(%q) = %q, want %q", tc.loc, got, tc.dir)
+		}
+		if got := storage.Base(tc.loc); got != tc.base {
+			t.Errorf("Base(%q) = %q, want %q", tc.loc, got, tc.base)
+		}
+	}
+	for _, tc := range []struct {
+		loc  string
+		elem []string
+		want string
+	}{
+		{"s3://b", []string{"run", "x.ckpt"}, "s3://b/run/x.ckpt"},
+		{"s3://b/p/", []string{"run"}, "s3://b/p/run"},
+		{"s3://b/p", nil, "s3://b/p"},
+		{"s3://b", nil, "s3://b"},
+		{"runs", []string{"r", "x"}, filepath.Join("runs", "r", "x")},
+	} {
+		if got := storage.Join(tc.loc, tc.elem...); got != tc.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", tc.loc, tc.elem, got, tc.want)
+		}
+	}
+}
+
+func TestFor(t *testing.T) {
+	st, key, err := storage.For("runs/r/x.ckpt")
+	if _, ok := st.(storage.Local); !ok || key != "runs/r/x.ckpt" || err != nil {
+		t.Fatalf("For(local path) = %T, %q, %v", st, key, err)
+	}
+	_, _, err = storage.For("gs://b/x")
+	if err == nil || !strings.Contains(err.Error(), "gs://") {
+		t.Fatalf("For(unregistered scheme) = %v, want an error naming it", err)
+	}
+	storage.Register("mem", func(u string) (storage.Store, string, error) { return storage.Local{}, "k" + u[len("mem://"):], nil })
+	if _, key, err := storage.For("mem://x"); err != nil || key != "kx" {
+		t.Fatalf("For(registered) = %q, %v", key, err)
+	}
+}
