@@ -302,7 +302,7 @@ func (t *Trainer) History() []EpochInfo {
 // --keep checkpoints.
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
@@ -317,8 +317,12 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		return nil
 	}
 	if !t.fresh {
-		// Temp files of a commit the previous session did not finish.
+		// Temp files of a commit, or of a projector file, the previous
+		// session did not finish.
 		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := tbwriter.CleanTemp(t.dir); err != nil {
 			return fmt.Errorf("trainer: %w", err)
 		}
 		if err := t.setAside(); err != nil {
