@@ -207,6 +207,7 @@ func eventWhat(e *tbpb.Event) string {
 	case *tbpb.Event_TaggedRunMetadata:
 		return fmt.Sprintf("tagged_run_metadata %q %dB", x.TaggedRunMetadata.GetTag(), len(x.TaggedRunMetadata.GetRunMetadata()))
 	case *tbpb.Event_LogMessage:
+		//lint:ignore SA1019 TensorBoard deprecated log_message, but old files hold it and tbdump shows every event
 		return "log_message " + x.LogMessage.GetLevel().String() + " " + quoteText(x.LogMessage.GetMessage())
 	}
 	return "empty"

@@ -136,10 +136,7 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
 			}
 			for l := range kb {
 				src := a[(pc+l)*lda+ic+ir:][:r:r]
-				d := p[l*r:][:r:r]
-				for i, v := range src {
-					d[i] = v
-				}
+				copy(p[l*r:][:r:r], src)
 			}
 			continue
 		}
