@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -27,14 +29,14 @@ var purgeRules = map[string]tbwriter.PurgeRule{
 // With offsets, every file is read a second time through the record framing
 // alone to learn each record's byte offset (for --events).
 func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets bool) (*input, error) {
-	fi, err := os.Stat(path)
+	fi, err := stat(path)
 	if err != nil {
 		return nil, err
 	}
 	in := &input{Path: path}
-	if !fi.IsDir() {
+	if !fi.Dir {
 		fd := readFile(path, offsets)
-		run := &tbwriter.Run{Name: filepath.Base(path), Files: []string{path}, Events: fd.Events, Err: fd.Err}
+		run := &tbwriter.Run{Name: storage.Base(path), Files: []string{path}, Events: fd.Events, Err: fd.Err}
 		in.Runs = append(in.Runs, newRunDump(run, []*fileDump{fd}, rule))
 		return in, nil
 	}
@@ -52,7 +54,7 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets boo
 		}
 		shareEvents(r, files)
 		rd := newRunDump(r, files, rule)
-		rd.Embeddings, rd.EmbErr = loadEmbeddings(filepath.Join(path, filepath.FromSlash(r.Name)))
+		rd.Embeddings, rd.EmbErr = loadEmbeddings(storage.Join(path, filepath.FromSlash(r.Name)))
 		in.Runs = append(in.Runs, rd)
 	}
 	return in, nil
@@ -62,8 +64,12 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets boo
 // offset of each of its records.
 func readFile(path string, offsets bool) *fileDump {
 	evs, err := tbwriter.ReadFile(path)
-	fd := &fileDump{Path: path, Name: filepath.Base(path), Events: evs, Err: err}
-	if offsets {
+	fd := &fileDump{Path: path, Name: storage.Base(path), Events: evs, Err: err}
+	if offsets && storage.IsURL(path) {
+		if b, err := readAll(path); err == nil {
+			fd.Offsets = recordOffsets(bytes.NewReader(b))
+		}
+	} else if offsets {
 		if f, err := os.Open(path); err == nil {
 			fd.Offsets = recordOffsets(f)
 			f.Close()
