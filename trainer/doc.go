@@ -119,18 +119,50 @@
 //	                     rows true digit, columns predicted, counts,
 //	                     log colour scale, recall per row)
 //	test/confusion_table the same counts as a markdown table (text) "
+//	pr/<d>               PR curve of digit d against the rest,      "
+//	                     scored by the softmax probability of d
+//	                     (127 thresholds, as PyTorch's add_pr_curve)
 //	config               the config as a markdown table             step 0, by the session(s) starting at step 0
 //	hparams              hyperparameters and metric tags test/acc, test/loss,
 //	                     train/loss (TensorBoard shows their final values):
 //	                     experiment and session start at step 0 (as config),
 //	                     session end at the step ending the last epoch
+//	custom_scalars__config__  the Custom Scalars layout: "loss"     step 0, as config
+//	                     (train/loss and test/loss), "accuracy"
+//	                     (test/acc), "learning rate"
+//	(graph)              LeNet-5 as a graph (Event.graph_def): the   step 0, as config
+//	                     modules with their parameter and
+//	                     activation shapes, for the Graphs tab
+//
+// The confusion matrix, the PR curves and the projector entry come from the
+// test pass that gives test/acc (model.EvalTo returns the probabilities and
+// the penultimate activations with the loss); there is no second pass.
+//
+// # Projector
+//
+// At the end of the run's last epoch (and of the new last epoch when a run
+// is extended), the trainer writes a projector entry "penultimate" at that
+// step (tbwriter.AddEmbedding): the 84 penultimate activations (the input of
+// lineNet.5) of the first --embed test images (default 1000, 0 = none), with
+// metadata columns label, predicted and result (correct or wrong), and a
+// sprite of the digits. Its files are <step, 5 digits or more>/penultimate/
+// {tensors.tsv,metadata.tsv,sprite.png} and projector_config.pbtxt in the
+// run directory, written before that epoch's checkpoint, each replaced
+// atomically. A session that redoes the epoch (the previous one was killed
+// before its commit) replaces the entry with identical bytes; a resumed
+// session first removes temp files that a killed write left.
 //
 // # Determinism
 //
-// For given model numerics (kern code path, shard count and chunk sizes:
-// model's Numerics, stored as each checkpoint's kernel), training N steps
-// straight and training k steps, stopping any way and resuming give bitwise
-// identical weights and logged values. The wall-clock fields (epoch
+// For given model numerics (shard count, chunk sizes and kern's canonical
+// arithmetic: model's Numerics, stored as each checkpoint's kernel),
+// training N steps straight and training k steps, stopping any way and
+// resuming give bitwise identical weights and logged values, on any
+// processor and kern code path (the run may stop on one machine and resume
+// on another). A checkpoint whose kernel differs (one written before the
+// canonical arithmetic, naming "kern=avx2" or "kern=generic") is resumed
+// all the same, but the run then no longer matches an uninterrupted one bit
+// for bit; cmd/train warns. The wall-clock fields (epoch
 // seconds, commit times, event wall times, hparams times) are the only
 // differences.
 //
