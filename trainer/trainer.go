@@ -357,6 +357,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if err := t.setAside(); err != nil {
 			return err
 		}
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
 	}
 	if t.fresh {
 		// The step-0 checkpoint comes before any event file: a run
