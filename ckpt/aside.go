@@ -93,6 +93,9 @@ func SetAside(dir string, moves []Move, done func(Move)) error {
 }
 
 func removeRecord(dir, record string) error {
+	if _, err := os.Lstat(record); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing to remove (and a read-only file system would refuse the attempt)
+	}
 	if err := hooks.remove(record); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
 )
 
 const trainPkg = "github.com/tbtrain/tbtrain/cmd/train"
@@ -99,7 +100,7 @@ func reference(t *testing.T) *refRun {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
 		}
-		r.python, r.rust, err = series(logdir, r.runDir)
+		r.python, r.rust, err = series(logdir, r.runDir, r.final.GetHparamsRun())
 		if err != nil {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
@@ -162,21 +163,47 @@ func finalCheckpoint(runDir string, damaged ...string) (*ckptpb.Checkpoint, erro
 	return c, nil
 }
 
-// series reads the run in runDir under both purge rules.
-func series(logdir, runDir string) (python, rust map[string][]tbwriter.Point, err error) {
+// series reads the run in runDir under both purge rules, with the tags of
+// its hparams session directory hpRun (named by the final checkpoint) as
+// "hparams/<tag>": the run's HParams row must be the reference run's too.
+func series(logdir, runDir, hpRun string) (python, rust map[string][]tbwriter.Point, err error) {
 	runs, err := tbwriter.ReadLogdir(logdir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ReadLogdir(%s): %v", logdir, err)
 	}
+	hpDir := filepath.Join(runDir, hpRun)
+	found := false
+	python, rust = map[string][]tbwriter.Point{}, map[string][]tbwriter.Point{}
 	for _, r := range runs {
-		if len(r.Files) > 0 && filepath.Dir(r.Files[0]) == runDir {
-			if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
-				return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", runDir, r.Err)
-			}
-			return r.Series(tbwriter.PythonPurge), r.Series(tbwriter.RustPurge), nil
+		if len(r.Files) == 0 {
+			continue
+		}
+		prefix := ""
+		switch d := filepath.Dir(r.Files[0]); {
+		case d == runDir:
+			found = true
+		case hpRun != "" && d == hpDir:
+			prefix = "hparams/"
+		default:
+			continue
+		}
+		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+			return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", filepath.Dir(r.Files[0]), r.Err)
+		}
+		for tag, pts := range r.Series(tbwriter.PythonPurge) {
+			python[prefix+tag] = pts
+		}
+		for tag, pts := range r.Series(tbwriter.RustPurge) {
+			rust[prefix+tag] = pts
 		}
 	}
-	return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	if !found {
+		return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	}
+	if hpRun == "" || python["hparams/_hparams_/session_end_info"] == nil {
+		return nil, nil, fmt.Errorf("%s: no hparams session end in %q", runDir, hpRun)
+	}
+	return python, rust, nil
 }
 
 // compareCheckpoints compares everything that shapes the next step, bit for
@@ -263,7 +290,7 @@ func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context stri
 	for _, p := range compareCheckpoints(final, r.final) {
 		t.Errorf("%s: final checkpoint: %s", context, p)
 	}
-	py, rs, err := series(logdir, runDir)
+	py, rs, err := series(logdir, runDir, final.GetHparamsRun())
 	if err != nil {
 		t.Fatalf("%s: %v", context, err)
 	}
@@ -296,6 +323,7 @@ type dirState struct {
 	checkpoints []string // files ckpt.List reports
 	events      []string
 	aside       []string // checkpoints of abandoned timelines, set aside
+	hparams     []string // hparams session directories
 	others      []string // anything else: temp files of interrupted commits, an unfinished set-aside's record
 }
 
@@ -322,6 +350,8 @@ func stateOf(dir string) (dirState, error) {
 			s.events = append(s.events, filepath.Join(dir, name))
 		case strings.Contains(name, ".ckpt.abandoned"):
 			s.aside = append(s.aside, filepath.Join(dir, name))
+		case e.IsDir() && strings.HasPrefix(name, trainer.HParamsRunPrefix):
+			s.hparams = append(s.hparams, filepath.Join(dir, name))
 		default:
 			s.others = append(s.others, filepath.Join(dir, name))
 		}
