@@ -5,7 +5,6 @@ import (
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -119,14 +118,6 @@ func dirNames(t testing.TB, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
-}
-
-func join(dir string, names ...string) []string {
-	var out []string
-	for _, n := range names {
-		out = append(out, filepath.Join(dir, n))
-	}
-	return out
 }
 
 func putLE32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }

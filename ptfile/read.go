@@ -10,7 +10,6 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"path"
 	"strings"
 
 	"github.com/nlpodyssey/gopickle/pickle"
@@ -471,17 +470,4 @@ func (c *converter) set(d *Dict, k, v any, depth int) error {
 	}
 	d.Set(pk, pv)
 	return nil
-}
-
-// Base returns the name torch.save gives the archive inside a file written
-// to path: the file name without its extension.
-func archiveName(p string) string {
-	b := path.Base(strings.ReplaceAll(p, "\\", "/"))
-	if i := strings.LastIndexByte(b, '.'); i > 0 {
-		b = b[:i]
-	}
-	if b == "" || b == "." || b == "/" {
-		b = "archive"
-	}
-	return b
 }

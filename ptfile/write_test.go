@@ -46,7 +46,7 @@ func TestEncodeValues(t *testing.T) {
 	d := &Dict{}
 	d.Set("state", od)
 	d.Set(int64(3), []any{int64(0), int64(255), int64(256), int64(65536), int64(-1), int64(math.MaxInt64), int64(math.MinInt64)})
-	d.Set("f", []any{0.1, -0.0, math.Inf(-1), 1e-300})
+	d.Set("f", []any{0.1, math.Copysign(0, -1), math.Inf(-1), 1e-300})
 	d.Set("b", []any{true, false, nil, "ünïcode", ""})
 	var buf bytes.Buffer
 	if err := Encode(&buf, "x", d); err != nil {

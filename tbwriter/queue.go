@@ -31,10 +31,12 @@ func newQueue(limit int) *queue {
 }
 
 // push appends it, waiting while the queue is full. It returns ErrClosed
-// after close, and ctx.Err() if ctx ends while waiting (ctx may be nil).
+// after close, and ctx.Err() if ctx ends while waiting (a ctx that cannot
+// end, such as context.Background(), waits without a watcher).
 func (q *queue) push(ctx context.Context, it item) error {
 	q.mu.Lock()
-	if len(q.items) >= q.limit && !q.closed && ctx != nil {
+	cancellable := ctx.Done() != nil
+	if len(q.items) >= q.limit && !q.closed && cancellable {
 		// Wake the waiters below when ctx ends (the sync.Cond pattern
 		// of the context.AfterFunc documentation).
 		stop := context.AfterFunc(ctx, func() {
@@ -45,7 +47,7 @@ func (q *queue) push(ctx context.Context, it item) error {
 		defer stop()
 	}
 	for len(q.items) >= q.limit && !q.closed {
-		if ctx != nil && ctx.Err() != nil {
+		if cancellable && ctx.Err() != nil {
 			q.mu.Unlock()
 			return ctx.Err()
 		}

@@ -15,14 +15,14 @@ import (
 )
 
 // readAll reads every record of r, copying payloads, and returns them with
-// the reader's final error and offset.
-func readAll(r io.Reader) ([][]byte, error, int64) {
+// the reader's final offset and error.
+func readAll(r io.Reader) ([][]byte, int64, error) {
 	rr := NewRecordReader(r)
 	var out [][]byte
 	for {
 		p, err := rr.Next()
 		if err != nil {
-			return out, err, rr.Offset()
+			return out, rr.Offset(), err
 		}
 		out = append(out, append([]byte{}, p...))
 	}
@@ -45,7 +45,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Fatalf("wrote %d bytes, want %d", buf.Len(), wantSize)
 	}
 	// Read through a one-byte-at-a-time reader to exercise short reads.
-	got, err, off := readAll(iotest.OneByteReader(bytes.NewReader(buf.Bytes())))
+	got, off, err := readAll(iotest.OneByteReader(bytes.NewReader(buf.Bytes())))
 	if err != io.EOF {
 		t.Fatalf("final error = %v, want io.EOF", err)
 	}
@@ -105,7 +105,7 @@ func TestRecordTruncation(t *testing.T) {
 				defer f.Close()
 				r = f
 			}
-			got, err, off := readAll(r)
+			got, off, err := readAll(r)
 			if diff := cmp.Diff(payloads[:whole], got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s cut %d: records differ (-want +got):\n%s", name, cut, diff)
 			}
@@ -159,7 +159,7 @@ func TestRecordCorruption(t *testing.T) {
 	for _, tt := range tests {
 		b := bytes.Clone(full)
 		b[len(rec0)+tt.flip] ^= 0x40
-		got, err, off := readAll(bytes.NewReader(b))
+		got, off, err := readAll(bytes.NewReader(b))
 		if len(got) != 1 || string(got[0]) != "ok" {
 			t.Errorf("%s: got records %q, want [ok]", tt.name, got)
 		}

@@ -406,7 +406,7 @@ func (w *Writer) enqueue(it item) error {
 		}
 		return err
 	}
-	return w.q.push(nil, it)
+	return w.q.push(context.Background(), it)
 }
 
 // WithWallTime returns a view of w whose Add methods stamp every event with
@@ -630,7 +630,7 @@ func (w *Writer) loop(interval time.Duration) {
 			if closed {
 				// close() happens after the last push, so this take
 				// returned everything.
-				buf = w.writeOut(buf)
+				w.writeOut(buf)
 				w.finish()
 				return
 			}

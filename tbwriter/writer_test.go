@@ -908,7 +908,7 @@ func TestCreateMakesRunDir(t *testing.T) {
 func TestHParamsNamedTypes(t *testing.T) {
 	type optimizer string
 	type rate float32
-	values, err := HParamsValues(HParams{Values: map[string]any{
+	_, err := HParamsValues(HParams{Values: map[string]any{
 		"opt":     optimizer("sgd"),
 		"lr":      rate(0.5),
 		"timeout": 3 * time.Nanosecond,
@@ -917,7 +917,7 @@ func TestHParamsNamedTypes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"nil"`) {
 		t.Fatalf("HParamsValues with a nil value = %v, want an error naming it", err)
 	}
-	values, err = HParamsValues(HParams{Values: map[string]any{
+	values, err := HParamsValues(HParams{Values: map[string]any{
 		"opt":     optimizer("sgd"),
 		"lr":      rate(0.5),
 		"timeout": 3 * time.Nanosecond,

@@ -170,10 +170,15 @@
 //
 // # Determinism
 //
-// For given model numerics (kern code path, shard count and chunk sizes:
-// model's Numerics, stored as each checkpoint's kernel), training N steps
-// straight and training k steps, stopping any way and resuming give bitwise
-// identical weights and logged values. The wall-clock fields (epoch
+// For given model numerics (shard count, chunk sizes and kern's canonical
+// arithmetic: model's Numerics, stored as each checkpoint's kernel),
+// training N steps straight and training k steps, stopping any way and
+// resuming give bitwise identical weights and logged values, on any
+// processor and kern code path (the run may stop on one machine and resume
+// on another). A checkpoint whose kernel differs (one written before the
+// canonical arithmetic, naming "kern=avx2" or "kern=generic") is resumed
+// all the same, but the run then no longer matches an uninterrupted one bit
+// for bit; cmd/train warns. The wall-clock fields (epoch
 // seconds, commit times, event wall times, hparams times) are the only
 // differences.
 //

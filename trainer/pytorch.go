@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/ptfile"
@@ -32,7 +33,8 @@ type lrAnchor struct {
 // A PyTorch run resumed by its own script continues this way (the optimizer
 // restores lr_{e0}, the scheduler steps from it), so the Go continuation
 // keeps PyTorch's rates: lr(e0) = lr0 exactly, later epochs to the last
-// bits of math.Cos against the C library's cos.
+// bits of kern.Cos against the C library's cos (kern.Cos rather than
+// math.Cos, so that the rates are the same on every processor).
 func pytorchCosineLR(base, eta float64, tMax, e0 int64, lr0 float64, e int64) float64 {
 	lr := lr0
 	T := float64(tMax)
@@ -40,10 +42,10 @@ func pytorchCosineLR(base, eta float64, tMax, e0 int64, lr0 float64, e int64) fl
 		// The float64() conversions keep the compiler from fusing a
 		// product and a sum into one FMA, which Python does not do.
 		if (k-1-tMax)%(2*tMax) == 0 {
-			lr = lr + float64(float64(base-eta)*float64(1-math.Cos(math.Pi/T)))/2
+			lr = lr + float64(float64(base-eta)*float64(1-kern.Cos(math.Pi/T)))/2
 			continue
 		}
-		ratio := (1 + math.Cos(math.Pi*float64(k)/T)) / (1 + math.Cos(math.Pi*float64(k-1)/T))
+		ratio := (1 + kern.Cos(math.Pi*float64(k)/T)) / (1 + kern.Cos(math.Pi*float64(k-1)/T))
 		lr = float64(ratio*(lr-eta)) + eta
 	}
 	return lr

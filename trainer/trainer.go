@@ -277,9 +277,10 @@ func (t *Trainer) Position() (epoch, step, batchInEpoch int64) {
 }
 
 // Numerics describes what the bits of the results depend on besides the
-// inputs (model shards and chunks, kern code path; see model's Numerics). It
-// is stored as the checkpoint's kernel: a run resumed with another value
-// continues, but not bit for bit.
+// inputs (model shards and chunks and the canonical arithmetic of the kern
+// package, which every processor and kern code path computes; see model's
+// Numerics). It is stored as the checkpoint's kernel: a run resumed with
+// another value continues, but not bit for bit.
 func (t *Trainer) Numerics() string { return t.net.Numerics() }
 
 // Done reports whether every epoch of the config has been trained.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/ptfile"
 	"github.com/tbtrain/tbtrain/trainer"
@@ -100,6 +101,10 @@ remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, 
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
 prints the command that resumes; a second Ctrl-C kills at once.
 
+Environment: TBTRAIN_KERN=avx2|generic makes the numeric kernels use
+that code path instead of the fastest one this CPU has (for comparisons; every
+path computes the same bits, so a run may stop on one and resume on another).
+
 Exit status: 0 when training is done, 130 after Ctrl-C or SIGTERM (a checkpoint
 was written), 2 for a bad command line, 1 for any other error.
 
@@ -161,6 +166,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if workers > 0 {
 		runtime.GOMAXPROCS(workers)
 	}
+	if v := os.Getenv(kernEnv); v != "" {
+		if err := kern.SetPath(v); err != nil {
+			return usageError{fmt.Errorf("%s=%s: %w", kernEnv, v, err)}
+		}
+	}
 
 	p := newProgress(stdout, !noBar && isTerminal(stdout))
 	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd,
@@ -221,7 +231,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s), run ID %s\n", t.Dir(), t.Numerics(), t.RunID())
+		fmt.Fprintf(stdout, "new run %s (%s, kernels %s), run ID %s\n", t.Dir(), t.Numerics(), kern.Impl(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -335,6 +345,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// kernEnv forces a code path of the numeric kernels (kern.SetPath): a
+// user setting, documented in --help. It is read here and nowhere else.
+const kernEnv = "TBTRAIN_KERN"
 
 // markerPrefix starts the lines the test markers print on stderr (with
 // faultinject.MarkersEnv=1): one per step, per commit stage and at the start

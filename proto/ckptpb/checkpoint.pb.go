@@ -108,8 +108,13 @@ type Checkpoint struct {
 	Config *Config `protobuf:"bytes,10,opt,name=config,proto3" json:"config,omitempty"`
 	// history holds the metrics of every completed epoch, oldest first.
 	History []*EpochMetrics `protobuf:"bytes,11,rep,name=history,proto3" json:"history,omitempty"`
-	// kernel names the compute kernel (kern.Impl()) that produced the numbers,
-	// e.g. "avx2" or "generic".
+	// kernel describes what the bits of the numbers depend on besides the
+	// inputs: the model's Numerics (model.LeNet5.Numerics: shards, chunk
+	// sizes and the canonical arithmetic of internal/kern, e.g. "lenet5
+	// shards=4 conv-chunks=4,16 eval-chunk=32 arith=canonical/1"), the same on
+	// every processor and kern code path. Checkpoints written before the
+	// canonical arithmetic hold a string ending in "kern=avx2" or
+	// "kern=generic", the code path that computed them.
 	Kernel string `protobuf:"bytes,12,opt,name=kernel,proto3" json:"kernel,omitempty"`
 	// unix_nano is the wall-clock time of the commit, in nanoseconds since the
 	// Unix epoch.

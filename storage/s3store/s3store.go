@@ -264,7 +264,9 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.Info, error) {
 		if !isNotFound(err) {
 			return err
 		}
-		for oi := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key + "/", MaxKeys: 1}) {
+		// A "directory" exists if any key lies under it: the first listed
+		// object (or listing error) decides.
+		if oi, ok := <-s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: key + "/", MaxKeys: 1}); ok {
 			if oi.Err != nil {
 				return oi.Err
 			}

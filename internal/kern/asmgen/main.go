@@ -41,10 +41,11 @@ func main() {
 	fmt.Fprintf(&g, "package kern\n\n")
 	for r := 1; r <= 6; r++ {
 		fmt.Fprintf(&g, "// kern%dx16 computes panels consecutive %d×16 blocks of C: for panel q,\n", r, r)
-		fmt.Fprintf(&g, "// C_q = P_q (add == 0) or C_q += P_q (add != 0), where\n")
-		fmt.Fprintf(&g, "// P_q[i][j] = Σ_l a[q*%d*k + l*%d+i]·b[l*ldb+j] for l < k (in order, fused\n", r, r)
-		fmt.Fprintf(&g, "// multiply-adds from +0), i < %d, j < 16, and C_q starts %d rows after\n", r, r)
-		fmt.Fprintf(&g, "// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.\n//\n//go:noescape\n")
+		fmt.Fprintf(&g, "// each element C_q[i][j] (i < %d, j < 16) is the chain of fused\n", r)
+		fmt.Fprintf(&g, "// multiply-adds c = fma(a[q*%d*k + l*%d+i], b[l*ldb+j], c) for l < k in\n", r, r)
+		fmt.Fprintf(&g, "// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and\n")
+		fmt.Fprintf(&g, "// C_q starts %d rows after C_(q-1). ldb and ldc are in bytes; k and\n", r)
+		fmt.Fprintf(&g, "// panels must be positive.\n//\n//go:noescape\n")
 		fmt.Fprintf(&g, "func kern%dx16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)\n\n", r)
 	}
 	for r := 1; r <= 6; r++ {
@@ -52,19 +53,16 @@ func main() {
 		fmt.Fprintf(&g, "func kern%dx16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)\n\n", r)
 	}
 
-	fmt.Fprintf(&g, "\n// dotFunc is the signature of the dot-product kernels dot<r>x<c>: they\n")
-	fmt.Fprintf(&g, "// compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or\n")
-	fmt.Fprintf(&g, "// C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of\n")
-	fmt.Fprintf(&g, "// a starts at a+i*lda, row j of b at b+4*boff[j] and C[i][j] is at\n")
-	fmt.Fprintf(&g, "// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides\n")
-	fmt.Fprintf(&g, "// are in bytes, boff in floats. Lane q of the vector part sums the l ≡ q (mod 8),\n")
-	fmt.Fprintf(&g, "// l < k8/4, in order (kernels with fewer than 8 accumulators keep two\n")
-	fmt.Fprintf(&g, "// partial sums per lane, for even and odd blocks of 8, added at the end);\n")
-	fmt.Fprintf(&g, "// the lanes are combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then\n")
-	fmt.Fprintf(&g, "// the tail l >= k8/4 is added in order.\n")
-	fmt.Fprintf(&g, "type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n")
+	fmt.Fprintf(&g, "\n// The dot-product kernels dot<r>x<c> compute the r×c block\n")
+	fmt.Fprintf(&g, "// C[i][j] = D_ij (add == 0) or C[i][j] += D_ij (add != 0) for i < r,\n")
+	fmt.Fprintf(&g, "// j < c, where D_ij is the dot form of the canonical arithmetic of row i\n")
+	fmt.Fprintf(&g, "// of a (at a+i*lda) and row j of b (at b+4*boff[j]) over k floats: the\n")
+	fmt.Fprintf(&g, "// full 16-float blocks are the first k16 = 64*(k/16) bytes; mask points\n")
+	fmt.Fprintf(&g, "// to 16 int32 lane masks (-1 for the k%%16 lanes of the last, partial\n")
+	fmt.Fprintf(&g, "// block, then 0), or is nil when k%%16 == 0. Strides are in bytes,\n")
+	fmt.Fprintf(&g, "// boff in floats.\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n", rc[0], rc[1])
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n", rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\n// dotBlocks lists the blocks that have a dot kernel.\nvar dotBlocks = [][2]int{")
 	for _, rc := range dotShapes() {
@@ -72,10 +70,10 @@ func main() {
 	}
 	fmt.Fprintf(&g, "}\n")
 	fmt.Fprintf(&g, "\n// dot calls the kernel dot<rows>x<cols>.\n")
-	fmt.Fprintf(&g, "func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {\n")
+	fmt.Fprintf(&g, "func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {\n")
 	fmt.Fprintf(&g, "\tswitch rows<<2 | cols {\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k8, k4, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
+		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k16, mask, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\tdefault:\n\t\tpanic(\"kern: no dot kernel for this block\")\n\t}\n}\n")
 	src, err := format.Source(g.Bytes())
@@ -135,9 +133,23 @@ func kernel(w *bytes.Buffer, r int, table bool) {
 	} else {
 		p("\tMOVQ R11, BX")
 	}
+	// The accumulators start from C (add != 0) or from +0.
+	p("\tTESTQ R10, R10")
+	p("\tJNE %s_load", name)
 	for i := 0; i < 2*r; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
+	p("\tJMP %s_start", name)
+	p("%s_load:", name)
+	p("\tMOVQ R13, DX")
+	for i := 0; i < r; i++ {
+		p("\tVMOVUPS (DX), Y%d", 2*i)
+		p("\tVMOVUPS 32(DX), Y%d", 2*i+1)
+		if i < r-1 {
+			p("\tADDQ R9, DX")
+		}
+	}
+	p("%s_start:", name)
 	step := func(u int) {
 		if table {
 			p("\tMOVQ %d(R8), BX", 8*u)
@@ -182,17 +194,6 @@ func kernel(w *bytes.Buffer, r int, table bool) {
 	p("\tJMP %s_tail", name)
 	p("%s_store:", name)
 	p("\tMOVQ R13, DX")
-	p("\tTESTQ R10, R10")
-	p("\tJEQ %s_put", name)
-	for i := 0; i < r; i++ {
-		p("\tVADDPS (DX), Y%d, Y%d", 2*i, 2*i)
-		p("\tVADDPS 32(DX), Y%d, Y%d", 2*i+1, 2*i+1)
-		if i < r-1 {
-			p("\tADDQ R9, DX")
-		}
-	}
-	p("\tMOVQ R13, DX")
-	p("%s_put:", name)
 	for i := 0; i < r; i++ {
 		p("\tVMOVUPS Y%d, (DX)", 2*i)
 		p("\tVMOVUPS Y%d, 32(DX)", 2*i+1)
@@ -207,48 +208,51 @@ func kernel(w *bytes.Buffer, r int, table bool) {
 	p("\tRET")
 }
 
-// dotShapes lists the blocks r×c of the dot-product kernels. The driver
-// uses 4×3 blocks (12 accumulators, 3 registers for B, one for A: all 16
-// YMM registers) with every smaller block at the edges, or 6×2 blocks with
-// 6×1 at the edge when the rows are a multiple of 6.
+// dotShapes lists the blocks r×c of the dot-product kernels: every block
+// with at most 12 accumulators (two per element of C), so that with c
+// registers for B and one for A all fit in the 16 YMM registers. The
+// driver uses 2×3 blocks with the smaller ones at the edges.
 func dotShapes() [][2]int {
 	var s [][2]int
-	for r := 1; r <= 4; r++ {
+	for r := 1; r <= 3; r++ {
 		for c := 1; c <= 3; c++ {
-			s = append(s, [2]int{r, c})
+			if 2*r*c <= 12 {
+				s = append(s, [2]int{r, c})
+			}
 		}
 	}
-	return append(s, [2]int{6, 1}, [2]int{6, 2})
+	return s
 }
 
 // dotKernel writes dot<r>x<c>, the kernel for C = A·Bᵀ with both operands
-// read in place along k. With fewer than 8 accumulators the FMA latency (4
-// cycles, 2 per cycle on Zen 3: AMD's Software Optimization Guide for
-// family 19h) would leave the FMA units idle, so such kernels keep a second
-// set of accumulators for odd blocks of 8 floats. Register use:
+// read in place along k, in the dot form of the canonical arithmetic: the
+// 16 lanes of each element of C live in two registers, lanes 0-7 and 8-15,
+// so each register takes the 8-float half of every 16-float block of k;
+// the last, partial block is read with masked loads (VMASKMOVPS loads +0
+// into the lanes past k, and fma(0, 0, s) = s for every lane value s, as a
+// lane sum is never -0). Then per element: t = lo + hi (8 lanes), t's
+// upper 128 bits onto its lower, lanes 2-3 onto 0-1, lane 1 onto lane 0:
+// the tree of the package doc. Register use:
 //
-//	AX  byte offset along k, shared by all row pointers
-//	R13 k8 (end of the vector part), then k4 (end of k)
-//	SI, DI, R8, R9, BX, CX   rows 0..5 of A
-//	R10, R11, R12            rows 0..2 of B (b + 4*boff[j])
+//	AX  byte offset along k, shared by all row pointers; R13 its end (k16)
+//	SI, DI, R8        rows 0..2 of A
+//	R10, R11, R12     rows 0..2 of B (b + 4*boff[j])
+//	R9  the lane mask for the first half of the last block (the second
+//	    half's is 32 bytes on); 0 when k is a multiple of 16
 //	DX  pointer into C, then R13 its row stride
-//	Y0..      accumulators (i*c+j, then the second set)
+//	Y0..      accumulators: element (i, j) in Y(2(i*c+j)) and Y(2(i*c+j)+1)
 //	then c registers for the rows of B and one for A
 func dotKernel(w *bytes.Buffer, r, c int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("dot%dx%d", r, c)
-	aReg := []string{"SI", "DI", "R8", "R9", "BX", "CX"}
+	aReg := []string{"SI", "DI", "R8"}
 	bReg := []string{"R10", "R11", "R12"}
-	nacc := r * c
-	sets := 1
-	if nacc < 8 {
-		sets = 2
-	}
-	bY := sets * nacc // first register for B
-	aY := bY + c      // register for A
-	acc := func(set, i, j int) int { return set*nacc + i*c + j }
+	nacc := 2 * r * c
+	bY := nacc   // first register for B
+	aY := bY + c // register for A
+	acc := func(i, j, h int) int { return 2*(i*c+j) + h }
 	p("")
-	p("// func %s(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)", name)
+	p("// func %s(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), DX")
@@ -261,84 +265,65 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 		p("\tMOVQ %d(R13), %s", 8*j, bReg[j])
 		p("\tLEAQ (DX)(%s*4), %s", bReg[j], bReg[j])
 	}
-	p("\tMOVQ k8+0(FP), R13")
-	for i := 0; i < sets*nacc; i++ {
+	p("\tMOVQ k16+0(FP), R13")
+	p("\tMOVQ mask+8(FP), R9")
+	for i := 0; i < nacc; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	p("\tXORQ AX, AX")
-	// block loads one 8-float block at byte offset off(AX) into set.
-	block := func(set, off int) {
+	p("\tCMPQ AX, R13")
+	p("\tJGE %s_tail", name)
+	p("%s_loop:", name)
+	for h := 0; h < 2; h++ {
 		for j := 0; j < c; j++ {
-			p("\tVMOVUPS %d(%s)(AX*1), Y%d", off, bReg[j], bY+j)
+			p("\tVMOVUPS %d(%s)(AX*1), Y%d", 32*h, bReg[j], bY+j)
 		}
 		for i := 0; i < r; i++ {
-			p("\tVMOVUPS %d(%s)(AX*1), Y%d", off, aReg[i], aY)
+			p("\tVMOVUPS %d(%s)(AX*1), Y%d", 32*h, aReg[i], aY)
 			for j := 0; j < c; j++ {
-				p("\tVFMADD231PS Y%d, Y%d, Y%d", bY+j, aY, acc(set, i, j))
+				p("\tVFMADD231PS Y%d, Y%d, Y%d", bY+j, aY, acc(i, j, h))
 			}
 		}
 	}
-	if sets == 2 {
-		// Pairs of blocks: even ones into set 0, odd ones into set 1.
-		p("\tLEAQ -32(R13), DX")
-		p("\tCMPQ AX, DX")
-		p("\tJGE %s_single", name)
-		p("%s_pair:", name)
-		block(0, 0)
-		block(1, 32)
-		p("\tADDQ $64, AX")
-		p("\tCMPQ AX, DX")
-		p("\tJLT %s_pair", name)
-		p("%s_single:", name)
-		p("\tCMPQ AX, R13")
-		p("\tJGE %s_fold", name)
-		block(0, 0)
-		p("\tADDQ $32, AX")
-		p("%s_fold:", name)
-		for i := 0; i < nacc; i++ {
-			p("\tVADDPS Y%d, Y%d, Y%d", nacc+i, i, i)
+	p("\tADDQ $64, AX")
+	p("\tCMPQ AX, R13")
+	p("\tJLT %s_loop", name)
+	p("%s_tail:", name)
+	p("\tTESTQ R9, R9")
+	p("\tJEQ %s_reduce", name)
+	// One column of B at a time: its mask, its row of B, each row of A.
+	mY, tbY, taY := nacc, nacc+1, nacc+2
+	for h := 0; h < 2; h++ {
+		for j := 0; j < c; j++ {
+			p("\tVMOVDQU %d(R9), Y%d", 32*h, mY)
+			p("\tVMASKMOVPS %d(%s)(AX*1), Y%d, Y%d", 32*h, bReg[j], mY, tbY)
+			for i := 0; i < r; i++ {
+				p("\tVMASKMOVPS %d(%s)(AX*1), Y%d, Y%d", 32*h, aReg[i], mY, taY)
+				p("\tVFMADD231PS Y%d, Y%d, Y%d", tbY, taY, acc(i, j, h))
+			}
 		}
-	} else {
-		p("\tCMPQ AX, R13")
-		p("\tJGE %s_reduce", name)
-		p("%s_loop:", name)
-		block(0, 0)
-		p("\tADDQ $32, AX")
-		p("\tCMPQ AX, R13")
-		p("\tJLT %s_loop", name)
 	}
 	p("%s_reduce:", name)
-	// Fold 8 lanes to lane 0: (lo128 + hi128), then two horizontal adds.
-	for i := 0; i < nacc; i++ {
-		p("\tVEXTRACTF128 $1, Y%d, X%d", i, bY)
-		p("\tVADDPS X%d, X%d, X%d", bY, i, i)
-		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
-		p("\tVHADDPS X%d, X%d, X%d", i, i, i)
-	}
-	p("\tMOVQ k4+8(FP), R13")
-	p("\tCMPQ AX, R13")
-	p("\tJGE %s_store", name)
-	p("%s_tail:", name)
-	for j := 0; j < c; j++ {
-		p("\tVMOVSS (%s)(AX*1), X%d", bReg[j], bY+j)
-	}
+	t := bY
 	for i := 0; i < r; i++ {
-		p("\tVMOVSS (%s)(AX*1), X%d", aReg[i], aY)
 		for j := 0; j < c; j++ {
-			p("\tVFMADD231SS X%d, X%d, X%d", bY+j, aY, acc(0, i, j))
+			lo, hi := acc(i, j, 0), acc(i, j, 1)
+			p("\tVADDPS Y%d, Y%d, Y%d", hi, lo, lo)
+			p("\tVEXTRACTF128 $1, Y%d, X%d", lo, t)
+			p("\tVADDPS X%d, X%d, X%d", t, lo, lo)
+			p("\tVMOVHLPS X%d, X%d, X%d", lo, lo, t)
+			p("\tVADDPS X%d, X%d, X%d", t, lo, lo)
+			p("\tVMOVSHDUP X%d, X%d", lo, t)
+			p("\tVADDSS X%d, X%d, X%d", t, lo, lo)
 		}
 	}
-	p("\tADDQ $4, AX")
-	p("\tCMPQ AX, R13")
-	p("\tJLT %s_tail", name)
-	p("%s_store:", name)
 	p("\tMOVQ c+48(FP), DX")
 	p("\tMOVQ ldc+56(FP), R13")
 	p("\tCMPQ add+64(FP), $0")
 	p("\tJEQ %s_put", name)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(0, i, j), acc(0, i, j))
+			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j, 0), acc(i, j, 0))
 		}
 		if i < r-1 {
 			p("\tADDQ R13, DX")
@@ -348,7 +333,7 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	p("%s_put:", name)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			p("\tVMOVSS X%d, %d(DX)", acc(0, i, j), 4*j)
+			p("\tVMOVSS X%d, %d(DX)", acc(i, j, 0), 4*j)
 		}
 		if i < r-1 {
 			p("\tADDQ R13, DX")
