@@ -125,7 +125,34 @@
 //	                     rows true digit, columns predicted, counts,
 //	                     log colour scale, recall per row)
 //	test/confusion_table the same counts as a markdown table (text) "
+//	pr/<d>               PR curve of digit d against the rest,      "
+//	                     scored by the softmax probability of d
+//	                     (127 thresholds, as PyTorch's add_pr_curve)
 //	config               the config as a markdown table             step 0, by the session(s) starting at step 0
+//	custom_scalars__config__  the Custom Scalars layout: "loss"     step 0, as config
+//	                     (train/loss and test/loss), "accuracy"
+//	                     (test/acc), "learning rate"
+//	(graph)              LeNet-5 as a graph (Event.graph_def): the   step 0, as config
+//	                     modules with their parameter and
+//	                     activation shapes, for the Graphs tab
+//
+// The confusion matrix, the PR curves and the projector entry come from the
+// test pass that gives test/acc (model.EvalTo returns the probabilities and
+// the penultimate activations with the loss); there is no second pass.
+//
+// # Projector
+//
+// At the end of the run's last epoch (and of the new last epoch when a run
+// is extended), the trainer writes a projector entry "penultimate" at that
+// step (tbwriter.AddEmbedding): the 84 penultimate activations (the input of
+// lineNet.5) of the first --embed test images (default 1000, 0 = none), with
+// metadata columns label, predicted and result (correct or wrong), and a
+// sprite of the digits. Its files are <step, 5 digits or more>/penultimate/
+// {tensors.tsv,metadata.tsv,sprite.png} and projector_config.pbtxt in the
+// run directory, written before that epoch's checkpoint, each replaced
+// atomically. A session that redoes the epoch (the previous one was killed
+// before its commit) replaces the entry with identical bytes; a resumed
+// session first removes temp files that a killed write left.
 //
 // The hparams tags are not in the run directory but in a session directory
 // of their own, below.

@@ -13,6 +13,7 @@ import (
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	// Now returns the wall time (run directory names, epoch seconds,
 	// checkpoint time stamps); nil means time.Now.
 	Now func() time.Time
+	// LeaseTTL is how long the lease of a run on an object store lasts
+	// unless renewed (see Run); 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // CommitStage names a stage of a checkpoint commit, in the order they happen.
@@ -127,6 +131,7 @@ type Trainer struct {
 	// checkpoint: the one restored, then each this session commits.
 	committedNano int64
 	hpRun         string // the hparams session directory (see hpsession.go)
+	lease        *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -155,11 +160,15 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(logdir, 0o755); err != nil {
+	if storage.IsURL(logdir) {
+		if err := t.claimRun(logdir); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(logdir, 0o755); err != nil {
 		return nil, fmt.Errorf("trainer: log directory: %w", err)
 	}
 	stamp := t.now().Format("2006-01-02_15-04-05")
-	for i := 1; ; i++ {
+	for i := 1; t.dir == ""; i++ {
 		name := stamp
 		if i > 1 {
 			name = fmt.Sprintf("%s-%d", stamp, i)
@@ -208,7 +217,7 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 	if err != nil {
 		return nil, err
 	}
-	t.dir = filepath.Dir(path)
+	t.dir = storage.Dir(path)
 	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
 		return nil, err
 	}
@@ -307,7 +316,7 @@ func (t *Trainer) History() []EpochInfo {
 // --keep checkpoints.
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
@@ -321,9 +330,32 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	if t.Done() {
 		return t.finish()
 	}
+	if storage.IsURL(t.dir) {
+		// One trainer per run: on an object store, a lease (New took it
+		// for a new run).
+		if t.lease == nil {
+			if t.lease, err = newLease(t.dir, t.opts.LeaseTTL, t.now); err != nil {
+				return err
+			}
+			if err := t.lease.acquire(context.Background()); err != nil {
+				t.lease = nil
+				return err
+			}
+		}
+		t.lease.keep()
+		defer func() {
+			if rerr := t.lease.release(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 	if !t.fresh {
-		// Temp files of a commit the previous session did not finish.
+		// Temp files of a commit, or of a projector file, the previous
+		// session did not finish.
 		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := tbwriter.CleanTemp(t.dir); err != nil {
 			return fmt.Errorf("trainer: %w", err)
 		}
 		if err := t.setAside(); err != nil {
@@ -570,4 +602,32 @@ func (t *Trainer) evaluate(embed int) *testPass {
 	}
 	r.loss, r.acc = sum/float64(n), float64(correct)/float64(n)
 	return r
+}
+
+// claimRun picks the run directory of a new run on an object store, where
+// directories do not exist: the first of <stamp>, <stamp>-2, ... whose lease
+// object this session creates (If-None-Match: *), which both names the run
+// and makes this session its one trainer.
+func (t *Trainer) claimRun(logdir string) error {
+	stamp := t.now().Format("2006-01-02_15-04-05")
+	for i := 1; i < 1000; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		dir := storage.Join(logdir, name)
+		l, err := newLease(dir, t.opts.LeaseTTL, t.now)
+		if err != nil {
+			return err
+		}
+		ok, err := l.create(context.Background())
+		if err != nil {
+			return err
+		}
+		if ok {
+			t.dir, t.lease = dir, l
+			return nil
+		}
+	}
+	return fmt.Errorf("trainer: no free run name under %s", logdir)
 }

@@ -24,6 +24,7 @@ import (
 // the report to stdout. It returns a usageError for a bad command line, and
 // an error when any checkpoint fails verification or a path cannot be read.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	registerStores()
 	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
@@ -52,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		switch st, err := os.Stat(p); {
+		switch st, err := stat(p); {
 		case p == "-":
 			b, err := io.ReadAll(io.LimitReader(stdin, int64(maxStdin)+1))
 			r := report{Path: "-", Size: int64(len(b))}
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 			r.fill(c, err, *tensors)
 			out.Files = append(out.Files, r)
-		case err == nil && st.IsDir():
+		case err == nil && st.Dir:
 			out.Dirs = append(out.Dirs, listDir(p, *tensors))
 		default:
 			out.Files = append(out.Files, inspect(p, *tensors))
@@ -233,8 +234,8 @@ type tensor struct {
 // inspect loads and describes the checkpoint at path.
 func inspect(path string, withTensors bool) report {
 	r := report{Path: path}
-	if st, err := os.Stat(path); err == nil {
-		r.Size = st.Size()
+	if st, err := stat(path); err == nil {
+		r.Size = st.Size
 	}
 	c, err := ckpt.Load(path)
 	r.fill(c, err, withTensors)
