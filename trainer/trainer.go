@@ -131,7 +131,7 @@ type Trainer struct {
 	// checkpoint: the one restored, then each this session commits.
 	committedNano int64
 	hpRun         string // the hparams session directory (see hpsession.go)
-	lease        *lease // held while Run runs, for a run on an object store
+	lease         *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
