@@ -34,11 +34,7 @@ func trainedRun(t *testing.T, cfg trainer.Config) (string, map[string][]tbwriter
 	if err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	runs, err := tbwriter.ReadLogdir(logdir)
-	if err != nil || len(runs) != 1 || runs[0].Err != nil {
-		t.Fatalf("ReadLogdir(%s): %d runs, %v", logdir, len(runs), err)
-	}
-	return tr.Dir(), runs[0].Series(tbwriter.PythonPurge)
+	return tr.Dir(), runOf(t, tr.Dir()).Series(tbwriter.PythonPurge)
 }
 
 // parseConfusionTable reads the 10×10 counts back from the markdown table
