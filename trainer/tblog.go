@@ -3,9 +3,9 @@ package trainer
 // This file holds everything the trainer writes to TensorBoard: the event
 // file of a session, the per-step and epoch-end tags (scalars, histograms,
 // misclassified digits, confusion matrix, PR curves, the projector entry of
-// the last epoch), and the run-once tags (config, hparams, the model graph,
-// the Custom Scalars layout). Run and endEpoch say when; these functions say
-// what.
+// the last epoch), and the run-once tags (config, the model graph, the
+// Custom Scalars layout). Run and endEpoch say when; these functions say
+// what. The hparams sessions are in hpsession.go.
 
 import (
 	"fmt"
@@ -140,11 +140,6 @@ func (t *Trainer) logEpoch(info EpochInfo, tp *testPass) error {
 	if err := t.logTestPass(info, tp); err != nil {
 		return err
 	}
-	if info.Epoch == t.cfg.Epochs-1 {
-		if err := t.endHParams(s); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -234,6 +229,20 @@ func (t *Trainer) logEmbedding(step int64, tp *testPass) error {
 	return nil
 }
 
+// dropReplacedEmbeddings removes the run's projector entries at steps this
+// session logs again (startStep and later), as its SessionLog START makes
+// TensorBoard drop those steps' events: the entry of a session killed
+// between its projector files and its commit (this session writes it again,
+// the same), or the entries of a timeline the user went back from (resumed
+// from an older checkpoint, perhaps with fewer epochs), which would
+// otherwise stay in the Projector tab.
+func (t *Trainer) dropReplacedEmbeddings() error {
+	if err := tbwriter.RemoveEmbeddings(t.dir, embeddingTag, t.startStep()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
 // misclassified is a test image the model got wrong.
 type misclassified struct {
 	index       int
@@ -270,8 +279,8 @@ func digit(s *mnist.Set, i int) image.Image {
 }
 
 // logRunOnce writes the run-once tags at firstStep (sessions that start
-// there): the config, the hparams experiment and session start, the model's
-// graph and the Custom Scalars layout.
+// there): the config, the model's graph and the Custom Scalars layout. The
+// hparams session has a directory of its own (hpsession.go).
 func (t *Trainer) logRunOnce() error {
 	s := t.firstStep()
 	if err := t.w.AddText("config", s, t.runCfg.Markdown()); err != nil {
@@ -300,48 +309,7 @@ func (t *Trainer) logRunOnce() error {
 	if err := t.w.AddSummary(s, layout); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	// Not AddHParams: its Close would write the session end at step 0 from
-	// whichever session closes first; see endHParams.
-	values, err := tbwriter.HParamsValues(t.hparams(), t.now())
-	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	if err := t.w.AddSummary(s, values...); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
 	return nil
-}
-
-// endHParams writes the hparams session end (status SUCCESS) at step, the
-// global step that ends the last epoch. It is written by the session that
-// finishes the run, before that epoch's checkpoint, so a session that dies
-// before the commit has it purged with its other events at that step, and a
-// finished run has exactly one.
-func (t *Trainer) endHParams(step int64) error {
-	v := tbwriter.HParamsSessionEndValue(tbpb.Status_STATUS_SUCCESS, t.now())
-	if err := t.w.AddSummary(step, v); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	return nil
-}
-
-// hparams returns the hyperparameters shown in TensorBoard's HParams tab; its
-// metric columns are the epoch-end scalars, so the tab shows their last
-// (final) values, among them the final test accuracy.
-func (t *Trainer) hparams() tbwriter.HParams {
-	c := t.runCfg
-	return tbwriter.HParams{
-		Values: map[string]any{
-			"epochs":      c.Epochs,
-			"batch_size":  c.BatchSize,
-			"lr":          c.LR,
-			"momentum":    c.Momentum,
-			"eta_min":     c.EtaMin,
-			"seed":        float64(c.Seed), // the plugin stores numbers as float64
-			"limit_train": c.LimitTrain,
-		},
-		Metrics: []string{"test/acc", "test/loss", "train/loss"},
-	}
 }
 
 // scalarsLayout is the Custom Scalars tab of every run: train/loss and

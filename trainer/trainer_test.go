@@ -120,25 +120,59 @@ type point struct {
 	Value proto.Message
 }
 
+// The tags of the run's hparams session directories (the only other runs
+// allowed under dir) are included as "<session dir>/<tag>".
 func logged(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]point {
 	t.Helper()
 	runs, err := tbwriter.ReadLogdir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 {
-		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
-	}
-	if runs[0].Err != nil {
-		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
-	}
 	out := map[string][]point{}
-	for tag, pts := range runs[0].Series(rule) {
-		for _, p := range pts {
-			out[tag] = append(out[tag], point{p.Step, tbtest.Comparable(p.Value)})
+	main := false
+	for _, r := range runs {
+		if r.Err != nil {
+			t.Fatalf("event files of %s/%s: %v", dir, r.Name, r.Err)
+		}
+		prefix := ""
+		switch {
+		case r.Name == ".":
+			main = true
+		case strings.HasPrefix(r.Name, trainer.HParamsRunPrefix) && !strings.Contains(r.Name, "/"):
+			prefix = r.Name + "/"
+		default:
+			t.Fatalf("ReadLogdir(%s): unexpected run %s", dir, r.Name)
+		}
+		for tag, pts := range r.Series(rule) {
+			for _, p := range pts {
+				out[prefix+tag] = append(out[prefix+tag], point{p.Step, tbtest.Comparable(p.Value)})
+			}
 		}
 	}
+	if !main {
+		t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
+	}
 	return out
+}
+
+// runOf returns the run of ReadLogdir(dir) for dir itself (not its hparams
+// session directories).
+func runOf(t *testing.T, dir string) *tbwriter.Run {
+	t.Helper()
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range runs {
+		if runs[i].Name == "." {
+			if runs[i].Err != nil {
+				t.Fatalf("event files of %s: %v", dir, runs[i].Err)
+			}
+			return runs[i]
+		}
+	}
+	t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
+	return nil
 }
 
 // compareLogs fails unless got and want hold the same tags, steps and values.
@@ -356,12 +390,16 @@ func TestEveryStepOnce(t *testing.T) {
 				t.Errorf("rule %v: tag %s at steps %v, want %v", rule, tag, got, epochEnds)
 			}
 		}
+		hp := trainer.HParamsRunPrefix + "2/"
 		for tag, want := range map[string][]int64{
-			tbwriter.CustomScalarsTag:      {0},
-			"config":                       {0},
-			"_hparams_/experiment":         {0},
-			"_hparams_/session_start_info": {0},
-			"_hparams_/session_end_info":   {24}, // written once, by the session that finished the run
+			tbwriter.CustomScalarsTag:           {0},
+			"config":                            {0},
+			hp + "_hparams_/experiment":         {0},
+			hp + "_hparams_/session_start_info": {0},
+			hp + "_hparams_/session_end_info":   {24}, // written once, after the run's last commit
+			hp + "test/acc":                     {24},
+			hp + "test/loss":                    {24},
+			hp + "train/loss":                   {24},
 		} {
 			if got := steps(logs[tag]); !slices.Equal(got, want) {
 				t.Errorf("rule %v: %s at steps %v, want %v", rule, tag, got, want)

@@ -22,6 +22,7 @@ import (
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
 )
 
 const trainPkg = "github.com/tbtrain/tbtrain/cmd/train"
@@ -106,7 +107,7 @@ func reference(t *testing.T) *refRun {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
 		}
-		r.python, r.rust, err = series(logdir, r.runDir)
+		r.python, r.rust, err = series(logdir, r.runDir, r.final.GetHparamsRun())
 		if err != nil {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
@@ -180,21 +181,47 @@ func finalCheckpoint(runDir string, damaged ...string) (*ckptpb.Checkpoint, erro
 	return c, nil
 }
 
-// series reads the run in runDir under both purge rules.
-func series(logdir, runDir string) (python, rust map[string][]tbwriter.Point, err error) {
+// series reads the run in runDir under both purge rules, with the tags of
+// its hparams session directory hpRun (named by the final checkpoint) as
+// "hparams/<tag>": the run's HParams row must be the reference run's too.
+func series(logdir, runDir, hpRun string) (python, rust map[string][]tbwriter.Point, err error) {
 	runs, err := tbwriter.ReadLogdir(logdir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ReadLogdir(%s): %v", logdir, err)
 	}
+	hpDir := filepath.Join(runDir, hpRun)
+	found := false
+	python, rust = map[string][]tbwriter.Point{}, map[string][]tbwriter.Point{}
 	for _, r := range runs {
-		if len(r.Files) > 0 && filepath.Dir(r.Files[0]) == runDir {
-			if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
-				return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", runDir, r.Err)
-			}
-			return r.Series(tbwriter.PythonPurge), r.Series(tbwriter.RustPurge), nil
+		if len(r.Files) == 0 {
+			continue
+		}
+		prefix := ""
+		switch d := filepath.Dir(r.Files[0]); {
+		case d == runDir:
+			found = true
+		case hpRun != "" && d == hpDir:
+			prefix = "hparams/"
+		default:
+			continue
+		}
+		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+			return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", filepath.Dir(r.Files[0]), r.Err)
+		}
+		for tag, pts := range r.Series(tbwriter.PythonPurge) {
+			python[prefix+tag] = pts
+		}
+		for tag, pts := range r.Series(tbwriter.RustPurge) {
+			rust[prefix+tag] = pts
 		}
 	}
-	return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	if !found {
+		return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	}
+	if hpRun == "" || python["hparams/_hparams_/session_end_info"] == nil {
+		return nil, nil, fmt.Errorf("%s: no hparams session end in %q", runDir, hpRun)
+	}
+	return python, rust, nil
 }
 
 // compareCheckpoints compares everything that shapes the next step, bit for
@@ -281,7 +308,7 @@ func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context stri
 	for _, p := range compareCheckpoints(final, r.final) {
 		t.Errorf("%s: final checkpoint: %s", context, p)
 	}
-	py, rs, err := series(logdir, runDir)
+	py, rs, err := series(logdir, runDir, final.GetHparamsRun())
 	if err != nil {
 		t.Fatalf("%s: %v", context, err)
 	}
@@ -339,6 +366,7 @@ type dirState struct {
 	checkpoints []string // files ckpt.List reports
 	events      []string
 	aside       []string // checkpoints of abandoned timelines, set aside
+	hparams     []string // hparams session directories
 	projector   []string // projector_config.pbtxt and the files under the embedding directories (<step>/<tag>/)
 	others      []string // anything else: temp files of interrupted commits (checkpoints, projector files), an unfinished set-aside's record
 }
@@ -366,6 +394,8 @@ func stateOf(dir string) (dirState, error) {
 			s.events = append(s.events, filepath.Join(dir, name))
 		case strings.Contains(name, ".ckpt.abandoned"):
 			s.aside = append(s.aside, filepath.Join(dir, name))
+		case e.IsDir() && strings.HasPrefix(name, trainer.HParamsRunPrefix):
+			s.hparams = append(s.hparams, filepath.Join(dir, name))
 		case name == tbwriter.ProjectorConfigFile:
 			s.projector = append(s.projector, filepath.Join(dir, name))
 		case e.IsDir() && isStepDir(name):
