@@ -6,13 +6,13 @@ package trainer
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/ptfile"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // lrAnchor is where a schedule continued from PyTorch starts: the rate of
@@ -141,7 +141,7 @@ func ResumePyTorch(path string, pc *ptfile.Checkpoint, cfg Config, train, test *
 	if err != nil {
 		return nil, err
 	}
-	t.dir = filepath.Dir(path)
+	t.dir = storage.Dir(path)
 	t.runCfg = cfg
 	t.convention = ckptpb.StepConvention_STEP_CONVENTION_EPOCH
 	t.epoch, t.firstEpoch = pc.StartEpoch, pc.StartEpoch

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -26,14 +26,14 @@ var purgeRules = map[string]tbwriter.PurgeRule{
 // files. The error is for arguments that cannot be read at all, or ctx.Err()
 // when ctx ends between files.
 func load(ctx context.Context, path string, rule tbwriter.PurgeRule, events bool) (*input, error) {
-	fi, err := os.Stat(path)
+	fi, err := stat(path)
 	if err != nil {
 		return nil, err
 	}
 	in := &input{Path: path}
-	if !fi.IsDir() {
+	if !fi.Dir {
 		ef := tbwriter.ReadEventFile(path)
-		in.Runs = append(in.Runs, newRunDump(tbwriter.NewRun(filepath.Base(path), []*tbwriter.EventFile{ef}), rule, events))
+		in.Runs = append(in.Runs, newRunDump(tbwriter.NewRun(storage.Base(path), []*tbwriter.EventFile{ef}), rule, events))
 		return in, nil
 	}
 	runs, err := tbwriter.ReadLogdirContext(ctx, path)
@@ -42,7 +42,7 @@ func load(ctx context.Context, path string, rule tbwriter.PurgeRule, events bool
 	}
 	for _, r := range runs {
 		rd := newRunDump(r, rule, events)
-		rd.Embeddings, rd.EmbErr = loadEmbeddings(filepath.Join(path, filepath.FromSlash(r.Name)))
+		rd.Embeddings, rd.EmbErr = loadEmbeddings(storage.Join(path, filepath.FromSlash(r.Name)))
 		in.Runs = append(in.Runs, rd)
 	}
 	return in, nil
@@ -55,7 +55,7 @@ func newRunDump(r *tbwriter.Run, rule tbwriter.PurgeRule, events bool) *runDump 
 	rd := &runDump{Name: r.Name, Err: r.Err, events: r.Events, listed: r.Listed(rule)}
 	for _, ef := range r.EventFiles {
 		rd.Files = append(rd.Files, &fileDump{
-			Path: ef.Path, Name: filepath.Base(ef.Path), Events: ef.Events, Offsets: ef.Offsets, Err: ef.Err,
+			Path: ef.Path, Name: storage.Base(ef.Path), Events: ef.Events, Offsets: ef.Offsets, Err: ef.Err,
 			notRead: rule == tbwriter.PythonPurge && tbwriter.IsProfileEmpty(ef.Path),
 		})
 	}

@@ -92,6 +92,7 @@ const stdinName = "<stdin>"
 // every argument and prints the result to stdout. Damage reports go to stderr
 // and make it return an error wrapping errDamaged.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	registerStores()
 	fs := pflag.NewFlagSet("tbdump", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
