@@ -128,3 +128,21 @@ func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
 //
 //go:noescape
 func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)
+
+// convAsm runs Im2col (col2im false) or Col2im on the avx512 path when an
+// AVX-512 kernel exists for the shape (no padding, see asmgen's
+// convShapes), and reports whether it did. col2im overwrites in.
+func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool {
+	if cur() != avx512Path || s.Pad != 0 || b == 0 {
+		return false
+	}
+	oh, ow := s.Out()
+	n := b * oh * ow
+	hw := s.H * s.W
+	for c := range s.C {
+		if !conv512(col2im, s.H, s.W, s.K, &col[c*s.K*s.K*n], &in[c*b*hw], 4*n, 4*oh*ow, 4*hw, b) {
+			return false
+		}
+	}
+	return true
+}

@@ -403,3 +403,31 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		panic("kern: no AVX-512 dot kernel for this block")
 	}
 }
+
+// The Im2col and Col2im kernels for one channel of count images of
+// H×W, window K×K, no padding (OH = H-K+1, OW = W-K+1): im2col512h..
+// writes the K·K rows of the im2col matrix (row r at col + r*ldcol bytes,
+// image i's OH·OW columns at i*colImg bytes into the row) from the planes
+// at in + i*inImg bytes; col2im512h.. overwrites the planes with the sums
+// of Col2im, each pixel's terms added to +0 in increasing row order.
+
+//go:noescape
+func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
+
+//go:noescape
+func col2im512h14w14k5(in, col *float32, ldcol, colImg, inImg, count int)
+
+// conv512 runs the Im2col (col2im false) or Col2im kernel for an h×w input
+// with a k×k window and no padding, if there is one, and reports whether
+// there is.
+func conv512(col2im bool, h, w, k int, col, in *float32, ldcol, colImg, inImg, count int) bool {
+	switch {
+	case h == 14 && w == 14 && k == 5 && col2im:
+		col2im512h14w14k5(in, col, ldcol, colImg, inImg, count)
+	case h == 14 && w == 14 && k == 5:
+		im2col512h14w14k5(col, in, ldcol, colImg, inImg, count)
+	default:
+		return false
+	}
+	return true
+}

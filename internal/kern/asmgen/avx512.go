@@ -91,6 +91,7 @@ func avx512(w, g *bytes.Buffer) {
 		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\td512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 dot kernel for this block\")\n\t}\n}\n")
+	conv512(w, g)
 }
 
 func chain512Name(r, v int, table bool) string {
