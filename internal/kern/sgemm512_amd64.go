@@ -10,10 +10,10 @@ var avx512Path = &path{name: "avx512", sgemm: sgemmAVX512, rows: sgemmRowsAVX512
 
 // hasAVX512 reports whether the AVX-512 kernels can run here: AVX-512 F
 // (ZMM registers, masks, embedded broadcasts), DQ (VEXTRACTF32X8), VL
-// (EVEX forms of the 128/256-bit instructions on X16-X31) and the AVX2
-// path's requirements (its element-wise kernels). x/sys/cpu also checks
+// (EVEX forms of the 128/256-bit instructions on X16-X31), BMI2 (SHLX in
+// the pooling kernel) and the AVX2 path's requirements. x/sys/cpu also checks
 // that the OS saves the ZMM and mask registers.
-var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2
 
 // Blocking of the AVX-512 path: the same loop nest as the AVX2 path
 // (sgemmAVX2), with micro-kernels of up to mr = 6 rows (as the AVX2 path,
