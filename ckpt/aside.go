@@ -127,6 +127,9 @@ func removeRecord(dir, record string) error {
 		}
 		return nil
 	}
+	if _, err := os.Lstat(record); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing to remove (and a read-only file system would refuse the attempt)
+	}
 	if err := hooks.remove(record); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil

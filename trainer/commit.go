@@ -107,7 +107,7 @@ func (t *Trainer) commit() (string, error) {
 		return "", fmt.Errorf("trainer: %w", err)
 	}
 	hook(SaveEnd, path, t.step)
-	t.lastCommit = path
+	t.lastCommit, t.committedNano = path, c.GetUnixNano()
 	if t.cfg.Keep > 0 {
 		if err := ckpt.Prune(t.dir, t.runID, int(t.cfg.Keep)); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)
@@ -137,6 +137,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		UnixNano:       t.now().UnixNano(),
 		EpochLossSum:   t.epochLossSum,
 		RunId:          t.runID,
+		HparamsRun:     t.hpRun,
 		StepConvention: t.convention,
 		FirstEpoch:     t.firstEpoch,
 	}
@@ -239,6 +240,7 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.epochLossSum = c.GetEpochLossSum()
 	t.history = c.GetHistory()
 	t.runID = c.GetRunId()
+	t.hpRun, t.committedNano = c.GetHparamsRun(), c.GetUnixNano()
 	t.convention, t.firstEpoch = c.GetStepConvention(), first
 	if s := c.GetScheduler(); s.GetHasAnchor() {
 		t.anchor = &lrAnchor{epoch: s.GetAnchorEpoch(), lr: s.GetAnchorLr()}

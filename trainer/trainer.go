@@ -127,7 +127,11 @@ type Trainer struct {
 	fresh        bool  // first session of the run
 	runID        string
 	lastCommit   string // the checkpoint this session committed last
-	lease        *lease // held while Run runs, for a run on an object store
+	// committedNano is the commit time (unix_nano) of the newest
+	// checkpoint: the one restored, then each this session commits.
+	committedNano int64
+	hpRun         string // the hparams session directory (see hpsession.go)
+	lease         *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -312,7 +316,7 @@ func (t *Trainer) History() []EpochInfo {
 // --keep checkpoints.
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
@@ -324,7 +328,7 @@ func (t *Trainer) History() []EpochInfo {
 // names the checkpoint to resume from.
 func (t *Trainer) Run(ctx context.Context) (err error) {
 	if t.Done() {
-		return nil
+		return t.finish()
 	}
 	if storage.IsURL(t.dir) {
 		// One trainer per run: on an object store, a lease (New took it
@@ -346,13 +350,24 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		}()
 	}
 	if !t.fresh {
-		// Temp files of a commit the previous session did not finish.
+		// Temp files of a commit, or of a projector file, the previous
+		// session did not finish.
 		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := tbwriter.CleanTemp(t.dir); err != nil {
 			return fmt.Errorf("trainer: %w", err)
 		}
 		if err := t.setAside(); err != nil {
 			return err
 		}
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
+	}
+	// Before the first commit: every checkpoint names the session.
+	if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
+		return err
 	}
 	if t.fresh {
 		// The step-0 checkpoint comes before any event file: a run
@@ -362,6 +377,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if _, err := t.commit(); err != nil {
 			return err
 		}
+	}
+	if err := t.startHPSession(); err != nil {
+		return err
 	}
 	if err := t.openEvents(); err != nil {
 		return err
@@ -436,7 +454,35 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			return &InterruptedError{Checkpoint: info.Checkpoint, Dir: t.dir, Step: t.step}
 		}
 	}
-	return nil
+	// The last epoch is committed: only now is the extent's end certain.
+	return t.endHPSession()
+}
+
+// finish is Run for a session that starts with every epoch of its config
+// done. If the config ends the run at fewer epochs than the checkpoint's
+// (--epochs lowered to exactly the epochs done), the run ends here: the
+// checkpoint is committed again at the same position with the new config,
+// after setting aside any newer checkpoint of the run (they belong to the
+// longer timeline), so that a later plain resume does not train on. Either
+// way the hparams session of the extent gets its end if a kill left it
+// without one.
+func (t *Trainer) finish() error {
+	if t.runCfg.Epochs != t.cfg.Epochs {
+		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := t.setAside(); err != nil {
+			return err
+		}
+		var err error
+		if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
+			return err
+		}
+		if _, err := t.commit(); err != nil {
+			return err
+		}
+	}
+	return t.endHPSession()
 }
 
 // lr returns the learning rate of epoch e: the closed-form cosine, or for a

@@ -163,7 +163,8 @@ type summary struct {
 	FormatVersion uint32         `json:"format_version"`
 	Model         string         `json:"model"`
 	Kernel        string         `json:"kernel"`
-	RunID         string         `json:"run_id"` // "" for checkpoints written before run IDs
+	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
+	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
 	Epoch         int64          `json:"epoch"`
 	GlobalStep    int64          `json:"global_step"`
 	BatchInEpoch  int64          `json:"batch_in_epoch"`
@@ -265,6 +266,7 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		Committed:     r.when.Format(time.RFC3339Nano),
 		EpochLossSum:  jsonFloat(c.GetEpochLossSum()),
 		RunID:         c.GetRunId(),
+		HParamsRun:    c.GetHparamsRun(),
 		Params:        len(c.GetParams()),
 		RNGStateBytes: len(c.GetRngState()),
 	}
@@ -398,6 +400,9 @@ func (r report) writeText(out io.Writer) {
 	kv("integrity", "OK (magic, header and payload CRC-32C, format version %d, content consistent)", s.FormatVersion)
 	kv("model", "%s (kernel %s)", s.Model, orDash(s.Kernel))
 	kv("run", "%s", runLabel(s.RunID))
+	if s.HParamsRun != "" {
+		kv("hparams", "session directory %s", s.HParamsRun)
+	}
 	where := "start of the epoch"
 	if s.BatchInEpoch > 0 {
 		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)

@@ -213,7 +213,7 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 			for _, m := range r.mixedKinds(o.tags) {
 				jm := jsonMixed{Tag: m.Tag}
 				for _, k := range m.Kinds {
-					jm.Kinds = append(jm.Kinds, jsonKind{Plugin: k.Plugin, Count: k.Count})
+					jm.Kinds = append(jm.Kinds, jsonKind(k))
 				}
 				jr.MixedKinds = append(jr.MixedKinds, jm)
 			}

@@ -21,12 +21,3 @@ func stat(loc string) (storage.Info, error) {
 	}
 	return st.Stat(context.Background(), key)
 }
-
-// readAll reads a whole file or object.
-func readAll(loc string) ([]byte, error) {
-	st, key, err := storage.For(loc)
-	if err != nil {
-		return nil, err
-	}
-	return st.Get(context.Background(), key, 0, -1)
-}

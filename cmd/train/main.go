@@ -324,6 +324,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if t.Done() {
+		// Run only closes what a finished run may lack: the checkpoint's
+		// --epochs when it was lowered to the epochs done, the hparams
+		// session end when a kill came between the last commit and it.
+		if err := t.Run(ctx); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
 		return nil
 	}

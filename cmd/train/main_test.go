@@ -211,13 +211,29 @@ func series(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]tbwr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 {
-		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
+	out := map[string][]tbwriter.Point{}
+	main := false
+	for _, r := range runs {
+		if r.Err != nil {
+			t.Fatalf("event files of %s/%s: %v", dir, r.Name, r.Err)
+		}
+		prefix := "" // the run's hparams session directories: "<dir>/<tag>"
+		switch {
+		case r.Name == ".":
+			main = true
+		case strings.HasPrefix(r.Name, trainer.HParamsRunPrefix) && !strings.Contains(r.Name, "/"):
+			prefix = r.Name + "/"
+		default:
+			t.Fatalf("ReadLogdir(%s): unexpected run %s", dir, r.Name)
+		}
+		for tag, pts := range r.Series(rule) {
+			out[prefix+tag] = pts
+		}
 	}
-	if runs[0].Err != nil {
-		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
+	if !main {
+		t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
 	}
-	return runs[0].Series(rule)
+	return out
 }
 
 // sameLogs fails unless both runs logged the same tags at the same steps

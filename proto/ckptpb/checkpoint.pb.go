@@ -136,7 +136,14 @@ type Checkpoint struct {
 	// started by tbtrain, the PyTorch checkpoint's start_epoch for a run
 	// continued from one (the earlier epochs were trained by PyTorch, and
 	// history holds only epochs from first_epoch on).
-	FirstEpoch    int64 `protobuf:"varint,21,opt,name=first_epoch,json=firstEpoch,proto3" json:"first_epoch,omitempty"`
+	FirstEpoch int64 `protobuf:"varint,21,opt,name=first_epoch,json=firstEpoch,proto3" json:"first_epoch,omitempty"`
+	// hparams_run names the subdirectory of the run directory that holds the
+	// TensorBoard hparams session of the run's current extent (its
+	// hyperparameters, --epochs among them, and, once the last epoch is
+	// committed, its final metrics and session end), e.g. "hparams-epochs20".
+	// Empty in checkpoints written before hparams sessions had their own
+	// directory (their session is in the run directory itself).
+	HparamsRun    string `protobuf:"bytes,22,opt,name=hparams_run,json=hparamsRun,proto3" json:"hparams_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,6 +295,13 @@ func (x *Checkpoint) GetFirstEpoch() int64 {
 		return x.FirstEpoch
 	}
 	return 0
+}
+
+func (x *Checkpoint) GetHparamsRun() string {
+	if x != nil {
+		return x.HparamsRun
+	}
+	return ""
 }
 
 // Tensor is a named dense float32 array.
@@ -785,7 +799,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\x9c\x05\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xbd\x05\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -807,7 +821,9 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x06run_id\x18\x0f \x01(\tR\x05runId\x12E\n" +
 	"\x0fstep_convention\x18\x14 \x01(\x0e2\x1c.tbtrain.ckpt.StepConventionR\x0estepConvention\x12\x1f\n" +
 	"\vfirst_epoch\x18\x15 \x01(\x03R\n" +
-	"firstEpoch\"F\n" +
+	"firstEpoch\x12\x1f\n" +
+	"\vhparams_run\x18\x16 \x01(\tR\n" +
+	"hparamsRun\"F\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
