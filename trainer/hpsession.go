@@ -7,12 +7,11 @@ package trainer
 // tag of a run, even after a purge drops it.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -63,21 +63,21 @@ type hpSession struct {
 // or an event file damaged other than by a torn tail).
 func readHPSession(dir string) (hpSession, error) {
 	var s hpSession
-	st, err := os.Stat(dir)
+	st, err := stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
 	if err != nil {
 		return s, err
 	}
-	if !st.IsDir() {
+	if !st.Dir {
 		return s, fmt.Errorf("%s is not a directory", dir)
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
+	files, err := eventFiles(dir)
 	if err != nil {
 		return s, err
 	}
-	for _, f := range files { // Glob sorts: the loaders' order
+	for _, f := range files { // sorted: the loaders' order
 		evs, err := tbwriter.ReadFile(f)
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return s, err
@@ -120,7 +120,7 @@ func (t *Trainer) hpUsable(name string, want *tbpb.SessionStartInfo) bool {
 	if !plainName(name) {
 		return false
 	}
-	s, err := readHPSession(filepath.Join(t.dir, name))
+	s, err := readHPSession(storage.Join(t.dir, name))
 	if err != nil || s.end {
 		return false
 	}
@@ -174,7 +174,7 @@ func (t *Trainer) writeHP(startStep int64, batches ...hpBatch) error {
 	eo := t.opts.Events
 	eo.StartStep = startStep
 	eo.FlushInterval = -1
-	w, err := tbwriter.Create(filepath.Join(t.dir, t.hpRun), eo)
+	w, err := tbwriter.Create(storage.Join(t.dir, t.hpRun), eo)
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}
@@ -202,7 +202,7 @@ type hpBatch struct {
 // startHPSession writes the experiment and session start of this session's
 // extent at step 0 of its directory, unless it holds them already.
 func (t *Trainer) startHPSession() error {
-	s, err := readHPSession(filepath.Join(t.dir, t.hpRun))
+	s, err := readHPSession(storage.Join(t.dir, t.hpRun))
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}
@@ -226,7 +226,7 @@ func (t *Trainer) endHPSession() error {
 	if t.hpRun == "" || len(t.history) == 0 {
 		return nil // a run whose session is in the run directory itself (written before these sessions)
 	}
-	s, err := readHPSession(filepath.Join(t.dir, t.hpRun))
+	s, err := readHPSession(storage.Join(t.dir, t.hpRun))
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}
@@ -252,4 +252,24 @@ func (t *Trainer) endHPSession() error {
 		return err
 	}
 	return t.writeHP(0, hpBatch{0, values}, end)
+}
+
+// eventFiles returns the events.out.tfevents.* files (or objects) directly
+// in dir, sorted by name.
+func eventFiles(dir string) ([]string, error) {
+	st, key, err := storage.For(dir)
+	if err != nil {
+		return nil, err
+	}
+	list, err := st.List(context.Background(), key)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, i := range list { // List sorts by key
+		if !i.Dir && strings.HasPrefix(i.Name(), "events.out.tfevents.") {
+			files = append(files, storage.Join(dir, i.Name()))
+		}
+	}
+	return files, nil
 }
