@@ -1,7 +1,9 @@
 package tbwriter
 
 import (
+	"bytes"
 	"errors"
+	"image"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,5 +69,61 @@ func TestCleanTemp(t *testing.T) {
 	}
 	if err := CleanTemp(filepath.Join(dir, "missing")); err != nil {
 		t.Errorf("missing run directory: %v", err)
+	}
+}
+
+// TestRemoveEmbeddings: a session resuming at step s drops the entries of
+// its tag at steps >= s and their files, as TensorBoard drops those steps'
+// events; earlier entries, other tags and foreign entries stay.
+func TestRemoveEmbeddings(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	img := image.NewGray(image.Rect(0, 0, 2, 2))
+	for _, e := range []struct {
+		tag  string
+		step int64
+	}{{"emb", 80}, {"emb", 120}, {"emb", 200}, {"other", 200}, {"emb:x", 200}} {
+		if err := w.AddEmbedding(e.tag, e.step, [][]float32{{1}}, Metadata{Labels: []string{"a"}}, []image.Image{img}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveEmbeddings(dir, "emb", 120); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ReadProjectorConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range cfg.GetEmbeddings() {
+		names = append(names, e.GetTensorName())
+	}
+	if want := []string{"emb:00080", "other:00200", "emb:x:00200"}; !slices.Equal(names, want) {
+		t.Errorf("entries %v, want %v", names, want)
+	}
+	for _, p := range []string{"00120/emb/tensors.tsv", "00120/emb/metadata.tsv", "00120/emb/sprite.png", "00200/emb/tensors.tsv"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s of a removed entry still there (%v)", p, err)
+		}
+	}
+	for _, p := range []string{"00080/emb/tensors.tsv", "00200/other/sprite.png", "00200/emb:x/tensors.tsv"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("%s of a kept entry: %v", p, err)
+		}
+	}
+	// Nothing to remove, or no config: no change, no error.
+	before, _ := os.ReadFile(filepath.Join(dir, ProjectorConfigFile))
+	if err := RemoveEmbeddings(dir, "emb", 121); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, ProjectorConfigFile)); !bytes.Equal(after, before) {
+		t.Error("config rewritten with nothing to remove")
+	}
+	if err := RemoveEmbeddings(t.TempDir(), "emb", 0); err != nil {
+		t.Errorf("run without a projector config: %v", err)
 	}
 }

@@ -150,9 +150,12 @@
 // sprite of the digits. Its files are <step, 5 digits or more>/penultimate/
 // {tensors.tsv,metadata.tsv,sprite.png} and projector_config.pbtxt in the
 // run directory, written before that epoch's checkpoint, each replaced
-// atomically. A session that redoes the epoch (the previous one was killed
-// before its commit) replaces the entry with identical bytes; a resumed
-// session first removes temp files that a killed write left.
+// atomically. A resumed session first removes the temp files a killed write
+// left (tbwriter.CleanTemp) and the entries at steps it logs again
+// (tbwriter.RemoveEmbeddings from its START step on), as TensorBoard drops
+// those steps' events: a session that redoes the last epoch writes the same
+// entry again, and the entries of a timeline the user went back from do not
+// stay in the Projector tab.
 //
 // The hparams tags are not in the run directory but in a session directory
 // of their own, below.

@@ -229,6 +229,20 @@ func (t *Trainer) logEmbedding(step int64, tp *testPass) error {
 	return nil
 }
 
+// dropReplacedEmbeddings removes the run's projector entries at steps this
+// session logs again (startStep and later), as its SessionLog START makes
+// TensorBoard drop those steps' events: the entry of a session killed
+// between its projector files and its commit (this session writes it again,
+// the same), or the entries of a timeline the user went back from (resumed
+// from an older checkpoint, perhaps with fewer epochs), which would
+// otherwise stay in the Projector tab.
+func (t *Trainer) dropReplacedEmbeddings() error {
+	if err := tbwriter.RemoveEmbeddings(t.dir, embeddingTag, t.startStep()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
 // misclassified is a test image the model got wrong.
 type misclassified struct {
 	index       int

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -324,4 +325,83 @@ func pointsOf(ps []tbwriter.Point) []point {
 		out[i] = point{Step: p.Step, Value: p.Value}
 	}
 	return out
+}
+
+// projectorEntries returns the tensor names of the run's projector config.
+func projectorEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	pc, err := tbwriter.ReadProjectorConfig(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range pc.GetEmbeddings() {
+		names = append(names, e.GetTensorName())
+	}
+	return names
+}
+
+// TestResumeDropsLaterEmbeddings: a session resumed from an older
+// checkpoint drops the projector entries of the timeline it replaces (as
+// TensorBoard drops that timeline's events), and the run ends with the
+// entries of an uninterrupted run.
+func TestResumeDropsLaterEmbeddings(t *testing.T) {
+	cfg := smallConfig() // 2 epochs of 12 steps: the entry at 24
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := cfg
+	ext.Epochs = 3
+	epochs := func(f string) bool { return f == "epochs" }
+	if err := resume(t, trainer.Latest, logdir, ext, epochs, 0); err != nil {
+		t.Fatal(err)
+	}
+	e24, e36 := tbwriter.EmbeddingTensorName("penultimate", 24), tbwriter.EmbeddingTensorName("penultimate", 36)
+	if got := projectorEntries(t, dir); !slices.Equal(got, []string{e24, e36}) {
+		t.Fatalf("after extending to 3 epochs: entries %v, want [%s %s]", got, e24, e36)
+	}
+	// Back to the end of epoch 0 (step 12), now with --epochs 3 from there
+	// on, stopped at step 30: the entries at 24 and 36 belong to the
+	// timeline being replaced.
+	if err := resume(t, filepath.Join(dir, "LenetMnist0.ckpt"), logdir, ext, epochs, 30); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	if got := projectorEntries(t, dir); len(got) != 0 {
+		t.Errorf("after resuming from step 12: entries %v, want none", got)
+	}
+	for _, p := range []string{"00024/penultimate/tensors.tsv", "00036/penultimate/sprite.png"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s of a dropped entry still there (%v)", p, err)
+		}
+	}
+	// Finishing the 3 epochs writes the entry of step 36 again; the one at
+	// 24 (the end of the 2-epoch timeline) is gone for good. The new
+	// timeline trained epochs 1 and 2 with T_max 3, as a run started with
+	// --epochs 3 (epoch 0's rate is the initial one for any T_max), and its
+	// projector files are that run's, byte for byte.
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := projectorEntries(t, dir); !slices.Equal(got, []string{e36}) {
+		t.Errorf("after finishing again: entries %v, want [%s]", got, e36)
+	}
+	straight, err := runFresh(t, t.TempDir(), ext, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := projectorFiles(t, straight)
+	got := projectorFiles(t, dir)
+	if len(got) != len(want) {
+		t.Errorf("projector files %v, straight 3-epoch run %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	for name, b := range want {
+		if !bytes.Equal(got[name], b) {
+			t.Errorf("%s differs from a straight 3-epoch run's", name)
+		}
+	}
 }

@@ -378,6 +378,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if err := t.setAside(); err != nil {
 			return err
 		}
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
 	}
 	// Before the first commit: every checkpoint names the session.
 	if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {

@@ -56,3 +56,40 @@ func BenchmarkLogdir(b *testing.B) {
 		})
 	}
 }
+
+// TestLogdirDecodesOnce: tbdump decodes each event once. Decoding a scalar
+// event costs about 8 allocations (the Event, its Summary, the value and
+// their oneof wrappers, the tag); reading every file a second time, as
+// tbdump once did, doubled that. The bound leaves room for the tag table.
+func TestLogdirDecodesOnce(t *testing.T) {
+	dir := t.TempDir()
+	clock := time.Unix(1_700_000_000, 0)
+	now := func() time.Time { clock = clock.Add(time.Millisecond); return clock }
+	const runs, n = 2, 2000
+	for r := range runs {
+		w, err := tbwriter.Create(filepath.Join(dir, fmt.Sprint(r)), tbwriter.Options{Host: "t", Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range n {
+			if err := w.AddScalar("loss", int64(s), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{dir}, {"--purge=python", dir}, {"--purge=rust", dir}} {
+		allocs := testing.AllocsPerRun(2, func() {
+			if err := run(context.Background(), args, nil, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		})
+		perEvent := allocs / (runs * n)
+		t.Logf("tbdump %v: %.1f allocations per event", args[:len(args)-1], perEvent)
+		if perEvent > 12 {
+			t.Errorf("tbdump %v: %.1f allocations per event, want at most 12 (one decode each)", args[:len(args)-1], perEvent)
+		}
+	}
+}
