@@ -114,7 +114,7 @@ remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, 
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
 prints the command that resumes; a second Ctrl-C kills at once.
 
-Environment: TBTRAIN_KERN=avx2|generic makes the numeric kernels use
+Environment: TBTRAIN_KERN=avx512|avx2|generic makes the numeric kernels use
 that code path instead of the fastest one this CPU has (for comparisons; every
 path computes the same bits, so a run may stop on one and resume on another).
 

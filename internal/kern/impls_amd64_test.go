@@ -37,3 +37,81 @@ func TestDotKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestDot512Kernels drives every AVX-512 dot-product kernel directly, as
+// TestDotKernels does for the AVX2 ones.
+func TestDot512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 8))
+	for _, rc := range dot512Blocks {
+		r, c := rc[0], rc[1]
+		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 33, 64, 69} {
+			for _, acc := range []bool{false, true} {
+				g := gemmCase{transB: true, acc: acc, m: r, n: c, k: k, pad: 3}
+				kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+					add := 0
+					if accumulate {
+						add = 1
+					}
+					offs := []int{0, ldb, 2 * ldb, 3 * ldb}
+					dot512(m, n, 64*(k/16), 1<<(k%16)-1, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
+				}
+				checkSame(t, kern, sgemmGeneric, g, rng)
+			}
+		}
+	}
+}
+
+// TestChain512Kernels drives every AVX-512 chain kernel directly, with and
+// without the offset table, on every width of its last vector, storing
+// and continuing from C, and on two panels at once.
+func TestChain512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for r := 1; r <= mr; r++ {
+		for v := 1; v <= 4; v++ {
+			for _, nb := range []int{16*v - 15, 16*v - 8, 16 * v} {
+				for _, k := range []int{1, 3, 4, 9} {
+					for _, panels := range []int{1, 2} {
+						for _, table := range []bool{false, true} {
+							g := gemmCase{acc: (nb+k)%2 == 0, m: r * panels, n: nb, k: k, pad: 2}
+							kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+								add := 0
+								if accumulate {
+									add = 1
+								}
+								// Pack A in panels of r rows, l-major.
+								ap := make([]float32, m*k)
+								for q := range panels {
+									for l := range k {
+										for i := range r {
+											ap[q*r*k+l*r+i] = a[(q*r+i)*lda+l]
+										}
+									}
+								}
+								cols, vv := colMask(n)
+								if vv != v {
+									t.Fatalf("colMask(%d) gives %d vectors, want %d", n, vv, v)
+								}
+								if table {
+									offs := make([]int, k)
+									for l := range offs {
+										offs[l] = l * ldb
+									}
+									chain512t(r, v, k, &ap[0], &b[0], &offs[0], &cc[0], 4*ldc, add, panels, cols)
+								} else {
+									chain512(r, v, k, &ap[0], &b[0], 4*ldb, &cc[0], 4*ldc, add, panels, cols)
+								}
+							}
+							checkSame(t, kern, sgemmGeneric, g, rng)
+						}
+					}
+				}
+			}
+		}
+	}
+}

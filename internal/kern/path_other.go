@@ -6,7 +6,7 @@ package kern
 func archPaths() ([]*path, map[string]string) {
 	why := map[string]string{}
 	if purego {
-		for _, name := range []string{"avx2"} {
+		for _, name := range []string{"avx512", "avx2"} {
 			why[name] = "built with the purego tag"
 		}
 	}

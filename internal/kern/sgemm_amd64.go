@@ -16,6 +16,11 @@ var avx2Path = &path{name: "avx2", sgemm: sgemmAVX2, rows: sgemmRowsAVX2, rowsT:
 func archPaths() ([]*path, map[string]string) {
 	var ps []*path
 	why := map[string]string{}
+	if hasAVX512 {
+		ps = append(ps, avx512Path)
+	} else {
+		why["avx512"] = "the processor lacks AVX-512 F, DQ or VL, or AVX2/FMA (or the OS does not save ZMM registers)"
+	}
 	if hasAVX2FMA {
 		ps = append(ps, avx2Path)
 	} else {
@@ -208,9 +213,9 @@ func kernel(r, k int, a, b *float32, ldb int, c *float32, ldc int, add int) {
 
 // workspace holds the packing buffers of one sgemmAVX2 call.
 type workspace struct {
-	ap   [mc * kc]float32 // packed rows of A: panels of mr rows, l-major
-	bp   [kc * nr]float32 // one packed kc×nr panel of B
-	tile [mr * nr]float32 // result of a panel that is narrower than nr
+	ap   [mc * kc]float32    // packed rows of A: panels of mr rows, l-major
+	bp   [kc * nr512]float32 // one packed panel of B: kc×nr (AVX2) or kc×nr512 (AVX-512)
+	tile [mr * nr]float32    // result of a panel that is narrower than nr
 }
 
 // workspaces is a fixed set of reusable workspaces, each claimed by at most
