@@ -219,4 +219,16 @@
 // cancellation of its context between steps: it finishes the step in
 // progress, commits a mid-epoch checkpoint and returns an
 // [*InterruptedError] (errors.Is [ErrInterrupted]) naming it.
+//
+// One trainer per run directory: Run takes an OS lock on the file
+// .tbtrain-lock ([LockName]) in the run directory before it writes anything
+// (flock on Unix, LockFileEx on Windows; none on AIX, Plan 9 and
+// WebAssembly) and holds it until it returns. A second Run on the same
+// directory, from another process or this one, returns a [*LockedError]
+// (errors.Is [ErrLocked]) naming the directory and the PID the holder
+// recorded in the file, having changed nothing. The kernel drops the lock
+// when the holder dies, so a kill -9 leaves no stale lock (the file stays
+// and is simply locked again). Readers take no lock: Locate, package ckpt's
+// listing, ckptinfo and tbdump read while a session runs. A run on an object
+// store has a lease object instead (lease.go).
 package trainer

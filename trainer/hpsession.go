@@ -7,11 +7,11 @@ package trainer
 // tag of a run, even after a purge drops it.
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -63,26 +63,30 @@ type hpSession struct {
 // or an event file damaged other than by a torn tail).
 func readHPSession(dir string) (hpSession, error) {
 	var s hpSession
-	st, err := stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return s, err
-	}
-	if !st.Dir {
-		return s, fmt.Errorf("%s is not a directory", dir)
-	}
-	files, err := eventFiles(dir)
-	if err != nil {
-		return s, err
-	}
-	for _, f := range files { // sorted: the loaders' order
-		evs, err := tbwriter.ReadFile(f)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if !storage.IsURL(dir) {
+		st, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return s, nil
+		}
+		if err != nil {
 			return s, err
 		}
-		for _, ev := range evs {
+		if !st.IsDir() {
+			return s, fmt.Errorf("%s is not a directory", dir)
+		}
+	}
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		return s, err
+	}
+	for _, r := range runs {
+		if r.Name != "." {
+			continue
+		}
+		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+			return s, r.Err
+		}
+		for _, ev := range r.Events { // in the loaders' file order
 			for _, v := range ev.GetSummary().GetValue() {
 				d, ok := tbwriter.HParamsOf(v)
 				switch {
@@ -252,24 +256,4 @@ func (t *Trainer) endHPSession() error {
 		return err
 	}
 	return t.writeHP(0, hpBatch{0, values}, end)
-}
-
-// eventFiles returns the events.out.tfevents.* files (or objects) directly
-// in dir, sorted by name.
-func eventFiles(dir string) ([]string, error) {
-	st, key, err := storage.For(dir)
-	if err != nil {
-		return nil, err
-	}
-	list, err := st.List(context.Background(), key)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, i := range list { // List sorts by key
-		if !i.Dir && strings.HasPrefix(i.Name(), "events.out.tfevents.") {
-			files = append(files, storage.Join(dir, i.Name()))
-		}
-	}
-	return files, nil
 }

@@ -322,13 +322,27 @@ func (t *Trainer) History() []EpochInfo {
 // checkpoint), and a later --resume DIR or latest, which picks the highest
 // step, must not jump back to it. Files that do not verify are left alone.
 //
+// Run first takes the lock of the run directory (the file LockName: flock on
+// Unix, LockFileEx on Windows; released when Run returns or the process
+// dies): if another trainer holds it, Run returns a *LockedError naming
+// the holder's PID before writing anything.
+//
 // When ctx is cancelled Run finishes the current step, commits a mid-epoch
 // checkpoint (unless the step ended an epoch, whose checkpoint is already
 // committed), closes the event file and returns an *InterruptedError that
 // names the checkpoint to resume from.
 func (t *Trainer) Run(ctx context.Context) (err error) {
-	if t.Done() {
-		return t.finish()
+	if !storage.IsURL(t.dir) {
+		// One trainer per run directory, before anything is written.
+		l, err := lockDir(t.dir)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if uerr := l.release(); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
 	}
 	if storage.IsURL(t.dir) {
 		// One trainer per run: on an object store, a lease (New took it
@@ -348,6 +362,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 				err = rerr
 			}
 		}()
+	}
+	if t.Done() {
+		return t.finish()
 	}
 	if !t.fresh {
 		// Temp files of a commit, or of a projector file, the previous

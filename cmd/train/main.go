@@ -360,8 +360,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		// Nothing committed is lost: say where the run can continue from
 		// once the cause (a full disk, a read-only directory...) is fixed.
-		if errors.Is(err, trainer.ErrDiverged) {
-			return err // it names the step and the newest checkpoint; resuming would repeat it
+		if errors.Is(err, trainer.ErrDiverged) || errors.Is(err, trainer.ErrLocked) {
+			// Both say what to do: resuming would repeat the divergence;
+			// the other trainer holds the run.
+			return err
 		}
 		if errors.As(err, new(*trainer.LeaseHeldError)) {
 			return err // it says who holds the run and until when
