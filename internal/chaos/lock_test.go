@@ -30,7 +30,9 @@ func TestOneTrainerPerRun(t *testing.T) {
 	ckptinfo := buildCmd(t, "github.com/tbtrain/tbtrain/cmd/ckptinfo")
 	tbdump := buildCmd(t, "github.com/tbtrain/tbtrain/cmd/tbdump")
 	logdir := t.TempDir()
-	first, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
+	// Markers only: the commit and flush delays would leave torn records
+	// for the readers below to report.
+	first, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), []string{"TBTRAIN_TEST_MARKERS=1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +43,7 @@ func TestOneTrainerPerRun(t *testing.T) {
 	if !first.signal(syscall.SIGSTOP) {
 		t.Fatal("the first trainer ended before SIGSTOP")
 	}
+	waitStopped(t, first.cmd.Process.Pid)
 	dirs := runDirs(logdir)
 	if len(dirs) != 1 {
 		t.Fatalf("%d run directories", len(dirs))
@@ -122,4 +125,31 @@ func files(t *testing.T, dir string) map[string]string {
 		m[e.Name()] = string(b)
 	}
 	return m
+}
+
+// waitStopped waits until process pid is stopped: kill(2) returns before
+// the signal takes effect, and a process not yet stopped may still write.
+// It reads the state in /proc/<pid>/stat (Linux); elsewhere it waits a
+// while.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	if _, err := os.Stat(stat); err != nil {
+		time.Sleep(500 * time.Millisecond)
+		return
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ...: comm may hold spaces, the state follows
+		// the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'T' {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("process %d did not stop", pid)
 }
