@@ -24,7 +24,7 @@ func s3Dir(t *testing.T) string {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }))
+	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }, s3store.Retry{}))
 	return "s3://" + s3test.Bucket + "/" + s3test.Prefix(t) + "/run"
 }
 

@@ -176,7 +176,7 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 		if i > 1 {
 			name = fmt.Sprintf("%s-%d", stamp, i)
 		}
-		dir := filepath.Join(logdir, name)
+		dir := filepath.Join(logdir, name) // local: claimRun named S3 runs
 		err := os.Mkdir(dir, 0o755)
 		if err == nil {
 			t.dir = dir

@@ -177,6 +177,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var leaseTTL time.Duration
 	fs.DurationVar(&leaseTTL, "lease-ttl", 0, "lease of an s3:// run: lapses this long after its holder stops renewing it (default 1m)")
 	_ = fs.MarkHidden("lease-ttl")
+	// --s3-retry-for shortens how long an S3 request is retried before the
+	// run fails, so that tests need not wait out a minute.
+	var retryFor time.Duration
+	fs.DurationVar(&retryFor, "s3-retry-for", 0, "give up an S3 request that keeps failing after this long (default 1m)")
+	_ = fs.MarkHidden("s3-retry-for")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
@@ -204,7 +209,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// s3:// locations, configured from the environment the AWS tools and
 	// TensorBoard read.
-	storage.Register("s3", s3store.Opener(os.Getenv))
+	storage.Register("s3", s3store.Opener(os.Getenv, s3store.Retry{For: retryFor}))
 
 	p := newProgress(stdout, !noBar && isTerminal(stdout))
 	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd,
@@ -371,6 +376,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			// Both say what to do: resuming would repeat the divergence;
 			// the other trainer holds the run.
 			return err
+		}
+		if errors.As(err, new(*trainer.LeaseHeldError)) {
+			return err // it says who holds the run and until when
 		}
 		if storage.IsURL(t.Dir()) {
 			// Listing would wait out the retries again when the server is
