@@ -67,7 +67,7 @@ func TestS3(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := Prune(dir, "", 2); err != nil {
+	if err := Prune(dir, PruneOptions{Run: "", Keep: 2}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := List(dir)
