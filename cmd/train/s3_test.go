@@ -150,7 +150,7 @@ func s3Logdir(t *testing.T) (*s3test.Server, string) {
 }
 
 // s3Quick are the flags of the S3 runs: quick's, 3 epochs of 32 steps, a
-// checkpoint every 8 steps (so kills find commits to land in), a 5 s lease.
+// checkpoint every 8 steps (so kills find commits to land in), a 10 s lease.
 func s3Quick(t *testing.T, logdir string, extra ...string) []string {
 	return quick(t, logdir, append([]string{"--epochs", "3", "--save-every-steps", "8", "--lease-ttl", leaseTTL.String(), "--no-progress"}, extra...)...)
 }
@@ -158,7 +158,7 @@ func s3Quick(t *testing.T, logdir string, extra ...string) []string {
 // leaseTTL is the lease of the test runs: long enough that a resume started
 // right after a kill finds it live (the killed trainer renewed it at most a
 // third of it before), short enough to wait out.
-const leaseTTL = 5 * time.Second
+const leaseTTL = 10 * time.Second
 
 // reference is an uninterrupted local run of the same flags.
 func reference(t *testing.T) (string, func(*testing.T, string)) {
@@ -234,7 +234,7 @@ func TestS3KillResume(t *testing.T) {
 		t.Fatalf("no first commit:\n%s", c.output())
 	}
 	kills, inCommit, refused := 0, 0, 0
-	for round := 0; round < 6; round++ {
+	for round := 0; round < 4; round++ {
 		// Kill inside a commit (PUT of a checkpoint or upload of events)
 		// or after a random number of markers.
 		from := c.count()
