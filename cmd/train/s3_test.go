@@ -255,6 +255,7 @@ func TestS3KillResume(t *testing.T) {
 		}
 		c.cmd.Process.Signal(syscall.SIGKILL)
 		c.wait(t)
+		killed := c.output()
 		kills++
 		if commitRe.MatchString(got) {
 			inCommit++
@@ -270,13 +271,26 @@ func TestS3KillResume(t *testing.T) {
 			t.Fatalf("round %d: immediate resume exit %d, not refused for the lease:\n%s", round, code, r.output())
 		}
 		time.Sleep(leaseTTL + 500*time.Millisecond)
-		c = startS3(t, srv, append(args, "--resume", run)...)
+		// Every form of --resume: the run, the newest checkpoint under
+		// --logdir, and the last checkpoint the killed trainer reported
+		// committed (a newer one may exist: it is then set aside).
+		target := run
+		switch round % 3 {
+		case 1:
+			target = "latest"
+		case 2:
+			if p := lastCommitted(killed); p != "" {
+				target = p
+			}
+		}
+		t.Logf("round %d: SIGKILL after %q; resume refused while the lease lived, then --resume %s", round, got, target)
+		c = startS3(t, srv, append(args, "--resume", target)...)
 		if l, _ := c.waitLine(resumedRe, 0, 60*time.Second); l == "" {
 			t.Fatalf("round %d: resume did not start:\n%s", round, c.output())
 		}
 	}
 	c.runToEnd(t)
-	t.Logf("%d SIGKILLs (%d inside a checkpoint PUT or event upload), %d resumes refused for a live lease", kills, inCommit, refused)
+	t.Logf("%d SIGKILLs (%d right after a checkpoint PUT or event upload began), %d resumes refused for a live lease", kills, inCommit, refused)
 	if kills == 0 {
 		t.Fatal("the run ended before any kill")
 	}
@@ -347,6 +361,18 @@ func TestS3ServerRestart(t *testing.T) {
 		r.runToEnd(t)
 		check(t, run)
 	})
+}
+
+// lastCommitted returns the last checkpoint a train output reports
+// committed.
+func lastCommitted(out string) string {
+	last := ""
+	for _, l := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(l, "tbtrain-test: commit-end "); ok {
+			last = p
+		}
+	}
+	return last
 }
 
 func lastLines(s string, n int) string {
