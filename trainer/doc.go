@@ -56,6 +56,20 @@
 // the longer timeline) and ends the hparams session of the shorter run, so a
 // later plain --resume finds the run done instead of training on.
 //
+// # Runs in object stores
+//
+// logdir and the checkpoint paths may be s3:// URLs (see storage.Register
+// and docs/s3.md): checkpoints and events go through the run's
+// storage.Store. There is no directory to create or lock, so a new run
+// claims its name with a lease object (LeaseName) created with
+// If-None-Match: *, which is also what keeps one trainer per run: the
+// session renews it every third of Options.LeaseTTL (default 60 s) and
+// deletes it when Run returns; a resume while another trainer's lease is
+// live fails with a *LeaseHeldError, and a lapsed lease (its holder killed)
+// is taken over. Two trainers that find the same lapsed lease at once can
+// both take it; the loser notices at its next renewal and stops before its
+// next checkpoint commit.
+//
 // # Divergence
 //
 // A NaN or infinite loss means the run has diverged: every later step would
@@ -219,4 +233,16 @@
 // cancellation of its context between steps: it finishes the step in
 // progress, commits a mid-epoch checkpoint and returns an
 // [*InterruptedError] (errors.Is [ErrInterrupted]) naming it.
+//
+// One trainer per run directory: Run takes an OS lock on the file
+// .tbtrain-lock ([LockName]) in the run directory before it writes anything
+// (flock on Unix, LockFileEx on Windows; none on AIX, Plan 9 and
+// WebAssembly) and holds it until it returns. A second Run on the same
+// directory, from another process or this one, returns a [*LockedError]
+// (errors.Is [ErrLocked]) naming the directory and the PID the holder
+// recorded in the file, having changed nothing. The kernel drops the lock
+// when the holder dies, so a kill -9 leaves no stale lock (the file stays
+// and is simply locked again). Readers take no lock: Locate, package ckpt's
+// listing, ckptinfo and tbdump read while a session runs. A run on an object
+// store has a lease object instead (lease.go).
 package trainer

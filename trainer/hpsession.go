@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -63,26 +63,30 @@ type hpSession struct {
 // or an event file damaged other than by a torn tail).
 func readHPSession(dir string) (hpSession, error) {
 	var s hpSession
-	st, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return s, err
-	}
-	if !st.IsDir() {
-		return s, fmt.Errorf("%s is not a directory", dir)
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*"))
-	if err != nil {
-		return s, err
-	}
-	for _, f := range files { // Glob sorts: the loaders' order
-		evs, err := tbwriter.ReadFile(f)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if !storage.IsURL(dir) {
+		st, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return s, nil
+		}
+		if err != nil {
 			return s, err
 		}
-		for _, ev := range evs {
+		if !st.IsDir() {
+			return s, fmt.Errorf("%s is not a directory", dir)
+		}
+	}
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		return s, err
+	}
+	for _, r := range runs {
+		if r.Name != "." {
+			continue
+		}
+		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+			return s, r.Err
+		}
+		for _, ev := range r.Events { // in the loaders' file order
 			for _, v := range ev.GetSummary().GetValue() {
 				d, ok := tbwriter.HParamsOf(v)
 				switch {
@@ -120,7 +124,7 @@ func (t *Trainer) hpUsable(name string, want *tbpb.SessionStartInfo) bool {
 	if !plainName(name) {
 		return false
 	}
-	s, err := readHPSession(filepath.Join(t.dir, name))
+	s, err := readHPSession(storage.Join(t.dir, name))
 	if err != nil || s.end {
 		return false
 	}
@@ -174,7 +178,7 @@ func (t *Trainer) writeHP(startStep int64, batches ...hpBatch) error {
 	eo := t.opts.Events
 	eo.StartStep = startStep
 	eo.FlushInterval = -1
-	w, err := tbwriter.Create(filepath.Join(t.dir, t.hpRun), eo)
+	w, err := tbwriter.Create(storage.Join(t.dir, t.hpRun), eo)
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}
@@ -202,7 +206,7 @@ type hpBatch struct {
 // startHPSession writes the experiment and session start of this session's
 // extent at step 0 of its directory, unless it holds them already.
 func (t *Trainer) startHPSession() error {
-	s, err := readHPSession(filepath.Join(t.dir, t.hpRun))
+	s, err := readHPSession(storage.Join(t.dir, t.hpRun))
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}
@@ -226,7 +230,7 @@ func (t *Trainer) endHPSession() error {
 	if t.hpRun == "" || len(t.history) == 0 {
 		return nil // a run whose session is in the run directory itself (written before these sessions)
 	}
-	s, err := readHPSession(filepath.Join(t.dir, t.hpRun))
+	s, err := readHPSession(storage.Join(t.dir, t.hpRun))
 	if err != nil {
 		return fmt.Errorf("trainer: hparams session: %w", err)
 	}

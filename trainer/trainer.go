@@ -131,7 +131,10 @@ type Trainer struct {
 	// checkpoint: the one restored, then each this session commits.
 	committedNano int64
 	hpRun         string // the hparams session directory (see hpsession.go)
-	lease         *lease // held while Run runs, for a run on an object store
+	// lastCommitAt is when this session last committed (or started):
+	// --save-every counts from it.
+	lastCommitAt time.Time
+	lease        *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -173,7 +176,7 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 		if i > 1 {
 			name = fmt.Sprintf("%s-%d", stamp, i)
 		}
-		dir := filepath.Join(logdir, name)
+		dir := filepath.Join(logdir, name) // local: claimRun named S3 runs
 		err := os.Mkdir(dir, 0o755)
 		if err == nil {
 			t.dir = dir
@@ -311,9 +314,11 @@ func (t *Trainer) History() []EpochInfo {
 // a new run, global step + 1 on resume). After each epoch it logs the epoch's
 // scalars, weight histograms and misclassified digits at the global step that
 // ended the epoch, then Syncs the events and commits LenetMnist<epoch>.ckpt;
-// every --save-every-steps steps it does the same with a mid-epoch
-// LenetMnist<epoch>-step<step>.ckpt. Each commit is followed by pruning to
-// --keep checkpoints.
+// every --save-every-steps steps, and after a step that ends --save-every of
+// wall time since the last commit (or the session's start), it does the same
+// with a mid-epoch LenetMnist<epoch>-step<step>.ckpt. Each commit is
+// followed by pruning to the --keep newest checkpoints of the run plus its
+// --keep-best best epoch-end ones (ckpt.Prune).
 //
 // A resumed session first removes the temp files of an unfinished commit
 // (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
@@ -322,13 +327,27 @@ func (t *Trainer) History() []EpochInfo {
 // checkpoint), and a later --resume DIR or latest, which picks the highest
 // step, must not jump back to it. Files that do not verify are left alone.
 //
+// Run first takes the lock of the run directory (the file LockName: flock on
+// Unix, LockFileEx on Windows; released when Run returns or the process
+// dies): if another trainer holds it, Run returns a *LockedError naming
+// the holder's PID before writing anything.
+//
 // When ctx is cancelled Run finishes the current step, commits a mid-epoch
 // checkpoint (unless the step ended an epoch, whose checkpoint is already
 // committed), closes the event file and returns an *InterruptedError that
 // names the checkpoint to resume from.
 func (t *Trainer) Run(ctx context.Context) (err error) {
-	if t.Done() {
-		return t.finish()
+	if !storage.IsURL(t.dir) {
+		// One trainer per run directory, before anything is written.
+		l, err := lockDir(t.dir)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if uerr := l.release(); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
 	}
 	if storage.IsURL(t.dir) {
 		// One trainer per run: on an object store, a lease (New took it
@@ -349,6 +368,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			}
 		}()
 	}
+	if t.Done() {
+		return t.finish()
+	}
 	if !t.fresh {
 		// Temp files of a commit, or of a projector file, the previous
 		// session did not finish.
@@ -364,6 +386,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if err := t.dropReplacedEmbeddings(); err != nil {
 			return err
 		}
+	}
+	if t.cfg.SaveEvery > 0 {
+		t.lastCommitAt = t.now()
 	}
 	// Before the first commit: every checkpoint names the session.
 	if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
@@ -437,7 +462,8 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 				}
 				return &InterruptedError{Checkpoint: path, Dir: t.dir, Step: t.step}
 			}
-			if t.cfg.SaveEverySteps > 0 && t.step%t.cfg.SaveEverySteps == 0 {
+			if t.cfg.SaveEverySteps > 0 && t.step%t.cfg.SaveEverySteps == 0 ||
+				t.cfg.SaveEvery > 0 && t.now().Sub(t.lastCommitAt) >= t.cfg.SaveEvery {
 				if _, err := t.commit(); err != nil {
 					return err
 				}

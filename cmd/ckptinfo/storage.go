@@ -10,7 +10,7 @@ import (
 
 // registerStores lets ckptinfo read s3:// locations, configured from the
 // environment the AWS tools and TensorBoard read (see s3store.ConfigFromEnv).
-func registerStores() { storage.Register("s3", s3store.Opener(os.Getenv)) }
+func registerStores() { storage.Register("s3", s3store.Opener(os.Getenv, s3store.Retry{})) }
 
 // stat describes a local path or a store URL (a prefix with objects below
 // it is a directory).

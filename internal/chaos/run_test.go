@@ -367,6 +367,7 @@ type dirState struct {
 	events      []string
 	aside       []string // checkpoints of abandoned timelines, set aside
 	hparams     []string // hparams session directories
+	lock        bool     // the run directory's lock file exists
 	projector   []string // projector_config.pbtxt and the files under the embedding directories (<step>/<tag>/)
 	others      []string // anything else: temp files of interrupted commits (checkpoints, projector files), an unfinished set-aside's record
 }
@@ -394,6 +395,8 @@ func stateOf(dir string) (dirState, error) {
 			s.events = append(s.events, filepath.Join(dir, name))
 		case strings.Contains(name, ".ckpt.abandoned"):
 			s.aside = append(s.aside, filepath.Join(dir, name))
+		case name == trainer.LockName:
+			s.lock = true
 		case e.IsDir() && strings.HasPrefix(name, trainer.HParamsRunPrefix):
 			s.hparams = append(s.hparams, filepath.Join(dir, name))
 		case name == tbwriter.ProjectorConfigFile:
