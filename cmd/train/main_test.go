@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
@@ -85,6 +86,7 @@ type child struct {
 
 func start(t *testing.T, args ...string) *child {
 	t.Helper()
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
