@@ -31,7 +31,8 @@
 // the values that loader drops. --json prints the same
 // information as one JSON document whose field names are stable.
 //
-// With no arguments an event file is read from standard input.
+// With no arguments an event file is read from standard input. --version
+// prints the module version and git revision this binary was built from.
 //
 // Output is deterministic: runs, files and events in load order, tags
 // sorted, floats printed with the shortest exact representation.
