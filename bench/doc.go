@@ -21,6 +21,11 @@
 //	                        (the last partial batch is dropped), summing the losses
 //	BenchmarkEval/batch=B   the 10,000 test images: gather, LeNet5.Eval, count hits;
 //	                        batch 500 is the trainer's; compare.sh --eval compares 16 and 1000
+//	BenchmarkRunEpoch       a whole one-epoch run through trainer.New and Run: the
+//	                        937 steps with their per-step scalar, the test pass, every
+//	                        epoch-end TensorBoard tag (confusion matrix, PR curves, ...),
+//	                        the checkpoints, and the projector files of the run's last
+//	                        epoch (a 20-epoch run writes those once; here every op does)
 //
 // BenchmarkEpoch does the work of pytorch_lenet.py (in this directory, the
 // PyTorch side of compare.sh) at batch 64: shuffle, gather, forward+backward,

@@ -3,17 +3,18 @@ package ckpt
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // AsideRecord is the name of the file in a run directory that records an
@@ -51,14 +52,14 @@ func SetAside(dir string, moves []Move, done func(Move)) error {
 	b.WriteString(asideHeader)
 	for _, m := range moves {
 		if err := checkName(m.From); err != nil {
-			return &Error{Op: "set aside", Path: filepath.Join(dir, m.From), Err: err}
+			return &Error{Op: "set aside", Path: locJoin(dir, m.From), Err: err}
 		}
 		if err := checkName(m.To); err != nil {
-			return &Error{Op: "set aside", Path: filepath.Join(dir, m.To), Err: err}
+			return &Error{Op: "set aside", Path: locJoin(dir, m.To), Err: err}
 		}
 		fmt.Fprintf(&b, "%s\t%s\n", m.From, m.To)
 	}
-	record := filepath.Join(dir, AsideRecord)
+	record := locJoin(dir, AsideRecord)
 	if len(moves) == 0 {
 		return removeRecord(dir, record)
 	}
@@ -71,7 +72,30 @@ func SetAside(dir string, moves []Move, done func(Move)) error {
 			// (internal/faultinject; never set outside tests).
 			time.Sleep(faultinject.CommitDelay())
 		}
-		from, to := filepath.Join(dir, m.From), filepath.Join(dir, m.To)
+		from, to := locJoin(dir, m.From), locJoin(dir, m.To)
+		if storage.IsURL(dir) {
+			// Objects cannot be renamed: copy, then delete. A crash
+			// between the two left both; finish that move.
+			fromThere, err := existsObject(from)
+			if err != nil {
+				return &Error{Op: "set aside", Path: from, Err: err}
+			}
+			if !fromThere {
+				continue
+			}
+			if toThere, err := existsObject(to); err != nil {
+				return &Error{Op: "set aside", Path: to, Err: err}
+			} else if toThere && !sameObject(from, to) {
+				return &Error{Op: "set aside", Path: from, Err: fmt.Errorf("%s already exists", to)}
+			}
+			if err := moveObject(from, to); err != nil {
+				return &Error{Op: "set aside", Path: from, Err: err}
+			}
+			if done != nil {
+				done(m)
+			}
+			continue
+		}
 		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -85,7 +109,11 @@ func SetAside(dir string, moves []Move, done func(Move)) error {
 			done(m)
 		}
 	}
-	// The renames are durable before the record that covers them goes.
+	// The renames are durable before the record that covers them goes
+	// (an object store's copies and deletes are durable when they return).
+	if storage.IsURL(dir) {
+		return removeRecord(dir, record)
+	}
 	if err := hooks.syncDir(dir); err != nil {
 		return &Error{Op: "set aside", Path: dir, Err: fmt.Errorf("syncing the directory: %w", err)}
 	}
@@ -93,6 +121,15 @@ func SetAside(dir string, moves []Move, done func(Move)) error {
 }
 
 func removeRecord(dir, record string) error {
+	if storage.IsURL(dir) {
+		if err := removeObject(record); err != nil {
+			return &Error{Op: "set aside", Path: record, Err: err}
+		}
+		return nil
+	}
+	if _, err := os.Lstat(record); errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing to remove (and a read-only file system would refuse the attempt)
+	}
 	if err := hooks.remove(record); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -109,7 +146,25 @@ func removeRecord(dir, record string) error {
 // there is none). A record that cannot be read or parsed is an error naming
 // it: it is only ever written atomically, so it was damaged from outside.
 func PendingAside(dir string) ([]Move, error) {
-	record := filepath.Join(dir, AsideRecord)
+	record := locJoin(dir, AsideRecord)
+	if storage.IsURL(dir) {
+		st, key, err := storage.For(record)
+		if err != nil {
+			return nil, &Error{Op: "list", Path: record, Err: err}
+		}
+		b, err := st.Get(context.Background(), key, 0, maxAsideRecord+1)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, &Error{Op: "list", Path: record, Err: err}
+		}
+		moves, err := parseAside(bytes.NewReader(b))
+		if err != nil {
+			return nil, &Error{Op: "list", Path: record, Err: fmt.Errorf("%w: set-aside record: %v", ErrCorrupt, err)}
+		}
+		return moves, nil
+	}
 	f, err := os.Open(record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Ext is the file name extension of checkpoint files; [List] considers only
@@ -40,7 +41,7 @@ func (e Entry) Valid() bool { return e.Err == nil }
 // global step, then commit time, then name. The error is non-nil only if dir
 // cannot be read.
 func List(dir string) ([]Entry, error) {
-	ents, err := os.ReadDir(dir)
+	ents, err := readDir(dir)
 	if err != nil {
 		return nil, &Error{Op: "list", Path: dir, Err: err}
 	}
@@ -54,14 +55,11 @@ func List(dir string) ([]Entry, error) {
 	}
 	var bad, good []Entry
 	for _, de := range ents {
-		name := de.Name()
+		name := de.name
 		if !strings.HasSuffix(name, Ext) || isTemp(name) {
 			continue
 		}
-		e := Entry{Path: filepath.Join(dir, name), Aside: aside[name]}
-		if info, err := de.Info(); err == nil {
-			e.Size = info.Size()
-		}
+		e := Entry{Path: locJoin(dir, name), Aside: aside[name], Size: de.size}
 		c, err := Load(e.Path)
 		if err != nil {
 			e.Err = err
@@ -173,7 +171,7 @@ func Prune(dir, run string, keep int) error {
 		if i == latest {
 			continue
 		}
-		if err := hooks.remove(valid[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := removeFile(valid[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, &Error{Op: "prune", Path: valid[i].Path, Err: err})
 		}
 	}
@@ -184,7 +182,12 @@ func Prune(dir, run string, keep int) error {
 // Only one process may save into a directory at a time: CleanTemp would also
 // remove the temp file of a commit in progress (which then fails cleanly,
 // leaving the previous checkpoint in place).
+//
+// An object store (a URL dir) has no temp files: a Put is atomic there.
 func CleanTemp(dir string) error {
+	if storage.IsURL(dir) {
+		return nil
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return &Error{Op: "clean", Path: dir, Err: err}
@@ -253,4 +256,34 @@ func CheckModel(c *ckptpb.Checkpoint, model string, want []ParamShape) error {
 		}
 	}
 	return nil
+}
+
+// readDir returns the names and sizes of the files of dir (a local
+// directory, following symbolic links as os.ReadDir's Info does not, or the
+// URL of an object store's prefix).
+func readDir(dir string) ([]dirEntry, error) {
+	if storage.IsURL(dir) {
+		return listObjects(dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dirEntry, 0, len(ents))
+	for _, de := range ents {
+		e := dirEntry{name: de.Name()}
+		if info, err := de.Info(); err == nil {
+			e.size = info.Size()
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// removeFile deletes a checkpoint file or object.
+func removeFile(path string) error {
+	if storage.IsURL(path) {
+		return removeObject(path)
+	}
+	return hooks.remove(path)
 }

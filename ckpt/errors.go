@@ -44,7 +44,9 @@ type Error struct {
 // named once: when Err is the operating system's error about the same path
 // (an *fs.PathError), only its cause follows ("load x.ckpt: no such file or
 // directory", not "load x.ckpt: stat x.ckpt: no such file or directory").
-func (e *Error) Error() string { return e.Op + " " + e.Path + ": " + errpath.Bare(e.Err, e.Path).Error() }
+func (e *Error) Error() string {
+	return e.Op + " " + e.Path + ": " + errpath.Bare(e.Err, e.Path).Error()
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

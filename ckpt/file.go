@@ -12,6 +12,7 @@ import (
 	"github.com/tbtrain/tbtrain/internal/errpath"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // tempFile is the part of *os.File a commit uses; tests substitute faulty
@@ -79,6 +80,11 @@ const (
 // [CleanTemp] removes.
 //
 // Save does not prune; call [Prune] after it succeeds.
+//
+// path may be the URL of a registered object store (s3://bucket/key; see
+// storage.For): the commit is then one Put of the enveloped checkpoint,
+// verified by reading back its length and checksum, with nothing left behind
+// when it fails.
 func Save(path string, c *ckptpb.Checkpoint) (err error) {
 	b, err := encode(c)
 	if err != nil {
@@ -90,6 +96,9 @@ func Save(path string, c *ckptpb.Checkpoint) (err error) {
 // commitFile writes b to path in Save's order (temp file, write, fsync,
 // close, rename, fsync the directory); see Save.
 func commitFile(path string, b []byte) error {
+	if storage.IsURL(path) {
+		return putObject(path, b)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -174,6 +183,9 @@ func Load(path string) (*ckptpb.Checkpoint, error) {
 // readFile reads a whole checkpoint file, refusing non-regular files and
 // files too large to be a checkpoint without reading them.
 func readFile(path string) ([]byte, error) {
+	if storage.IsURL(path) {
+		return readObject(path)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/s3test"
 )
 
 // childEnv makes the test binary act as a helper process for tests that need
@@ -41,5 +42,5 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	s3test.Main(m) // m.Run, then stop the S3 test server if a test started one
 }

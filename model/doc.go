@@ -50,12 +50,32 @@
 //
 // A batch of n images is split into Options.Shards contiguous shards (image
 // ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
-// gradient vector; the shard gradients are then added in shard order.
-// Goroutines (Options.Workers, by default GOMAXPROCS) only decide who
-// computes which shard, so losses and gradients are bitwise identical for
-// any worker count or GOMAXPROCS, given the same Shards and the same kern
-// code path (kern.Impl). Eval works in fixed chunks of 32 images for the
-// same reason.
+// gradient vector; the shard gradients are then added in shard order
+// (kern.Add, one float32 addition per element and shard). Goroutines
+// (Options.Workers, by default GOMAXPROCS) only decide who computes which
+// shard, so losses and gradients are bitwise identical for any worker
+// count or GOMAXPROCS, given the same Shards. Eval works in fixed chunks of
+// 32 images for the same reason.
+//
+// They are also identical on every processor and every kern code path
+// (kern.Impl, kern.SetPath): every product is a kern kernel computing the
+// package's canonical arithmetic (kern.Arithmetic), and the few sums the
+// model does itself have a fixed order too:
+//
+//   - a fully connected layer's bias gradient: float32 additions over the
+//     images of the shard in order, starting from +0;
+//   - a pooled convolution's bias gradient: per chunk of images (in reverse
+//     order, as the backward pass visits them) and output channel, float64
+//     sums over each image's outputs with four interleaved partial sums
+//     (elements j ≡ 0, 1, 2, 3 mod 4, combined as (s0+s1)+(s2+s3)) added
+//     in image order, accumulated in float64 and rounded to float32 once;
+//   - the loss: per image, log-sum-exp in float64 with kern.Exp and
+//     kern.Log after subtracting the largest logit, summed over the
+//     shard's images in order and over shards in order; the softmax
+//     gradient is float32(p)·(1/n) with p = exp/sum in float64.
+//
+// Model.Numerics names what the bits depend on (shards, chunk sizes, the
+// arithmetic); checkpoints record it.
 //
 // A LeNet5 is not safe for concurrent use; its methods must be called from
 // one goroutine at a time. Its helper goroutines end when the model becomes

@@ -204,10 +204,12 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 }
 
 // uniform fills x with lo + (hi-lo)·u, u = rng.Float64() in [0, 1), rounded
-// to float32 (PyTorch's uniform_ computes from + (to-from)·u).
+// to float32 (PyTorch's uniform_ computes from + (to-from)·u). The product
+// is rounded before the sum (the conversion keeps compilers that fuse, as
+// on arm64, from fusing), so the values are the same on every processor.
 func uniform(rng *rand.Rand, x []float32, lo, hi float64) {
 	for i := range x {
-		x[i] = float32(lo + (hi-lo)*rng.Float64())
+		x[i] = float32(lo + float64((hi-lo)*rng.Float64()))
 	}
 }
 
@@ -245,13 +247,15 @@ func (m *LeNet5) Options() Options { return m.opts }
 
 // Numerics describes everything besides the inputs that the bits of
 // TrainBatch's and Eval's results depend on: the shard count, the chunk
-// sizes and the kern code path. Two models with equal Numerics give
-// bitwise identical results on identical inputs and parameters, whatever
-// their Workers; a checkpoint can record it to tell whether a resumed run
-// will continue bit for bit.
+// sizes and the kern package's canonical arithmetic (kern.Arithmetic),
+// which every kern code path computes on every processor. Two models with
+// equal Numerics give bitwise identical results on identical inputs and
+// parameters, whatever their Workers, processor or kern code path
+// (kern.Impl); a checkpoint records it to tell whether a resumed run will
+// continue bit for bit.
 func (m *LeNet5) Numerics() string {
-	return fmt.Sprintf("lenet5 shards=%d conv-chunks=%d,%d eval-chunk=%d kern=%s",
-		m.opts.Shards, conv1Chunk, conv2Chunk, evalChunk, kern.Impl())
+	return fmt.Sprintf("lenet5 shards=%d conv-chunks=%d,%d eval-chunk=%d arith=%s",
+		m.opts.Shards, conv1Chunk, conv2Chunk, evalChunk, kern.Arithmetic)
 }
 
 // Params returns the parameters in PyTorch state_dict order: convModel.0.weight
@@ -400,7 +404,9 @@ func (m *LeNet5) reduceTask(_, t int) {
 // softmaxXent writes scale·(softmax(logits) - onehot(labels)) into d and
 // returns the sum over images of the cross-entropy -log softmax(logits)[y].
 // The log-sum-exp is computed in float64 after subtracting the row maximum,
-// so large logits neither overflow nor lose the loss.
+// so large logits neither overflow nor lose the loss. exp and log are
+// kern.Exp and kern.Log, which give the same bits on every processor
+// (math.Exp and math.Log do not).
 func softmaxXent(d, logits []float32, labels []uint8, scale float32) float64 {
 	var total float64
 	for i, y := range labels {
@@ -415,10 +421,10 @@ func softmaxXent(d, logits []float32, labels []uint8, scale float32) float64 {
 		var sum float64
 		var e [NumClasses]float64
 		for j, v := range row {
-			e[j] = math.Exp(float64(v) - float64(mx))
+			e[j] = kern.Exp(float64(v) - float64(mx))
 			sum += e[j]
 		}
-		lse := math.Log(sum)
+		lse := kern.Log(sum)
 		total += lse - (float64(row[y]) - float64(mx))
 		for j := range dr {
 			p := e[j] / sum
@@ -526,10 +532,10 @@ func (m *LeNet5) evalTask(p, t int) {
 		var sum float64
 		var e [NumClasses]float64
 		for j, v := range row {
-			e[j] = math.Exp(float64(v) - float64(mx))
+			e[j] = kern.Exp(float64(v) - float64(mx))
 			sum += e[j]
 		}
-		total += math.Log(sum) - (float64(row[y]) - float64(mx))
+		total += kern.Log(sum) - (float64(row[y]) - float64(mx))
 		if out.Pred != nil {
 			out.Pred[lo+i] = uint8(arg)
 		}

@@ -421,8 +421,17 @@ func TestNumerics(t *testing.T) {
 	if a.Numerics() == c.Numerics() {
 		t.Errorf("Numerics %q does not change with Shards", a.Numerics())
 	}
-	if !strings.Contains(a.Numerics(), "kern="+kern.Impl()) {
-		t.Errorf("Numerics %q does not name the kern path %q", a.Numerics(), kern.Impl())
+	if !strings.Contains(a.Numerics(), "arith="+kern.Arithmetic) {
+		t.Errorf("Numerics %q does not name the arithmetic %q", a.Numerics(), kern.Arithmetic)
+	}
+	defer kern.SetPath("")
+	for _, p := range kern.Paths() {
+		if err := kern.SetPath(p); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Numerics(); got != b.Numerics() || strings.Contains(got, p) {
+			t.Errorf("kern path %s: Numerics %q depends on the code path", p, got)
+		}
 	}
 }
 

@@ -441,3 +441,66 @@ func readProjectorConfig(files runFiles) (*tbpb.ProjectorConfig, error) {
 func cleanProtoErr(err error) string {
 	return strings.ReplaceAll(err.Error(), "\u00a0", " ")
 }
+
+// RemoveEmbeddings removes from runDir's projector_config.pbtxt the entries
+// that AddEmbedding wrote for tag at steps >= from, and their files: what a
+// session that resumes a run at step from replaces, as its SessionLog START
+// at from makes TensorBoard drop the events of those steps. Entries of other
+// tags, entries not named the way AddEmbedding names them, and files outside
+// an entry's own directory (EmbeddingDir) are left alone. The config is
+// replaced atomically before any file is deleted, so a crash in between
+// leaves only files no entry names. A run without a projector config is not
+// an error.
+func RemoveEmbeddings(runDir, tag string, from int64) error {
+	projectorMu.Lock()
+	defer projectorMu.Unlock()
+	files := runFiles{dir: runDir}
+	cfg, err := readProjectorConfig(files)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep, drop []*tbpb.EmbeddingInfo
+	for _, e := range cfg.Embeddings {
+		if step, ok := embeddingStep(e.GetTensorName(), tag); ok && step >= from {
+			drop = append(drop, e)
+		} else {
+			keep = append(keep, e)
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	cfg.Embeddings = keep
+	if err := files.put(ProjectorConfigFile, FormatProjectorConfig(cfg)); err != nil {
+		return err
+	}
+	for _, e := range drop {
+		step, _ := embeddingStep(e.GetTensorName(), tag)
+		dir := EmbeddingDir(tag, step)
+		for _, p := range []string{e.GetTensorPath(), e.GetMetadataPath(), e.GetSprite().GetImagePath()} {
+			if p != "" && path.Dir(p) == dir {
+				if err := files.remove(p); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// embeddingStep parses the step of an entry named by EmbeddingTensorName
+// for tag: "<tag>:<step, at least 5 digits>".
+func embeddingStep(name, tag string) (int64, bool) {
+	digits, ok := strings.CutPrefix(name, tag+":")
+	if !ok || len(digits) < 5 {
+		return 0, false
+	}
+	step, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || step < 0 || EmbeddingTensorName(tag, step) != name {
+		return 0, false
+	}
+	return step, true
+}

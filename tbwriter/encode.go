@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // Field numbers of the messages the hot path encodes by hand, from
@@ -102,3 +103,8 @@ func appendUvarint(b []byte, v uint64) []byte {
 	}
 	return protowire.AppendVarint(b, v)
 }
+
+// deterministic marshals messages that hold maps (graph node attributes,
+// hparams values) with their entries in key order, so that the same value
+// is the same bytes in every session: proto.Marshal's map order is random.
+var deterministic = proto.MarshalOptions{Deterministic: true}

@@ -234,9 +234,11 @@ func (g *Graph) GraphDef() (*tbpb.GraphDef, error) {
 }
 
 // GraphEvent returns the event AddGraph writes: step 0, graph_def set to
-// the serialized gd.
+// the serialized gd. The bytes are deterministic (map entries such as node
+// attributes in key order), so the same graph logged by a resumed session
+// is the same record, byte for byte.
 func GraphEvent(gd *tbpb.GraphDef) (*tbpb.Event, error) {
-	b, err := proto.Marshal(gd)
+	b, err := deterministic.Marshal(gd)
 	if err != nil {
 		return nil, fmt.Errorf("tbwriter: graph: %w", err)
 	}

@@ -45,7 +45,7 @@ type HParams struct {
 
 // hparamsValue wraps plugin data in a summary value.
 func hparamsValue(tag string, data *tbpb.HParamsPluginData) *tbpb.Summary_Value {
-	content, err := proto.Marshal(data)
+	content, err := deterministic.Marshal(data)
 	if err != nil {
 		// Only possible for invalid UTF-8 in strings, which
 		// HParamsValues rejects first: a programmer error here.

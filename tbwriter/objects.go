@@ -156,16 +156,16 @@ func createObjects(st storage.Store, dir, host string, t time.Time, opts Options
 }
 
 // readObject reads the event file at a store URL whole.
-func readObject(loc string) ([]*tbpb.Event, error) {
+func readObject(loc string) *EventFile {
 	st, key, err := storage.For(loc)
 	if err != nil {
-		return nil, err
+		return &EventFile{Path: loc, Err: err}
 	}
 	b, err := st.Get(context.Background(), key, 0, -1)
 	if err != nil {
-		return nil, err
+		return &EventFile{Path: loc, Err: err}
 	}
-	return readEvents(bytes.NewReader(b), loc)
+	return ReadEventStream(bytes.NewReader(b), loc)
 }
 
 // readLogdirStore is ReadLogdir for a store URL: a store has no links, so

@@ -1,10 +1,12 @@
 package tbwriter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,14 +33,45 @@ type Run struct {
 	Name string
 	// Files are the event files' paths, in the order they were read.
 	Files []string
-	// Events are all events decoded from Files, in order.
+	// EventFiles are Files as read, each file once and on its own, in the
+	// same order (nil for a Run built by hand: Series then uses Events).
+	EventFiles []*EventFile
+	// Events are all events decoded from Files, in order: the events of
+	// EventFiles up to the file whose damage ends the run (see Err). They
+	// are the same *tbpb.Event values as in EventFiles.
 	Events []*tbpb.Event
 	// Err is the first damage found (a *FileError with file and offset), or
 	// nil. A file with damaged framing is read up to the damage and the
 	// next file is read, as TensorBoard does; a record whose payload is not
 	// an Event ([ErrNotEvent]) ends the whole run, as TensorBoard's Python
-	// loader raises there.
+	// loader raises there (its Rust data server only drops that file;
+	// Series follows each loader).
 	Err error
+}
+
+// EventFile is one event file read on its own.
+type EventFile struct {
+	// Path is the file's path (for a stream, the name given).
+	Path string
+	// Events are the events decoded, in order, up to the damage if any.
+	Events []*tbpb.Event
+	// Offsets[i] is the byte offset of the record holding Events[i].
+	Offsets []int64
+	// Err is the damage that ended the file (a *FileError, see ReadFile),
+	// an error opening it, or nil.
+	Err error
+}
+
+// IsProfileEmpty reports whether name is a "*.profile-empty" event file:
+// the empty event file TensorFlow's profiler leaves so that TensorBoard
+// lists its directory as a run. TensorBoard's Python loader lists such a
+// run but never reads the file (io_wrapper.IsSummaryEventsFile, used by
+// plugin_event_accumulator's loaders; IsTensorFlowEventsFile, used to find
+// runs, accepts it). Its Rust data server has no such rule and reads it like
+// any event file (data/server/disk_logdir.rs: every name containing
+// "tfevents").
+func IsProfileEmpty(name string) bool {
+	return IsEventFile(name) && strings.HasSuffix(name, ".profile-empty")
 }
 
 // PurgeRule selects which TensorBoard loader's rules Run.Series applies to
@@ -77,44 +110,62 @@ func (r PurgeRule) String() string {
 // ReadFile decodes the events of one event file. On damage it returns the
 // events before it and a *FileError naming the file and the byte offset of
 // the bad record; errors.Is tells the kind: io.ErrUnexpectedEOF (the file
-// ends inside a record), ErrLengthCRC, ErrDataCRC or ErrNotEvent.
+// ends inside a record), ErrLengthCRC, ErrDataCRC, ErrRecordTooLarge or
+// ErrNotEvent.
 //
 // path may be a URL of a registered store (s3://...).
 func ReadFile(path string) ([]*tbpb.Event, error) {
-	if storage.IsURL(path) {
-		return readObject(path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readEvents(f, path)
+	f := ReadEventFile(path)
+	return f.Events, f.Err
 }
 
 // ReadEvents decodes the events of an event stream read from r; name is used
 // in errors.
 func ReadEvents(r io.Reader, name string) ([]*tbpb.Event, error) {
-	return readEvents(r, name)
+	f := ReadEventStream(r, name)
+	return f.Events, f.Err
 }
 
-func readEvents(r io.Reader, name string) ([]*tbpb.Event, error) {
+// ReadEventFile reads one event file as ReadFile does, also recording the
+// byte offset of every event. path may be a URL of a registered store.
+func ReadEventFile(path string) *EventFile {
+	if storage.IsURL(path) {
+		return readObject(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return &EventFile{Path: path, Err: err}
+	}
+	defer f.Close()
+	return ReadEventStream(f, path)
+}
+
+// ReadEventStream reads an event stream from r as ReadEvents does, also
+// recording the byte offset of every event; name is the result's Path and
+// is used in errors. It reads r as it decodes, and stops reading at the
+// first damage: memory is bounded by the events before it plus one record
+// of at most MaxRecordSize bytes, which must also be present in r (see
+// RecordReader).
+func ReadEventStream(r io.Reader, name string) *EventFile {
 	rr := NewRecordReader(r)
-	var events []*tbpb.Event
+	ef := &EventFile{Path: name}
 	for {
 		off := rr.Offset()
 		p, err := rr.Next()
 		if err == io.EOF {
-			return events, nil
+			return ef
 		}
 		if err != nil {
-			return events, &FileError{Path: name, Offset: off, Err: err}
+			ef.Err = &FileError{Path: name, Offset: off, Err: err}
+			return ef
 		}
 		ev := new(tbpb.Event)
 		if err := proto.Unmarshal(p, ev); err != nil {
-			return events, &FileError{Path: name, Offset: off, Err: fmt.Errorf("%w: %v", ErrNotEvent, err)}
+			ef.Err = &FileError{Path: name, Offset: off, Err: fmt.Errorf("%w: %v", ErrNotEvent, err)}
+			return ef
 		}
-		events = append(events, ev)
+		ef.Events = append(ef.Events, ev)
+		ef.Offsets = append(ef.Offsets, off)
 	}
 }
 
@@ -128,13 +179,19 @@ func IsEventFile(name string) bool {
 // included) that directly holds event files is a run. Symbolic links to
 // directories and files are followed, as both TensorBoard loaders do (a
 // link back to an ancestor directory is skipped); dangling links are
-// ignored. Runs are sorted by name and each run's files by name. Damage
-// inside files is reported in Run.Err; the error result is for a log
-// directory that cannot be walked.
+// ignored. Runs are sorted by name and each run's files by name; every file
+// is read once (Run.EventFiles). Damage inside files is reported in Run.Err;
+// the error result is for a log directory that cannot be walked.
 //
 // dir may be a URL of a registered store (s3://bucket/prefix): then every
 // prefix under it that directly holds event objects is a run.
 func ReadLogdir(dir string) ([]*Run, error) {
+	return ReadLogdirContext(context.Background(), dir)
+}
+
+// ReadLogdirContext is ReadLogdir, stopping with ctx.Err() between files
+// once ctx is done.
+func ReadLogdirContext(ctx context.Context, dir string) ([]*Run, error) {
 	if storage.IsURL(dir) {
 		return readLogdirStore(dir)
 	}
@@ -149,12 +206,44 @@ func ReadLogdir(dir string) ([]*Run, error) {
 			return nil, fmt.Errorf("tbwriter: read logdir: %w", err)
 		}
 		sort.Strings(files)
-		run := &Run{Name: filepath.ToSlash(name), Files: files}
-		run.load()
-		runs = append(runs, run)
+		runs = append(runs, &Run{Name: filepath.ToSlash(name), Files: files})
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
+	for _, run := range runs {
+		efs := make([]*EventFile, 0, len(run.Files))
+		for _, path := range run.Files {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			efs = append(efs, ReadEventFile(path))
+		}
+		*run = *NewRun(run.Name, efs)
+	}
 	return runs, nil
+}
+
+// NewRun assembles a run named name from its files as read, in load order:
+// Files, Events and Err follow from them (see Run).
+func NewRun(name string, files []*EventFile) *Run {
+	r := &Run{Name: name, EventFiles: files}
+	stopped := false
+	for _, f := range files {
+		r.Files = append(r.Files, f.Path)
+		if stopped {
+			continue
+		}
+		r.Events = append(r.Events, f.Events...)
+		if f.Err == nil {
+			continue
+		}
+		if r.Err == nil {
+			r.Err = f.Err
+		}
+		if errors.Is(f.Err, ErrNotEvent) {
+			stopped = true
+		}
+	}
+	return r
 }
 
 // walkLogdir adds the event files under dir to byDir (keyed by the
@@ -198,21 +287,84 @@ func walkLogdir(dir string, byDir map[string][]string, ancestors []os.FileInfo) 
 	return nil
 }
 
-// load reads the run's files in order.
+// load reads the run's Files in order.
 func (r *Run) load() {
+	efs := make([]*EventFile, 0, len(r.Files))
 	for _, path := range r.Files {
-		events, err := ReadFile(path)
-		r.Events = append(r.Events, events...)
-		if err == nil {
-			continue
+		efs = append(efs, ReadEventFile(path))
+	}
+	*r = *NewRun(r.Name, efs)
+}
+
+// loaded returns the events that rule's loader reads from the run, in
+// order:
+//
+//   - NoPurge: Events.
+//   - PythonPurge: the files in order, skipping *.profile-empty files
+//     (IsProfileEmpty), up to and including the first file holding a record
+//     that is not an Event, where the Python loader raises.
+//   - RustPurge: every file up to its own damage (the data server drops a
+//     file at a record it cannot decode and goes on with the next file:
+//     data/server/run.rs reload_files), without events whose wall time is
+//     NaN or infinite (run.rs read_event drops them).
+//
+// A Run without EventFiles (built by hand) uses Events under every rule.
+func (r *Run) loaded(rule PurgeRule) []*tbpb.Event {
+	if rule == NoPurge || r.EventFiles == nil {
+		if rule != RustPurge {
+			return r.Events
 		}
-		if r.Err == nil {
-			r.Err = err
-		}
-		if errors.Is(err, ErrNotEvent) {
-			return
+		return finiteWall(r.Events)
+	}
+	var out []*tbpb.Event
+	for _, f := range r.EventFiles {
+		switch rule {
+		case PythonPurge:
+			if IsProfileEmpty(f.Path) {
+				continue
+			}
+			out = append(out, f.Events...)
+			if errors.Is(f.Err, ErrNotEvent) {
+				return out
+			}
+		case RustPurge:
+			out = append(out, finiteWall(f.Events)...)
 		}
 	}
+	return out
+}
+
+// finiteWall returns the events of evs whose wall time is finite.
+func finiteWall(evs []*tbpb.Event) []*tbpb.Event {
+	for i, e := range evs {
+		if isFinite(e.GetWallTime()) {
+			continue
+		}
+		out := append([]*tbpb.Event(nil), evs[:i]...)
+		for _, e := range evs[i+1:] {
+			if isFinite(e.GetWallTime()) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	return evs
+}
+
+func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// Listed reports whether rule's loader lists the run at all. TensorBoard's
+// Python loader lists every directory that directly holds an event file
+// (io_wrapper.GetLogdirSubdirectories), even one holding only a
+// *.profile-empty file or files without a record: such a run is listed with
+// no data. Its Rust data server lists a run only once it has read an event
+// with a finite wall time from it (data/server/server.rs list_runs keeps
+// runs with a start_time). NoPurge lists every run.
+func (r *Run) Listed(rule PurgeRule) bool {
+	if rule != RustPurge {
+		return true
+	}
+	return len(r.loaded(RustPurge)) > 0
 }
 
 // parseFileVersion reads the number after "brain.Event:" as TensorBoard's
@@ -242,9 +394,44 @@ func isPoint(v *tbpb.Summary_Value, initialPlugin string) bool {
 	return initialPlugin == hparamsPluginName
 }
 
-// Series returns the run's time series, tag -> points in load order, after
-// applying rule.
+// Series returns the run's time series, tag -> points in load order, as
+// rule's loader keeps them:
+//
+//   - the events that loader reads (see below for profile-empty files,
+//     undecodable records and NaN wall times);
+//   - minus the points its purge rule drops (see PurgeRule);
+//   - and, for every tag of the hparams plugin, only the FIRST value the
+//     loader read, whatever was purged or written later: the hparams plugin
+//     shows only a tag's plugin content, and both loaders keep the metadata
+//     (which holds that content) of a tag's first value for good
+//     (plugin_event_accumulator.py _ProcessEvent, "We only store the first
+//     instance of the metadata"; data/server/run.rs read_event, metadata
+//     only for a new time series). A second AddHParams, or a session end
+//     written again when a run is extended, is thus invisible in TensorBoard.
+//
+// Files: NoPurge uses Events; PythonPurge skips *.profile-empty files
+// (IsProfileEmpty) and stops the run at a record that is not an Event;
+// RustPurge reads every file up to its own damage and skips events whose
+// wall time is NaN or infinite. Sampling (TensorBoard shows at most a few
+// hundred points per tag, depending on the plugin) is not applied.
 func (r *Run) Series(rule PurgeRule) map[string][]Point {
+	return r.series(rule, nil, nil)
+}
+
+// SeriesDropped is Series, also returning in load order the points of the
+// loader's events that the rule leaves out: purged, or a later value of an
+// hparams tag. Callers that need both compute the series once.
+func (r *Run) SeriesDropped(rule PurgeRule) (map[string][]Point, []Point) {
+	var dropped []Point
+	order := map[*tbpb.Summary_Value]int{}
+	out := r.series(rule, func(p Point) { dropped = append(dropped, p) }, order)
+	sort.SliceStable(dropped, func(i, j int) bool { return order[dropped[i].Value] < order[dropped[j].Value] })
+	return out, dropped
+}
+
+// series computes Series, calling drop (if not nil) for every point left
+// out and numbering the points in load order in order (if not nil).
+func (r *Run) series(rule PurgeRule, drop func(Point), order map[*tbpb.Summary_Value]int) map[string][]Point {
 	out := map[string][]Point{}
 	initialPlugin := map[string]string{}
 	var (
@@ -252,17 +439,25 @@ func (r *Run) Series(rule PurgeRule) map[string][]Point {
 		seenStart      bool
 		mostRecentStep int64 = -1 // plugin_event_accumulator initial most_recent_step
 	)
+	firstOnly := func(tag string) bool {
+		return rule != NoPurge && initialPlugin[tag] == hparamsPluginName
+	}
 	purge := func(tag string, step int64) {
+		if firstOnly(tag) {
+			return // its first value stays shown
+		}
 		pts := out[tag]
 		kept := pts[:0]
 		for _, p := range pts {
 			if p.Step < step {
 				kept = append(kept, p)
+			} else if drop != nil {
+				drop(p)
 			}
 		}
 		out[tag] = kept
 	}
-	for _, ev := range r.Events {
+	for _, ev := range r.loaded(rule) {
 		summary := ev.GetSummary()
 		hasSummary := summary != nil
 		if rule == PythonPurge {
@@ -306,10 +501,20 @@ func (r *Run) Series(rule PurgeRule) map[string][]Point {
 			if !isPoint(v, plugin) {
 				continue
 			}
+			if order != nil {
+				order[v] = len(order)
+			}
+			p := Point{Step: ev.Step, WallTime: ev.WallTime, Value: v}
+			if firstOnly(tag) && len(out[tag]) > 0 {
+				if drop != nil {
+					drop(p)
+				}
+				continue
+			}
 			if rule == RustPurge {
 				purge(tag, ev.Step)
 			}
-			out[tag] = append(out[tag], Point{Step: ev.Step, WallTime: ev.WallTime, Value: v})
+			out[tag] = append(out[tag], p)
 		}
 	}
 	for tag, pts := range out {

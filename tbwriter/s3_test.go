@@ -22,7 +22,7 @@ func registerS3(t *testing.T) *s3test.Server {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }))
+	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }, s3store.Retry{}))
 	return srv
 }
 

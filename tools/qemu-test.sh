@@ -51,18 +51,36 @@ while read -r pkg dir; do
   bin="$out/$(basename "$dir").test"
   GOARCH="$arch" go test -c -o "$bin" "$pkg"
   t0=$SECONDS
-  if (cd "$dir" && "$qemu" "$bin" -test.v "${short[@]}" -test.timeout=30m >"$out/log" 2>&1); then
+  if (cd "$dir" && go tool test2json -p "$pkg" "$qemu" "$bin" -test.v=test2json "${short[@]}" -test.timeout=30m \
+        </dev/null >"$out/log.json" 2>&1); then
     status=ok
   else
     status=FAIL
     failed+=("$pkg")
   fi
   echo "$status $pkg ($((SECONDS - t0)) s under $qemu)"
-  # The skips, each with its reason (the line after "--- SKIP").
-  grep -a -A1 -- '^--- SKIP\|^    --- SKIP' "$out/log" | grep -av '^--$' | sed 's/^/     /' || true
-  if [ "$status" = FAIL ]; then
-    grep -a -v '^=== \|^--- PASS\|^    --- PASS' "$out/log" | tail -40 | sed 's/^/     /'
-  fi
+  # Every skipped test with its reason, and the output of failed tests.
+  python3 - "$out/log.json" <<'PYEOF'
+import json, sys
+out, result = {}, {}
+for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    t = e.get('Test')
+    if not t:
+        continue
+    if e['Action'] == 'output' and not e['Output'].lstrip().startswith(('=== ', '--- ')):
+        out.setdefault(t, []).append(e['Output'].rstrip())
+    elif e['Action'] in ('pass', 'fail', 'skip'):
+        result[t] = e['Action']
+for t, r in result.items():
+    if r == 'skip':
+        print('     skip %s: %s' % (t, ' '.join(l.strip() for l in out.get(t, [])) or '(no reason given)'))
+    elif r == 'fail':
+        print('     FAIL %s:\n%s' % (t, '\n'.join(out.get(t, [])[-30:])))
+PYEOF
 done < <(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' ./...)
 
 echo "qemu-test.sh: GOARCH=$arch, $((SECONDS - start)) s in all"

@@ -5,14 +5,17 @@ package trainer
 // restore of one, and the set-aside of an abandoned timeline's checkpoints.
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // AbandonedSuffix is appended to the checkpoints a resumed session sets
@@ -40,10 +43,10 @@ func (t *Trainer) setAside() error {
 		}
 		// A name already taken holds a checkpoint set aside earlier (the
 		// user went back twice); rename would replace it, so number on.
-		from := filepath.Base(e.Path)
+		from := storage.Base(e.Path)
 		to := from + AbandonedSuffix
 		for i := 2; ; i++ {
-			if _, err := os.Lstat(filepath.Join(t.dir, to)); err != nil && !taken[to] {
+			if !exists(storage.Join(t.dir, to)) && !taken[to] {
 				break // free (or unknowable: then the rename reports it)
 			}
 			to = fmt.Sprintf("%s%s-%d", from, AbandonedSuffix, i)
@@ -53,7 +56,7 @@ func (t *Trainer) setAside() error {
 	}
 	var done func(ckpt.Move)
 	if t.opts.SetAside != nil {
-		done = func(m ckpt.Move) { t.opts.SetAside(filepath.Join(t.dir, m.From), filepath.Join(t.dir, m.To)) }
+		done = func(m ckpt.Move) { t.opts.SetAside(storage.Join(t.dir, m.From), storage.Join(t.dir, m.To)) }
 	}
 	if err := ckpt.SetAside(t.dir, moves, done); err != nil {
 		return fmt.Errorf("trainer: setting aside the checkpoints of an abandoned timeline: %w", err)
@@ -74,7 +77,7 @@ func (t *Trainer) checkpointName() string {
 // commit Syncs the events, saves a checkpoint of the current position and
 // prunes old checkpoints; it returns the checkpoint's path.
 func (t *Trainer) commit() (string, error) {
-	path := filepath.Join(t.dir, t.checkpointName())
+	path := storage.Join(t.dir, t.checkpointName())
 	hook := t.opts.Commit
 	if hook == nil {
 		hook = func(CommitStage, string, int64) {}
@@ -96,11 +99,16 @@ func (t *Trainer) commit() (string, error) {
 		return "", fmt.Errorf("trainer: not committing %s: %w", path, err)
 	}
 	hook(SaveBegin, path, t.step)
+	if t.lease != nil {
+		if err := t.lease.check(); err != nil {
+			return "", err
+		}
+	}
 	if err := ckpt.Save(path, c); err != nil {
 		return "", fmt.Errorf("trainer: %w", err)
 	}
 	hook(SaveEnd, path, t.step)
-	t.lastCommit = path
+	t.lastCommit, t.committedNano = path, c.GetUnixNano()
 	if t.cfg.Keep > 0 {
 		if err := ckpt.Prune(t.dir, t.runID, int(t.cfg.Keep)); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)
@@ -130,6 +138,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		UnixNano:       t.now().UnixNano(),
 		EpochLossSum:   t.epochLossSum,
 		RunId:          t.runID,
+		HparamsRun:     t.hpRun,
 		StepConvention: t.convention,
 		FirstEpoch:     t.firstEpoch,
 		Build:          buildProto(),
@@ -233,6 +242,7 @@ func (t *Trainer) restore(c *ckptpb.Checkpoint) error {
 	t.epochLossSum = c.GetEpochLossSum()
 	t.history = c.GetHistory()
 	t.runID = c.GetRunId()
+	t.hpRun, t.committedNano = c.GetHparamsRun(), c.GetUnixNano()
 	t.convention, t.firstEpoch = c.GetStepConvention(), first
 	if s := c.GetScheduler(); s.GetHasAnchor() {
 		t.anchor = &lrAnchor{epoch: s.GetAnchorEpoch(), lr: s.GetAnchorLr()}
@@ -261,4 +271,20 @@ func buildProto() *ckptpb.Build {
 	v := version.Current()
 	return &ckptpb.Build{ModuleVersion: v.Version, VcsRevision: v.Revision, VcsTime: v.Time,
 		VcsModified: v.Modified, GoVersion: v.GoVersion, Platform: v.Platform}
+}
+
+// exists reports whether a file (or object) is at loc; an error other than
+// "does not exist" counts as existing, so that a name is never reused when
+// the store cannot tell.
+func exists(loc string) bool {
+	if !storage.IsURL(loc) {
+		_, err := os.Lstat(loc)
+		return err == nil || !errors.Is(err, fs.ErrNotExist)
+	}
+	st, key, err := storage.For(loc)
+	if err != nil {
+		return true
+	}
+	_, err = st.Stat(context.Background(), key)
+	return err == nil || !errors.Is(err, fs.ErrNotExist)
 }

@@ -50,6 +50,12 @@
 // after a kill half-way, --resume DIR and latest still pick the checkpoint
 // the session resumed from, and the next session finishes the renames.
 //
+// Lowering --epochs to exactly the epochs done ends the run then and there:
+// Run commits the checkpoint again at the same position with the new
+// --epochs (after setting aside the run's newer checkpoints, which belong to
+// the longer timeline) and ends the hparams session of the shorter run, so a
+// later plain --resume finds the run done instead of training on.
+//
 // # Divergence
 //
 // A NaN or infinite loss means the run has diverged: every later step would
@@ -119,18 +125,90 @@
 //	                     rows true digit, columns predicted, counts,
 //	                     log colour scale, recall per row)
 //	test/confusion_table the same counts as a markdown table (text) "
+//	pr/<d>               PR curve of digit d against the rest,      "
+//	                     scored by the softmax probability of d
+//	                     (127 thresholds, as PyTorch's add_pr_curve)
 //	config               the config as a markdown table             step 0, by the session(s) starting at step 0
-//	hparams              hyperparameters and metric tags test/acc, test/loss,
-//	                     train/loss (TensorBoard shows their final values):
-//	                     experiment and session start at step 0 (as config),
-//	                     session end at the step ending the last epoch
+//	custom_scalars__config__  the Custom Scalars layout: "loss"     step 0, as config
+//	                     (train/loss and test/loss), "accuracy"
+//	                     (test/acc), "learning rate"
+//	(graph)              LeNet-5 as a graph (Event.graph_def): the   step 0, as config
+//	                     modules with their parameter and
+//	                     activation shapes, for the Graphs tab
+//
+// The confusion matrix, the PR curves and the projector entry come from the
+// test pass that gives test/acc (model.EvalTo returns the probabilities and
+// the penultimate activations with the loss); there is no second pass.
+//
+// # Projector
+//
+// At the end of the run's last epoch (and of the new last epoch when a run
+// is extended), the trainer writes a projector entry "penultimate" at that
+// step (tbwriter.AddEmbedding): the 84 penultimate activations (the input of
+// lineNet.5) of the first --embed test images (default 1000, 0 = none), with
+// metadata columns label, predicted and result (correct or wrong), and a
+// sprite of the digits. Its files are <step, 5 digits or more>/penultimate/
+// {tensors.tsv,metadata.tsv,sprite.png} and projector_config.pbtxt in the
+// run directory, written before that epoch's checkpoint, each replaced
+// atomically. A resumed session first removes the temp files a killed write
+// left (tbwriter.CleanTemp) and the entries at steps it logs again
+// (tbwriter.RemoveEmbeddings from its START step on), as TensorBoard drops
+// those steps' events: a session that redoes the last epoch writes the same
+// entry again, and the entries of a timeline the user went back from do not
+// stay in the Projector tab.
+//
+// The hparams tags are not in the run directory but in a session directory
+// of their own, below.
+//
+// # HParams sessions
+//
+// TensorBoard keeps the first value it ever reads for each _hparams_/* tag of
+// a run (both loaders keep a tag's first summary metadata for good, and the
+// hparams plugin reads only that metadata), even after a session START
+// purges the value. So a session end, once written into a run, is shown for
+// good: written before the last commit, a kill there left the killed
+// session's end time; written by a run later extended with a larger
+// --epochs, it left the first end, the first --epochs and status SUCCESS
+// while the extension trained. Hence each extent of a run (its training to
+// one --epochs value, on one timeline) is its own hparams session, in a
+// subdirectory of the run directory, which TensorBoard lists as the run
+// <run>/hparams-epochs<N> (-2, -3, ... for a later extent to the same N):
+//
+//	_hparams_/experiment, _hparams_/session_start_info
+//	                     hyperparameters (epochs = N, batch_size, lr,
+//	                     momentum, eta_min, seed, limit_train) and the metric
+//	                     columns: written at step 0 when the extent starts
+//	test/acc, test/loss, train/loss, _hparams_/session_end_info
+//	                     the last epoch's metrics and SUCCESS, ended at the
+//	                     commit time of the checkpoint that ends the extent:
+//	                     written once, after that commit, at the step of the
+//	                     last epoch's tags
+//
+// Every checkpoint names its extent's directory (hparams_run). A session
+// keeps the checkpoint's directory unless it holds a session end or another
+// --epochs; then it uses the first hparams-epochs<N>[-k] that does not exist
+// yet or holds only this extent's start (left by a session killed before its
+// first commit). A kill between the last commit and the session end leaves
+// a finished run without one: the next session, finding the run done (any
+// --resume of it), writes it with the commit's time. So every row of the
+// HParams tab shows the hyperparameters, end time and final metrics of one
+// extent; after `--resume latest --epochs N` the new row holds the newest
+// final metrics and the old row keeps its own. An extent given up before its
+// end (--epochs changed on resume while it trained) keeps no end: TensorBoard
+// shows it with status Unknown and no metrics. Runs written before these
+// sessions have theirs in the run directory and keep it as it is.
 //
 // # Determinism
 //
-// For given model numerics (kern code path, shard count and chunk sizes:
-// model's Numerics, stored as each checkpoint's kernel), training N steps
-// straight and training k steps, stopping any way and resuming give bitwise
-// identical weights and logged values. The wall-clock fields (epoch
+// For given model numerics (shard count, chunk sizes and kern's canonical
+// arithmetic: model's Numerics, stored as each checkpoint's kernel),
+// training N steps straight and training k steps, stopping any way and
+// resuming give bitwise identical weights and logged values, on any
+// processor and kern code path (the run may stop on one machine and resume
+// on another). A checkpoint whose kernel differs (one written before the
+// canonical arithmetic, naming "kern=avx2" or "kern=generic") is resumed
+// all the same, but the run then no longer matches an uninterrupted one bit
+// for bit; cmd/train warns. The wall-clock fields (epoch
 // seconds, commit times, event wall times, hparams times) are the only
 // differences.
 //
@@ -141,4 +219,16 @@
 // cancellation of its context between steps: it finishes the step in
 // progress, commits a mid-epoch checkpoint and returns an
 // [*InterruptedError] (errors.Is [ErrInterrupted]) naming it.
+//
+// One trainer per run directory: Run takes an OS lock on the file
+// .tbtrain-lock ([LockName]) in the run directory before it writes anything
+// (flock on Unix, LockFileEx on Windows; none on AIX, Plan 9 and
+// WebAssembly) and holds it until it returns. A second Run on the same
+// directory, from another process or this one, returns a [*LockedError]
+// (errors.Is [ErrLocked]) naming the directory and the PID the holder
+// recorded in the file, having changed nothing. The kernel drops the lock
+// when the holder dies, so a kill -9 leaves no stale lock (the file stays
+// and is simply locked again). Readers take no lock: Locate, package ckpt's
+// listing, ckptinfo and tbdump read while a session runs. A run on an object
+// store has a lease object instead (lease.go).
 package trainer

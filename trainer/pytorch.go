@@ -6,12 +6,13 @@ package trainer
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/ptfile"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // lrAnchor is where a schedule continued from PyTorch starts: the rate of
@@ -32,7 +33,8 @@ type lrAnchor struct {
 // A PyTorch run resumed by its own script continues this way (the optimizer
 // restores lr_{e0}, the scheduler steps from it), so the Go continuation
 // keeps PyTorch's rates: lr(e0) = lr0 exactly, later epochs to the last
-// bits of math.Cos against the C library's cos.
+// bits of kern.Cos against the C library's cos (kern.Cos rather than
+// math.Cos, so that the rates are the same on every processor).
 func pytorchCosineLR(base, eta float64, tMax, e0 int64, lr0 float64, e int64) float64 {
 	lr := lr0
 	T := float64(tMax)
@@ -40,10 +42,10 @@ func pytorchCosineLR(base, eta float64, tMax, e0 int64, lr0 float64, e int64) fl
 		// The float64() conversions keep the compiler from fusing a
 		// product and a sum into one FMA, which Python does not do.
 		if (k-1-tMax)%(2*tMax) == 0 {
-			lr = lr + float64(float64(base-eta)*float64(1-math.Cos(math.Pi/T)))/2
+			lr = lr + float64(float64(base-eta)*float64(1-kern.Cos(math.Pi/T)))/2
 			continue
 		}
-		ratio := (1 + math.Cos(math.Pi*float64(k)/T)) / (1 + math.Cos(math.Pi*float64(k-1)/T))
+		ratio := (1 + kern.Cos(math.Pi*float64(k)/T)) / (1 + kern.Cos(math.Pi*float64(k-1)/T))
 		lr = float64(ratio*(lr-eta)) + eta
 	}
 	return lr
@@ -139,7 +141,7 @@ func ResumePyTorch(path string, pc *ptfile.Checkpoint, cfg Config, train, test *
 	if err != nil {
 		return nil, err
 	}
-	t.dir = filepath.Dir(path)
+	t.dir = storage.Dir(path)
 	t.runCfg = cfg
 	t.convention = ckptpb.StepConvention_STEP_CONVENTION_EPOCH
 	t.epoch, t.firstEpoch = pc.StartEpoch, pc.StartEpoch

@@ -79,17 +79,14 @@ var demoTags = []string{"train/loss", "learning_rate", "test/acc", "test/loss"}
 // per-step tag mixes another axis in; it returns the Python view.
 func oneCurve(t *testing.T, dir string, last int64) map[string][]tbwriter.Point {
 	t.Helper()
-	runs, err := tbwriter.ReadLogdir(dir)
-	if err != nil || len(runs) != 1 || runs[0].Err != nil {
-		t.Fatalf("ReadLogdir: %v", err)
-	}
+	run := runOf(t, dir)
 	var want []int64
 	for s := int64(0); s <= last; s++ {
 		want = append(want, s)
 	}
 	var python map[string][]tbwriter.Point
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
-		series := runs[0].Series(rule)
+		series := run.Series(rule)
 		for _, tag := range demoTags {
 			var got []int64
 			for _, p := range series[tag] {

@@ -1,15 +1,14 @@
 package trainer
 
 import (
+	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/errpath"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // Latest is the --resume argument that picks the newest valid checkpoint of
@@ -36,15 +35,15 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 	if target == Latest {
 		return locateLatest(logdir)
 	}
-	st, err := os.Stat(target)
+	info, err := stat(target)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, aboutTarget(err, target))
 	}
-	if !st.IsDir() {
+	if !info.Dir {
 		c, err := ckpt.Load(target)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w (--resume %s takes the newest valid checkpoint of that run)",
-				target, aboutTarget(err, target), filepath.Dir(target))
+				target, aboutTarget(err, target), storage.Dir(target))
 		}
 		return c, target, nil, nil
 	}
@@ -56,22 +55,22 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 }
 
 func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
-	ents, err := os.ReadDir(logdir)
+	// The store's List follows symbolic links to directories (a linked
+	// run directory is a run, for TensorBoard too); on S3 a run is a
+	// prefix.
+	st, key, err := storage.For(logdir)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("trainer: --resume latest: %w", err)
+	}
+	ents, err := st.List(context.Background(), key)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("trainer: --resume latest: %w", err)
 	}
 	var dirs []string
 	for _, e := range ents {
-		d := filepath.Join(logdir, e.Name())
-		if e.Type()&fs.ModeSymlink != 0 {
-			// A linked run directory is a run, for TensorBoard too.
-			if st, err := os.Stat(d); err != nil || !st.IsDir() {
-				continue
-			}
-		} else if !e.IsDir() {
-			continue
+		if e.Dir {
+			dirs = append(dirs, storage.Join(logdir, e.Name()))
 		}
-		dirs = append(dirs, d)
 	}
 	sort.Strings(dirs)
 	var (
@@ -104,4 +103,13 @@ func aboutTarget(err error, target string) error {
 		return errpath.Reword(err, errpath.Bare(ce.Err, target).Error())
 	}
 	return errpath.Bare(err, target)
+}
+
+// stat describes a local path or a store URL.
+func stat(loc string) (storage.Info, error) {
+	st, key, err := storage.For(loc)
+	if err != nil {
+		return storage.Info{}, err
+	}
+	return st.Stat(context.Background(), key)
 }

@@ -26,6 +26,10 @@ func dirSnapshot(t *testing.T, dir string) map[string]string {
 	}
 	m := map[string]string{}
 	for _, e := range ents {
+		if e.IsDir() {
+			m[e.Name()+"/"] = ""
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)

@@ -1,16 +1,21 @@
 package trainer
 
 // This file holds everything the trainer writes to TensorBoard: the event
-// file of a session, the per-step and epoch-end tags, and the run-once tags
-// (config, hparams). Run and endEpoch say when; these functions say what.
+// file of a session, the per-step and epoch-end tags (scalars, histograms,
+// misclassified digits, confusion matrix, PR curves, the projector entry of
+// the last epoch), and the run-once tags (config, the model graph, the
+// Custom Scalars layout). Run and endEpoch say when; these functions say
+// what. The hparams sessions are in hpsession.go.
 
 import (
 	"fmt"
 	"image"
+	"strconv"
 	"strings"
 
 	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -136,11 +141,6 @@ func (t *Trainer) logEpoch(info EpochInfo, tp *testPass) error {
 	if err := t.logTestPass(info, tp); err != nil {
 		return err
 	}
-	if info.Epoch == t.cfg.Epochs-1 {
-		if err := t.endHParams(s); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -151,8 +151,17 @@ const (
 	tagConfusionTable = "test/confusion_table"
 )
 
+// embeddingTag is the projector entry of the penultimate activations; the
+// projector lists it as "penultimate:<step, 5 digits at least>".
+const embeddingTag = "penultimate"
+
+// prTag returns the tag of the one-vs-rest PR curve of digit d.
+func prTag(d int) string { return "pr/" + strconv.Itoa(d) }
+
 // logTestPass writes what the epoch's test pass shows besides its scalars:
-// the confusion matrix as an image and as a table.
+// the confusion matrix as an image and as a table, a PR curve per digit and,
+// when tp holds penultimate activations (the run's last epoch), the
+// projector entry.
 func (t *Trainer) logTestPass(info EpochInfo, tp *testPass) error {
 	s := t.tagStep()
 	title := fmt.Sprintf("%s  epoch %d  step %d  accuracy %.2f%%", tagConfusion, info.Epoch, s, 100*tp.acc)
@@ -160,6 +169,76 @@ func (t *Trainer) logTestPass(info EpochInfo, tp *testPass) error {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	if err := t.w.AddText(tagConfusionTable, s, tp.conf.markdown()); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := t.logPRCurves(s, tp); err != nil {
+		return err
+	}
+	return t.logEmbedding(s, tp)
+}
+
+// logPRCurves writes pr/<d> for each digit d: the precision-recall curve of
+// "is it a d?" over the test images, scored by the softmax probability of d
+// (tbwriter.DefaultPRThresholds thresholds, as PyTorch's add_pr_curve). The
+// probabilities are finite: endEpoch stops a run whose test loss is not
+// (a NaN or infinite logit makes the loss so) before anything is logged.
+func (t *Trainer) logPRCurves(step int64, tp *testPass) error {
+	n := len(tp.labels)
+	is := make([]bool, n)
+	score := make([]float32, n)
+	for d := range model.NumClasses {
+		for i, y := range tp.labels {
+			is[i] = int(y) == d
+			score[i] = tp.probs[i*model.NumClasses+d]
+		}
+		if err := t.w.AddPRCurve(prTag(d), step, is, score, tbwriter.DefaultPRThresholds); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+	}
+	return nil
+}
+
+// logEmbedding writes the projector entry of tp's penultimate activations
+// (if it holds any): one 84-wide vector per test image, the first --embed of
+// the test set, with the columns label, predicted and result
+// (correct/wrong), and a sprite of the digits. tbwriter replaces an entry of
+// the same tag and step, so a session that redoes the epoch (after a crash,
+// or resumed from an earlier checkpoint) replaces its own entry, and every
+// file is replaced atomically.
+func (t *Trainer) logEmbedding(step int64, tp *testPass) error {
+	k := len(tp.feats) / model.FeatureSize
+	if k == 0 {
+		return nil
+	}
+	vecs := make([][]float32, k)
+	rows := make([][]string, k)
+	sprites := make([]image.Image, k)
+	for i := range k {
+		vecs[i] = tp.feats[i*model.FeatureSize : (i+1)*model.FeatureSize]
+		y, p := tp.labels[i], tp.pred[i]
+		result := "correct"
+		if y != p {
+			result = "wrong"
+		}
+		rows[i] = []string{strconv.Itoa(int(y)), strconv.Itoa(int(p)), result}
+		sprites[i] = digit(t.test, i)
+	}
+	md := tbwriter.Metadata{Header: []string{"label", "predicted", "result"}, Rows: rows}
+	if err := t.w.AddEmbedding(embeddingTag, step, vecs, md, sprites); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
+// dropReplacedEmbeddings removes the run's projector entries at steps this
+// session logs again (startStep and later), as its SessionLog START makes
+// TensorBoard drop those steps' events: the entry of a session killed
+// between its projector files and its commit (this session writes it again,
+// the same), or the entries of a timeline the user went back from (resumed
+// from an older checkpoint, perhaps with fewer epochs), which would
+// otherwise stay in the Projector tab.
+func (t *Trainer) dropReplacedEmbeddings() error {
+	if err := tbwriter.RemoveEmbeddings(t.dir, embeddingTag, t.startStep()); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil
@@ -207,52 +286,140 @@ func configText(c Config) string {
 	return c.Markdown() + "\nbuilt by: " + version.Current().String() + "\n"
 }
 
-// logRunOnce writes the run-once tags at firstStep (sessions that start there).
+// logRunOnce writes the run-once tags at firstStep (sessions that start
+// there): the config, the model's graph and the Custom Scalars layout. The
+// hparams session has a directory of its own (hpsession.go).
 func (t *Trainer) logRunOnce() error {
 	s := t.firstStep()
 	if err := t.w.AddText("config", s, configText(t.runCfg)); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	// Not AddHParams: its Close would write the session end at step 0 from
-	// whichever session closes first; see endHParams.
-	values, err := tbwriter.HParamsValues(t.hparams(), t.now())
+	// The graph and the layout go at firstStep too (AddGraph and
+	// AddCustomScalars would put them at 0): on PyTorch's epoch axis a
+	// session's START at firstStep then purges what an earlier session
+	// starting there wrote, as for config.
+	gd, err := lenetGraph(t.params, t.runCfg.BatchSize).GraphDef()
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	if err := t.w.AddSummary(s, values...); err != nil {
+	ev, err := tbwriter.GraphEvent(gd)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	ev.Step = s
+	if err := t.w.AddEvent(ev); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	layout, err := tbwriter.CustomScalarsValue(scalarsLayout)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := t.w.AddSummary(s, layout); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil
 }
 
-// endHParams writes the hparams session end (status SUCCESS) at step, the
-// global step that ends the last epoch. It is written by the session that
-// finishes the run, before that epoch's checkpoint, so a session that dies
-// before the commit has it purged with its other events at that step, and a
-// finished run has exactly one.
-func (t *Trainer) endHParams(step int64) error {
-	v := tbwriter.HParamsSessionEndValue(tbpb.Status_STATUS_SUCCESS, t.now())
-	if err := t.w.AddSummary(step, v); err != nil {
-		return fmt.Errorf("trainer: %w", err)
-	}
-	return nil
+// scalarsLayout is the Custom Scalars tab of every run: train/loss and
+// test/loss on one chart (the mean training loss of each epoch against the
+// test loss after it, so over-fitting shows as the curves parting), the test
+// accuracy, and the learning rate. The regular expressions are anchored at
+// both ends: the plugin matches them from the start of a tag (Python's
+// re.match), and train/loss must not pull in train/loss_step.
+//
+// The tab is chosen over AddScalars sub-runs for the loss pair: AddScalars
+// would log the same values a second time into two more run directories
+// (<run>/loss_train, <run>/loss_test), which show up as extra runs in every
+// tab's run list and need their own event files and purge handling on
+// every resume, while the layout is written once at step 0 and draws the
+// tags the run logs anyway (the HParams tab needs them under their own
+// names).
+var scalarsLayout = tbwriter.Layout{Categories: []tbwriter.Category{{
+	Title: "training",
+	Charts: []tbwriter.Chart{
+		{Title: "loss", Multiline: []string{`^train/loss$`, `^test/loss$`}},
+		{Title: "accuracy", Multiline: []string{`^test/acc$`}},
+		{Title: "learning rate", Multiline: []string{`^learning_rate$`}},
+	},
+}}}
+
+// graphModule is one module of the PyTorch demo's LeNet-5 (model's doc:
+// nn.Sequential convModel and lineNet) for the Graphs tab: its op, the
+// shape of its output for one image, and its attributes.
+type graphModule struct {
+	seq   string // "convModel" or "lineNet"
+	index int    // position in the Sequential, which names its parameters
+	op    string
+	out   []int64 // output shape of one image (the batch dimension is added)
+	attrs [][2]any
 }
 
-// hparams returns the hyperparameters shown in TensorBoard's HParams tab; its
-// metric columns are the epoch-end scalars, so the tab shows their last
-// (final) values, among them the final test accuracy.
-func (t *Trainer) hparams() tbwriter.HParams {
-	c := t.runCfg
-	return tbwriter.HParams{
-		Values: map[string]any{
-			"epochs":      c.Epochs,
-			"batch_size":  c.BatchSize,
-			"lr":          c.LR,
-			"momentum":    c.Momentum,
-			"eta_min":     c.EtaMin,
-			"seed":        float64(c.Seed), // the plugin stores numbers as float64
-			"limit_train": c.LimitTrain,
-		},
-		Metrics: []string{"test/acc", "test/loss", "train/loss"},
+// lenetModules lists LeNet-5 as model's doc describes it: conv 5×5 (pad 2),
+// ReLU, 2×2 max pool, conv 5×5, ReLU, max pool, flatten, and three linear
+// layers with ReLUs between them.
+var lenetModules = []graphModule{
+	{"convModel", 0, "Conv2d", []int64{6, 28, 28}, [][2]any{{"kernel_size", []int64{5, 5}}, {"stride", []int64{1, 1}}, {"padding", []int64{2, 2}}}},
+	{"convModel", 1, "ReLU", []int64{6, 28, 28}, nil},
+	{"convModel", 2, "MaxPool2d", []int64{6, 14, 14}, [][2]any{{"kernel_size", []int64{2, 2}}, {"stride", []int64{2, 2}}}},
+	{"convModel", 3, "Conv2d", []int64{16, 10, 10}, [][2]any{{"kernel_size", []int64{5, 5}}, {"stride", []int64{1, 1}}, {"padding", []int64{0, 0}}}},
+	{"convModel", 4, "ReLU", []int64{16, 10, 10}, nil},
+	{"convModel", 5, "MaxPool2d", []int64{16, 5, 5}, [][2]any{{"kernel_size", []int64{2, 2}}, {"stride", []int64{2, 2}}}},
+	{"lineNet", 0, "Flatten", []int64{400}, [][2]any{{"order", "(channel, y, x)"}}},
+	{"lineNet", 1, "Linear", []int64{120}, nil},
+	{"lineNet", 2, "ReLU", []int64{120}, nil},
+	{"lineNet", 3, "Linear", []int64{model.FeatureSize}, nil},
+	{"lineNet", 4, "ReLU", []int64{model.FeatureSize}, [][2]any{{"note", "penultimate activations: the vectors of the projector entry \"" + embeddingTag + "\""}}},
+	{"lineNet", 5, "Linear", []int64{model.NumClasses}, nil},
+}
+
+// lenetGraph returns LeNet-5 as a graph for TensorBoard's Graphs tab, for
+// batches of batch images. Each module is a node named
+// LeNet5/<Sequential>/<Op>[<index>] (the tab draws LeNet5, convModel and
+// lineNet as boxes to open); a module with parameters is a box of its own
+// holding the op and its weight and bias, whose shapes come from params
+// (the model's own). Edges are labelled with activation shapes; the
+// cross-entropy loss takes the logits and the labels.
+func lenetGraph(params []model.Param, batch int64) *tbwriter.Graph {
+	shapes := map[string][]int{}
+	for _, p := range params {
+		shapes[p.Name] = p.Shape
 	}
+	dims := func(s []int) []int64 {
+		out := make([]int64, len(s))
+		for i, d := range s {
+			out[i] = int64(d)
+		}
+		return out
+	}
+	g := tbwriter.NewGraph()
+	prev := "LeNet5/input"
+	g.Node(prev, "Input").OutputShape(batch, 1, 28, 28).Attr("what", "MNIST digits, 28×28, scaled to [0, 1]")
+	for _, m := range lenetModules {
+		name := fmt.Sprintf("LeNet5/%s/%s[%d]", m.seq, m.op, m.index)
+		pname := fmt.Sprintf("%s.%d", m.seq, m.index) // state_dict prefix
+		inputs := []string{prev}
+		w, hasW := shapes[pname+".weight"]
+		if hasW {
+			for _, p := range []string{"weight", "bias"} {
+				pn := name + "/" + p
+				g.Node(pn, "Parameter").OutputShape(dims(shapes[pname+"."+p])...).Attr("state_dict", pname+"."+p)
+				inputs = append(inputs, pn)
+			}
+			name += "/" + strings.ToLower(m.op)
+		}
+		n := g.Node(name, m.op, inputs...).OutputShape(append([]int64{batch}, m.out...)...)
+		switch m.op {
+		case "Conv2d":
+			n.Attr("in_channels", int64(w[1])).Attr("out_channels", int64(w[0]))
+		case "Linear":
+			n.Attr("in_features", int64(w[1])).Attr("out_features", int64(w[0]))
+		}
+		for _, a := range m.attrs {
+			n.Attr(a[0].(string), a[1])
+		}
+		prev = name
+	}
+	g.Node("LeNet5/labels", "Input").OutputShape(batch).Attr("what", "the true digits")
+	g.Node("LeNet5/loss", "CrossEntropyLoss", prev, "LeNet5/labels").OutputShape().Attr("reduction", "mean")
+	return g
 }

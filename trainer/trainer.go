@@ -13,6 +13,7 @@ import (
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	// Now returns the wall time (run directory names, epoch seconds,
 	// checkpoint time stamps); nil means time.Now.
 	Now func() time.Time
+	// LeaseTTL is how long the lease of a run on an object store lasts
+	// unless renewed (see Run); 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // CommitStage names a stage of a checkpoint commit, in the order they happen.
@@ -123,6 +127,11 @@ type Trainer struct {
 	fresh        bool  // first session of the run
 	runID        string
 	lastCommit   string // the checkpoint this session committed last
+	// committedNano is the commit time (unix_nano) of the newest
+	// checkpoint: the one restored, then each this session commits.
+	committedNano int64
+	hpRun         string // the hparams session directory (see hpsession.go)
+	lease         *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -151,16 +160,20 @@ func New(logdir string, cfg Config, train, test *mnist.Set, opts Options) (*Trai
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(logdir, 0o755); err != nil {
+	if storage.IsURL(logdir) {
+		if err := t.claimRun(logdir); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(logdir, 0o755); err != nil {
 		return nil, fmt.Errorf("trainer: log directory: %w", err)
 	}
 	stamp := t.now().Format("2006-01-02_15-04-05")
-	for i := 1; ; i++ {
+	for i := 1; t.dir == ""; i++ {
 		name := stamp
 		if i > 1 {
 			name = fmt.Sprintf("%s-%d", stamp, i)
 		}
-		dir := filepath.Join(logdir, name)
+		dir := filepath.Join(logdir, name) // local: claimRun named S3 runs
 		err := os.Mkdir(dir, 0o755)
 		if err == nil {
 			t.dir = dir
@@ -204,7 +217,7 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 	if err != nil {
 		return nil, err
 	}
-	t.dir = filepath.Dir(path)
+	t.dir = storage.Dir(path)
 	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
 		return nil, err
 	}
@@ -273,9 +286,10 @@ func (t *Trainer) Position() (epoch, step, batchInEpoch int64) {
 }
 
 // Numerics describes what the bits of the results depend on besides the
-// inputs (model shards and chunks, kern code path; see model's Numerics). It
-// is stored as the checkpoint's kernel: a run resumed with another value
-// continues, but not bit for bit.
+// inputs (model shards and chunks and the canonical arithmetic of the kern
+// package, which every processor and kern code path computes; see model's
+// Numerics). It is stored as the checkpoint's kernel: a run resumed with
+// another value continues, but not bit for bit.
 func (t *Trainer) Numerics() string { return t.net.Numerics() }
 
 // Done reports whether every epoch of the config has been trained.
@@ -302,28 +316,75 @@ func (t *Trainer) History() []EpochInfo {
 // --keep checkpoints.
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
 // step, must not jump back to it. Files that do not verify are left alone.
+//
+// Run first takes the lock of the run directory (the file LockName: flock on
+// Unix, LockFileEx on Windows; released when Run returns or the process
+// dies): if another trainer holds it, Run returns a *LockedError naming
+// the holder's PID before writing anything.
 //
 // When ctx is cancelled Run finishes the current step, commits a mid-epoch
 // checkpoint (unless the step ended an epoch, whose checkpoint is already
 // committed), closes the event file and returns an *InterruptedError that
 // names the checkpoint to resume from.
 func (t *Trainer) Run(ctx context.Context) (err error) {
+	if !storage.IsURL(t.dir) {
+		// One trainer per run directory, before anything is written.
+		l, err := lockDir(t.dir)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if uerr := l.release(); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
+	}
+	if storage.IsURL(t.dir) {
+		// One trainer per run: on an object store, a lease (New took it
+		// for a new run).
+		if t.lease == nil {
+			if t.lease, err = newLease(t.dir, t.opts.LeaseTTL, t.now); err != nil {
+				return err
+			}
+			if err := t.lease.acquire(context.Background()); err != nil {
+				t.lease = nil
+				return err
+			}
+		}
+		t.lease.keep()
+		defer func() {
+			if rerr := t.lease.release(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 	if t.Done() {
-		return nil
+		return t.finish()
 	}
 	if !t.fresh {
-		// Temp files of a commit the previous session did not finish.
+		// Temp files of a commit, or of a projector file, the previous
+		// session did not finish.
 		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := tbwriter.CleanTemp(t.dir); err != nil {
 			return fmt.Errorf("trainer: %w", err)
 		}
 		if err := t.setAside(); err != nil {
 			return err
 		}
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
+	}
+	// Before the first commit: every checkpoint names the session.
+	if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
+		return err
 	}
 	if t.fresh {
 		// The step-0 checkpoint comes before any event file: a run
@@ -333,6 +394,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if _, err := t.commit(); err != nil {
 			return err
 		}
+	}
+	if err := t.startHPSession(); err != nil {
+		return err
 	}
 	if err := t.openEvents(); err != nil {
 		return err
@@ -407,7 +471,35 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 			return &InterruptedError{Checkpoint: info.Checkpoint, Dir: t.dir, Step: t.step}
 		}
 	}
-	return nil
+	// The last epoch is committed: only now is the extent's end certain.
+	return t.endHPSession()
+}
+
+// finish is Run for a session that starts with every epoch of its config
+// done. If the config ends the run at fewer epochs than the checkpoint's
+// (--epochs lowered to exactly the epochs done), the run ends here: the
+// checkpoint is committed again at the same position with the new config,
+// after setting aside any newer checkpoint of the run (they belong to the
+// longer timeline), so that a later plain resume does not train on. Either
+// way the hparams session of the extent gets its end if a kill left it
+// without one.
+func (t *Trainer) finish() error {
+	if t.runCfg.Epochs != t.cfg.Epochs {
+		if err := ckpt.CleanTemp(t.dir); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		if err := t.setAside(); err != nil {
+			return err
+		}
+		var err error
+		if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
+			return err
+		}
+		if _, err := t.commit(); err != nil {
+			return err
+		}
+	}
+	return t.endHPSession()
 }
 
 // lr returns the learning rate of epoch e: the closed-form cosine, or for a
@@ -530,4 +622,32 @@ func (t *Trainer) evaluate(embed int) *testPass {
 	}
 	r.loss, r.acc = sum/float64(n), float64(correct)/float64(n)
 	return r
+}
+
+// claimRun picks the run directory of a new run on an object store, where
+// directories do not exist: the first of <stamp>, <stamp>-2, ... whose lease
+// object this session creates (If-None-Match: *), which both names the run
+// and makes this session its one trainer.
+func (t *Trainer) claimRun(logdir string) error {
+	stamp := t.now().Format("2006-01-02_15-04-05")
+	for i := 1; i < 1000; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		dir := storage.Join(logdir, name)
+		l, err := newLease(dir, t.opts.LeaseTTL, t.now)
+		if err != nil {
+			return err
+		}
+		ok, err := l.create(context.Background())
+		if err != nil {
+			return err
+		}
+		if ok {
+			t.dir, t.lease = dir, l
+			return nil
+		}
+	}
+	return fmt.Errorf("trainer: no free run name under %s", logdir)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 	"github.com/tbtrain/tbtrain/tbwriter/tbtest"
 	"github.com/tbtrain/tbtrain/trainer"
@@ -118,25 +120,59 @@ type point struct {
 	Value proto.Message
 }
 
+// The tags of the run's hparams session directories (the only other runs
+// allowed under dir) are included as "<session dir>/<tag>".
 func logged(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]point {
 	t.Helper()
 	runs, err := tbwriter.ReadLogdir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 {
-		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
-	}
-	if runs[0].Err != nil {
-		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
-	}
 	out := map[string][]point{}
-	for tag, pts := range runs[0].Series(rule) {
-		for _, p := range pts {
-			out[tag] = append(out[tag], point{p.Step, tbtest.Comparable(p.Value)})
+	main := false
+	for _, r := range runs {
+		if r.Err != nil {
+			t.Fatalf("event files of %s/%s: %v", dir, r.Name, r.Err)
+		}
+		prefix := ""
+		switch {
+		case r.Name == ".":
+			main = true
+		case strings.HasPrefix(r.Name, trainer.HParamsRunPrefix) && !strings.Contains(r.Name, "/"):
+			prefix = r.Name + "/"
+		default:
+			t.Fatalf("ReadLogdir(%s): unexpected run %s", dir, r.Name)
+		}
+		for tag, pts := range r.Series(rule) {
+			for _, p := range pts {
+				out[prefix+tag] = append(out[prefix+tag], point{p.Step, tbtest.Comparable(p.Value)})
+			}
 		}
 	}
+	if !main {
+		t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
+	}
 	return out
+}
+
+// runOf returns the run of ReadLogdir(dir) for dir itself (not its hparams
+// session directories).
+func runOf(t *testing.T, dir string) *tbwriter.Run {
+	t.Helper()
+	runs, err := tbwriter.ReadLogdir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range runs {
+		if runs[i].Name == "." {
+			if runs[i].Err != nil {
+				t.Fatalf("event files of %s: %v", dir, runs[i].Err)
+			}
+			return runs[i]
+		}
+	}
+	t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
+	return nil
 }
 
 // compareLogs fails unless got and want hold the same tags, steps and values.
@@ -215,6 +251,11 @@ func TestResumeBitExact(t *testing.T) {
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		wantLogs[rule] = logged(t, straight, rule)
 	}
+	wantProjector := projectorFiles(t, straight)
+	if len(wantProjector) != 4 {
+		t.Fatalf("straight run wrote projector files %v, want the config, tensors, metadata and sprite", slices.Sorted(maps.Keys(wantProjector)))
+	}
+	wantGraph := graphsOf(t, straight)
 	// The straight run logged every step once.
 	if got := steps(wantLogs[tbwriter.PythonPurge]["train/loss_step"]); len(got) != 24 || got[0] != 1 || got[23] != 24 {
 		t.Fatalf("straight run logged train/loss_step at steps %v, want 1..24", got)
@@ -260,7 +301,46 @@ func TestResumeBitExact(t *testing.T) {
 			for rule, want := range wantLogs {
 				compareLogs(t, logged(t, dir, rule), want)
 			}
+			sameProjector(t, projectorFiles(t, dir), wantProjector)
+			sameGraphs(t, graphsOf(t, dir), wantGraph)
 		})
+	}
+}
+
+// sameProjector fails unless two runs' projector files are byte for byte
+// the same.
+func sameProjector(t *testing.T, got, want map[string][]byte) {
+	t.Helper()
+	if g, w := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)); !slices.Equal(g, w) {
+		t.Errorf("projector files %v, straight run %v", g, w)
+		return
+	}
+	for name, w := range want {
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("projector file %s differs from the straight run's", name)
+		}
+	}
+}
+
+// sameGraphs fails unless every graph event of a run is at step 0 and holds
+// the straight run's only graph: whichever one a TensorBoard loader keeps
+// (the Python one the last read, the Rust one the last at step 0), it is
+// that graph.
+func sameGraphs(t *testing.T, got, want []*tbpb.Event) {
+	t.Helper()
+	if len(want) != 1 {
+		t.Fatalf("straight run has %d graph events, want 1", len(want))
+	}
+	if len(got) == 0 {
+		t.Error("no graph event")
+	}
+	// Compare the decoded graphs: the serialized bytes of a map field
+	// (node attributes) need not be in the same order twice.
+	w, _ := tbwriter.GraphOf(want[0])
+	for _, ev := range got {
+		if g, ok := tbwriter.GraphOf(ev); !ok || ev.GetStep() != 0 || !proto.Equal(g, w) {
+			t.Errorf("graph event at step %d differs from the straight run's", ev.GetStep())
+		}
 	}
 }
 
@@ -284,6 +364,9 @@ func TestEveryStepOnce(t *testing.T) {
 	if len(files) != 3 {
 		t.Errorf("%d event files in %s, want 3 (one per session)", len(files), dir)
 	}
+	if gs := graphsOf(t, dir); len(gs) != 1 || gs[0].GetStep() != 0 {
+		t.Errorf("%d graph events, want 1 at step 0 (by the session that started at 0)", len(gs))
+	}
 	epochEnds := []int64{12, 24}
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		logs := logged(t, dir, rule)
@@ -301,11 +384,22 @@ func TestEveryStepOnce(t *testing.T) {
 		if got := steps(logs["train/loss_step"]); !slices.Equal(got, want) {
 			t.Errorf("rule %v: train/loss_step at steps %v, want 1..24", rule, got)
 		}
+		for d := range 10 {
+			tag := fmt.Sprintf("pr/%d", d)
+			if got := steps(logs[tag]); !slices.Equal(got, epochEnds) {
+				t.Errorf("rule %v: tag %s at steps %v, want %v", rule, tag, got, epochEnds)
+			}
+		}
+		hp := trainer.HParamsRunPrefix + "2/"
 		for tag, want := range map[string][]int64{
-			"config":                       {0},
-			"_hparams_/experiment":         {0},
-			"_hparams_/session_start_info": {0},
-			"_hparams_/session_end_info":   {24}, // written once, by the session that finished the run
+			tbwriter.CustomScalarsTag:           {0},
+			"config":                            {0},
+			hp + "_hparams_/experiment":         {0},
+			hp + "_hparams_/session_start_info": {0},
+			hp + "_hparams_/session_end_info":   {24}, // written once, after the run's last commit
+			hp + "test/acc":                     {24},
+			hp + "test/loss":                    {24},
+			hp + "train/loss":                   {24},
 		} {
 			if got := steps(logs[tag]); !slices.Equal(got, want) {
 				t.Errorf("rule %v: %s at steps %v, want %v", rule, tag, got, want)
@@ -489,6 +583,19 @@ func TestExtendEpochs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "LenetMnist2.ckpt")); err != nil {
 		t.Error(err)
+	}
+	// The projector keeps the entry of the run's first end (step 24) and
+	// adds one for the new end (step 36).
+	pc, err := tbwriter.ReadProjectorConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range pc.GetEmbeddings() {
+		names = append(names, e.GetTensorName())
+	}
+	if want := []string{tbwriter.EmbeddingTensorName("penultimate", 24), tbwriter.EmbeddingTensorName("penultimate", 36)}; !slices.Equal(names, want) {
+		t.Errorf("projector entries %v after extending the run, want %v", names, want)
 	}
 }
 
@@ -807,11 +914,23 @@ func TestResumeCleansTemp(t *testing.T) {
 	if err := os.WriteFile(temp, []byte("half a checkpoint"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// And those of a projector entry whose writing a kill cut short.
+	projTemps := []string{filepath.Join(dir, ".projector_config.pbtxt.tmp-42"), filepath.Join(dir, "00024", "penultimate", ".sprite.png.tmp-7")}
+	for _, p := range projTemps {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("half a file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := resume(t, dir, logdir, trainer.Config{}, nil, 6); !errors.Is(err, trainer.ErrInterrupted) {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(temp); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("temp file %s after a resumed session: %v, want it removed", temp, err)
+	for _, p := range append(projTemps, temp) {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("temp file %s after a resumed session: %v, want it removed", p, err)
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 // the report to stdout. It returns a usageError for a bad command line, and
 // an error when any checkpoint fails verification or a path cannot be read.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	registerStores()
 	flags := pflag.NewFlagSet("ckptinfo", pflag.ContinueOnError)
 	flags.SetOutput(io.Discard)
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		switch st, err := os.Stat(p); {
+		switch st, err := stat(p); {
 		case p == "-":
 			b, err := io.ReadAll(io.LimitReader(stdin, int64(maxStdin)+1))
 			r := report{Path: "-", Size: int64(len(b))}
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 			r.fill(c, err, *tensors)
 			out.Files = append(out.Files, r)
-		case err == nil && st.IsDir():
+		case err == nil && st.Dir:
 			out.Dirs = append(out.Dirs, listDir(p, *tensors))
 		default:
 			out.Files = append(out.Files, inspect(p, *tensors))
@@ -168,8 +169,9 @@ type summary struct {
 	FormatVersion uint32         `json:"format_version"`
 	Model         string         `json:"model"`
 	Kernel        string         `json:"kernel"`
-	RunID         string         `json:"run_id"` // "" for checkpoints written before run IDs
-	Build         *build         `json:"build,omitempty"` // absent in checkpoints written before builds were recorded
+	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
+	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
+	Build         *build         `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
 	Epoch         int64          `json:"epoch"`
 	GlobalStep    int64          `json:"global_step"`
 	BatchInEpoch  int64          `json:"batch_in_epoch"`
@@ -239,8 +241,8 @@ type tensor struct {
 // inspect loads and describes the checkpoint at path.
 func inspect(path string, withTensors bool) report {
 	r := report{Path: path}
-	if st, err := os.Stat(path); err == nil {
-		r.Size = st.Size()
+	if st, err := stat(path); err == nil {
+		r.Size = st.Size
 	}
 	c, err := ckpt.Load(path)
 	r.fill(c, err, withTensors)
@@ -271,6 +273,7 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		Committed:     r.when.Format(time.RFC3339Nano),
 		EpochLossSum:  jsonFloat(c.GetEpochLossSum()),
 		RunID:         c.GetRunId(),
+		HParamsRun:    c.GetHparamsRun(),
 		Build:         buildOf(c.GetBuild()),
 		Params:        len(c.GetParams()),
 		RNGStateBytes: len(c.GetRngState()),
@@ -405,6 +408,9 @@ func (r report) writeText(out io.Writer) {
 	kv("integrity", "OK (magic, header and payload CRC-32C, format version %d, content consistent)", s.FormatVersion)
 	kv("model", "%s (kernel %s)", s.Model, orDash(s.Kernel))
 	kv("run", "%s", runLabel(s.RunID))
+	if s.HParamsRun != "" {
+		kv("hparams", "session directory %s", s.HParamsRun)
+	}
 	kv("written by", "%s", s.Build.label())
 	where := "start of the epoch"
 	if s.BatchInEpoch > 0 {

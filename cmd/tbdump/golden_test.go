@@ -32,6 +32,10 @@ var goldenCases = []struct {
 	{"pytorch_writer.json", []string{"--json", pw()}},
 	{"pytorch_writer_events.txt", []string{"--events", "--tags=^(pr/t11|audio/tone|tetra_FACE)$", pw()}},
 	{"two_inputs.txt", []string{fx("torch-1.13", "purge"), fx("purge-variants", "v3_start_in_both_sessions")}},
+	{"reads.txt", []string{reads}},
+	{"reads_python.txt", []string{"--purge=python", reads}},
+	{"reads_rust.json", []string{"--json", "--purge=rust", reads}},
+	{"reads_hparams_events_python.txt", []string{"--events", "--purge=python", reads + "/hparams_resumed"}},
 }
 
 func TestGolden(t *testing.T) {

@@ -23,13 +23,18 @@ type jsonInput struct {
 }
 
 type jsonRun struct {
-	Name     string        `json:"name"`
-	Files    []jsonFile    `json:"files"`
-	Error    *jsonError    `json:"error,omitempty"`
-	Sessions []jsonSession `json:"sessions"`
+	Name string `json:"name"`
+	// NotListed is true when the --purge loader does not list the run at
+	// all (the Rust data server: no event with a finite wall time).
+	NotListed bool          `json:"not_listed,omitempty"`
+	Files     []jsonFile    `json:"files"`
+	Error     *jsonError    `json:"error,omitempty"`
+	Sessions  []jsonSession `json:"sessions"`
 	// OtherEvents counts graph_def, meta_graph_def, tagged_run_metadata,
 	// log_message and empty events by kind.
 	OtherEvents map[string]int `json:"other_events,omitempty"`
+	// MixedKinds lists the tags whose values name more than one plugin.
+	MixedKinds []jsonMixed `json:"mixed_kinds,omitempty"`
 	// Graphs lists the run's graph_def events with their node counts.
 	Graphs []jsonGraph `json:"graphs,omitempty"`
 	// Embeddings lists the run's projector_config.pbtxt entries.
@@ -38,12 +43,23 @@ type jsonRun struct {
 	Tags           []jsonTag       `json:"tags,omitempty"`
 }
 
+type jsonMixed struct {
+	Tag   string     `json:"tag"`
+	Kinds []jsonKind `json:"kinds"` // in order of first appearance; TensorBoard keeps the first
+}
+
+type jsonKind struct {
+	Plugin string `json:"plugin"`
+	Count  int    `json:"count"`
+}
+
 type jsonFile struct {
 	Name        string      `json:"name"`
 	Path        string      `json:"path"`
 	Events      int         `json:"events"`
-	FirstStep   *int64      `json:"first_step,omitempty"` // smallest step; absent when there are no events
+	FirstStep   *int64      `json:"first_step,omitempty"` // smallest step (the file_version header's step 0 aside); absent when there is none
 	LastStep    *int64      `json:"last_step,omitempty"`  // largest step
+	NotRead     bool        `json:"not_read,omitempty"`   // the --purge loader skips the file (a *.profile-empty under python)
 	FileVersion string      `json:"file_version,omitempty"`
 	Error       *jsonError  `json:"error,omitempty"`
 	EventList   []jsonEvent `json:"event_list,omitempty"` // only with --events
@@ -51,7 +67,7 @@ type jsonFile struct {
 
 type jsonError struct {
 	Offset *int64 `json:"offset,omitempty"` // byte offset of the record that failed
-	Kind   string `json:"kind"`             // torn, length_crc, data_crc, not_event, io
+	Kind   string `json:"kind"`             // torn, length_crc, data_crc, not_event, too_large, io
 	Reason string `json:"reason"`
 }
 
@@ -63,16 +79,20 @@ type jsonSession struct {
 }
 
 type jsonTag struct {
-	Tag       string    `json:"tag"`
-	Plugin    string    `json:"plugin"`
-	DataClass string    `json:"data_class"`
-	Kind      string    `json:"kind"`
-	Count     int       `json:"count"`
-	Dups      int       `json:"duplicate_steps"`
-	MinStep   int64     `json:"min_step"`
-	MaxStep   int64     `json:"max_step"`
-	First     jsonPoint `json:"first"`
-	Last      jsonPoint `json:"last"`
+	Tag       string `json:"tag"`
+	Plugin    string `json:"plugin"`
+	DataClass string `json:"data_class"`
+	Kind      string `json:"kind"`
+	Count     int    `json:"count"`
+	// Shown is how many of the count points TensorBoard displays by
+	// default (its loader's sampling and its dashboard's request); absent
+	// under --purge=none.
+	Shown   *int      `json:"shown,omitempty"`
+	Dups    int       `json:"duplicate_steps"`
+	MinStep int64     `json:"min_step"`
+	MaxStep int64     `json:"max_step"`
+	First   jsonPoint `json:"first"`
+	Last    jsonPoint `json:"last"`
 }
 
 type jsonPoint struct {
@@ -161,9 +181,9 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 	for _, in := range ins {
 		ji := jsonInput{Path: in.Path, Runs: []jsonRun{}}
 		for _, r := range in.Runs {
-			jr := jsonRun{Name: r.Name, Files: []jsonFile{}, Error: newJSONError(r.Err), Sessions: []jsonSession{}}
+			jr := jsonRun{Name: r.Name, NotListed: !r.listed, Files: []jsonFile{}, Error: newJSONError(r.Err), Sessions: []jsonSession{}}
 			for _, f := range r.Files {
-				jf := jsonFile{Name: f.Name, Path: f.Path, Events: len(f.Events), FileVersion: fileVersion(f.Events), Error: newJSONError(f.Err)}
+				jf := jsonFile{Name: f.Name, Path: f.Path, Events: len(f.Events), FileVersion: fileVersion(f.Events), Error: newJSONError(f.Err), NotRead: f.notRead}
 				if lo, hi, ok := stepRange(f.Events); ok {
 					jf.FirstStep, jf.LastStep = &lo, &hi
 				}
@@ -190,10 +210,21 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 			for _, s := range r.sessions() {
 				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonFloat(s.WallTime), File: s.File})
 			}
+			for _, m := range r.mixedKinds(o.tags) {
+				jm := jsonMixed{Tag: m.Tag}
+				for _, k := range m.Kinds {
+					jm.Kinds = append(jm.Kinds, jsonKind(k))
+				}
+				jr.MixedKinds = append(jr.MixedKinds, jm)
+			}
 			if !o.events {
-				for _, t := range r.tags(o.tags) {
+				for _, t := range r.tags(o.tags, o.rule) {
+					var shown *int
+					if t.Shown >= 0 {
+						shown = &t.Shown
+					}
 					jr.Tags = append(jr.Tags, jsonTag{
-						Tag: t.Tag, Plugin: t.Plugin, DataClass: t.DataClass, Kind: t.Kind, Count: t.Count, Dups: t.Dups,
+						Tag: t.Tag, Plugin: t.Plugin, DataClass: t.DataClass, Kind: t.Kind, Count: t.Count, Shown: shown, Dups: t.Dups,
 						MinStep: t.MinStep, MaxStep: t.MaxStep,
 						First: jsonPoint{Step: t.First.Step, WallTime: jsonFloat(t.First.WallTime), jsonValue: newJSONValue(t.First.Value, t.Plugin)},
 						Last:  jsonPoint{Step: t.Last.Step, WallTime: jsonFloat(t.Last.WallTime), jsonValue: newJSONValue(t.Last.Value, t.Plugin)},

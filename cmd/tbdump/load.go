@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/tbtrain/tbtrain/proto/tbpb"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -20,112 +20,54 @@ var purgeRules = map[string]tbwriter.PurgeRule{
 }
 
 // load reads one argument: a log directory (every run under it) or a single
-// event file (one run named after the file). Damage inside files is not an
-// error here; it is recorded in the runs and files. The error is for
-// arguments that cannot be read at all.
-//
-// With offsets, every file is read a second time through the record framing
-// alone to learn each record's byte offset (for --events).
-func load(ctx context.Context, path string, rule tbwriter.PurgeRule, offsets bool) (*input, error) {
-	fi, err := os.Stat(path)
+// event file (one run named after the file). Every file is read and decoded
+// once (package tbwriter records each event's byte offset as it reads).
+// Damage inside files is not an error here; it is recorded in the runs and
+// files. The error is for arguments that cannot be read at all, or ctx.Err()
+// when ctx ends between files.
+func load(ctx context.Context, path string, rule tbwriter.PurgeRule, events bool) (*input, error) {
+	fi, err := stat(path)
 	if err != nil {
 		return nil, err
 	}
 	in := &input{Path: path}
-	if !fi.IsDir() {
-		fd := readFile(path, offsets)
-		run := &tbwriter.Run{Name: filepath.Base(path), Files: []string{path}, Events: fd.Events, Err: fd.Err}
-		in.Runs = append(in.Runs, newRunDump(run, []*fileDump{fd}, rule))
+	if !fi.Dir {
+		ef := tbwriter.ReadEventFile(path)
+		in.Runs = append(in.Runs, newRunDump(tbwriter.NewRun(storage.Base(path), []*tbwriter.EventFile{ef}), rule, events))
 		return in, nil
 	}
-	runs, err := tbwriter.ReadLogdir(path)
+	runs, err := tbwriter.ReadLogdirContext(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range runs {
-		files := make([]*fileDump, 0, len(r.Files))
-		for _, f := range r.Files {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			files = append(files, readFile(f, offsets))
-		}
-		shareEvents(r, files)
-		rd := newRunDump(r, files, rule)
-		rd.Embeddings, rd.EmbErr = loadEmbeddings(filepath.Join(path, filepath.FromSlash(r.Name)))
+		rd := newRunDump(r, rule, events)
+		rd.Embeddings, rd.EmbErr = loadEmbeddings(storage.Join(path, filepath.FromSlash(r.Name)))
 		in.Runs = append(in.Runs, rd)
 	}
 	return in, nil
 }
 
-// readFile reads one event file on its own and, if offsets is set, the byte
-// offset of each of its records.
-func readFile(path string, offsets bool) *fileDump {
-	evs, err := tbwriter.ReadFile(path)
-	fd := &fileDump{Path: path, Name: filepath.Base(path), Events: evs, Err: err}
-	if offsets {
-		if f, err := os.Open(path); err == nil {
-			fd.Offsets = recordOffsets(f)
-			f.Close()
-		}
-	}
-	return fd
-}
-
-// recordOffsets returns the byte offset of every record the framing reader
-// can read from r, in order. Event i of tbwriter.ReadFile is decoded from
-// record i, so offsets[i] is where event i starts.
-func recordOffsets(r io.Reader) []int64 {
-	rr := tbwriter.NewRecordReader(r)
-	var offs []int64
-	for {
-		off := rr.Offset()
-		if _, err := rr.Next(); err != nil {
-			return offs
-		}
-		offs = append(offs, off)
-	}
-}
-
-// shareEvents makes each file's events the very objects of the run's event
-// stream, so that values can be matched by pointer against the run's series
-// (for the "dropped" marks of --events). Both come from the same decoder, so
-// a file contributes exactly len(f.Events) events to the stream; files after
-// the point where the loader stopped the run keep their own events.
-func shareEvents(r *tbwriter.Run, files []*fileDump) {
-	i := 0
-	for _, f := range files {
-		n := len(f.Events)
-		if i+n > len(r.Events) {
-			return
-		}
-		f.Events = r.Events[i : i+n]
-		i += n
-	}
-}
-
 // newRunDump wraps a loaded run with its per-file view and its series under
-// rule.
-func newRunDump(r *tbwriter.Run, files []*fileDump, rule tbwriter.PurgeRule) *runDump {
-	rd := &runDump{Name: r.Name, Files: files, Err: r.Err, events: r.Events, series: make(map[string][]point)}
-	kept := make(map[*tbpb.Summary_Value]bool)
-	for tag, pts := range r.Series(rule) {
-		conv := make([]point, len(pts))
-		for i, p := range pts {
-			conv[i] = point{Step: p.Step, WallTime: p.WallTime, Value: p.Value}
-			kept[p.Value] = true
-		}
-		rd.series[tag] = conv
+// rule, computed once. With events (the --events listing) and a purge rule,
+// it also notes the values that rule leaves out.
+func newRunDump(r *tbwriter.Run, rule tbwriter.PurgeRule, events bool) *runDump {
+	rd := &runDump{Name: r.Name, Err: r.Err, events: r.Events, listed: r.Listed(rule)}
+	for _, ef := range r.EventFiles {
+		rd.Files = append(rd.Files, &fileDump{
+			Path: ef.Path, Name: storage.Base(ef.Path), Events: ef.Events, Offsets: ef.Offsets, Err: ef.Err,
+			notRead: rule == tbwriter.PythonPurge && tbwriter.IsProfileEmpty(ef.Path),
+		})
 	}
-	if rule != tbwriter.NoPurge {
-		rd.dropped = make(map[*tbpb.Summary_Value]bool)
-		for _, pts := range r.Series(tbwriter.NoPurge) {
-			for _, p := range pts {
-				if !kept[p.Value] {
-					rd.dropped[p.Value] = true
-				}
-			}
+	if events && rule != tbwriter.NoPurge {
+		var dropped []tbwriter.Point
+		rd.series, dropped = r.SeriesDropped(rule)
+		rd.dropped = make(map[*tbpb.Summary_Value]bool, len(dropped))
+		for _, p := range dropped {
+			rd.dropped[p.Value] = true
 		}
+	} else {
+		rd.series = r.Series(rule)
 	}
 	return rd
 }
@@ -148,6 +90,8 @@ func errKind(err error) string {
 		return "data_crc"
 	case errors.Is(err, tbwriter.ErrNotEvent):
 		return "not_event"
+	case errors.Is(err, tbwriter.ErrRecordTooLarge):
+		return "too_large"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "torn"
 	}

@@ -24,9 +24,13 @@ type runDump struct {
 	// Err is the loader's run-level error (the first damage it met), which
 	// may stop the run before its last file.
 	Err error
-	// events is the run's event stream as the loader built it (all files,
-	// in name order, up to the damage that stops the run).
+	// events is the run's event stream (all files, in name order, up to
+	// the record that is not an Event where TensorBoard's Python loader
+	// stops the run).
 	events []*tbpb.Event
+	// listed is false when the purge rule's loader does not list the run
+	// at all (tbwriter.Run.Listed).
+	listed bool
 	// series maps each tag to its points after the purge rule.
 	series map[string][]point
 	// Embeddings are the entries of the run directory's projector config
@@ -45,9 +49,11 @@ type fileDump struct {
 	Name   string // base name, for display
 	Events []*tbpb.Event
 	Err    error // damage (a *tbwriter.FileError) or an I/O error
-	// Offsets[i] is the byte offset of the record of Events[i]; only read
-	// for --events.
+	// Offsets[i] is the byte offset of the record of Events[i].
 	Offsets []int64
+	// notRead is set when the purge rule's loader skips the file (a
+	// *.profile-empty file under the Python loader).
+	notRead bool
 }
 
 // offset returns the byte offset of event i, if known.
@@ -59,11 +65,7 @@ func (f *fileDump) offset(i int) (int64, bool) {
 }
 
 // point is one value of a tag's series.
-type point struct {
-	Step     int64
-	WallTime float64
-	Value    *tbpb.Summary_Value
-}
+type point = tbwriter.Point
 
 // session is one SessionLog event of a run.
 type session struct {
@@ -85,21 +87,30 @@ type tagStats struct {
 	Dups             int
 	MinStep, MaxStep int64
 	First, Last      point
+	// Shown is how many of the Count points TensorBoard displays by
+	// default (see shownLimit); -1 under --purge=none, where no loader is
+	// chosen.
+	Shown int
 }
 
-// stepRange returns the smallest and largest step among evs, and false when
-// there are no events.
+// stepRange returns the smallest and largest step among evs, leaving out
+// file_version events (a file's header, always at step 0), and false when
+// no other event is left.
 func stepRange(evs []*tbpb.Event) (lo, hi int64, ok bool) {
-	for i, e := range evs {
+	for _, e := range evs {
+		if _, header := e.GetWhat().(*tbpb.Event_FileVersion); header {
+			continue
+		}
 		s := e.GetStep()
-		if i == 0 || s < lo {
+		if !ok || s < lo {
 			lo = s
 		}
-		if i == 0 || s > hi {
+		if !ok || s > hi {
 			hi = s
 		}
+		ok = true
 	}
-	return lo, hi, len(evs) > 0
+	return lo, hi, ok
 }
 
 // fileVersion returns the file_version of the file's first event, or "".
@@ -169,9 +180,9 @@ func firstMetadata(evs []*tbpb.Event) map[string]tagMeta {
 	return m
 }
 
-// tags summarizes the run's series, sorted by tag. A non-nil filter keeps
-// only the tags it matches.
-func (r *runDump) tags(filter *regexp.Regexp) []*tagStats {
+// tags summarizes the run's series, sorted by tag, with what rule's loader
+// shows of each. A non-nil filter keeps only the tags it matches.
+func (r *runDump) tags(filter *regexp.Regexp, rule tbwriter.PurgeRule) []*tagStats {
 	meta := firstMetadata(r.events)
 	out := make([]*tagStats, 0, len(r.series))
 	for tag, pts := range r.series {
@@ -189,7 +200,10 @@ func (r *runDump) tags(filter *regexp.Regexp) []*tagStats {
 		ts := &tagStats{
 			Tag: tag, Plugin: md.plugin, DataClass: dc.String(), Kind: valueKind(pts[0].Value),
 			Count: len(pts), First: pts[0], Last: pts[len(pts)-1],
-			MinStep: pts[0].Step, MaxStep: pts[0].Step,
+			MinStep: pts[0].Step, MaxStep: pts[0].Step, Shown: -1,
+		}
+		if rule != tbwriter.NoPurge {
+			ts.Shown = min(len(pts), shownLimit(rule, md.plugin, md.dataClass, pts[0].Value))
 		}
 		steps := make(map[int64]struct{}, len(pts))
 		for _, p := range pts {
@@ -201,5 +215,53 @@ func (r *runDump) tags(filter *regexp.Regexp) []*tagStats {
 		out = append(out, ts)
 	}
 	slices.SortFunc(out, func(a, b *tagStats) int { return cmp.Compare(a.Tag, b.Tag) })
+	return out
+}
+
+// kindCount is how many values of a tag carry one plugin.
+type kindCount struct {
+	Plugin string
+	Count  int
+}
+
+// mixedTag is a tag whose values carry more than one plugin.
+type mixedTag struct {
+	Tag   string
+	Kinds []kindCount // in order of first appearance
+}
+
+// mixedKinds lists the tags of the run whose values name more than one
+// plugin, sorted by tag. Only values that name a plugin themselves count
+// (plugin metadata, or a legacy kind: simple_value, histo, image, audio):
+// TensorFlow's writers strip the metadata from every value of a tag but the
+// first, and such bare values simply belong to the tag's plugin. TensorBoard
+// files the whole tag under its first plugin and fails on the other values
+// (its scalars route answers HTTP 500 for a scalar tag holding an image).
+func (r *runDump) mixedKinds(filter *regexp.Regexp) []mixedTag {
+	byTag := make(map[string][]kindCount)
+	for _, e := range r.events {
+		for _, v := range e.GetSummary().GetValue() {
+			p := tbwriter.PluginName(v)
+			if p == "" {
+				continue
+			}
+			tag := v.GetTag()
+			kinds := byTag[tag]
+			i := slices.IndexFunc(kinds, func(k kindCount) bool { return k.Plugin == p })
+			if i < 0 {
+				kinds = append(kinds, kindCount{Plugin: p})
+				i = len(kinds) - 1
+			}
+			kinds[i].Count++
+			byTag[tag] = kinds
+		}
+	}
+	var out []mixedTag
+	for tag, kinds := range byTag {
+		if len(kinds) > 1 && (filter == nil || filter.MatchString(tag)) {
+			out = append(out, mixedTag{Tag: tag, Kinds: kinds})
+		}
+	}
+	slices.SortFunc(out, func(a, b mixedTag) int { return cmp.Compare(a.Tag, b.Tag) })
 	return out
 }

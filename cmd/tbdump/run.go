@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,13 +24,18 @@ Usage:
   tbdump [flags] < EVENTFILE
 
 For every run (a directory holding events.out.tfevents.* files) it prints the
-files (events, step range, file_version, damage), the SessionLog events, and
-one line per tag: plugin, value kind, count, step range, how many points
-repeat an earlier step, and the first and last values. --events lists every
-event with its byte offset instead (and, with --purge, marks the values that
-loader drops). Damaged files (torn tail, bad length or data CRC, a record that
-is not an Event) are reported with file, byte offset and reason, on stderr as
-well, and make the exit status 1. Output is deterministic.
+files (events, step range, file_version, damage), the SessionLog events, tags
+logged with more than one kind (TensorBoard shows only the first), and one
+line per tag: plugin, value kind, count, step range, how many points repeat an
+earlier step, and the first and last values. With --purge=python or rust it
+applies that TensorBoard loader's rules (purging, files it skips, the first
+hparams value only) and adds SHOWN: how many points TensorBoard displays by
+default (it samples: 1000 scalars, 51 histograms, 10 images, 10 or 100 texts
+per tag). --events lists every event with its byte offset instead (and, with
+--purge, marks the values that loader drops). Damaged files (torn tail, bad
+length or data CRC, a record that is not an Event) are reported with file,
+byte offset and reason, on stderr as well, and make the exit status 1. Output
+is deterministic.
 
 Examples:
   tbdump runs/                        # overview of every run under runs/
@@ -54,6 +58,7 @@ type options struct {
 	events bool
 	json   bool
 	purge  string
+	rule   tbwriter.PurgeRule // the loader --purge names
 	tags   *regexp.Regexp
 }
 
@@ -88,6 +93,7 @@ const stdinName = "<stdin>"
 // every argument and prints the result to stdout. Damage reports go to stderr
 // and make it return an error wrapping errDamaged.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	registerStores()
 	fs := pflag.NewFlagSet("tbdump", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
@@ -115,6 +121,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if !ok {
 		return &usageError{fmt.Sprintf("--purge=%q: want none, python or rust", o.purge)}
 	}
+	o.rule = rule
 	if *tagPat != "" {
 		re, err := regexp.Compile(*tagPat)
 		if err != nil {
@@ -127,7 +134,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ins []*input
 	var loadErrs []error
 	if len(paths) == 0 {
-		in, err := loadStdin(stdin, rule)
+		in, err := loadStdin(stdin, rule, o.events)
 		if err != nil {
 			return err
 		}
@@ -201,20 +208,18 @@ func damageLine(path string, err error) string {
 	return fmt.Sprintf("%s: %s (%s)", path, reason, errKind(err))
 }
 
-// loadStdin reads one event file from stdin and names it stdinName. A
-// terminal on stdin is a usage error rather than a silent wait.
-func loadStdin(stdin io.Reader, rule tbwriter.PurgeRule) (*input, error) {
+// loadStdin reads one event file from stdin and names it stdinName. It
+// decodes as it reads and stops at the first damage, so garbage on stdin
+// (`head -c 4000000000 /dev/zero | tbdump`) fails at its first record
+// without reading the rest. A terminal on stdin is a usage error rather than
+// a silent wait.
+func loadStdin(stdin io.Reader, rule tbwriter.PurgeRule, events bool) (*input, error) {
 	if f, ok := stdin.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			return nil, &usageError{"no LOGDIR or EVENTFILE given and stdin is a terminal (see --help)"}
 		}
 	}
-	b, err := io.ReadAll(stdin)
-	if err != nil {
-		return nil, fmt.Errorf("reading stdin: %w", err)
-	}
-	evs, err := tbwriter.ReadEvents(bytes.NewReader(b), stdinName)
-	fd := &fileDump{Path: stdinName, Name: stdinName, Events: evs, Err: err, Offsets: recordOffsets(bytes.NewReader(b))}
-	run := &tbwriter.Run{Name: stdinName, Files: []string{stdinName}, Events: evs, Err: err}
-	return &input{Path: stdinName, Runs: []*runDump{newRunDump(run, []*fileDump{fd}, rule)}}, nil
+	ef := tbwriter.ReadEventStream(stdin, stdinName)
+	run := tbwriter.NewRun(stdinName, []*tbwriter.EventFile{ef})
+	return &input{Path: stdinName, Runs: []*runDump{newRunDump(run, rule, events)}}, nil
 }

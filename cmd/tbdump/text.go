@@ -65,8 +65,20 @@ func writeText(w io.Writer, ins []*input, o *options) error {
 	return bw.err
 }
 
+// loaderName names the loader of a purge rule in notes.
+func loaderName(o *options) string {
+	if o.rule == tbwriter.RustPurge {
+		return "TensorBoard's Rust data server"
+	}
+	return "TensorBoard's Python loader"
+}
+
 func writeRunText(w io.Writer, r *runDump, o *options) {
-	fmt.Fprintf(w, "run %s\n", displayTag(r.Name))
+	fmt.Fprintf(w, "run %s", displayTag(r.Name))
+	if !r.listed {
+		fmt.Fprintf(w, "  (not listed by %s: no event with a finite wall time)", loaderName(o))
+	}
+	fmt.Fprintln(w)
 	fileErrs := make(map[string]bool)
 	for _, f := range r.Files {
 		lo, hi, ok := stepRange(f.Events)
@@ -79,6 +91,9 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 		if f.Err != nil {
 			fmt.Fprintf(w, "  %s", damageText(f.Err))
 			fileErrs[f.Err.Error()] = true
+		}
+		if f.notRead {
+			fmt.Fprintf(w, "  (not read by %s: *.profile-empty)", loaderName(o))
 		}
 		fmt.Fprintln(w)
 		if o.events {
@@ -115,20 +130,38 @@ func writeRunText(w io.Writer, r *runDump, o *options) {
 			fmt.Fprintf(w, "    %s\n", e.text())
 		}
 	}
+	for _, m := range r.mixedKinds(o.tags) {
+		parts := make([]string, len(m.Kinds))
+		for i, k := range m.Kinds {
+			parts[i] = k.Plugin + " " + strconv.Itoa(k.Count)
+		}
+		fmt.Fprintf(w, "  MIXED KINDS %s: %s (TensorBoard files the whole tag under %s, its first kind, and cannot show the rest; its Python loader fails the tag)\n",
+			displayTag(m.Tag), strings.Join(parts, ", "), m.Kinds[0].Plugin)
+	}
 	if o.events {
 		return
 	}
-	tags := r.tags(o.tags)
+	tags := r.tags(o.tags, o.rule)
 	if len(tags) == 0 {
 		fmt.Fprintf(w, "  no tags (purge %s)\n", o.purge)
 		return
 	}
-	fmt.Fprintf(w, "  tags (purge %s):\n", o.purge)
+	if o.rule == tbwriter.NoPurge {
+		fmt.Fprintf(w, "  tags (purge none; COUNT is before TensorBoard's purge and sampling, see --purge):\n")
+	} else {
+		fmt.Fprintf(w, "  tags (purge %s; SHOWN is what %s and its dashboards display by default):\n", o.purge, loaderName(o))
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    TAG\tPLUGIN\tKIND\tCOUNT\tSTEPS\tDUPS\tFIRST\tLAST")
+	shown := func(t *tagStats) string { return "" }
+	if o.rule == tbwriter.NoPurge {
+		fmt.Fprintln(tw, "    TAG\tPLUGIN\tKIND\tCOUNT\tSTEPS\tDUPS\tFIRST\tLAST")
+	} else {
+		fmt.Fprintln(tw, "    TAG\tPLUGIN\tKIND\tCOUNT\tSHOWN\tSTEPS\tDUPS\tFIRST\tLAST")
+		shown = func(t *tagStats) string { return strconv.Itoa(t.Shown) + "\t" }
+	}
 	for _, t := range tags {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%s\t%d\t@%d %s\t@%d %s\n",
-			displayTag(t.Tag), t.Plugin, t.Kind, t.Count, stepsText(t.MinStep, t.MaxStep, true), t.Dups,
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%s%s\t%d\t@%d %s\t@%d %s\n",
+			displayTag(t.Tag), t.Plugin, t.Kind, t.Count, shown(t), stepsText(t.MinStep, t.MaxStep, true), t.Dups,
 			t.First.Step, describeValue(t.First.Value, t.Plugin), t.Last.Step, describeValue(t.Last.Value, t.Plugin))
 	}
 	tw.Flush()
@@ -150,7 +183,10 @@ func writeEventsText(w io.Writer, r *runDump, f *fileDump, o *options) {
 		for _, v := range vals {
 			p := valuePlugin(v, plugins)
 			mark := ""
-			if r.dropped[v] {
+			switch {
+			case r.dropped[v] && p == "hparams":
+				mark = "  [ignored: TensorBoard shows only the first value of an hparams tag]"
+			case r.dropped[v]:
 				mark = "  [dropped by " + o.purge + " purge]"
 			}
 			fmt.Fprintf(w, "        %s  %s/%s  %s%s\n", displayTag(v.GetTag()), p, valueKind(v), describeValue(v, p), mark)

@@ -20,9 +20,12 @@ import (
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/ptfile"
+	"github.com/tbtrain/tbtrain/storage"
+	"github.com/tbtrain/tbtrain/storage/s3store"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -85,6 +88,17 @@ Examples:
   train --resume latest --epochs 30          # extend a finished run to 30 epochs
   train --resume log/2022-08-15_21-22-40/LenetMnist9.pt --batch-size 16   # continue a PyTorch run
   tensorboard --logdir runs                  # watch it
+  train --logdir s3://bucket/prefix          # keep the run in S3 (or MinIO, SeaweedFS, ...)
+  train --resume s3://bucket/prefix/2026-11-29_12-00-00   # resume it on any machine
+  S3_ENDPOINT=http://host:8333 tensorboard --logdir s3://bucket/prefix   # watch it there
+
+S3: --logdir and --resume take s3://bucket/prefix locations. Credentials and
+server come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and
+AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or TensorBoard's S3_ENDPOINT (path-style
+addressing with an endpoint). A checkpoint is one verified PUT; events are
+uploaded as a new object at every checkpoint and at most once a minute
+between; a lease object (.tbtrain-lease) keeps one trainer per run. A server
+that stays unreachable for a minute fails the run; the last checkpoint stays.
 
 A PyTorch checkpoint (--resume FILE.pt, the demo recipe's torch.save dict) is
 read without running any code from it. Its weights, momentum buffers,
@@ -100,6 +114,10 @@ remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, 
 --limit-train may not: giving one with another value than the checkpoint's is
 an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
 prints the command that resumes; a second Ctrl-C kills at once.
+
+Environment: TBTRAIN_KERN=avx512|avx2|generic makes the numeric kernels use
+that code path instead of the fastest one this CPU has (for comparisons; every
+path computes the same bits, so a run may stop on one and resume on another).
 
 Exit status: 0 when training is done, 130 after Ctrl-C or SIGTERM (a checkpoint
 was written), 2 for a bad command line, 1 for any other error.
@@ -128,8 +146,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Momentum, "momentum", def.Momentum, "SGD momentum")
 	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
 	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights and of every epoch's order")
-	fs.StringVar(&logdir, "logdir", "runs", "directory that holds the run directories")
-	fs.StringVar(&resume, "resume", "", "resume from `PATH`: a checkpoint file, a run directory, or \"latest\"")
+	fs.StringVar(&logdir, "logdir", "runs", "directory (or s3://bucket/prefix) that holds the run directories")
+	fs.StringVar(&resume, "resume", "", "resume from `PATH`: a checkpoint file, a run directory (either may be s3://...), or \"latest\"")
 	fs.StringVar(&cfg.Data, "data", def.Data, "directory with the 4 MNIST IDX files (.gz or plain); default: the GoMNIST Go module")
 	fs.Int64Var(&cfg.Keep, "keep", def.Keep, "checkpoints kept in the run directory (0 = all); the newest valid one is never deleted")
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
@@ -144,6 +162,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// the middle of an epoch; it changes no result.
 	fs.DurationVar(&stepDelay, "step-delay", 0, "sleep this long after every step (for tests)")
 	_ = fs.MarkHidden("step-delay")
+	// --lease-ttl shortens the lease of an S3 run so that tests can resume
+	// soon after killing a trainer; it changes no result.
+	var leaseTTL time.Duration
+	fs.DurationVar(&leaseTTL, "lease-ttl", 0, "lease of an s3:// run: lapses this long after its holder stops renewing it (default 1m)")
+	_ = fs.MarkHidden("lease-ttl")
+	// --s3-retry-for shortens how long an S3 request is retried before the
+	// run fails, so that tests need not wait out a minute.
+	var retryFor time.Duration
+	fs.DurationVar(&retryFor, "s3-retry-for", 0, "give up an S3 request that keeps failing after this long (default 1m)")
+	_ = fs.MarkHidden("s3-retry-for")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
@@ -167,12 +195,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if workers > 0 {
 		runtime.GOMAXPROCS(workers)
 	}
+	if v := os.Getenv(kernEnv); v != "" {
+		if err := kern.SetPath(v); err != nil {
+			return usageError{fmt.Errorf("%s=%s: %w", kernEnv, v, err)}
+		}
+	}
+
+	// s3:// locations, configured from the environment the AWS tools and
+	// TensorBoard read.
+	storage.Register("s3", s3store.Opener(os.Getenv, s3store.Retry{For: retryFor}))
 
 	p := newProgress(stdout, !noBar && isTerminal(stdout))
 	opts := trainer.Options{EpochStart: p.epochStart, Step: p.step, EpochEnd: p.epochEnd,
 		SetAside: func(from, to string) {
-			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, filepath.Base(to))
-		}}
+			fmt.Fprintf(stderr, "train: note: %s is newer than the checkpoint resumed from; renamed to %s\n", from, storage.Base(to))
+		}, LeaseTTL: leaseTTL}
 	// The crash tests' hooks (internal/chaos sets them in this command's
 	// environment); only this command reads them, and none changes a result.
 	hooks, herr := faultinject.FromEnv(os.Getenv)
@@ -227,7 +264,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if t, err = trainer.New(logdir, cfg, train, test, opts); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new run %s (%s), run ID %s\n", t.Dir(), t.Numerics(), t.RunID())
+		fmt.Fprintf(stdout, "new run %s (%s, kernels %s), run ID %s\n", t.Dir(), t.Numerics(), kern.Impl(), t.RunID())
 		if mark != nil {
 			mark("fresh")
 		}
@@ -293,10 +330,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if t.Done() {
+		// Run only closes what a finished run may lack: the checkpoint's
+		// --epochs when it was lowered to the epochs done, the hparams
+		// session end when a kill came between the last commit and it.
+		if err := t.Run(ctx); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
 		return nil
 	}
-	fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", filepath.Dir(t.Dir()))
+	if storage.IsURL(t.Dir()) {
+		fmt.Fprintf(stdout, "watch it with: S3_ENDPOINT=<server> tensorboard --logdir %s\n", storage.Dir(t.Dir()))
+	} else {
+		fmt.Fprintf(stdout, "watch it with: tensorboard --logdir %s\n", filepath.Dir(t.Dir()))
+	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -319,8 +366,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		// Nothing committed is lost: say where the run can continue from
 		// once the cause (a full disk, a read-only directory...) is fixed.
-		if errors.Is(err, trainer.ErrDiverged) {
-			return err // it names the step and the newest checkpoint; resuming would repeat it
+		if errors.Is(err, trainer.ErrDiverged) || errors.Is(err, trainer.ErrLocked) {
+			// Both say what to do: resuming would repeat the divergence;
+			// the other trainer holds the run.
+			return err
+		}
+		if errors.As(err, new(*trainer.LeaseHeldError)) {
+			return err // it says who holds the run and until when
+		}
+		if storage.IsURL(t.Dir()) {
+			// Listing would wait out the retries again when the server is
+			// down; every checkpoint reported committed is there.
+			return fmt.Errorf("%w\nthe checkpoints committed so far are in %s\nonce the cause is fixed (the server reachable again), resume with: go run ./cmd/train --resume %s",
+				err, t.Dir(), t.Dir())
 		}
 		if _, newest, _, nerr := ckpt.Newest(t.Dir()); nerr == nil {
 			return fmt.Errorf("%w\nnewest valid checkpoint: %s\nonce the cause is fixed, resume with: go run ./cmd/train --resume %s",
@@ -335,6 +393,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// kernEnv forces a code path of the numeric kernels (kern.SetPath): a
+// user setting, documented in --help. It is read here and nowhere else.
+const kernEnv = "TBTRAIN_KERN"
 
 // markerPrefix starts the lines the test markers print on stderr (with
 // faultinject.MarkersEnv=1): one per step, per commit stage and at the start

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	s3test.Stop()
 	if dataDir != "" {
 		os.RemoveAll(dataDir)
 	}
@@ -211,13 +213,29 @@ func series(t *testing.T, dir string, rule tbwriter.PurgeRule) map[string][]tbwr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 {
-		t.Fatalf("ReadLogdir(%s): %d runs, want 1", dir, len(runs))
+	out := map[string][]tbwriter.Point{}
+	main := false
+	for _, r := range runs {
+		if r.Err != nil {
+			t.Fatalf("event files of %s/%s: %v", dir, r.Name, r.Err)
+		}
+		prefix := "" // the run's hparams session directories: "<dir>/<tag>"
+		switch {
+		case r.Name == ".":
+			main = true
+		case strings.HasPrefix(r.Name, trainer.HParamsRunPrefix) && !strings.Contains(r.Name, "/"):
+			prefix = r.Name + "/"
+		default:
+			t.Fatalf("ReadLogdir(%s): unexpected run %s", dir, r.Name)
+		}
+		for tag, pts := range r.Series(rule) {
+			out[prefix+tag] = pts
+		}
 	}
-	if runs[0].Err != nil {
-		t.Fatalf("event files of %s: %v", dir, runs[0].Err)
+	if !main {
+		t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
 	}
-	return runs[0].Series(rule)
+	return out
 }
 
 // sameLogs fails unless both runs logged the same tags at the same steps

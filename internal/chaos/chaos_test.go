@@ -30,6 +30,8 @@ type chaosStats struct {
 	kills                            int // SIGKILLs that hit a live process
 	aimedCommit, aimedFlush          int // kills aimed at a commit / flush window (markers)
 	aimedPrune                       int // kills aimed just after a commit, at the pruning
+	aimedProjector                   int // kills aimed at the end of the last epoch (test pass, projector files, commit)
+	projectorTemp                    int // kills after which a temp file of a projector file was on disk
 	inCommit, inFlush                int // kills that landed inside one (markers)
 	tempLeft                         int // kills after which a temp file was on disk
 	tornTail                         int // kills after which an event file ended in a torn record
@@ -45,12 +47,12 @@ type chaosStats struct {
 }
 
 func (s chaosStats) String() string {
-	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d; landed in commit %d, in flush %d); "+
-		"kills leaving a temp file %d, leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
+	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d, at the last epoch's end %d; landed in commit %d, in flush %d); "+
+		"kills leaving a temp file %d (of a projector file %d), leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
 		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d; resumed by run dir %d, by file %d (the rest by latest); "+
 		"resumed from an older checkpoint %d (kills aimed into the set-aside %d, leaving it half done %d)",
-		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.inCommit, s.inFlush,
-		s.tempLeft, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath,
+		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.aimedProjector, s.inCommit, s.inFlush,
+		s.tempLeft, s.projectorTemp, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath,
 		s.older, s.aimedAside, s.asideHalfDone)
 }
 
@@ -169,7 +171,7 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 		if st.kills < kills {
 			plan := "time"
 			if r.markers {
-				plan = []string{"time", "commit", "flush", "prune"}[rng.IntN(4)]
+				plan = []string{"time", "commit", "flush", "prune", "projector"}[rng.IntN(5)]
 				if abandoned != nil && rng.IntN(2) == 0 {
 					plan = "setaside"
 				}
@@ -186,6 +188,13 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 				// Uniform over the expected life of this session.
 				left := float64(totalSteps-max(wantStep, 0)) / totalSteps
 				time.Sleep(time.Duration(rng.Float64() * left * float64(r.dur)))
+			case "projector":
+				// After the last step: the test pass, the projector
+				// files (written before the epoch's commit), the commit.
+				if _, _, ok := c.waitMarker(0, fmt.Sprintf("step %d", totalSteps), sessionTimeout); ok {
+					st.aimedProjector++
+					time.Sleep(time.Duration(rng.Float64() * float64(projectorWindow)))
+				}
 			case "prune":
 				// Right after a commit, while old checkpoints are pruned.
 				if _, _, ok := c.waitMarker(0, "commit-end", sessionTimeout); ok {
@@ -295,7 +304,7 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			if inF {
 				st.inFlush++
 			}
-			temp, torn := false, false
+			temp, torn, projTemp := false, false, false
 			for _, d := range runDirs(logdir) {
 				s, err := stateOf(d)
 				if err != nil {
@@ -304,6 +313,7 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 				for _, o := range s.others {
 					if !before[o] {
 						temp = true
+						projTemp = projTemp || isProjectorTemp(o)
 					}
 				}
 				for _, e := range s.events {
@@ -325,6 +335,9 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			}
 			if temp {
 				st.tempLeft++
+			}
+			if projTemp {
+				st.projectorTemp++
 			}
 			if torn {
 				st.tornTail++
@@ -392,6 +405,19 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 	if st.skippedReported > 0 {
 		t.Errorf("seed %d: %d sessions reported skipping a checkpoint; SIGKILL must never leave an invalid committed checkpoint", seed, st.skippedReported)
 	}
+}
+
+// projectorWindow is how long after the last step a kill aimed at the
+// projector may come: the tiny run's test pass and projector files take a
+// few milliseconds to tens of them (fsyncs), the commit follows.
+const projectorWindow = 80 * time.Millisecond
+
+// isProjectorTemp reports whether path is a temp file of a projector file:
+// a dot file in an embedding directory or beside projector_config.pbtxt.
+func isProjectorTemp(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasPrefix(base, ".") &&
+		(strings.HasPrefix(base, "."+tbwriter.ProjectorConfigFile) || isStepDir(filepath.Base(filepath.Dir(filepath.Dir(path)))))
 }
 
 // plantDecoy puts a checkpoint that verifies but must never be used into the

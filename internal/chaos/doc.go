@@ -13,7 +13,13 @@
 //     rules with the reference run's values, that every checkpoint left on
 //     disk verifies, that every session resumed from the newest valid
 //     checkpoint, and that leftover temp files never confused a later
-//     session.
+//     session. The tags include the confusion matrix, the PR curves and the
+//     Custom Scalars layout; the graph (step 0, in every event file that
+//     holds one) and the projector files (projector_config.pbtxt, the
+//     tensors, metadata and sprite of the last epoch's entry) must equal the
+//     reference run's too, byte for byte, and no temp file of theirs may be
+//     left: some kills are aimed just after the last step, at the test pass,
+//     the projector files and the commit that follow.
 //     Some sessions resume from an older checkpoint (a new timeline), and
 //     some of those are killed inside the set-aside of the newer checkpoints;
 //     --resume DIR or latest must never pick one of those afterwards.

@@ -3,9 +3,12 @@
 package chaos
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,10 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
 )
 
 const trainPkg = "github.com/tbtrain/tbtrain/cmd/train"
@@ -59,6 +65,8 @@ type refRun struct {
 	logdir, runDir string
 	final          *ckptpb.Checkpoint
 	python, rust   map[string][]tbwriter.Point
+	projector      map[string][]byte // projector_config.pbtxt and its files
+	graph          *tbpb.GraphDef
 	dur            time.Duration
 	markers        bool // the child printed test markers
 	output         string
@@ -101,11 +109,22 @@ func reference(t *testing.T) *refRun {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
 		}
-		r.python, r.rust, err = series(logdir, r.runDir)
+		r.python, r.rust, err = series(logdir, r.runDir, r.final.GetHparamsRun())
 		if err != nil {
 			refErr = fmt.Errorf("reference run: %v", err)
 			return
 		}
+		// The projector entry of the last epoch: config, tensors, metadata, sprite.
+		if r.projector, err = projectorFiles(r.runDir); err != nil || len(r.projector) != 4 {
+			refErr = fmt.Errorf("reference run: projector files %v (%v), want 4", slices.Sorted(maps.Keys(r.projector)), err)
+			return
+		}
+		gs, _, err := graphsOf(r.runDir)
+		if err != nil || len(gs) != 1 {
+			refErr = fmt.Errorf("reference run: %d graphs (%v), want 1", len(gs), err)
+			return
+		}
+		r.graph = gs[0]
 		// The reference itself must have one point per step for the
 		// per-step tags and be free of duplicates everywhere.
 		for rule, m := range map[string]map[string][]tbwriter.Point{"python": r.python, "rust": r.rust} {
@@ -164,21 +183,47 @@ func finalCheckpoint(runDir string, damaged ...string) (*ckptpb.Checkpoint, erro
 	return c, nil
 }
 
-// series reads the run in runDir under both purge rules.
-func series(logdir, runDir string) (python, rust map[string][]tbwriter.Point, err error) {
+// series reads the run in runDir under both purge rules, with the tags of
+// its hparams session directory hpRun (named by the final checkpoint) as
+// "hparams/<tag>": the run's HParams row must be the reference run's too.
+func series(logdir, runDir, hpRun string) (python, rust map[string][]tbwriter.Point, err error) {
 	runs, err := tbwriter.ReadLogdir(logdir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ReadLogdir(%s): %v", logdir, err)
 	}
+	hpDir := filepath.Join(runDir, hpRun)
+	found := false
+	python, rust = map[string][]tbwriter.Point{}, map[string][]tbwriter.Point{}
 	for _, r := range runs {
-		if len(r.Files) > 0 && filepath.Dir(r.Files[0]) == runDir {
-			if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
-				return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", runDir, r.Err)
-			}
-			return r.Series(tbwriter.PythonPurge), r.Series(tbwriter.RustPurge), nil
+		if len(r.Files) == 0 {
+			continue
+		}
+		prefix := ""
+		switch d := filepath.Dir(r.Files[0]); {
+		case d == runDir:
+			found = true
+		case hpRun != "" && d == hpDir:
+			prefix = "hparams/"
+		default:
+			continue
+		}
+		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+			return nil, nil, fmt.Errorf("run %s: damage other than a torn tail: %v", filepath.Dir(r.Files[0]), r.Err)
+		}
+		for tag, pts := range r.Series(tbwriter.PythonPurge) {
+			python[prefix+tag] = pts
+		}
+		for tag, pts := range r.Series(tbwriter.RustPurge) {
+			rust[prefix+tag] = pts
 		}
 	}
-	return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	if !found {
+		return nil, nil, fmt.Errorf("ReadLogdir(%s): no run for %s", logdir, runDir)
+	}
+	if hpRun == "" || python["hparams/_hparams_/session_end_info"] == nil {
+		return nil, nil, fmt.Errorf("%s: no hparams session end in %q", runDir, hpRun)
+	}
+	return python, rust, nil
 }
 
 // compareCheckpoints compares everything that shapes the next step, bit for
@@ -265,7 +310,7 @@ func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context stri
 	for _, p := range compareCheckpoints(final, r.final) {
 		t.Errorf("%s: final checkpoint: %s", context, p)
 	}
-	py, rs, err := series(logdir, runDir)
+	py, rs, err := series(logdir, runDir, final.GetHparamsRun())
 	if err != nil {
 		t.Fatalf("%s: %v", context, err)
 	}
@@ -274,6 +319,31 @@ func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context stri
 	}
 	for _, p := range compareSeries(rs, r.rust, skipValue) {
 		t.Errorf("%s: RustPurge: %s", context, p)
+	}
+	// The projector files, byte for byte: a session that redid the last
+	// epoch replaced the entry, and no kill left half a file.
+	pf, err := projectorFiles(runDir)
+	if err != nil {
+		t.Errorf("%s: %v", context, err)
+	}
+	if g, w := slices.Sorted(maps.Keys(pf)), slices.Sorted(maps.Keys(r.projector)); !slices.Equal(g, w) {
+		t.Errorf("%s: projector files %v, reference %v", context, g, w)
+	}
+	for name, w := range r.projector {
+		if g, ok := pf[name]; ok && !bytes.Equal(g, w) {
+			t.Errorf("%s: projector file %s differs from the reference run's", context, name)
+		}
+	}
+	// The graph: every session that started at step 0 wrote it at step 0;
+	// whichever a loader keeps is the reference's.
+	gs, gsteps, err := graphsOf(runDir)
+	if err != nil || len(gs) == 0 {
+		t.Errorf("%s: %d graphs (%v), want at least 1", context, len(gs), err)
+	}
+	for i, g := range gs {
+		if gsteps[i] != 0 || !proto.Equal(g, r.graph) {
+			t.Errorf("%s: graph %d (step %d) differs from the reference run's", context, i, gsteps[i])
+		}
 	}
 }
 
@@ -298,7 +368,10 @@ type dirState struct {
 	checkpoints []string // files ckpt.List reports
 	events      []string
 	aside       []string // checkpoints of abandoned timelines, set aside
-	others      []string // anything else: temp files of interrupted commits, an unfinished set-aside's record
+	hparams     []string // hparams session directories
+	lock        bool     // the run directory's lock file exists
+	projector   []string // projector_config.pbtxt and the files under the embedding directories (<step>/<tag>/)
+	others      []string // anything else: temp files of interrupted commits (checkpoints, projector files), an unfinished set-aside's record
 }
 
 func stateOf(dir string) (dirState, error) {
@@ -324,11 +397,101 @@ func stateOf(dir string) (dirState, error) {
 			s.events = append(s.events, filepath.Join(dir, name))
 		case strings.Contains(name, ".ckpt.abandoned"):
 			s.aside = append(s.aside, filepath.Join(dir, name))
+		case name == trainer.LockName:
+			s.lock = true
+		case e.IsDir() && strings.HasPrefix(name, trainer.HParamsRunPrefix):
+			s.hparams = append(s.hparams, filepath.Join(dir, name))
+		case name == tbwriter.ProjectorConfigFile:
+			s.projector = append(s.projector, filepath.Join(dir, name))
+		case e.IsDir() && isStepDir(name):
+			// An embedding directory: its files are the projector's,
+			// except temp files (names starting with a dot) of a write
+			// that was cut short.
+			err := filepath.WalkDir(filepath.Join(dir, name), func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				if strings.HasPrefix(d.Name(), ".") {
+					s.others = append(s.others, p)
+				} else {
+					s.projector = append(s.projector, p)
+				}
+				return nil
+			})
+			if err != nil {
+				return s, err
+			}
 		default:
 			s.others = append(s.others, filepath.Join(dir, name))
 		}
 	}
 	return s, nil
+}
+
+// isStepDir reports whether name is that of an embedding directory: the
+// step, zero-padded to 5 digits (tbwriter.EmbeddingDir).
+func isStepDir(name string) bool {
+	if len(name) < 5 {
+		return false
+	}
+	for _, r := range name {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// projectorFiles returns the run's projector_config.pbtxt and every file its
+// entries name, by path relative to runDir (nil if there is no config).
+func projectorFiles(runDir string) (map[string][]byte, error) {
+	cfg, err := tbwriter.ReadProjectorConfig(runDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	read := func(rel string) error {
+		b, err := os.ReadFile(filepath.Join(runDir, filepath.FromSlash(rel)))
+		out[rel] = b
+		return err
+	}
+	if err := read(tbwriter.ProjectorConfigFile); err != nil {
+		return nil, err
+	}
+	for _, e := range cfg.GetEmbeddings() {
+		for _, p := range []string{e.GetTensorPath(), e.GetMetadataPath(), e.GetSprite().GetImagePath()} {
+			if p == "" {
+				continue
+			}
+			if err := read(p); err != nil {
+				return nil, fmt.Errorf("projector entry %s: %v", e.GetTensorName(), err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// graphsOf returns the graphs of every graph event in the event files of
+// runDir (torn tails are tolerated), with their steps.
+func graphsOf(runDir string) ([]*tbpb.GraphDef, []int64, error) {
+	var gs []*tbpb.GraphDef
+	var steps []int64
+	for _, f := range eventFiles(runDir) {
+		evs, err := tbwriter.ReadFile(f)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, err
+		}
+		for _, ev := range evs {
+			if g, ok := tbwriter.GraphOf(ev); ok {
+				gs = append(gs, g)
+				steps = append(steps, ev.GetStep())
+			}
+		}
+	}
+	return gs, steps, nil
 }
 
 // sessionStart returns the step of the SessionLog START event of an event

@@ -10,53 +10,55 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// benchShape is one Sgemm call as model/ makes it for LeNet-5.
+// benchShape is one product as model/ makes it for LeNet-5: an Sgemm, or
+// with rows set an SgemmRows (SgemmRowsT with transB) on the rows of a
+// zero-padded 32-wide image grid.
 type benchShape struct {
 	name           string
 	transA, transB bool
+	rows           bool
 	m, n, k        int
 }
 
 // lenetShapes returns the products of one LeNet-5 training step as model/
-// makes them (model/layers.go at 695179b): the convolutions work on chunks
-// of 8 images (model's convChunk), conv1 (5×5, 1→6, padding 2, on 28×28) on
-// a "wide" grid of 28×32 outputs per image, conv2 (5×5, 6→16 on 14×14) on
-// its 10×10 outputs; the fully connected layers (400→120→84→10) work on a
-// shard of b images. The model splits a batch into 4 shards (model.DefaultShards),
-// so b = 4, 16, 64 are the calls of training batches of 16, 64 and 256.
+// makes them (model/layers.go and lenet.go: 4 shards per batch, conv1 on
+// chunks of 4 images, conv2 on chunks of up to 16): conv1 (5×5, 1→6,
+// padding 2) on the 32×32 zero-padded grid through SgemmRows/SgemmRowsT,
+// conv2 (5×5, 6→16 on 14×14) through im2col and Sgemm on its 10×10
+// outputs, and the fully connected layers (400→120→84→10) on a shard of b
+// images: b = 16 for training batch 64, b = 4 for batch 16 (conv2 chunks
+// of 16 and 4 images).
 func lenetShapes() []benchShape {
-	const chunk = 8
-	n1, n2 := chunk*28*32, chunk*10*10
+	const n1 = 4 * 32 * 32
 	s := []benchShape{
-		{"conv1_fwd_c8", false, false, 6, n1, 25},
-		{"conv1_dW_c8", false, true, 6, 25, n1},
-		{"conv2_fwd_c8", false, false, 16, n2, 150},
-		{"conv2_dW_c8", false, true, 16, 150, n2},
-		{"conv2_dCol_c8", true, false, 150, n2, 16},
+		{name: "conv1_fwd", rows: true, m: 6, n: n1, k: 25},
+		{name: "conv1_dW", rows: true, transB: true, m: 6, n: 25, k: n1},
 	}
-	for _, b := range []int{4, 16, 64} {
+	for _, b := range []int{16, 4} {
+		n2 := b * 100
 		for _, f := range []benchShape{
-			{"fc1_fwd", false, true, b, 120, 400},
-			{"fc1_dW", true, false, 120, 400, b},
-			{"fc1_dX", false, false, b, 400, 120},
-			{"fc2_fwd", false, true, b, 84, 120},
-			{"fc2_dW", true, false, 84, 120, b},
-			{"fc3_fwd", false, true, b, 10, 84},
+			{name: "conv2_fwd", m: 16, n: n2, k: 150},
+			{name: "conv2_dW", transB: true, m: 16, n: 150, k: n2},
+			{name: "conv2_dCol", transA: true, m: 150, n: n2, k: 16},
+			{name: "fc1_fwd", transB: true, m: b, n: 120, k: 400},
+			{name: "fc1_dW", transA: true, m: 120, n: 400, k: b},
+			{name: "fc1_dX", m: b, n: 400, k: 120},
+			{name: "fc2_fwd", transB: true, m: b, n: 84, k: 120},
+			{name: "fc2_dW", transA: true, m: 84, n: 120, k: b},
+			{name: "fc2_dX", m: b, n: 120, k: 84},
+			{name: "fc3_fwd", transB: true, m: b, n: 10, k: 84},
+			{name: "fc3_dW", transA: true, m: 10, n: 84, k: b},
+			{name: "fc3_dX", m: b, n: 84, k: 10},
 		} {
 			f.name = fmt.Sprintf("%s_b%d", f.name, b)
 			s = append(s, f)
 		}
 	}
-	// A whole 16-image shard without chunking, and a square product.
-	return append(s,
-		benchShape{"conv2_fwd_b16", false, false, 16, 16 * 100, 150},
-		benchShape{"conv1_fwd_b16", false, false, 6, 16 * 784, 25},
-		benchShape{"square_256", false, false, 256, 256, 256},
-	)
+	return append(s, benchShape{name: "square_256", m: 256, n: 256, k: 256})
 }
 
-// BenchmarkSgemm runs every LeNet-5 shape with each code path of this
-// package and with gonum's pure-Go Sgemm (impl=gonum), so that
+// BenchmarkSgemm runs every LeNet-5 product with each code path of this
+// package and, for Sgemm, with gonum's pure-Go Sgemm (impl=gonum), so that
 //
 //	go test -run '^$' -bench Sgemm -cpu 1 -count 6 ./internal/kern > out.txt
 //	benchstat -col /impl out.txt
@@ -66,12 +68,10 @@ func lenetShapes() []benchShape {
 // reports GFLOP/s and, on Unix, cpu-GFLOP/s (per CPU second of the
 // process), the figure to trust when other processes share the machine.
 func BenchmarkSgemm(b *testing.B) {
-	impls := append([]implCase(nil), testImpls...)
-	impls = append(impls, implCase{"gonum", gonumSgemm})
+	defer SetPath("")
 	for _, s := range lenetShapes() {
 		rng := rand.New(rand.NewPCG(1, 2))
 		a := randSlice(rng, s.m*s.k)
-		bb := randSlice(rng, s.k*s.n)
 		c := randSlice(rng, s.m*s.n)
 		lda, ldb := s.k, s.n
 		if s.transA {
@@ -80,12 +80,51 @@ func BenchmarkSgemm(b *testing.B) {
 		if s.transB {
 			ldb = s.k
 		}
-		for _, ic := range impls {
-			b.Run(fmt.Sprintf("%s/impl=%s", s.name, ic.name), func(b *testing.B) {
+		var bb []float32
+		var offs []int
+		if s.rows {
+			// The rows of a 5×5 window over 32-wide rows of a padded image
+			// batch, as model's conv1 reads them.
+			rows, width := s.k, s.n
+			if s.transB {
+				rows, width = s.n, s.k
+			}
+			offs = make([]int, rows)
+			for l := range offs {
+				offs[l] = l/5*32 + l%5
+			}
+			bb = randSlice(rng, width+4*32+5)
+		} else {
+			bb = randSlice(rng, s.k*s.n)
+		}
+		impls := append([]string(nil), Paths()...)
+		if !s.rows {
+			impls = append(impls, "gonum")
+		}
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("%s/impl=%s", s.name, impl), func(b *testing.B) {
+				if impl != "gonum" {
+					if err := SetPath(impl); err != nil {
+						b.Fatal(err)
+					}
+				}
+				call := func() {
+					switch {
+					case impl == "gonum":
+						gonumSgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, false, c, s.n)
+					case s.rows && s.transB:
+						SgemmRowsT(s.m, s.n, s.k, a, lda, bb, offs, false, c, s.n)
+					case s.rows:
+						SgemmRows(s.m, s.n, s.k, a, lda, bb, offs, false, c, s.n)
+					default:
+						Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, false, c, s.n)
+					}
+				}
+				call()
 				b.ReportAllocs()
 				cpu0 := processCPU()
 				for b.Loop() {
-					checkedSgemm(ic.fn, s.transA, s.transB, s.m, s.n, s.k, a, lda, bb, ldb, false, c, s.n)
+					call()
 				}
 				reportGFLOPS(b, 2*float64(s.m)*float64(s.n)*float64(s.k), processCPU()-cpu0)
 			})

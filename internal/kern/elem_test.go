@@ -50,81 +50,89 @@ func elemCases(t *testing.T, f func(t *testing.T, rng *rand.Rand, n, off int)) {
 }
 
 func TestAddBias(t *testing.T) {
-	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
-		for _, relu := range []bool{false, true} {
-			buf := specialValues(rng, n+off+3)
-			orig := append([]float32(nil), buf...)
-			bias := specialValues(rng, 1)[0]
-			if bias != bias {
-				bias = 0.5
-			}
-			AddBias(buf[off:off+n], bias, relu)
-			for i, got := range buf {
-				want := orig[i]
-				if i >= off && i < off+n {
-					want = relu32(orig[i]+bias, relu)
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			for _, relu := range []bool{false, true} {
+				buf := specialValues(rng, n+off+3)
+				orig := append([]float32(nil), buf...)
+				bias := specialValues(rng, 1)[0]
+				if bias != bias {
+					bias = 0.5
 				}
-				if !sameBits(got, want) {
-					t.Fatalf("n=%d off=%d relu=%v bias=%v: buf[%d] = %v, want %v (input %v)", n, off, relu, bias, i, got, want, orig[i])
+				AddBias(buf[off:off+n], bias, relu)
+				for i, got := range buf {
+					want := orig[i]
+					if i >= off && i < off+n {
+						want = relu32(orig[i]+bias, relu)
+					}
+					if !sameBits(got, want) {
+						t.Fatalf("n=%d off=%d relu=%v bias=%v: buf[%d] = %v, want %v (input %v)", n, off, relu, bias, i, got, want, orig[i])
+					}
 				}
 			}
-		}
+		})
 	})
 }
 
 func TestAddBiasVec(t *testing.T) {
-	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
-		for _, relu := range []bool{false, true} {
-			buf := specialValues(rng, n+off+3)
-			orig := append([]float32(nil), buf...)
-			bias := specialValues(rng, n+1)[1:]
-			AddBiasVec(buf[off:off+n], bias, relu)
-			for i, got := range buf {
-				want := orig[i]
-				if i >= off && i < off+n {
-					want = relu32(orig[i]+bias[i-off], relu)
-				}
-				if !sameBits(got, want) {
-					t.Fatalf("n=%d off=%d relu=%v: buf[%d] = %v, want %v (input %v + %v)", n, off, relu, i, got, want, orig[i], bias[i-off])
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			for _, relu := range []bool{false, true} {
+				buf := specialValues(rng, n+off+3)
+				orig := append([]float32(nil), buf...)
+				bias := specialValues(rng, n+1)[1:]
+				AddBiasVec(buf[off:off+n], bias, relu)
+				for i, got := range buf {
+					want := orig[i]
+					if i >= off && i < off+n {
+						want = relu32(orig[i]+bias[i-off], relu)
+					}
+					if !sameBits(got, want) {
+						t.Fatalf("n=%d off=%d relu=%v: buf[%d] = %v, want %v (input %v + %v)", n, off, relu, i, got, want, orig[i], bias[i-off])
+					}
 				}
 			}
-		}
+		})
 	})
 }
 
 func TestReLUMask(t *testing.T) {
-	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
-		buf := specialValues(rng, n+off+3)
-		orig := append([]float32(nil), buf...)
-		y := specialValues(rng, n)
-		ReLUMask(buf[off:off+n], y)
-		for i, got := range buf {
-			want := orig[i]
-			if i >= off && i < off+n && !(y[i-off] > 0) {
-				want = 0
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			y := specialValues(rng, n)
+			ReLUMask(buf[off:off+n], y)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n && !(y[i-off] > 0) {
+					want = 0
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (y = %v)", n, off, i, got, want, y[i-off])
+				}
 			}
-			if !sameBits(got, want) {
-				t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (y = %v)", n, off, i, got, want, y[i-off])
-			}
-		}
+		})
 	})
 }
 
 func TestAdd(t *testing.T) {
-	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
-		buf := specialValues(rng, n+off+3)
-		orig := append([]float32(nil), buf...)
-		s := specialValues(rng, n)
-		Add(buf[off:off+n], s)
-		for i, got := range buf {
-			want := orig[i]
-			if i >= off && i < off+n {
-				want = orig[i] + s[i-off]
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			s := specialValues(rng, n)
+			Add(buf[off:off+n], s)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = orig[i] + s[i-off]
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (%v + %v)", n, off, i, got, want, orig[i], s[i-off])
+				}
 			}
-			if !sameBits(got, want) {
-				t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v (%v + %v)", n, off, i, got, want, orig[i], s[i-off])
-			}
-		}
+		})
 	})
 }
 
@@ -188,48 +196,50 @@ func FuzzElem(f *testing.F) {
 	f.Add([]byte("\x00\x00\x80\x3f\x00\x00\x80\xbf\x00\x00\xc0\x7f\x00\x00\x00\x80"), float32(0.5), true)
 	f.Add(make([]byte, 4*37), float32(-1), false)
 	f.Fuzz(func(t *testing.T, data []byte, bias float32, relu bool) {
-		n := len(data) / 8
-		x := make([]float32, n)
-		y := make([]float32, n)
-		for i := range n {
-			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i:]))
-			y[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
-		}
-		check := func(name string, got []float32, want func(i int) float32) {
-			t.Helper()
-			for i := range got {
-				if !sameBits(got[i], want(i)) {
-					t.Fatalf("%s: element %d of %d = %v, want %v", name, i, n, got[i], want(i))
+		onEveryPath(t, func() {
+			n := len(data) / 8
+			x := make([]float32, n)
+			y := make([]float32, n)
+			for i := range n {
+				x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i:]))
+				y[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
+			}
+			check := func(name string, got []float32, want func(i int) float32) {
+				t.Helper()
+				for i := range got {
+					if !sameBits(got[i], want(i)) {
+						t.Fatalf("%s: element %d of %d = %v, want %v", name, i, n, got[i], want(i))
+					}
 				}
 			}
-		}
-		got := append([]float32(nil), x...)
-		AddBias(got, bias, relu)
-		check("AddBias", got, func(i int) float32 { return relu32(x[i]+bias, relu) })
-		got = append(got[:0], x...)
-		AddBiasVec(got, y, relu)
-		check("AddBiasVec", got, func(i int) float32 { return relu32(x[i]+y[i], relu) })
-		got = append(got[:0], x...)
-		ReLUMask(got, y)
-		check("ReLUMask", got, func(i int) float32 {
-			if !(y[i] > 0) {
-				return 0
+			got := append([]float32(nil), x...)
+			AddBias(got, bias, relu)
+			check("AddBias", got, func(i int) float32 { return relu32(x[i]+bias, relu) })
+			got = append(got[:0], x...)
+			AddBiasVec(got, y, relu)
+			check("AddBiasVec", got, func(i int) float32 { return relu32(x[i]+y[i], relu) })
+			got = append(got[:0], x...)
+			ReLUMask(got, y)
+			check("ReLUMask", got, func(i int) float32 {
+				if !(y[i] > 0) {
+					return 0
+				}
+				return x[i]
+			})
+			got = append(got[:0], x...)
+			Add(got, y)
+			check("Add", got, func(i int) float32 { return x[i] + y[i] })
+			// SGD with p = x, buf = y, g = x reversed, momentum = bias.
+			g := make([]float32, n)
+			for i := range g {
+				g[i] = x[n-1-i]
 			}
-			return x[i]
+			p, buf := append([]float32(nil), x...), append([]float32(nil), y...)
+			const negLR = -0.01
+			SGDMomentum(p, buf, g, bias, negLR)
+			wantBuf := func(i int) float32 { return float32(y[i]*bias) + g[i] }
+			check("SGDMomentum buf", buf, wantBuf)
+			check("SGDMomentum p", p, func(i int) float32 { return exactFMA32(negLR, wantBuf(i), x[i]) })
 		})
-		got = append(got[:0], x...)
-		Add(got, y)
-		check("Add", got, func(i int) float32 { return x[i] + y[i] })
-		// SGD with p = x, buf = y, g = x reversed, momentum = bias.
-		g := make([]float32, n)
-		for i := range g {
-			g[i] = x[n-1-i]
-		}
-		p, buf := append([]float32(nil), x...), append([]float32(nil), y...)
-		const negLR = -0.01
-		SGDMomentum(p, buf, g, bias, negLR)
-		wantBuf := func(i int) float32 { return float32(y[i]*bias) + g[i] }
-		check("SGDMomentum buf", buf, wantBuf)
-		check("SGDMomentum p", p, func(i int) float32 { return exactFMA32(negLR, wantBuf(i), x[i]) })
 	})
 }

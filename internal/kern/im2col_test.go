@@ -82,40 +82,42 @@ func convShapes() []ConvShape {
 }
 
 func TestIm2colCol2im(t *testing.T) {
-	rng := rand.New(rand.NewPCG(6, 6))
-	const guard = 5
-	for _, s := range convShapes() {
-		for _, b := range []int{0, 1, 3} {
-			t.Run(fmt.Sprintf("%+v/b=%d", s, b), func(t *testing.T) {
-				oh, ow := s.Out()
-				nIn, nCol := s.C*b*s.H*s.W, s.C*s.K*s.K*b*oh*ow
-				in := randSlice(rng, nIn)
-				col := randSlice(rng, nCol+guard)
-				Im2col(col, in, s, b)
-				want := refIm2col(in, s, b)
-				for j := range nCol {
-					if math.Float32bits(col[j]) != math.Float32bits(want[j]) {
-						t.Fatalf("Im2col: col[%d] = %v, want %v", j, col[j], want[j])
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(6, 6))
+		const guard = 5
+		for _, s := range convShapes() {
+			for _, b := range []int{0, 1, 3} {
+				t.Run(fmt.Sprintf("%+v/b=%d", s, b), func(t *testing.T) {
+					oh, ow := s.Out()
+					nIn, nCol := s.C*b*s.H*s.W, s.C*s.K*s.K*b*oh*ow
+					in := randSlice(rng, nIn)
+					col := randSlice(rng, nCol+guard)
+					Im2col(col, in, s, b)
+					want := refIm2col(in, s, b)
+					for j := range nCol {
+						if math.Float32bits(col[j]) != math.Float32bits(want[j]) {
+							t.Fatalf("Im2col: col[%d] = %v, want %v", j, col[j], want[j])
+						}
 					}
-				}
-				g := randSlice(rng, nCol)
-				got := randSlice(rng, nIn+guard)
-				guardVals := append([]float32(nil), got[nIn:]...)
-				Col2im(got, g, s, b)
-				wantIn := refCol2im(g, s, b)
-				for j := range nIn {
-					if math.Float32bits(got[j]) != math.Float32bits(wantIn[j]) {
-						t.Fatalf("Col2im: in[%d] = %v, want %v", j, got[j], wantIn[j])
+					g := randSlice(rng, nCol)
+					got := randSlice(rng, nIn+guard)
+					guardVals := append([]float32(nil), got[nIn:]...)
+					Col2im(got, g, s, b)
+					wantIn := refCol2im(g, s, b)
+					for j := range nIn {
+						if math.Float32bits(got[j]) != math.Float32bits(wantIn[j]) {
+							t.Fatalf("Col2im: in[%d] = %v, want %v", j, got[j], wantIn[j])
+						}
 					}
-				}
-				for j, v := range guardVals {
-					if got[nIn+j] != v {
-						t.Fatalf("Col2im wrote past the images: in[%d] changed", nIn+j)
+					for j, v := range guardVals {
+						if got[nIn+j] != v {
+							t.Fatalf("Col2im wrote past the images: in[%d] changed", nIn+j)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
-	}
+	})
 }
 
 // TestIm2colGuard checks that Im2col writes nothing after the matrix.
@@ -167,28 +169,30 @@ func FuzzIm2col(f *testing.F) {
 	f.Add(uint8(1), uint8(28), uint8(28), uint8(5), uint8(2), uint8(2))
 	f.Add(uint8(6), uint8(14), uint8(14), uint8(5), uint8(0), uint8(1))
 	f.Fuzz(func(t *testing.T, c, h, w, k, pad, b uint8) {
-		s := ConvShape{C: 1 + int(c%4), H: 1 + int(h%32), W: 1 + int(w%32), K: 1 + int(k%6), Pad: int(pad % 6)}
-		oh, ow := s.Out()
-		if s.Pad >= s.K || oh < 1 || ow < 1 {
-			return
-		}
-		nb := int(b % 4)
-		rng := rand.New(rand.NewPCG(uint64(c), uint64(w)))
-		in := randSlice(rng, s.C*nb*s.H*s.W)
-		col := make([]float32, s.C*s.K*s.K*nb*oh*ow)
-		Im2col(col, in, s, nb)
-		for j, v := range refIm2col(in, s, nb) {
-			if math.Float32bits(col[j]) != math.Float32bits(v) {
-				t.Fatalf("%+v b=%d: Im2col col[%d] = %v, want %v", s, nb, j, col[j], v)
+		onEveryPath(t, func() {
+			s := ConvShape{C: 1 + int(c%4), H: 1 + int(h%32), W: 1 + int(w%32), K: 1 + int(k%6), Pad: int(pad % 6)}
+			oh, ow := s.Out()
+			if s.Pad >= s.K || oh < 1 || ow < 1 {
+				return
 			}
-		}
-		got := make([]float32, len(in))
-		Col2im(got, col, s, nb)
-		for j, v := range refCol2im(col, s, nb) {
-			if math.Float32bits(got[j]) != math.Float32bits(v) {
-				t.Fatalf("%+v b=%d: Col2im in[%d] = %v, want %v", s, nb, j, got[j], v)
+			nb := int(b % 4)
+			rng := rand.New(rand.NewPCG(uint64(c), uint64(w)))
+			in := randSlice(rng, s.C*nb*s.H*s.W)
+			col := make([]float32, s.C*s.K*s.K*nb*oh*ow)
+			Im2col(col, in, s, nb)
+			for j, v := range refIm2col(in, s, nb) {
+				if math.Float32bits(col[j]) != math.Float32bits(v) {
+					t.Fatalf("%+v b=%d: Im2col col[%d] = %v, want %v", s, nb, j, col[j], v)
+				}
 			}
-		}
+			got := make([]float32, len(in))
+			Col2im(got, col, s, nb)
+			for j, v := range refCol2im(col, s, nb) {
+				if math.Float32bits(got[j]) != math.Float32bits(v) {
+					t.Fatalf("%+v b=%d: Col2im in[%d] = %v, want %v", s, nb, j, got[j], v)
+				}
+			}
+		})
 	})
 }
 
@@ -228,37 +232,39 @@ func BenchmarkIm2col(b *testing.B) {
 }
 
 func TestPadImages(t *testing.T) {
-	rng := rand.New(rand.NewPCG(16, 16))
-	for _, n := range []int{0, 1, 3} {
-		for _, hw := range [][2]int{{1, 1}, {3, 5}, {28, 28}, {4, 9}, {2, 17}} {
-			for _, pad := range []int{0, 1, 2, 4} {
-				h, w := hw[0], hw[1]
-				ph, pw := h+2*pad, w+2*pad
-				src := randSlice(rng, n*h*w)
-				dst := randSlice(rng, n*ph*pw+3)
-				guard := append([]float32(nil), dst[n*ph*pw:]...)
-				PadImages(dst, src, n, h, w, pad)
-				for i := range n {
-					for y := range ph {
-						for x := range pw {
-							var want float32
-							if y >= pad && y < pad+h && x >= pad && x < pad+w {
-								want = src[i*h*w+(y-pad)*w+x-pad]
-							}
-							if got := dst[i*ph*pw+y*pw+x]; math.Float32bits(got) != math.Float32bits(want) {
-								t.Fatalf("n=%d h=%d w=%d pad=%d: image %d (%d,%d) = %v, want %v", n, h, w, pad, i, y, x, got, want)
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(16, 16))
+		for _, n := range []int{0, 1, 3} {
+			for _, hw := range [][2]int{{1, 1}, {3, 5}, {28, 28}, {4, 9}, {2, 17}} {
+				for _, pad := range []int{0, 1, 2, 4} {
+					h, w := hw[0], hw[1]
+					ph, pw := h+2*pad, w+2*pad
+					src := randSlice(rng, n*h*w)
+					dst := randSlice(rng, n*ph*pw+3)
+					guard := append([]float32(nil), dst[n*ph*pw:]...)
+					PadImages(dst, src, n, h, w, pad)
+					for i := range n {
+						for y := range ph {
+							for x := range pw {
+								var want float32
+								if y >= pad && y < pad+h && x >= pad && x < pad+w {
+									want = src[i*h*w+(y-pad)*w+x-pad]
+								}
+								if got := dst[i*ph*pw+y*pw+x]; math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("n=%d h=%d w=%d pad=%d: image %d (%d,%d) = %v, want %v", n, h, w, pad, i, y, x, got, want)
+								}
 							}
 						}
 					}
-				}
-				for j, v := range guard {
-					if dst[n*ph*pw+j] != v {
-						t.Fatalf("n=%d h=%d w=%d pad=%d: wrote past the images", n, h, w, pad)
+					for j, v := range guard {
+						if dst[n*ph*pw+j] != v {
+							t.Fatalf("n=%d h=%d w=%d pad=%d: wrote past the images", n, h, w, pad)
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkPadImages pads 4 MNIST-sized images by 2 (LeNet-5's conv1

@@ -7,44 +7,110 @@ import (
 	"testing"
 )
 
-func init() {
-	if hasAVX2FMA {
-		testImpls = append(testImpls, implCase{"avx2", sgemmAVX2})
-		rowsImpls = append(rowsImpls, rowsImpl{"avx2", sgemmRowsAVX2, sgemmRowsTAVX2, sgemmAVX2})
-	}
-}
-
-func TestImplAVX2(t *testing.T) {
-	want := "generic"
-	if hasAVX2FMA {
-		want = "avx2"
-	}
-	if got := Impl(); got != want {
-		t.Errorf("Impl() = %q, want %q (cpu has AVX2+FMA: %v)", got, want, hasAVX2FMA)
-	}
-}
-
 // TestDotKernels drives every dot-product kernel directly, for sums with
-// and without vector part, odd and even numbers of 8-float blocks and
-// tails, storing and accumulating.
+// and without full 16-float blocks, with and without a partial last
+// block, storing and accumulating, against the generic dot form.
 func TestDotKernels(t *testing.T) {
 	if !hasAVX2FMA {
-		t.Skip("no AVX2+FMA")
+		t.Skip("the processor lacks AVX2/FMA: " + Unavailable("avx2"))
 	}
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, rc := range dotBlocks {
 		r, c := rc[0], rc[1]
-		for _, k := range []int{1, 7, 8, 9, 16, 23, 24, 31, 40, 64, 69} {
+		for _, k := range []int{1, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 40, 64, 69} {
 			for _, acc := range []bool{false, true} {
 				g := gemmCase{transB: true, acc: acc, m: r, n: c, k: k, pad: 3}
-				checkGemm(t, func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+				kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
 					add := 0
 					if accumulate {
 						add = 1
 					}
+					var mask *int32
+					if k%16 != 0 {
+						mask = &tailMask[16-k%16]
+					}
 					offs := []int{0, ldb, 2 * ldb}
-					dot(m, n, 4*(k&^7), 4*k, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
-				}, g, rng)
+					dot(m, n, 64*(k/16), mask, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
+				}
+				checkSame(t, kern, sgemmGeneric, g, rng)
+			}
+		}
+	}
+}
+
+// TestDot512Kernels drives every AVX-512 dot-product kernel directly, as
+// TestDotKernels does for the AVX2 ones.
+func TestDot512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 8))
+	for _, rc := range dot512Blocks {
+		r, c := rc[0], rc[1]
+		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 33, 64, 69} {
+			for _, acc := range []bool{false, true} {
+				g := gemmCase{transB: true, acc: acc, m: r, n: c, k: k, pad: 3}
+				kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+					add := 0
+					if accumulate {
+						add = 1
+					}
+					offs := []int{0, ldb, 2 * ldb, 3 * ldb}
+					dot512(m, n, 64*(k/16), 1<<(k%16)-1, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
+				}
+				checkSame(t, kern, sgemmGeneric, g, rng)
+			}
+		}
+	}
+}
+
+// TestChain512Kernels drives every AVX-512 chain kernel directly, with and
+// without the offset table, on every width of its last vector, storing
+// and continuing from C, and on two panels at once.
+func TestChain512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for r := 1; r <= mr; r++ {
+		for v := 1; v <= 4; v++ {
+			for _, nb := range []int{16*v - 15, 16*v - 8, 16 * v} {
+				for _, k := range []int{1, 3, 4, 9} {
+					for _, panels := range []int{1, 2} {
+						for _, table := range []bool{false, true} {
+							g := gemmCase{acc: (nb+k)%2 == 0, m: r * panels, n: nb, k: k, pad: 2}
+							kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+								add := 0
+								if accumulate {
+									add = 1
+								}
+								// Pack A in panels of r rows, l-major.
+								ap := make([]float32, m*k)
+								for q := range panels {
+									for l := range k {
+										for i := range r {
+											ap[q*r*k+l*r+i] = a[(q*r+i)*lda+l]
+										}
+									}
+								}
+								cols, vv := colMask(n)
+								if vv != v {
+									t.Fatalf("colMask(%d) gives %d vectors, want %d", n, vv, v)
+								}
+								if table {
+									offs := make([]int, k)
+									for l := range offs {
+										offs[l] = l * ldb
+									}
+									chain512t(r, v, k, &ap[0], &b[0], &offs[0], &cc[0], 4*ldc, add, panels, cols)
+								} else {
+									chain512(r, v, k, &ap[0], &b[0], 4*ldb, &cc[0], 4*ldc, add, panels, cols)
+								}
+							}
+							checkSame(t, kern, sgemmGeneric, g, rng)
+						}
+					}
+				}
 			}
 		}
 	}

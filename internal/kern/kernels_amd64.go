@@ -5,55 +5,61 @@
 package kern
 
 // kern1x16 computes panels consecutive 1×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*1*k + l*1+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 1, j < 16, and C_q starts 1 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 1, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*1*k + l*1+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 1 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern1x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // kern2x16 computes panels consecutive 2×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*2*k + l*2+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 2, j < 16, and C_q starts 2 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 2, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*2*k + l*2+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 2 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern2x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // kern3x16 computes panels consecutive 3×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*3*k + l*3+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 3, j < 16, and C_q starts 3 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 3, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*3*k + l*3+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 3 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern3x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // kern4x16 computes panels consecutive 4×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*4*k + l*4+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 4, j < 16, and C_q starts 4 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 4, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*4*k + l*4+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 4 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern4x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // kern5x16 computes panels consecutive 5×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*5*k + l*5+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 5, j < 16, and C_q starts 5 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 5, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*5*k + l*5+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 5 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern5x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
 
 // kern6x16 computes panels consecutive 6×16 blocks of C: for panel q,
-// C_q = P_q (add == 0) or C_q += P_q (add != 0), where
-// P_q[i][j] = Σ_l a[q*6*k + l*6+i]·b[l*ldb+j] for l < k (in order, fused
-// multiply-adds from +0), i < 6, j < 16, and C_q starts 6 rows after
-// C_(q-1). ldb and ldc are in bytes; k and panels must be positive.
+// each element C_q[i][j] (i < 6, j < 16) is the chain of fused
+// multiply-adds c = fma(a[q*6*k + l*6+i], b[l*ldb+j], c) for l < k in
+// order, starting from c = C_q[i][j] (add != 0) or +0 (add == 0), and
+// C_q starts 6 rows after C_(q-1). ldb and ldc are in bytes; k and
+// panels must be positive.
 //
 //go:noescape
 func kern6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int)
@@ -88,94 +94,61 @@ func kern5x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, pa
 //go:noescape
 func kern6x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, panels int)
 
-// dotFunc is the signature of the dot-product kernels dot<r>x<c>: they
-// compute the r×c block C[i][j] = Σ_l a[i][l]·b[j][l] (add == 0) or
-// C[i][j] += that sum (add != 0) for i < r, j < c, l < k, where row i of
-// a starts at a+i*lda, row j of b at b+4*boff[j] and C[i][j] is at
-// c+i*ldc+4*j. k8 = 4*(k &^ 7) and k4 = 4*k are byte counts; strides
-// are in bytes, boff in floats. Lane q of the vector part sums the l ≡ q (mod 8),
-// l < k8/4, in order (kernels with fewer than 8 accumulators keep two
-// partial sums per lane, for even and odd blocks of 8, added at the end);
-// the lanes are combined as ((s0+s4)+(s1+s5))+((s2+s6)+(s3+s7)), then
-// the tail l >= k8/4 is added in order.
-type dotFunc func(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+// The dot-product kernels dot<r>x<c> compute the r×c block
+// C[i][j] = D_ij (add == 0) or C[i][j] += D_ij (add != 0) for i < r,
+// j < c, where D_ij is the dot form of the canonical arithmetic of row i
+// of a (at a+i*lda) and row j of b (at b+4*boff[j]) over k floats: the
+// full 16-float blocks are the first k16 = 64*(k/16) bytes; mask points
+// to 16 int32 lane masks (-1 for the k%16 lanes of the last, partial
+// block, then 0), or is nil when k%16 == 0. Strides are in bytes,
+// boff in floats.
 
 //go:noescape
-func dot1x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot1x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot1x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot2x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot3x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot3x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 //go:noescape
-func dot3x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot3x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot4x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot4x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot4x3(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot6x1(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-
-//go:noescape
-func dot6x2(k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot3x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
 
 // dotBlocks lists the blocks that have a dot kernel.
-var dotBlocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {3, 2}, {3, 3}, {4, 1}, {4, 2}, {4, 3}, {6, 1}, {6, 2}}
+var dotBlocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {3, 2}}
 
 // dot calls the kernel dot<rows>x<cols>.
-func dot(rows, cols, k8, k4 int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {
+func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {
 	switch rows<<2 | cols {
 	case 1<<2 | 1:
-		dot1x1(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot1x1(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 1<<2 | 2:
-		dot1x2(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot1x2(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 1<<2 | 3:
-		dot1x3(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot1x3(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 1:
-		dot2x1(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot2x1(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 2:
-		dot2x2(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot2x2(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 2<<2 | 3:
-		dot2x3(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot2x3(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 3<<2 | 1:
-		dot3x1(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot3x1(k16, mask, a, lda, b, boff, c, ldc, add)
 	case 3<<2 | 2:
-		dot3x2(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 3<<2 | 3:
-		dot3x3(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 4<<2 | 1:
-		dot4x1(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 4<<2 | 2:
-		dot4x2(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 4<<2 | 3:
-		dot4x3(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 6<<2 | 1:
-		dot6x1(k8, k4, a, lda, b, boff, c, ldc, add)
-	case 6<<2 | 2:
-		dot6x2(k8, k4, a, lda, b, boff, c, ldc, add)
+		dot3x2(k16, mask, a, lda, b, boff, c, ldc, add)
 	default:
 		panic("kern: no dot kernel for this block")
 	}

@@ -56,71 +56,75 @@ func poolValues(rng *rand.Rand, n int) []float32 {
 }
 
 func TestMaxPool2(t *testing.T) {
-	rng := rand.New(rand.NewPCG(10, 10))
-	for _, h := range []int{0, 2, 4, 10, 28} {
-		for _, w := range []int{0, 2, 6, 8, 10, 14, 16, 28, 30} {
-			for _, extra := range []int{0, 1, 4} {
-				for _, relu := range []bool{false, true} {
-					ld := w + extra
-					name := fmt.Sprintf("h=%d,w=%d,ld=%d,relu=%v", h, w, ld, relu)
-					src := poolValues(rng, max(0, (h-1)*ld+w))
-					bias := []float32{0, 0.5, -0.5, float32(math.Copysign(0, -1))}[rng.IntN(4)]
-					base := int32(rng.IntN(1000))
-					n := (h / 2) * (w / 2)
-					dst := poolValues(rng, n+2)
-					arg := make([]int32, n+2)
-					guardD, guardA := dst[n:], []int32{-5, -6}
-					copy(arg[n:], guardA)
-					gd := append([]float32(nil), guardD...)
-					MaxPool2(dst[:n], arg[:n], src, h, w, ld, bias, relu, base)
-					wd, wa := refMaxPool2(src, h, w, ld, bias, relu, base)
-					for i := range n {
-						if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
-							t.Fatalf("%s: output %d = (%v, %d), want (%v, %d)", name, i, dst[i], arg[i], wd[i], wa[i])
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(10, 10))
+		for _, h := range []int{0, 2, 4, 10, 28} {
+			for _, w := range []int{0, 2, 6, 8, 10, 14, 16, 28, 30} {
+				for _, extra := range []int{0, 1, 4} {
+					for _, relu := range []bool{false, true} {
+						ld := w + extra
+						name := fmt.Sprintf("h=%d,w=%d,ld=%d,relu=%v", h, w, ld, relu)
+						src := poolValues(rng, max(0, (h-1)*ld+w))
+						bias := []float32{0, 0.5, -0.5, float32(math.Copysign(0, -1))}[rng.IntN(4)]
+						base := int32(rng.IntN(1000))
+						n := (h / 2) * (w / 2)
+						dst := poolValues(rng, n+2)
+						arg := make([]int32, n+2)
+						guardD, guardA := dst[n:], []int32{-5, -6}
+						copy(arg[n:], guardA)
+						gd := append([]float32(nil), guardD...)
+						MaxPool2(dst[:n], arg[:n], src, h, w, ld, bias, relu, base)
+						wd, wa := refMaxPool2(src, h, w, ld, bias, relu, base)
+						for i := range n {
+							if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
+								t.Fatalf("%s: output %d = (%v, %d), want (%v, %d)", name, i, dst[i], arg[i], wd[i], wa[i])
+							}
 						}
-					}
-					if dst[n] != gd[0] || dst[n+1] != gd[1] || arg[n] != guardA[0] || arg[n+1] != guardA[1] {
-						t.Fatalf("%s: wrote past the outputs", name)
+						if dst[n] != gd[0] || dst[n+1] != gd[1] || arg[n] != guardA[0] || arg[n+1] != guardA[1] {
+							t.Fatalf("%s: wrote past the outputs", name)
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestMaxPool2NaN checks the documented NaN rule: a window holding a NaN
 // gives a NaN, and its arg names an element of that window.
 func TestMaxPool2NaN(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 11))
-	const h, w, ld = 4, 16, 16
-	for q := range 4 {
-		for _, relu := range []bool{false, true} {
-			src := poolValues(rng, h*ld)
-			// NaN at element q of window (py=1, px=5).
-			idx := (2+q/2)*ld + 10 + q%2
-			src[idx] = float32(math.NaN())
-			dst := make([]float32, 2*8)
-			arg := make([]int32, 2*8)
-			MaxPool2(dst, arg, src, h, w, ld, 0.25, relu, 0)
-			o := 1*8 + 5
-			if !math.IsNaN(float64(dst[o])) {
-				t.Errorf("q=%d relu=%v: value %v, want NaN", q, relu, dst[o])
-			}
-			in := false
-			for _, e := range []int{2*ld + 10, 2*ld + 11, 3*ld + 10, 3*ld + 11} {
-				in = in || int(arg[o]) == e
-			}
-			if !in {
-				t.Errorf("q=%d relu=%v: arg %d outside the window", q, relu, arg[o])
-			}
-			wd, wa := refMaxPool2(src, h, w, ld, 0.25, relu, 0)
-			for i := range dst {
-				if i != o && (math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i]) {
-					t.Errorf("q=%d relu=%v: output %d = (%v, %d), want (%v, %d)", q, relu, i, dst[i], arg[i], wd[i], wa[i])
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 11))
+		const h, w, ld = 4, 16, 16
+		for q := range 4 {
+			for _, relu := range []bool{false, true} {
+				src := poolValues(rng, h*ld)
+				// NaN at element q of window (py=1, px=5).
+				idx := (2+q/2)*ld + 10 + q%2
+				src[idx] = float32(math.NaN())
+				dst := make([]float32, 2*8)
+				arg := make([]int32, 2*8)
+				MaxPool2(dst, arg, src, h, w, ld, 0.25, relu, 0)
+				o := 1*8 + 5
+				if !math.IsNaN(float64(dst[o])) {
+					t.Errorf("q=%d relu=%v: value %v, want NaN", q, relu, dst[o])
+				}
+				in := false
+				for _, e := range []int{2*ld + 10, 2*ld + 11, 3*ld + 10, 3*ld + 11} {
+					in = in || int(arg[o]) == e
+				}
+				if !in {
+					t.Errorf("q=%d relu=%v: arg %d outside the window", q, relu, arg[o])
+				}
+				wd, wa := refMaxPool2(src, h, w, ld, 0.25, relu, 0)
+				for i := range dst {
+					if i != o && (math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i]) {
+						t.Errorf("q=%d relu=%v: output %d = (%v, %d), want (%v, %d)", q, relu, i, dst[i], arg[i], wd[i], wa[i])
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestMaxPool2Panics(t *testing.T) {
@@ -149,20 +153,22 @@ func FuzzMaxPool2(f *testing.F) {
 	f.Add(uint8(28), uint8(28), uint8(4), uint64(1), true)
 	f.Add(uint8(10), uint8(10), uint8(0), uint64(2), false)
 	f.Fuzz(func(t *testing.T, h, w, extra uint8, seed uint64, relu bool) {
-		hh, ww := 2*int(h%20), 2*int(w%20)
-		ld := ww + int(extra%5)
-		rng := rand.New(rand.NewPCG(seed, 3))
-		src := poolValues(rng, max(0, (hh-1)*ld+ww))
-		n := (hh / 2) * (ww / 2)
-		dst := make([]float32, n)
-		arg := make([]int32, n)
-		MaxPool2(dst, arg, src, hh, ww, ld, 0.5, relu, 7)
-		wd, wa := refMaxPool2(src, hh, ww, ld, 0.5, relu, 7)
-		for i := range n {
-			if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
-				t.Fatalf("h=%d w=%d ld=%d: output %d = (%v, %d), want (%v, %d)", hh, ww, ld, i, dst[i], arg[i], wd[i], wa[i])
+		onEveryPath(t, func() {
+			hh, ww := 2*int(h%20), 2*int(w%20)
+			ld := ww + int(extra%5)
+			rng := rand.New(rand.NewPCG(seed, 3))
+			src := poolValues(rng, max(0, (hh-1)*ld+ww))
+			n := (hh / 2) * (ww / 2)
+			dst := make([]float32, n)
+			arg := make([]int32, n)
+			MaxPool2(dst, arg, src, hh, ww, ld, 0.5, relu, 7)
+			wd, wa := refMaxPool2(src, hh, ww, ld, 0.5, relu, 7)
+			for i := range n {
+				if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
+					t.Fatalf("h=%d w=%d ld=%d: output %d = (%v, %d), want (%v, %d)", hh, ww, ld, i, dst[i], arg[i], wd[i], wa[i])
+				}
 			}
-		}
+		})
 	})
 }
 
@@ -187,26 +193,28 @@ func BenchmarkMaxPool2(b *testing.B) {
 // gives +0 for max(−0, +0) in either order, and the bias −0 keeps the sign
 // of the maximum visible in the output.
 func TestMaxPool2Zeros(t *testing.T) {
-	negZero := float32(math.Copysign(0, -1))
-	vals := []float32{negZero, 0, -1}
-	const windows = 81
-	src := make([]float32, 2*2*windows)
-	for wi := range windows {
-		q := wi
-		for e := range 4 {
-			src[(e/2)*2*windows+2*wi+e%2] = vals[q%3]
-			q /= 3
-		}
-	}
-	for _, relu := range []bool{false, true} {
-		dst := make([]float32, windows)
-		arg := make([]int32, windows)
-		MaxPool2(dst, arg, src, 2, 2*windows, 2*windows, negZero, relu, 0)
-		wd, wa := refMaxPool2(src, 2, 2*windows, 2*windows, negZero, relu, 0)
-		for i := range windows {
-			if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
-				t.Errorf("relu=%v window %d: (%v, %d), want (%v, %d)", relu, i, dst[i], arg[i], wd[i], wa[i])
+	forPaths(t, func(t *testing.T) {
+		negZero := float32(math.Copysign(0, -1))
+		vals := []float32{negZero, 0, -1}
+		const windows = 81
+		src := make([]float32, 2*2*windows)
+		for wi := range windows {
+			q := wi
+			for e := range 4 {
+				src[(e/2)*2*windows+2*wi+e%2] = vals[q%3]
+				q /= 3
 			}
 		}
-	}
+		for _, relu := range []bool{false, true} {
+			dst := make([]float32, windows)
+			arg := make([]int32, windows)
+			MaxPool2(dst, arg, src, 2, 2*windows, 2*windows, negZero, relu, 0)
+			wd, wa := refMaxPool2(src, 2, 2*windows, 2*windows, negZero, relu, 0)
+			for i := range windows {
+				if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
+					t.Errorf("relu=%v window %d: (%v, %d), want (%v, %d)", relu, i, dst[i], arg[i], wd[i], wa[i])
+				}
+			}
+		}
+	})
 }

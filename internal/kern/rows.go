@@ -14,7 +14,8 @@ const errBadOffset = "kern: row offset out of range"
 // im2col rows of a zero-padded, channel-contiguous image batch of row
 // width W computed on the full padded grid, so a convolution needs no
 // im2col copy ("implicit im2col"). The results are bitwise identical to
-// [Sgemm] on the materialised B̃ (on the same code path).
+// [Sgemm] on the materialised B̃ (the chain form of the canonical
+// arithmetic).
 //
 // SgemmRows panics like Sgemm on bad sizes, if len(boff) < k, or if a row
 // does not lie inside b.
@@ -22,7 +23,7 @@ func SgemmRows(m, n, k int, a []float32, lda int, b []float32, boff []int, accum
 	if !checkRows(m, n, k, a, lda, b, boff, k, n, accumulate, c, ldc) {
 		return
 	}
-	sgemmRows(m, n, k, a, lda, b, boff, accumulate, c, ldc)
+	cur().rows(m, n, k, a, lda, b, boff, accumulate, c, ldc)
 }
 
 // SgemmRowsT computes C = A·B̃ᵀ (or C += A·B̃ᵀ when accumulate is true),
@@ -33,14 +34,13 @@ func SgemmRows(m, n, k int, a []float32, lda int, b []float32, boff []int, accum
 // for an m×k matrix A and the n×k matrix B̃ whose row j is
 // b[boff[j] : boff[j]+k]. It is the weight gradient of the convolution
 // computed by [SgemmRows]. The results are bitwise identical to [Sgemm]
-// with transB on the materialised B̃ on the same code path when k >= 32
-// (below that the avx2 path of Sgemm packs B̃ and sums in another order).
-// It panics like [SgemmRows], with len(boff) < n.
+// with transB on the materialised B̃ (the dot form of the canonical
+// arithmetic). It panics like [SgemmRows], with len(boff) < n.
 func SgemmRowsT(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
 	if !checkRows(m, n, k, a, lda, b, boff, n, k, accumulate, c, ldc) {
 		return
 	}
-	sgemmRowsT(m, n, k, a, lda, b, boff, accumulate, c, ldc)
+	cur().rowsT(m, n, k, a, lda, b, boff, accumulate, c, ldc)
 }
 
 // checkRows checks the arguments of SgemmRows (rows = k, width = n) and
@@ -84,36 +84,48 @@ func checkRows(m, n, k int, a []float32, lda int, b []float32, boff []int, rows,
 	return true
 }
 
-// sgemmRowsGeneric is the portable SgemmRows: the same order of operations
-// as sgemmGeneric without transposes.
+// sgemmRowsGeneric is the portable SgemmRows: the chain form, as
+// sgemmGeneric without transposes.
 func sgemmRowsGeneric(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
-	for i := range m {
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		c0 := c[i*ldc : i*ldc+n]
+		c1 := c[(i+1)*ldc : (i+1)*ldc+n]
+		c2 := c[(i+2)*ldc : (i+2)*ldc+n]
+		c3 := c[(i+3)*ldc : (i+3)*ldc+n]
+		if !accumulate {
+			clear(c0)
+			clear(c1)
+			clear(c2)
+			clear(c3)
+		}
+		for l := range k {
+			fmaRows4(c0, c1, c2, c3, b[boff[l]:boff[l]+n], a[i*lda+l], a[(i+1)*lda+l], a[(i+2)*lda+l], a[(i+3)*lda+l])
+		}
+	}
+	for ; i < m; i++ {
 		ci := c[i*ldc : i*ldc+n]
 		if !accumulate {
 			clear(ci)
 		}
 		for l := range k {
-			av := a[i*lda+l]
-			bl := b[boff[l] : boff[l]+n]
-			for j, bv := range bl {
-				ci[j] += float32(av * bv)
-			}
+			fmaRow(ci, b[boff[l]:boff[l]+n], a[i*lda+l])
 		}
 	}
 }
 
-// sgemmRowsTGeneric is the portable SgemmRowsT: the same order of
-// operations as sgemmGeneric with transB.
+// sgemmRowsTGeneric is the portable SgemmRowsT: the dot form, as
+// sgemmGeneric with transB.
 func sgemmRowsTGeneric(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
 	for i := range m {
 		ai := a[i*lda : i*lda+k]
 		ci := c[i*ldc : i*ldc+n]
 		for j := range n {
-			s := dot32(ai, b[boff[j]:boff[j]+k])
+			d := dot16(ai, b[boff[j]:boff[j]+k])
 			if accumulate {
-				ci[j] += s
+				ci[j] += d
 			} else {
-				ci[j] = s
+				ci[j] = d
 			}
 		}
 	}

@@ -73,44 +73,48 @@ func TestFMA32(t *testing.T) {
 // code path against math/big: with momentum 0, buf becomes g, and p becomes
 // fma(negLR, g, p).
 func TestSGDMomentumFMA(t *testing.T) {
-	cases := fmaCases(rand.New(rand.NewPCG(14, 14)))
-	n := len(cases)
-	p, buf, g := make([]float32, n), make([]float32, n), make([]float32, n)
-	for _, negLR := range []float32{float32(1 + 1.0/4096), -0.01} {
-		for i, v := range cases {
-			p[i], buf[i], g[i] = v[2], 1, v[1]
-		}
-		SGDMomentum(p, buf, g, 0, negLR)
-		for i, v := range cases {
-			want := exactFMA32(negLR, v[1], v[2])
-			if math.Float32bits(p[i]) != math.Float32bits(want) || buf[i] != v[1] {
-				t.Fatalf("negLR=%g case %v: p = %g, want %g (buf %g, want %g)", negLR, v, p[i], want, buf[i], v[1])
+	forPaths(t, func(t *testing.T) {
+		cases := fmaCases(rand.New(rand.NewPCG(14, 14)))
+		n := len(cases)
+		p, buf, g := make([]float32, n), make([]float32, n), make([]float32, n)
+		for _, negLR := range []float32{float32(1 + 1.0/4096), -0.01} {
+			for i, v := range cases {
+				p[i], buf[i], g[i] = v[2], 1, v[1]
+			}
+			SGDMomentum(p, buf, g, 0, negLR)
+			for i, v := range cases {
+				want := exactFMA32(negLR, v[1], v[2])
+				if math.Float32bits(p[i]) != math.Float32bits(want) || buf[i] != v[1] {
+					t.Fatalf("negLR=%g case %v: p = %g, want %g (buf %g, want %g)", negLR, v, p[i], want, buf[i], v[1])
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestSGDMomentum compares a full update with its definition, for all
 // lengths and offsets (vector body and scalar tail).
 func TestSGDMomentum(t *testing.T) {
-	elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
-		p := randSlice(rng, n+off)
-		buf := randSlice(rng, n+off)
-		g := randSlice(rng, n+off)
-		p0, b0 := append([]float32(nil), p...), append([]float32(nil), buf...)
-		const m, negLR = 0.9, -0.01
-		SGDMomentum(p[off:], buf[off:], g[off:], m, negLR)
-		for i := range p {
-			wb, wp := b0[i], p0[i]
-			if i >= off {
-				prod := float32(b0[i] * m)
-				wb = prod + g[i]
-				wp = exactFMA32(negLR, wb, p0[i])
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			p := randSlice(rng, n+off)
+			buf := randSlice(rng, n+off)
+			g := randSlice(rng, n+off)
+			p0, b0 := append([]float32(nil), p...), append([]float32(nil), buf...)
+			const m, negLR = 0.9, -0.01
+			SGDMomentum(p[off:], buf[off:], g[off:], m, negLR)
+			for i := range p {
+				wb, wp := b0[i], p0[i]
+				if i >= off {
+					prod := float32(b0[i] * m)
+					wb = prod + g[i]
+					wp = exactFMA32(negLR, wb, p0[i])
+				}
+				if math.Float32bits(buf[i]) != math.Float32bits(wb) || math.Float32bits(p[i]) != math.Float32bits(wp) {
+					t.Fatalf("n=%d off=%d i=%d: (p, buf) = (%g, %g), want (%g, %g)", n, off, i, p[i], buf[i], wp, wb)
+				}
 			}
-			if math.Float32bits(buf[i]) != math.Float32bits(wb) || math.Float32bits(p[i]) != math.Float32bits(wp) {
-				t.Fatalf("n=%d off=%d i=%d: (p, buf) = (%g, %g), want (%g, %g)", n, off, i, p[i], buf[i], wp, wb)
-			}
-		}
+		})
 	})
 }
 

@@ -12,13 +12,6 @@ const (
 	errBadShape = "kern: inconsistent shape"
 )
 
-// dotMinK is the shortest sum for which the avx2 path computes C = A·Bᵀ
-// with its dot-product kernels: below 32 steps the horizontal sums at the
-// end of every block cost more than the vector loop saves, and the packed
-// path is used instead. Defined here because tests on every platform
-// refer to it.
-const dotMinK = 32
-
 // Sgemm computes
 //
 //	C = op(A)·op(B)    if accumulate is false,
@@ -37,7 +30,7 @@ const dotMinK = 32
 // a leading dimension is smaller than the number of columns of the stored
 // matrix (or smaller than 1), or a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	checkedSgemm(sgemm, transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+	checkedSgemm(cur().sgemm, transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
 }
 
 // gemmFunc is the signature of the implementations behind [Sgemm]. They may

@@ -8,16 +8,28 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-func init() {
-	if hasAVX2FMA {
-		sgemm = sgemmAVX2
-		sgemmRows = sgemmRowsAVX2
-		sgemmRowsT = sgemmRowsTAVX2
-		impl = "avx2"
+// avx2Path is the AVX2/FMA assembly path.
+var avx2Path = &path{name: "avx2", sgemm: sgemmAVX2, rows: sgemmRowsAVX2, rowsT: sgemmRowsTAVX2, vec: true}
+
+// archPaths returns the vector paths this processor can run, fastest
+// first, and why the others cannot run.
+func archPaths() ([]*path, map[string]string) {
+	var ps []*path
+	why := map[string]string{}
+	if hasAVX512 {
+		ps = append(ps, avx512Path)
+	} else {
+		why["avx512"] = "the processor lacks AVX-512 F, DQ or VL, or AVX2/FMA (or the OS does not save ZMM registers)"
 	}
+	if hasAVX2FMA {
+		ps = append(ps, avx2Path)
+	} else {
+		why["avx2"] = "the processor lacks AVX2 or FMA (or the OS does not save YMM registers)"
+	}
+	return ps, why
 }
 
-// hasAVX2FMA reports whether the assembly kernels can run here; x/sys/cpu
+// hasAVX2FMA reports whether the AVX2 kernels can run here; x/sys/cpu
 // also checks that the OS saves the YMM registers.
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
@@ -43,15 +55,15 @@ const (
 // sgemmAVX2 is [Sgemm] with the assembly micro-kernels; arguments have been
 // checked and m, n, k are positive.
 //
-// Each element of C is computed as: per block of kc steps of k (in order),
-// a float32 sum of fused multiply-adds over that block starting from zero,
-// then stored (first block, not accumulating) or added to C. A·Bᵀ with
-// k >= dotMinK goes to sgemmDot instead, which documents its own order.
-// Either way the order depends only on the sizes and flags, so results are
-// deterministic.
+// C = A·Bᵀ (the dot form) goes to sgemmDot. Everything else is the chain
+// form: k is cut into blocks of kc steps, and the micro-kernel's
+// accumulators start each block from the C the previous block stored (or
+// from C itself when accumulating), so every element is one unbroken
+// chain of fused multiply-adds over l in order.
 func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	if transB && !transA && k >= dotMinK {
-		sgemmDot(m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+	if transB && !transA {
+		offs := [3]int{0, ldb, 2 * ldb}
+		sgemmDot(m, n, k, a, lda, b, offs[:], ldb, accumulate, c, ldc)
 		return
 	}
 	ws, slot := getWorkspace()
@@ -95,22 +107,25 @@ func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 				}
 				for ir, rows := 0, 0; ir < mb; ir += rows {
 					rows = panelHeight(mb, ir)
-					kernel(rows, kb, &ap[ir*kb], bptr, 4*bstride, &tile[0], 4*nr, 0)
-					cr := ci + ir*ldc
-					for i := range rows {
-						dst := c[cr+i*ldc : cr+i*ldc+nb]
-						src := tile[i*nr : i*nr+nb]
-						if add != 0 {
-							for j, v := range src {
-								dst[j] += v
-							}
-						} else {
-							copy(dst, src)
-						}
-					}
+					narrowPanel(rows, kb, &ap[ir*kb], bptr, 4*bstride, tile, c[ci+ir*ldc:], ldc, nb, add)
 				}
 			}
 		}
+	}
+}
+
+// narrowPanel runs the micro-kernel for one panel of rows×nb elements of
+// C (nb < nr) through tile: the tile starts as a copy of those elements
+// when add != 0, so the chain continues from them.
+func narrowPanel(rows, kb int, a, b *float32, ldb int, tile *[mr * nr]float32, c []float32, ldc, nb, add int) {
+	if add != 0 {
+		for i := range rows {
+			copy(tile[i*nr:i*nr+nb], c[i*ldc:i*ldc+nb])
+		}
+	}
+	kernel(rows, kb, a, b, ldb, &tile[0], 4*nr, add)
+	for i := range rows {
+		copy(c[i*ldc:i*ldc+nb], tile[i*nr:i*nr+nb])
 	}
 }
 
@@ -198,9 +213,9 @@ func kernel(r, k int, a, b *float32, ldb int, c *float32, ldc int, add int) {
 
 // workspace holds the packing buffers of one sgemmAVX2 call.
 type workspace struct {
-	ap   [mc * kc]float32 // packed rows of A: panels of mr rows, l-major
-	bp   [kc * nr]float32 // one packed kc×nr panel of B
-	tile [mr * nr]float32 // result of a panel that is narrower than nr
+	ap   [mc * kc]float32    // packed rows of A: panels of mr rows, l-major
+	bp   [kc * nr512]float32 // one packed panel of B: kc×nr (AVX2) or kc×nr512 (AVX-512)
+	tile [mr * nr]float32    // result of a panel that is narrower than nr
 }
 
 // workspaces is a fixed set of reusable workspaces, each claimed by at most
@@ -241,40 +256,43 @@ func putWorkspace(ws *workspace, slot int) {
 	}
 }
 
-// Blocking of the dot-product path, used for C = A·Bᵀ when k is at least
-// dotMinK (sgemm.go): both operands are then read in place along k, so
-// nothing is packed (packing Bᵀ costs as much as the product when m is
-// small). k is cut into chunks of dotKC = 1024 floats (4 KiB per row) so
-// that up to 6 rows of A and 3 of B stay in the 32 KiB L1 data cache and
-// the rows of A of a chunk stay in L2 while all of B passes.
-const dotKC = 1024
+// tailMask holds the lane masks of the dot kernels: &tailMask[16-t] is the
+// mask of a last block of t < 16 floats (t lanes of -1, then 0).
+var tailMask = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
-// sgemmDot computes C = A·Bᵀ (or C += A·Bᵀ) with the dot-product kernels.
-// Per element the order is: per chunk of dotKC steps of k (in order) the
-// fixed-tree sum of the kernel, stored (first chunk, not accumulating) or
-// added to C.
-func sgemmDot(m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	// Blocks of 4×3, or 6×2 when that covers the rows exactly (conv1's 6
-	// output channels), so that few edge blocks with short sums remain.
-	dotR, dotC := 4, 3
-	if m%6 == 0 && m%4 != 0 {
-		dotR, dotC = 6, 2
+// sgemmDot computes C = A·B̃ᵀ (or C += A·B̃ᵀ) in the dot form with the dot
+// kernels, where row j of B̃ starts at b[base+offs[j]] (Sgemm: offs of a
+// constant stride, repeated for every block of columns; SgemmRowsT: the
+// table). Both operands are read in place along k, so nothing is packed
+// (packing Bᵀ costs as much as the product when m is small). With a
+// stride table, offs has 3 entries and base moves on by 3 rows per block.
+func sgemmDot(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
+	add := 0
+	if accumulate {
+		add = 1
 	}
-	for pc := 0; pc < k; pc += dotKC {
-		kb := min(dotKC, k-pc)
-		add := 0
-		if accumulate || pc > 0 {
-			add = 1
+	k16 := 64 * (k / 16)
+	var mask *int32
+	if t := k % 16; t != 0 {
+		mask = &tailMask[16-t]
+	}
+	// Blocks of 2×3, or 3×2 when that covers the rows exactly.
+	dotR, dotC := 2, 3
+	if m%3 == 0 && m%2 != 0 {
+		dotR, dotC = 3, 2
+	}
+	for j := 0; j < n; j += dotC {
+		cols := min(dotC, n-j)
+		var bp *float32
+		var op *int
+		if ldb == 0 {
+			bp, op = &b[0], &offs[j]
+		} else {
+			bp, op = &b[j*ldb], &offs[0]
 		}
-		k8, k4 := 4*(kb&^7), 4*kb
-		offs := [3]int{0, ldb, 2 * ldb}
-		for j := 0; j < n; j += dotC {
-			cols := min(dotC, n-j)
-			bp := &b[j*ldb+pc]
-			for i := 0; i < m; i += dotR {
-				rows := min(dotR, m-i)
-				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, &offs[0], &c[i*ldc+j], 4*ldc, add)
-			}
+		for i := 0; i < m; i += dotR {
+			rows := min(dotR, m-i)
+			dot(rows, cols, k16, mask, &a[i*lda], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add)
 		}
 	}
 }
@@ -321,19 +339,7 @@ func sgemmRowsAVX2(m, n, k int, a []float32, lda int, b []float32, boff []int, a
 				}
 				for ir, rows := 0, 0; ir < mb; ir += rows {
 					rows = panelHeight(mb, ir)
-					kernel(rows, kb, &ap[ir*kb], &bp[0], 4*nr, &tile[0], 4*nr, 0)
-					cr := ci + ir*ldc
-					for i := range rows {
-						dst := c[cr+i*ldc : cr+i*ldc+nb]
-						src := tile[i*nr : i*nr+nb]
-						if add != 0 {
-							for j, v := range src {
-								dst[j] += v
-							}
-						} else {
-							copy(dst, src)
-						}
-					}
+					narrowPanel(rows, kb, &ap[ir*kb], &bp[0], 4*nr, tile, c[ci+ir*ldc:], ldc, nb, add)
 				}
 			}
 		}
@@ -359,30 +365,9 @@ func kernelT(r, k int, a, b *float32, boff *int, c *float32, ldc int, add int) {
 }
 
 // sgemmRowsTAVX2 is [SgemmRowsT]: sgemmAVX2's dot-product path with the
-// rows of B̃ taken from the offset table. It uses the dot kernels for every
-// k (sgemmAVX2 switches to the packed path below dotMinK), so its results
-// equal sgemmAVX2's on the materialised B̃ when k >= dotMinK.
+// rows of B̃ taken from the offset table.
 func sgemmRowsTAVX2(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
-	dotR, dotC := 4, 3
-	if m%6 == 0 && m%4 != 0 {
-		dotR, dotC = 6, 2
-	}
-	for pc := 0; pc < k; pc += dotKC {
-		kb := min(dotKC, k-pc)
-		add := 0
-		if accumulate || pc > 0 {
-			add = 1
-		}
-		k8, k4 := 4*(kb&^7), 4*kb
-		bp := &b[pc]
-		for j := 0; j < n; j += dotC {
-			cols := min(dotC, n-j)
-			for i := 0; i < m; i += dotR {
-				rows := min(dotR, m-i)
-				dot(rows, cols, k8, k4, &a[i*lda+pc], 4*lda, bp, &boff[j], &c[i*ldc+j], 4*ldc, add)
-			}
-		}
-	}
+	sgemmDot(m, n, k, a, lda, b, boff, 0, accumulate, c, ldc)
 }
 
 // panels splits mb rows of A into full panels of mr rows followed by up to

@@ -129,15 +129,21 @@ func checkGemm(t *testing.T, fn gemmFunc, g gemmCase, rng *rand.Rand) {
 // sizes covers empty, tiny, register-block tails and the LeNet-5 shapes.
 var sizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 24, 25, 31, 33, 47, 64, 65}
 
-// impl is one code path under test.
+// implCase is one code path under test.
 type implCase struct {
 	name string
 	fn   gemmFunc
 }
 
-// testImpls lists the code paths to test on this machine; the amd64 build
-// adds the assembly path when the CPU supports it.
-var testImpls = []implCase{{"generic", sgemmGeneric}}
+// testImpls lists the code paths that can run on this machine (the
+// generic one last); the others are reported by TestPaths.
+var testImpls = func() []implCase {
+	var ics []implCase
+	for _, p := range available {
+		ics = append(ics, implCase{p.name, p.sgemm})
+	}
+	return ics
+}()
 
 // forImpls runs f as a subtest for each code path, with Sgemm's argument
 // checks in front of it.
@@ -225,14 +231,6 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
-func TestImpl(t *testing.T) {
-	switch got := Impl(); got {
-	case "avx2", "generic":
-	default:
-		t.Errorf("Impl() = %q, want avx2 or generic", got)
-	}
-}
-
 // TestSgemmDeterministic checks that the result does not depend on where the
 // operands sit in memory: the same values at different offsets (so different
 // alignments) give bitwise identical results, for every code path.
@@ -279,51 +277,6 @@ func testSgemmLongK(t *testing.T, fn gemmFunc) {
 					m: mn[0], n: mn[1], k: k, pad: combo % 3,
 				}
 				checkGemm(t, fn, g, rng)
-			}
-		}
-	}
-}
-
-// TestGenericExactOrder pins the portable path's arithmetic bit for bit:
-// products rounded to float32, then summed in the documented order. It
-// fails if the compiler fuses a multiply and an add (as it may with
-// GOAMD64=v3 unless the code converts each product explicitly).
-func TestGenericExactOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(17, 17))
-	const m, n, k = 5, 7, 37
-	a := randSlice(rng, m*k)
-	b := randSlice(rng, k*n)
-	bt := randSlice(rng, n*k)
-	c0 := randSlice(rng, m*n)
-	prod := func(x, y float32) float32 { return float32(x * y) }
-	// A·B accumulating onto C: c += a_i0 b_0j, then a_i1 b_1j, ...
-	got := append([]float32(nil), c0...)
-	sgemmGeneric(false, false, m, n, k, a, k, b, n, true, got, n)
-	for i := range m {
-		for j := range n {
-			s := c0[i*n+j]
-			for l := range k {
-				s += prod(a[i*k+l], b[l*n+j])
-			}
-			if math.Float32bits(got[i*n+j]) != math.Float32bits(s) {
-				t.Fatalf("A·B: C[%d,%d] = %v, want %v", i, j, got[i*n+j], s)
-			}
-		}
-	}
-	// A·Bᵀ: four partial sums over l mod 4, (s0+s1)+(s2+s3), then stored.
-	sgemmGeneric(false, true, m, n, k, a, k, bt, k, false, got, n)
-	for i := range m {
-		for j := range n {
-			var s [4]float32
-			for l := range k &^ 3 {
-				s[l%4] += prod(a[i*k+l], bt[j*k+l])
-			}
-			for l := k &^ 3; l < k; l++ {
-				s[0] += prod(a[i*k+l], bt[j*k+l])
-			}
-			want := (s[0] + s[1]) + (s[2] + s[3])
-			if math.Float32bits(got[i*n+j]) != math.Float32bits(want) {
-				t.Fatalf("A·Bᵀ: C[%d,%d] = %v, want %v", i, j, got[i*n+j], want)
 			}
 		}
 	}

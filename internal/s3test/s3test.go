@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/storage/s3store"
 )
 
@@ -69,13 +70,20 @@ func Get(t testing.TB) *Server {
 // Main runs the tests and stops the server if one was started.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the server if one was started (for a TestMain that does more
+// than Main).
+func Stop() {
 	mu.Lock()
+	defer mu.Unlock()
 	if shared != nil && shared.script != "" {
 		shared.stop()
 		os.RemoveAll(shared.dir)
+		shared = nil
 	}
-	mu.Unlock()
-	os.Exit(code)
 }
 
 func start() (*Server, string) {
@@ -204,6 +212,17 @@ func (s *Server) Env() []string {
 	}
 }
 
+// Register makes this process's s3:// locations (ckpt, tbwriter, trainer)
+// reach the server.
+func (s *Server) Register() {
+	env := map[string]string{}
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }, s3store.Retry{}))
+}
+
 // Store returns a client of Bucket.
 func (s *Server) Store(t testing.TB) *s3store.Store {
 	t.Helper()
@@ -227,5 +246,13 @@ func (s *Server) makeBucket() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return st.MakeBucket(ctx)
+	if err := st.MakeBucket(ctx); err != nil {
+		return err
+	}
+	// SeaweedFS grows the bucket's first volumes on its first write, which
+	// takes seconds; do it here, so that tests time what they mean to.
+	if err := st.Put(ctx, ".warm-up", []byte("x")); err != nil {
+		return err
+	}
+	return st.Delete(ctx, ".warm-up")
 }

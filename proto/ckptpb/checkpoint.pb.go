@@ -108,8 +108,13 @@ type Checkpoint struct {
 	Config *Config `protobuf:"bytes,10,opt,name=config,proto3" json:"config,omitempty"`
 	// history holds the metrics of every completed epoch, oldest first.
 	History []*EpochMetrics `protobuf:"bytes,11,rep,name=history,proto3" json:"history,omitempty"`
-	// kernel names the compute kernel (kern.Impl()) that produced the numbers,
-	// e.g. "avx2" or "generic".
+	// kernel describes what the bits of the numbers depend on besides the
+	// inputs: the model's Numerics (model.LeNet5.Numerics: shards, chunk
+	// sizes and the canonical arithmetic of internal/kern, e.g. "lenet5
+	// shards=4 conv-chunks=4,16 eval-chunk=32 arith=canonical/1"), the same on
+	// every processor and kern code path. Checkpoints written before the
+	// canonical arithmetic hold a string ending in "kern=avx2" or
+	// "kern=generic", the code path that computed them.
 	Kernel string `protobuf:"bytes,12,opt,name=kernel,proto3" json:"kernel,omitempty"`
 	// unix_nano is the wall-clock time of the commit, in nanoseconds since the
 	// Unix epoch.
@@ -132,11 +137,18 @@ type Checkpoint struct {
 	// continued from one (the earlier epochs were trained by PyTorch, and
 	// history holds only epochs from first_epoch on).
 	FirstEpoch int64 `protobuf:"varint,21,opt,name=first_epoch,json=firstEpoch,proto3" json:"first_epoch,omitempty"`
+	// hparams_run names the subdirectory of the run directory that holds the
+	// TensorBoard hparams session of the run's current extent (its
+	// hyperparameters, --epochs among them, and, once the last epoch is
+	// committed, its final metrics and session end), e.g. "hparams-epochs20".
+	// Empty in checkpoints written before hparams sessions had their own
+	// directory (their session is in the run directory itself).
+	HparamsRun string `protobuf:"bytes,22,opt,name=hparams_run,json=hparamsRun,proto3" json:"hparams_run,omitempty"`
 	// build names the build of tbtrain that wrote this checkpoint, from the
 	// writing binary's build information (Go's runtime/debug.ReadBuildInfo,
 	// through tbtrain's internal/version). Each session of a resumed run
 	// records its own. Absent in checkpoints written before this field existed.
-	Build         *Build `protobuf:"bytes,22,opt,name=build,proto3" json:"build,omitempty"`
+	Build         *Build `protobuf:"bytes,23,opt,name=build,proto3" json:"build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -288,6 +300,13 @@ func (x *Checkpoint) GetFirstEpoch() int64 {
 		return x.FirstEpoch
 	}
 	return 0
+}
+
+func (x *Checkpoint) GetHparamsRun() string {
+	if x != nil {
+		return x.HparamsRun
+	}
+	return ""
 }
 
 func (x *Checkpoint) GetBuild() *Build {
@@ -887,7 +906,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xc7\x05\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xe8\x05\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -909,8 +928,10 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x06run_id\x18\x0f \x01(\tR\x05runId\x12E\n" +
 	"\x0fstep_convention\x18\x14 \x01(\x0e2\x1c.tbtrain.ckpt.StepConventionR\x0estepConvention\x12\x1f\n" +
 	"\vfirst_epoch\x18\x15 \x01(\x03R\n" +
-	"firstEpoch\x12)\n" +
-	"\x05build\x18\x16 \x01(\v2\x13.tbtrain.ckpt.BuildR\x05build\"\xca\x01\n" +
+	"firstEpoch\x12\x1f\n" +
+	"\vhparams_run\x18\x16 \x01(\tR\n" +
+	"hparamsRun\x12)\n" +
+	"\x05build\x18\x17 \x01(\v2\x13.tbtrain.ckpt.BuildR\x05build\"\xca\x01\n" +
 	"\x05Build\x12%\n" +
 	"\x0emodule_version\x18\x01 \x01(\tR\rmoduleVersion\x12!\n" +
 	"\fvcs_revision\x18\x02 \x01(\tR\vvcsRevision\x12\x19\n" +

@@ -192,9 +192,10 @@ func IsURL(s string) bool { return strings.HasPrefix(s, Scheme) }
 
 // Opener returns a [storage.Opener] for s3:// locations, for
 // storage.Register("s3", ...). The configuration is read from getenv (see
-// [ConfigFromEnv]) at the first location opened; one Store per bucket is
-// made and reused.
-func Opener(getenv func(string) string) storage.Opener {
+// [ConfigFromEnv]) at the first location opened, with retry as its retry
+// policy (zero fields: the defaults); one Store per bucket is made and
+// reused.
+func Opener(getenv func(string) string, retry Retry) storage.Opener {
 	var (
 		mu     sync.Mutex
 		cfg    *Config
@@ -212,6 +213,7 @@ func Opener(getenv func(string) string) storage.Opener {
 			if err != nil {
 				return nil, "", err
 			}
+			c.Retry = retry
 			cfg = &c
 		}
 		st := stores[bucket]

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/s3test"
+	"github.com/tbtrain/tbtrain/tbwriter"
+)
+
+// s3Child is a train process talking to the S3 test server, whose stdout
+// and stderr lines (the test markers among them) are streamed.
+type s3Child struct {
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	lines []string // stdout and stderr, in arrival order per stream
+	cond  *sync.Cond
+	done  chan struct{}
+}
+
+// startS3 starts train in a fresh working directory and HOME, as on a new
+// machine that has nothing but the binary and the S3 environment.
+func startS3(t *testing.T, srv *s3test.Server, args ...string) *s3Child {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, home := t.TempDir(), t.TempDir()
+	c := &s3Child{cmd: exec.Command(exe, args...), done: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	c.cmd.Dir = wd
+	c.cmd.Env = append(os.Environ(), asMainEnv+"=1", "HOME="+home, faultinject.MarkersEnv+"=1")
+	c.cmd.Env = append(c.cmd.Env, srv.Env()...)
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, r := range []*os.File{stdout.(*os.File), stderr.(*os.File)} {
+		wg.Go(func() {
+			sc := bufio.NewScanner(r)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				c.mu.Lock()
+				c.lines = append(c.lines, sc.Text())
+				c.cond.Broadcast()
+				c.mu.Unlock()
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		c.mu.Lock()
+		close(c.done)
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	return c
+}
+
+// waitLine waits for a line matching re and returns it, or "" if the
+// process ends first or timeout passes.
+func (c *s3Child) waitLine(re *regexp.Regexp, from int, timeout time.Duration) (string, int) {
+	deadline := time.AfterFunc(timeout, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer deadline.Stop()
+	end := time.Now().Add(timeout)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := from; ; {
+		for ; i < len(c.lines); i++ {
+			if re.MatchString(c.lines[i]) {
+				return c.lines[i], i + 1
+			}
+		}
+		select {
+		case <-c.done:
+			return "", i
+		default:
+		}
+		if time.Now().After(end) {
+			return "", i
+		}
+		c.cond.Wait()
+	}
+}
+
+func (c *s3Child) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.lines)
+}
+
+func (c *s3Child) output() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.lines, "\n")
+}
+
+// wait returns the exit code.
+func (c *s3Child) wait(t *testing.T) int {
+	t.Helper()
+	<-c.done
+	err := c.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+func (c *s3Child) runToEnd(t *testing.T) string {
+	t.Helper()
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("train %s: exit %d\n%s", strings.Join(c.cmd.Args[1:], " "), code, c.output())
+	}
+	return c.output()
+}
+
+// s3Logdir returns a fresh s3:// log directory on the test server, and
+// makes this process read s3:// there.
+func s3Logdir(t *testing.T) (*s3test.Server, string) {
+	srv := s3test.Get(t)
+	srv.Register()
+	return srv, "s3://" + s3test.Bucket + "/" + s3test.Prefix(t)
+}
+
+// s3Quick are the flags of the S3 runs: quick's, 3 epochs of 32 steps, a
+// checkpoint every 8 steps (so kills find commits to land in), a 5 s lease.
+func s3Quick(t *testing.T, logdir string, extra ...string) []string {
+	return quick(t, logdir, append([]string{"--epochs", "3", "--save-every-steps", "8", "--lease-ttl", leaseTTL.String(), "--no-progress"}, extra...)...)
+}
+
+// leaseTTL is the lease of the test runs: long enough that a resume started
+// right after a kill finds it live (the killed trainer renewed it at most a
+// third of it before), short enough to wait out.
+const leaseTTL = 5 * time.Second
+
+// reference is an uninterrupted local run of the same flags.
+func reference(t *testing.T) (string, func(*testing.T, string)) {
+	t.Helper()
+	local := filepath.Join(t.TempDir(), "runs")
+	out := runToEnd(t, s3Quick(t, local)...)
+	dir := runDirOf(t, out)
+	want := weights(t, dir)
+	wantPy, wantRust := series(t, dir, tbwriter.PythonPurge), series(t, dir, tbwriter.RustPurge)
+	return dir, func(t *testing.T, s3dir string) {
+		t.Helper()
+		sameWeights(t, weights(t, s3dir), want)
+		sameLogs(t, series(t, s3dir, tbwriter.PythonPurge), wantPy)
+		sameLogs(t, series(t, s3dir, tbwriter.RustPurge), wantRust)
+	}
+}
+
+// TestS3MatchesLocal trains the same run to the end on S3 and in a local
+// directory: the final weights and every logged value are equal, bit for
+// bit.
+func TestS3MatchesLocal(t *testing.T) {
+	srv, logdir := s3Logdir(t)
+	_, check := reference(t)
+	out := startS3(t, srv, s3Quick(t, logdir)...).runToEnd(t)
+	dir := runDirOf(t, out)
+	if !strings.HasPrefix(dir, logdir+"/") {
+		t.Fatalf("run directory %s is not under %s", dir, logdir)
+	}
+	check(t, dir)
+	runs, err := tbwriter.ReadLogdir(logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := 0
+	for _, r := range runs {
+		objects += len(r.Files)
+	}
+	t.Logf("%d runs (the run and its hparams session), %d event objects, for %d checkpoint commits", len(runs), objects, 3*32/8+1)
+}
+
+var (
+	markerRe  = regexp.MustCompile(`^tbtrain-test: `)
+	commitRe  = regexp.MustCompile(`^tbtrain-test: (commit-begin|flush-begin)`)
+	runRe     = regexp.MustCompile(`new run (\S+)`)
+	resumedRe = regexp.MustCompile(`^resuming `)
+	leaseRe   = regexp.MustCompile(`being trained by host .* \(lease s3://`)
+)
+
+// TestS3KillResume SIGKILLs an S3 run at random moments, many of them
+// inside a checkpoint PUT or an event upload, and resumes it each time from
+// another working directory and HOME with --resume s3://.../<run> (as a new
+// machine would): the finished run equals the uninterrupted local one bit
+// for bit, every step once. A resume while the killed trainer's lease is
+// live is refused, naming the lease.
+func TestS3KillResume(t *testing.T) {
+	srv, logdir := s3Logdir(t)
+	_, check := reference(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 13))
+
+	// Slow steps (5 ms) leave time to aim; they change no result.
+	args := s3Quick(t, logdir, "--step-delay", "5ms")
+	c := startS3(t, srv, args...)
+	line, _ := c.waitLine(runRe, 0, 60*time.Second)
+	if line == "" {
+		t.Fatalf("no new run line:\n%s", c.output())
+	}
+	run := runRe.FindStringSubmatch(line)[1]
+	// A run killed before its step-0 checkpoint has nothing to resume
+	// from (a new run is the remedy, as for local runs); aim after it.
+	if l, _ := c.waitLine(regexp.MustCompile(`^tbtrain-test: commit-end `), 0, 60*time.Second); l == "" {
+		t.Fatalf("no first commit:\n%s", c.output())
+	}
+	kills, inCommit, refused := 0, 0, 0
+	for round := 0; round < 6; round++ {
+		// Kill inside a commit (PUT of a checkpoint or upload of events)
+		// or after a random number of markers.
+		from := c.count()
+		var got string
+		if rng.IntN(3) > 0 {
+			got, _ = c.waitLine(commitRe, from, 60*time.Second)
+		} else {
+			n := 1 + rng.IntN(40)
+			for i := 0; i < n; i++ {
+				got, from = c.waitLine(markerRe, from, 60*time.Second)
+				if got == "" {
+					break
+				}
+			}
+		}
+		if got == "" {
+			break // finished before the kill
+		}
+		c.cmd.Process.Signal(syscall.SIGKILL)
+		c.wait(t)
+		kills++
+		if commitRe.MatchString(got) {
+			inCommit++
+		}
+		// The killed trainer's lease is live for a while: a resume right
+		// away is refused, naming it.
+		r := startS3(t, srv, s3Quick(t, logdir, "--resume", run)...)
+		if code := r.wait(t); code == 0 {
+			t.Fatalf("round %d: a resume right after the kill was not refused for the live lease:\n%s", round, r.output())
+		} else if leaseRe.MatchString(r.output()) {
+			refused++
+		} else {
+			t.Fatalf("round %d: immediate resume exit %d, not refused for the lease:\n%s", round, code, r.output())
+		}
+		time.Sleep(leaseTTL + 500*time.Millisecond)
+		c = startS3(t, srv, append(args, "--resume", run)...)
+		if l, _ := c.waitLine(resumedRe, 0, 60*time.Second); l == "" {
+			t.Fatalf("round %d: resume did not start:\n%s", round, c.output())
+		}
+	}
+	c.runToEnd(t)
+	t.Logf("%d SIGKILLs (%d inside a checkpoint PUT or event upload), %d resumes refused for a live lease", kills, inCommit, refused)
+	if kills == 0 {
+		t.Fatal("the run ended before any kill")
+	}
+	check(t, run)
+}
+
+// TestS3ServerRestart stops the S3 server under a running trainer. Down
+// for a few seconds, the trainer's retries ride it out and the run ends
+// equal to the local one. Down for longer than the retry budget, the run
+// fails naming the bucket and key, the last committed checkpoint is intact,
+// and a resume once the server is back ends bit for bit equal.
+func TestS3ServerRestart(t *testing.T) {
+	srv, logdir := s3Logdir(t)
+	srv.Restartable(t)
+	_, check := reference(t)
+
+	t.Run("retried", func(t *testing.T) {
+		c := startS3(t, srv, s3Quick(t, logdir+"/a", "--step-delay", "20ms")...)
+		line, _ := c.waitLine(runRe, 0, 60*time.Second)
+		if line == "" {
+			t.Fatalf("no new run:\n%s", c.output())
+		}
+		run := runRe.FindStringSubmatch(line)[1]
+		c.waitLine(regexp.MustCompile(`^tbtrain-test: step 20$`), 0, 60*time.Second)
+		srv.Stop(t)
+		time.Sleep(3 * time.Second)
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c.runToEnd(t)
+		check(t, run)
+	})
+
+	t.Run("failed", func(t *testing.T) {
+		args := s3Quick(t, logdir+"/b", "--step-delay", "20ms", "--s3-retry-for", "3s")
+		c := startS3(t, srv, args...)
+		line, _ := c.waitLine(runRe, 0, 60*time.Second)
+		if line == "" {
+			t.Fatalf("no new run:\n%s", c.output())
+		}
+		run := runRe.FindStringSubmatch(line)[1]
+		c.waitLine(regexp.MustCompile(`^tbtrain-test: commit-end .*step16`), 0, 60*time.Second)
+		start := time.Now()
+		srv.Stop(t)
+		code := c.wait(t)
+		took := time.Since(start)
+		out := c.output()
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if code != 1 {
+			t.Fatalf("exit %d with the server down, want 1:\n%s", code, out)
+		}
+		if !strings.Contains(out, "s3://"+s3test.Bucket+"/") || !strings.Contains(out, "attempts") || !strings.Contains(out, "resume with") {
+			t.Fatalf("the error does not name the bucket and key, the retries and how to resume:\n%s", out)
+		}
+		t.Logf("with the server down the trainer failed after %s:\n%s", took.Round(time.Millisecond), lastLines(out, 4))
+		// Every checkpoint reported committed is there and verifies.
+		for _, l := range strings.Split(out, "\n") {
+			if p, ok := strings.CutPrefix(l, "tbtrain-test: commit-end "); ok {
+				if _, err := ckpt.Load(p); err != nil {
+					t.Fatalf("checkpoint %s was reported committed but: %v", p, err)
+				}
+			}
+		}
+		time.Sleep(leaseTTL + 500*time.Millisecond) // the lease lapses
+		r := startS3(t, srv, append(args[:len(args)-2], "--resume", run)...)
+		r.runToEnd(t)
+		check(t, run)
+	})
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}

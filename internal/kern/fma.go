@@ -1,0 +1,41 @@
+//go:build !arm64
+
+package kern
+
+import "math"
+
+// fma32 returns a·b + c rounded once to float32 (round to nearest even):
+// the fused multiply-add of the canonical arithmetic, emulated in float64
+// (on arm64, fma_fused.go has the compiler emit the instruction).
+func fma32(a, b, c float32) float32 {
+	if r, ok := fmaFast(a, b, c); ok {
+		return r
+	}
+	return fma32Slow(a, b, c)
+}
+
+// fmaFast returns fma32(a, b, c) and true, or false in the rare cases it
+// cannot tell quickly (then fma32Slow can). It is small enough to be
+// inlined into the kernels' loops, which call fma32Slow themselves.
+//
+// a·b is exact in float64 (24+24 significand bits <= 53), so s = a·b + c
+// in float64 is rounded once. Rounding s to float32 is then correct unless
+// the first rounding created or moved a tie: that needs the 29 low bits of
+// s's significand to be exactly 1 followed by zeros (a float32 halfway
+// point), or a result in the float32 subnormal range, where more than 29
+// bits are dropped. A zero s is exact (a nonzero a·b + c is at least
+// 2^-298 in magnitude, a float64 normal).
+func fmaFast(a, b, c float32) (float32, bool) {
+	s := float64(a)*float64(b) + float64(c)
+	u := math.Float64bits(s)
+	const (
+		dropped = 1<<29 - 1 // float64 significand bits below float32's
+		half    = 1 << 28   // a float32 halfway point in those bits
+		// Biased float64 exponent of 2^-126, the smallest float32 normal:
+		// 1023 - 126 = 897 = 0x381. Nonzero results below it lose more bits.
+		minNormalExp = 0x381
+	)
+	// e-1 wraps around for e = 0 (s is zero), which is exact.
+	e := (u >> 52) & 0x7ff
+	return float32(s), u&dropped != half && e-1 >= minNormalExp-1
+}

@@ -1,0 +1,168 @@
+//go:build !purego
+
+package kern
+
+import "golang.org/x/sys/cpu"
+
+// avx512Path is the AVX-512 assembly path. The element-wise kernels are
+// the AVX2 ones (vec): they are bound by memory, not by vector width.
+var avx512Path = &path{name: "avx512", sgemm: sgemmAVX512, rows: sgemmRowsAVX512, rowsT: sgemmRowsTAVX512, vec: true}
+
+// hasAVX512 reports whether the AVX-512 kernels can run here: AVX-512 F
+// (ZMM registers, masks, embedded broadcasts), DQ (VEXTRACTF32X8), VL
+// (EVEX forms of the 128/256-bit instructions on X16-X31) and the AVX2
+// path's requirements (its element-wise kernels). x/sys/cpu also checks
+// that the OS saves the ZMM and mask registers.
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+
+// Blocking of the AVX-512 path: the same loop nest as the AVX2 path
+// (sgemmAVX2), with micro-kernels of up to mr = 6 rows (as the AVX2 path,
+// so packA and panels serve both) and up to nr512 = 64 columns (four ZMM
+// registers per row: 24 accumulators, 4 for B, 2 for broadcasts of A, of
+// the 32). A narrower last panel of columns uses a kernel with fewer
+// vectors and masks off the columns past n, so B is read in place and C
+// written directly even there.
+const nr512 = 64
+
+// colMask returns the column mask of a panel of nb <= 64 columns and the
+// number of 16-column vectors it needs.
+func colMask(nb int) (uint64, int) {
+	if nb >= 64 {
+		return ^uint64(0), 4
+	}
+	return 1<<nb - 1, (nb + 15) / 16
+}
+
+// sgemmAVX512 is [Sgemm] with the AVX-512 kernels; arguments have been
+// checked and m, n, k are positive. It computes what sgemmAVX2 computes,
+// in the same way (chain form in k-blocks continued from C, dot form for
+// C = A·Bᵀ).
+func sgemmAVX512(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	if transB && !transA {
+		offs := [4]int{0, ldb, 2 * ldb, 3 * ldb}
+		sgemmDot512(m, n, k, a, lda, b, offs[:], ldb, accumulate, c, ldc)
+		return
+	}
+	ws, slot := getWorkspace()
+	defer putWorkspace(ws, slot)
+	ap, bp := &ws.ap, &ws.bp
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ap[:], transA, a, lda, ic, pc, mb, kb)
+			for jr := 0; jr < n; jr += nr512 {
+				nb := min(nr512, n-jr)
+				cols, v := colMask(nb)
+				var bptr *float32
+				bstride := nr512
+				if !transB {
+					bptr, bstride = &b[pc*ldb+jr], ldb
+				} else {
+					packB512(bp[:], b, ldb, pc, jr, kb, nb)
+					bptr = &bp[0]
+				}
+				ci := ic*ldc + jr
+				full, h1, h2 := panels(mb)
+				if full > 0 {
+					chain512(mr, v, kb, &ap[0], bptr, 4*bstride, &c[ci], 4*ldc, add, full, cols)
+				}
+				if r0 := full * mr; h1 > 0 {
+					chain512(h1, v, kb, &ap[r0*kb], bptr, 4*bstride, &c[ci+r0*ldc], 4*ldc, add, 1, cols)
+				}
+				if r0 := full*mr + h1; h2 > 0 {
+					chain512(h2, v, kb, &ap[r0*kb], bptr, 4*bstride, &c[ci+r0*ldc], 4*ldc, add, 1, cols)
+				}
+			}
+		}
+	}
+}
+
+// packB512 copies columns jr..jr+nb-1 and rows pc..pc+kb-1 of Bᵀ (op(B)
+// for a transposed B) into dst as a kb×nr512 row-major panel (the columns
+// past nb are not read by the masked kernels and stay as they are).
+func packB512(dst []float32, b []float32, ldb, pc, jr, kb, nb int) {
+	dst = dst[:kb*nr512]
+	for j := range nb {
+		src := b[(jr+j)*ldb+pc:]
+		src = src[:kb]
+		for l, v := range src {
+			dst[l*nr512+j] = v
+		}
+	}
+}
+
+// sgemmRowsAVX512 is [SgemmRows] on the AVX-512 packed path: the rows of
+// B̃ are read in place through the offset table by the t kernels.
+func sgemmRowsAVX512(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
+	ws, slot := getWorkspace()
+	defer putWorkspace(ws, slot)
+	ap := &ws.ap
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		add := 0
+		if accumulate || pc > 0 {
+			add = 1
+		}
+		offs := boff[pc : pc+kb]
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ap[:], false, a, lda, ic, pc, mb, kb)
+			for jr := 0; jr < n; jr += nr512 {
+				nb := min(nr512, n-jr)
+				cols, v := colMask(nb)
+				ci := ic*ldc + jr
+				full, h1, h2 := panels(mb)
+				if full > 0 {
+					chain512t(mr, v, kb, &ap[0], &b[jr], &offs[0], &c[ci], 4*ldc, add, full, cols)
+				}
+				if r0 := full * mr; h1 > 0 {
+					chain512t(h1, v, kb, &ap[r0*kb], &b[jr], &offs[0], &c[ci+r0*ldc], 4*ldc, add, 1, cols)
+				}
+				if r0 := full*mr + h1; h2 > 0 {
+					chain512t(h2, v, kb, &ap[r0*kb], &b[jr], &offs[0], &c[ci+r0*ldc], 4*ldc, add, 1, cols)
+				}
+			}
+		}
+	}
+}
+
+// sgemmRowsTAVX512 is [SgemmRowsT] with the AVX-512 dot kernels.
+func sgemmRowsTAVX512(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
+	sgemmDot512(m, n, k, a, lda, b, boff, 0, accumulate, c, ldc)
+}
+
+// sgemmDot512 is sgemmDot with the AVX-512 dot kernels: one ZMM register
+// per element of C, blocks of 4×4, or 6×3 when that covers the rows
+// exactly (conv1's 6 output channels). With a stride (ldb != 0) offs holds
+// 4 offsets of consecutive rows; with ldb == 0 it is the table.
+func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
+	add := 0
+	if accumulate {
+		add = 1
+	}
+	k16 := 64 * (k / 16)
+	tail := uint64(1)<<(k%16) - 1
+	dotR, dotC := 4, 4
+	if m%6 == 0 && m%4 != 0 {
+		dotR, dotC = 6, 3
+	}
+	for j := 0; j < n; j += dotC {
+		cols := min(dotC, n-j)
+		var bp *float32
+		var op *int
+		if ldb == 0 {
+			bp, op = &b[0], &offs[j]
+		} else {
+			bp, op = &b[j*ldb], &offs[0]
+		}
+		for i := 0; i < m; i += dotR {
+			rows := min(dotR, m-i)
+			dot512(rows, cols, k16, tail, &a[i*lda], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add)
+		}
+	}
+}

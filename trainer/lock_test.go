@@ -1,0 +1,77 @@
+package trainer_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tbtrain/tbtrain/trainer"
+)
+
+// TestRunLocked: while a session runs, a second Trainer of the same run (in
+// this process: flock locks belong to the open file, not the process) fails
+// in Run with a *LockedError naming the directory and this PID, and changes
+// nothing; once the first has returned, the lock is free again.
+func TestRunLocked(t *testing.T) {
+	logdir := t.TempDir()
+	var (
+		dir       string
+		lockErr   error
+		before    map[string]string
+		after     map[string]string
+		secondRan bool
+	)
+	opts := trainer.Options{Now: fixedClock(), Step: func(s trainer.StepInfo) {
+		if s.Step != 5 {
+			return
+		}
+		c, path, _, err := trainer.Locate(trainer.Latest, logdir)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		second, err := trainer.Resume(path, c, trainer.ConfigOf(c), trainSet, testSet, trainer.Options{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		before = dirSnapshot(t, dir)
+		lockErr = second.Run(context.Background())
+		after = dirSnapshot(t, dir)
+		secondRan = true
+	}}
+	tr, err := trainer.New(logdir, smallConfig(), trainSet, testSet, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = tr.Dir()
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !secondRan {
+		t.Fatal("the second trainer never ran")
+	}
+	var le *trainer.LockedError
+	if !errors.As(lockErr, &le) || !errors.Is(lockErr, trainer.ErrLocked) || le.Dir != dir || le.PID != os.Getpid() {
+		t.Fatalf("second Run while the first runs: %v (%+v), want a *LockedError for %s and PID %d", lockErr, le, dir, os.Getpid())
+	}
+	if !strings.Contains(lockErr.Error(), dir) || !strings.Contains(lockErr.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("message %q does not name the directory and the PID", lockErr)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the refused Run changed the run directory (-before +after):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, trainer.LockName)); err != nil {
+		t.Errorf("lock file: %v", err)
+	}
+	// Free again: an extension runs.
+	if err := resume(t, trainer.Latest, logdir, trainer.Config{Epochs: 3}, func(f string) bool { return f == "epochs" }, 0); err != nil {
+		t.Errorf("a session after the first ended: %v", err)
+	}
+}
