@@ -95,12 +95,19 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 }
 
 // aboutTarget prepares err, an error about the --resume target, for a
-// message that already names target: a *ckpt.Error or an operating-system
-// error about target itself is reduced to its cause, so that the path is
+// message that already names target: a *ckpt.Error, a local *storage.Error
+// or an operating-system error about target itself is reduced to its cause, so that the path is
 // named once. The chain (errors.Is, errors.As) is unchanged.
 func aboutTarget(err error, target string) error {
-	if ce, ok := err.(*ckpt.Error); ok && ce.Path == target {
-		return errpath.Reword(err, errpath.Bare(ce.Err, target).Error())
+	switch e := err.(type) {
+	case *ckpt.Error:
+		if e.Path == target {
+			return errpath.Reword(err, errpath.Bare(e.Err, target).Error())
+		}
+	case *storage.Error:
+		if e.Backend == "local" && e.Key == target {
+			return errpath.Reword(err, errpath.Bare(e.Err, target).Error())
+		}
 	}
 	return errpath.Bare(err, target)
 }
