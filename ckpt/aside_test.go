@@ -77,7 +77,7 @@ func TestSetAsideCrash(t *testing.T) {
 			if err != nil || c.GetGlobalStep() != 10 {
 				t.Errorf("Newest = %s (step %d), %v; want step 10: the abandoned files must never be the newest", path, c.GetGlobalStep(), err)
 			}
-			if err := Prune(dir, "", 1); err != nil {
+			if err := Prune(dir, PruneOptions{Run: "", Keep: 1}); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range want {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,8 +28,13 @@ type Entry struct {
 	UnixNano     int64  // Checkpoint.unix_nano: when it was committed
 	RunID        string // Checkpoint.run_id: the run it belongs to ("" if written before run IDs)
 	Aside        bool   // named by an unfinished SetAside: being set aside, never the newest
-	Size         int64  // file size in bytes
-	Err          error  // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
+	// EpochEnd is true for a checkpoint at an epoch boundary after at
+	// least one finished epoch (batch_in_epoch 0, history not empty);
+	// TestAcc is then the test accuracy of that last finished epoch.
+	EpochEnd bool
+	TestAcc  float64
+	Size     int64 // file size in bytes
+	Err      error // nil if the file verifies; else why not (an *Error), and the fields above except Path and Size are zero
 }
 
 // Valid reports whether the file verified.
@@ -68,6 +74,9 @@ func List(dir string) ([]Entry, error) {
 		}
 		e.Model, e.Epoch, e.Step, e.BatchInEpoch, e.UnixNano, e.RunID =
 			c.GetModel(), c.GetEpoch(), c.GetGlobalStep(), c.GetBatchInEpoch(), c.GetUnixNano(), c.GetRunId()
+		if h := c.GetHistory(); c.GetBatchInEpoch() == 0 && len(h) > 0 {
+			e.EpochEnd, e.TestAcc = true, h[len(h)-1].GetTestAcc()
+		}
 		good = append(good, e)
 	}
 	slices.SortStableFunc(good, func(a, b Entry) int {
@@ -136,18 +145,34 @@ func NewestFunc(dir string, accept func(*ckptpb.Checkpoint) error) (c *ckptpb.Ch
 	return nil, "", skipped, &Error{Op: "load", Path: dir, Err: fmt.Errorf("%w in the directory (%d unusable files)", ErrNoCheckpoint, len(skipped))}
 }
 
-// Prune deletes the older valid checkpoints of run (their run_id; "" for
-// checkpoints written before run IDs) in dir so that the newest keep of that
-// run remain (by [List] order). Checkpoints of other runs are never touched:
-// a directory that holds copies of several runs' files loses none of theirs.
-// Within the run it never deletes the newest valid checkpoint, nor the most
-// recently committed one (highest unix_nano: after a resume from an older
-// checkpoint, the file just written may have a lower step than stale ones
-// from the abandoned timeline), and it never touches files that fail to
-// verify, files being set aside ([SetAside]) or temp files: those are
-// evidence, a decision in progress or a commit in progress. keep <=
-// 0 means keep everything. Call it only after a successful [Save].
-func Prune(dir, run string, keep int) error {
+// PruneOptions say which checkpoints [Prune] keeps.
+type PruneOptions struct {
+	// Run is the run ID whose checkpoints are pruned ("" for checkpoints
+	// written before run IDs); checkpoints of other runs are never
+	// touched.
+	Run string
+	// Keep is how many of the run's newest checkpoints (by [List] order)
+	// stay; 0 or less keeps everything.
+	Keep int
+	// Best is how many of the run's epoch-end checkpoints with the highest
+	// test accuracy (see [Best]) stay in addition; 0 keeps none for that
+	// reason.
+	Best int
+}
+
+// Prune deletes the older valid checkpoints of run o.Run in dir so that the
+// newest o.Keep of that run remain, and, in addition, its o.Best best
+// epoch-end checkpoints ([Best]). Checkpoints of other runs are never
+// touched: a directory that holds copies of several runs' files loses none
+// of theirs. Within the run it never deletes the newest valid checkpoint,
+// nor the most recently committed one (highest unix_nano: after a resume
+// from an older checkpoint, the file just written may have a lower step than
+// stale ones from the abandoned timeline), and it never touches files that
+// fail to verify, files being set aside ([SetAside]) or temp files: those
+// are evidence, a decision in progress or a commit in progress. o.Keep <= 0
+// means keep everything. Call it only after a successful [Save].
+func Prune(dir string, o PruneOptions) error {
+	keep := o.Keep
 	if keep <= 0 {
 		return nil
 	}
@@ -158,7 +183,7 @@ func Prune(dir, run string, keep int) error {
 	var valid []Entry
 	latest := -1
 	for _, e := range list {
-		if e.Err != nil || e.RunID != run || e.Aside {
+		if e.Err != nil || e.RunID != o.Run || e.Aside {
 			continue
 		}
 		valid = append(valid, e)
@@ -166,9 +191,13 @@ func Prune(dir, run string, keep int) error {
 			latest = len(valid) - 1
 		}
 	}
+	best := map[string]bool{}
+	for _, e := range Best(valid, o.Run, o.Best) {
+		best[e.Path] = true
+	}
 	var errs []error
 	for i := 0; i < len(valid)-keep; i++ {
-		if i == latest {
+		if i == latest || best[valid[i].Path] {
 			continue
 		}
 		if err := removeFile(valid[i].Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -176,6 +205,35 @@ func Prune(dir, run string, keep int) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Best returns the n best epoch-end checkpoints of run among list (valid,
+// not Aside, EpochEnd, with a finite test accuracy), best first: by test
+// accuracy, then the higher global step (more training for the same
+// accuracy), then the later commit. n <= 0 returns none.
+func Best(list []Entry, run string, n int) []Entry {
+	if n <= 0 {
+		return nil
+	}
+	var c []Entry
+	for _, e := range list {
+		if e.Err == nil && !e.Aside && e.EpochEnd && e.RunID == run && !math.IsNaN(e.TestAcc) && !math.IsInf(e.TestAcc, 0) {
+			c = append(c, e)
+		}
+	}
+	slices.SortStableFunc(c, func(a, b Entry) int {
+		switch {
+		case a.TestAcc != b.TestAcc:
+			if a.TestAcc > b.TestAcc {
+				return -1
+			}
+			return 1
+		case a.Step != b.Step:
+			return -cmpInt(a.Step, b.Step)
+		}
+		return -cmpInt(a.UnixNano, b.UnixNano)
+	})
+	return c[:min(n, len(c))]
 }
 
 // CleanTemp removes the temp files that interrupted [Save] calls left in dir.

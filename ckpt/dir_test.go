@@ -139,7 +139,7 @@ func TestPruneRetention(t *testing.T) {
 			for s := int64(31); s <= 32; s++ { // 5 valid: 10 20 30 31 32
 				mustSave(t, filepath.Join(dir, name(s)), sample(s, false))
 			}
-			if err := Prune(dir, "", keep); err != nil {
+			if err := Prune(dir, PruneOptions{Run: "", Keep: keep}); err != nil {
 				t.Fatal(err)
 			}
 			all := []string{name(10), name(20), name(30), name(31), name(32)}
@@ -182,7 +182,7 @@ func TestPruneKeepsLatestCommit(t *testing.T) {
 	resumed := sample(15, false)
 	resumed.UnixNano = sample(30, false).UnixNano + 1
 	mustSave(t, filepath.Join(dir, name(15)), resumed)
-	if err := Prune(dir, "", 1); err != nil {
+	if err := Prune(dir, PruneOptions{Run: "", Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{name(15), name(30)}, dirNames(t, dir)); diff != "" {
@@ -225,7 +225,7 @@ func TestPruneOnlyOwnRun(t *testing.T) {
 	for _, s := range []int64{5, 15, 40} {
 		others = append(others, save(s, "bbbb"), save(s+1, ""))
 	}
-	if err := Prune(dir, "aaaa", 1); err != nil {
+	if err := Prune(dir, PruneOptions{Run: "aaaa", Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	want := append([]string{mine[2]}, others...)
@@ -243,7 +243,7 @@ func TestPruneOnlyOwnRun(t *testing.T) {
 		}
 	}
 	// The legacy (ID-less) run is pruned among itself only.
-	if err := Prune(dir, "", 1); err != nil {
+	if err := Prune(dir, PruneOptions{Run: "", Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	want = []string{mine[2], "bbbb-15.ckpt", "bbbb-40.ckpt", "bbbb-5.ckpt", "legacy-41.ckpt"}
@@ -258,4 +258,53 @@ func orLegacy(run string) string {
 		return "legacy"
 	}
 	return run
+}
+
+// TestPruneKeepsBest: with Keep 2 and Best 2, the two newest checkpoints and
+// the two epoch-end checkpoints with the highest test accuracy stay (ties go
+// to the higher step); mid-epoch checkpoints never count as best, nor do
+// another run's.
+func TestPruneKeepsBest(t *testing.T) {
+	dir := t.TempDir()
+	save := func(step int64, acc float64, run string) {
+		c := sample(step, false)
+		c.RunId = run
+		c.History[0].TestAcc = acc
+		mustSave(t, filepath.Join(dir, fmt.Sprintf("%s-%d.ckpt", run, step)), c)
+	}
+	// step%10 == 0: epoch end; others are mid-epoch.
+	save(10, 0.90, "r")
+	save(15, 0.99, "r") // mid-epoch: its acc is the previous epoch's
+	save(20, 0.97, "r")
+	save(30, 0.95, "r")
+	save(40, 0.97, "r") // ties 20: the higher step wins
+	save(50, 0.93, "r")
+	save(60, 0.91, "r")
+	save(70, 0.99, "x") // another run's best
+	list, err := List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range Best(list, "r", 3) {
+		names = append(names, filepath.Base(e.Path))
+	}
+	if diff := cmp.Diff([]string{"r-40.ckpt", "r-20.ckpt", "r-30.ckpt"}, names); diff != "" {
+		t.Errorf("Best(3) (-want +got):\n%s", diff)
+	}
+	if err := Prune(dir, PruneOptions{Run: "r", Keep: 2, Best: 2}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"r-20.ckpt", "r-40.ckpt", "r-50.ckpt", "r-60.ckpt", "x-70.ckpt"}
+	if diff := cmp.Diff(want, dirNames(t, dir)); diff != "" {
+		t.Errorf("after Prune(keep 2, best 2) (-want +got):\n%s", diff)
+	}
+	// Best alone does not prune: Keep 0 keeps everything.
+	save(80, 0.5, "r")
+	if err := Prune(dir, PruneOptions{Run: "r", Keep: 0, Best: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(dirNames(t, dir)); got != 6 {
+		t.Errorf("Prune(keep 0, best 1) left %d files, want all 6", got)
+	}
 }

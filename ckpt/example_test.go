@@ -30,7 +30,7 @@ func Example() {
 		if err := ckpt.Save(path, c); err != nil {
 			log.Fatal(err)
 		}
-		if err := ckpt.Prune(dir, "", 2); err != nil {
+		if err := ckpt.Prune(dir, ckpt.PruneOptions{Keep: 2}); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/version"
@@ -109,8 +110,9 @@ func (t *Trainer) commit() (string, error) {
 	}
 	hook(SaveEnd, path, t.step)
 	t.lastCommit, t.committedNano = path, c.GetUnixNano()
+	t.lastCommitAt = time.Unix(0, c.GetUnixNano())
 	if t.cfg.Keep > 0 {
-		if err := ckpt.Prune(t.dir, t.runID, int(t.cfg.Keep)); err != nil {
+		if err := ckpt.Prune(t.dir, ckpt.PruneOptions{Run: t.runID, Keep: int(t.cfg.Keep), Best: int(t.cfg.KeepBest)}); err != nil {
 			return path, fmt.Errorf("trainer: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
@@ -24,6 +25,13 @@ type Config struct {
 	Keep           int64   // --keep: checkpoints kept in the run directory, 0 = all; may change
 	Data           string  // --data: IDX directory, "" = the GoMNIST module; may change
 	Embed          int64   // --embed: test images in the projector after the last epoch, 0 = none; may change
+	// SaveEvery is --save-every: a mid-epoch checkpoint once this much
+	// wall time has passed since the last commit (or the session's start),
+	// 0 = none; may change.
+	SaveEvery time.Duration
+	// KeepBest is --keep-best: epoch-end checkpoints with the highest test
+	// accuracy kept in addition to Keep, 0 = none; may change.
+	KeepBest int64
 }
 
 // DefaultConfig returns the defaults of the original demo: batch 64, lr 0.01,
@@ -61,6 +69,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("trainer: --save-every-steps %d: want 0 (off) or more", c.SaveEverySteps)
 	case c.Keep < 0:
 		return fmt.Errorf("trainer: --keep %d: want 0 (all) or more", c.Keep)
+	case c.SaveEvery < 0:
+		return fmt.Errorf("trainer: --save-every %v: want 0 (off) or a positive duration", c.SaveEvery)
+	case c.KeepBest < 0:
+		return fmt.Errorf("trainer: --keep-best %d: want 0 (none) or more", c.KeepBest)
 	case c.Embed < 0:
 		return fmt.Errorf("trainer: --embed %d: want 0 (off) or more", c.Embed)
 	}
@@ -100,6 +112,8 @@ func (c Config) fields() []field {
 		{"keep", strconv.FormatInt(c.Keep, 10), false},
 		{"data", data, false},
 		{"embed", strconv.FormatInt(c.Embed, 10), false},
+		{"save-every", c.SaveEvery.String(), false},
+		{"keep-best", strconv.FormatInt(c.KeepBest, 10), false},
 	}
 }
 
@@ -109,8 +123,8 @@ func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // path) continues with: the checkpoint's config, with each setting whose flag
 // was given (set reports it; nil means none) taken from req.
 //
-// --epochs, --limit-test, --save-every-steps, --keep, --data and --embed may
-// change.
+// --epochs, --limit-test, --save-every-steps, --save-every, --keep,
+// --keep-best, --data and --embed may change.
 // --epochs may not go below the epochs already completed or started (a
 // mid-epoch checkpoint needs at least one more); raising it extends
 // the run, and the cosine schedule of the remaining epochs is recomputed with
@@ -150,6 +164,12 @@ func ResumeConfig(c *ckptpb.Checkpoint, path string, req Config, set func(flag s
 	if set("embed") {
 		out.Embed = req.Embed
 	}
+	if set("save-every") {
+		out.SaveEvery = req.SaveEvery
+	}
+	if set("keep-best") {
+		out.KeepBest = req.KeepBest
+	}
 	return out, out.Validate()
 }
 
@@ -182,6 +202,8 @@ func ConfigOf(c *ckptpb.Checkpoint) Config {
 		Keep:           p.GetKeep(),
 		Data:           p.GetData(),
 		Embed:          p.GetEmbed(),
+		SaveEvery:      time.Duration(p.GetSaveEveryNanos()),
+		KeepBest:       p.GetKeepBest(),
 	}
 }
 
@@ -199,5 +221,7 @@ func (c Config) proto() *ckptpb.Config {
 		Keep:           c.Keep,
 		Data:           c.Data,
 		Embed:          c.Embed,
+		SaveEveryNanos: int64(c.SaveEvery),
+		KeepBest:       c.KeepBest,
 	}
 }

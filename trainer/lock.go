@@ -76,11 +76,11 @@ func lockDir(dir string) (*dirLock, error) {
 	}
 	host, _ := os.Hostname()
 	rec := fmt.Sprintf("%s\npid %d\nhost %s\n", lockHeader, os.Getpid(), host)
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt([]byte(rec), 0)
-	}
 	// A failed write only loses the holder's name in a second trainer's
 	// message; the lock is held either way.
+	if f.Truncate(0) == nil {
+		_, _ = f.WriteAt([]byte(rec), 0)
+	}
 	return &dirLock{f: f}, nil
 }
 

@@ -15,6 +15,11 @@ import (
 // any run under the log directory.
 const Latest = "latest"
 
+// Best is the --resume argument that picks, in the run that Latest picks,
+// the epoch-end checkpoint with the highest test accuracy (ckpt.Best: ties
+// go to the higher step). --keep-best keeps such checkpoints from pruning.
+const Best = "best"
+
 // Locate resolves a --resume target to a loaded checkpoint and its path:
 //
 //   - a checkpoint file: that file; any error (missing, truncated, corrupt,
@@ -22,7 +27,9 @@ const Latest = "latest"
 //   - a run directory: the newest checkpoint in it that verifies;
 //   - "latest": the newest checkpoint that verifies among all run
 //     directories directly under logdir, symbolic links to directories
-//     included (newest by the commit time stored in the checkpoint).
+//     included (newest by the commit time stored in the checkpoint);
+//   - "best": in the run "latest" picks, the epoch-end checkpoint with the
+//     highest test accuracy.
 //
 // In the last two cases a checkpoint that fails to verify, or that holds
 // non-finite values (a diverged run of an older tbtrain: its loss sum,
@@ -32,8 +39,11 @@ const Latest = "latest"
 // Resume then refuses one with non-finite values, saying why. Locate only reads; the session that resumes
 // cleans the run directory (see Trainer.Run).
 func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped []error, err error) {
-	if target == Latest {
+	switch target {
+	case Latest:
 		return locateLatest(logdir)
+	case Best:
+		return locateBest(logdir)
 	}
 	info, err := stat(target)
 	if err != nil {
@@ -119,4 +129,31 @@ func stat(loc string) (storage.Info, error) {
 		return storage.Info{}, err
 	}
 	return st.Stat(context.Background(), key)
+}
+
+func locateBest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
+	newest, path, skipped, err := locateLatest(logdir)
+	if err != nil {
+		return nil, "", skipped, fmt.Errorf("trainer: --resume best: %w", err)
+	}
+	dir := storage.Dir(path)
+	list, err := ckpt.List(dir)
+	if err != nil {
+		return nil, "", skipped, fmt.Errorf("trainer: --resume best: %w", err)
+	}
+	for _, e := range ckpt.Best(list, newest.GetRunId(), len(list)) {
+		c, err := ckpt.Load(e.Path)
+		if err == nil {
+			if ferr := checkFinite(c); ferr != nil {
+				err = &ckpt.Error{Op: "load", Path: e.Path, Err: ferr}
+			}
+		}
+		if err != nil {
+			skipped = append(skipped, err)
+			continue
+		}
+		return c, e.Path, skipped, nil
+	}
+	return nil, "", skipped, fmt.Errorf("trainer: --resume best: %w: the newest run, %s, has no epoch-end checkpoint to rank by test accuracy",
+		ckpt.ErrNoCheckpoint, dir)
 }

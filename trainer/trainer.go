@@ -131,7 +131,10 @@ type Trainer struct {
 	// checkpoint: the one restored, then each this session commits.
 	committedNano int64
 	hpRun         string // the hparams session directory (see hpsession.go)
-	lease         *lease // held while Run runs, for a run on an object store
+	// lastCommitAt is when this session last committed (or started):
+	// --save-every counts from it.
+	lastCommitAt time.Time
+	lease        *lease // held while Run runs, for a run on an object store
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -311,9 +314,11 @@ func (t *Trainer) History() []EpochInfo {
 // a new run, global step + 1 on resume). After each epoch it logs the epoch's
 // scalars, weight histograms and misclassified digits at the global step that
 // ended the epoch, then Syncs the events and commits LenetMnist<epoch>.ckpt;
-// every --save-every-steps steps it does the same with a mid-epoch
-// LenetMnist<epoch>-step<step>.ckpt. Each commit is followed by pruning to
-// --keep checkpoints.
+// every --save-every-steps steps, and after a step that ends --save-every of
+// wall time since the last commit (or the session's start), it does the same
+// with a mid-epoch LenetMnist<epoch>-step<step>.ckpt. Each commit is
+// followed by pruning to the --keep newest checkpoints of the run plus its
+// --keep-best best epoch-end ones (ckpt.Prune).
 //
 // A resumed session first removes the temp files of an unfinished commit
 // (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
@@ -381,6 +386,9 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		if err := t.dropReplacedEmbeddings(); err != nil {
 			return err
 		}
+	}
+	if t.cfg.SaveEvery > 0 {
+		t.lastCommitAt = t.now()
 	}
 	// Before the first commit: every checkpoint names the session.
 	if t.hpRun, err = t.chooseHPRun(t.hpRun); err != nil {
@@ -454,7 +462,8 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 				}
 				return &InterruptedError{Checkpoint: path, Dir: t.dir, Step: t.step}
 			}
-			if t.cfg.SaveEverySteps > 0 && t.step%t.cfg.SaveEverySteps == 0 {
+			if t.cfg.SaveEverySteps > 0 && t.step%t.cfg.SaveEverySteps == 0 ||
+				t.cfg.SaveEvery > 0 && t.now().Sub(t.lastCommitAt) >= t.cfg.SaveEvery {
 				if _, err := t.commit(); err != nil {
 					return err
 				}

@@ -86,6 +86,8 @@ Examples:
   train --resume runs/2026-11-29_12-00-00    # newest valid checkpoint of that run
   train --resume latest                      # newest valid checkpoint under --logdir
   train --resume latest --epochs 30          # extend a finished run to 30 epochs
+  train --save-every 10m --keep-best 3       # also a checkpoint every 10 minutes; keep the 3 best epochs
+  train --resume best                        # the newest run's checkpoint with the best test accuracy
   train --resume log/2022-08-15_21-22-40/LenetMnist9.pt --batch-size 16   # continue a PyTorch run
   tensorboard --logdir runs                  # watch it
   train --logdir s3://bucket/prefix          # keep the run in S3 (or MinIO, SeaweedFS, ...)
@@ -108,12 +110,20 @@ on in the .pt's directory with PyTorch's step axis (epoch tags at step =
 epoch), writing LenetMnist<epoch>.ckpt beside the .pt files.
 
 Resuming: the run's settings come from the checkpoint. --epochs (not below
-the epochs done or begun), --keep, --save-every-steps, --limit-test, --data and
---embed may change on resume; a new --epochs recomputes the cosine schedule of the
-remaining epochs with T_max = the new --epochs. --batch-size, --lr, --momentum, --eta-min, --seed and
---limit-train may not: giving one with another value than the checkpoint's is
-an error. Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and
-prints the command that resumes; a second Ctrl-C kills at once.
+the epochs done or begun), --keep, --keep-best, --save-every-steps,
+--save-every, --limit-test, --data and --embed may change on resume; a new
+--epochs recomputes the cosine schedule of the remaining epochs with T_max = the
+new --epochs, and --epochs equal to the epochs done ends the run there.
+--batch-size, --lr, --momentum, --eta-min, --seed and --limit-train may not:
+giving one with another value than the checkpoint's is an error. --resume best
+takes the checkpoint with the best test accuracy of the newest run (keep it with
+--keep-best). Ctrl-C or SIGTERM finishes the current step, writes a checkpoint
+and prints the command that resumes; a second Ctrl-C kills at once.
+
+One trainer per run directory: a second train on a run that is training exits
+1 at once, naming the PID that holds it (ckptinfo and tbdump still read it).
+A run's checkpoints carry its run ID; resuming a checkpoint whose directory
+also holds another run's checkpoints is refused (nothing is changed).
 
 Environment: TBTRAIN_KERN=avx512|avx2|generic makes the numeric kernels use
 that code path instead of the fastest one this CPU has (for comparisons; every
@@ -147,10 +157,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.EtaMin, "eta-min", def.EtaMin, "learning rate at the end of the cosine schedule")
 	fs.Uint64Var(&cfg.Seed, "seed", def.Seed, "seed of the initial weights and of every epoch's order")
 	fs.StringVar(&logdir, "logdir", "runs", "directory (or s3://bucket/prefix) that holds the run directories")
-	fs.StringVar(&resume, "resume", "", "resume from `PATH`: a checkpoint file, a run directory (either may be s3://...), or \"latest\"")
+	fs.StringVar(&resume, "resume", "", "resume from `PATH`: a checkpoint file, a run directory (either may be s3://...), \"latest\" or \"best\"")
 	fs.StringVar(&cfg.Data, "data", def.Data, "directory with the 4 MNIST IDX files (.gz or plain); default: the GoMNIST Go module")
 	fs.Int64Var(&cfg.Keep, "keep", def.Keep, "checkpoints kept in the run directory (0 = all); the newest valid one is never deleted")
+	fs.Int64Var(&cfg.KeepBest, "keep-best", def.KeepBest, "also keep the N epoch-end checkpoints with the best test accuracy, whatever --keep says")
 	fs.Int64Var(&cfg.SaveEverySteps, "save-every-steps", def.SaveEverySteps, "also checkpoint every N global steps inside an epoch (0 = only at epoch ends)")
+	fs.DurationVar(&cfg.SaveEvery, "save-every", def.SaveEvery, "also checkpoint inside an epoch once this much wall time (e.g. 10m) has passed since the last checkpoint (0 = off)")
 	fs.Int64Var(&cfg.LimitTrain, "limit-train", def.LimitTrain, "use only the first N training images (0 = all 60000)")
 	fs.Int64Var(&cfg.LimitTest, "limit-test", def.LimitTest, "evaluate on the first N test images only (0 = all 10000)")
 	fs.Int64Var(&cfg.Embed, "embed", def.Embed, "after the last epoch, show the first N test images in TensorBoard's projector (0 = off)")

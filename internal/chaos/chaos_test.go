@@ -44,16 +44,17 @@ type chaosStats struct {
 	older                            int // sessions resumed from an older checkpoint (a new timeline: set-aside)
 	aimedAside                       int // kills aimed into a set-aside (after its first rename)
 	asideHalfDone                    int // kills that left a set-aside half done (its record on disk)
+	saveEvery, keepBest              int // sessions resumed with --save-every / --keep-best
 }
 
 func (s chaosStats) String() string {
 	return fmt.Sprintf("rounds %d, sessions %d (fresh %d, resumed %d); SIGKILLs %d (aimed at commit %d, at flush %d, at prune %d, at the last epoch's end %d; landed in commit %d, in flush %d); "+
 		"kills leaving a temp file %d (of a projector file %d), leaving a torn event tail %d; sessions resuming beside stale temp files %d; "+
 		"sessions reporting a skipped checkpoint %d; orphan run dirs %d; decoy temp checkpoints planted %d; sessions resumed with --keep 1..3: %d; resumed by run dir %d, by file %d (the rest by latest); "+
-		"resumed from an older checkpoint %d (kills aimed into the set-aside %d, leaving it half done %d)",
+		"resumed from an older checkpoint %d (kills aimed into the set-aside %d, leaving it half done %d); with --save-every %d, with --keep-best %d",
 		s.rounds, s.sessions, s.fresh, s.resumes, s.kills, s.aimedCommit, s.aimedFlush, s.aimedPrune, s.aimedProjector, s.inCommit, s.inFlush,
 		s.tempLeft, s.projectorTemp, s.tornTail, s.startedWithTemp, s.skippedReported, s.orphanDirs, s.decoys, s.keepChanged, s.byDir, s.byPath,
-		s.older, s.aimedAside, s.asideHalfDone)
+		s.older, s.aimedAside, s.asideHalfDone, s.saveEvery, s.keepBest)
 }
 
 // TestChaosKill: SIGKILL cmd/train at random moments
@@ -133,6 +134,16 @@ func chaosRound(t *testing.T, r *refRun, bin string, rng *rand.Rand, seed uint64
 			}
 			if rng.IntN(2) == 0 {
 				args = append(args, "--save-every-steps", fmt.Sprint([]int{3, 5, 7, 11}[rng.IntN(4)]))
+			}
+			// Time-based commits and best-checkpoint retention: more
+			// commits and pruning at other moments to kill.
+			if rng.IntN(3) == 0 {
+				args = append(args, "--save-every", []string{"20ms", "50ms"}[rng.IntN(2)])
+				st.saveEvery++
+			}
+			if rng.IntN(3) == 0 {
+				args = append(args, "--keep-best", fmt.Sprint(1+rng.IntN(2)))
+				st.keepBest++
 			}
 		} else {
 			st.fresh++

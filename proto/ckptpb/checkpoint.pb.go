@@ -683,7 +683,14 @@ type Config struct {
 	// embed is the number of test images (the first ones) whose penultimate
 	// activations the run writes for TensorBoard's projector after its last
 	// epoch; 0 writes none.
-	Embed         int64 `protobuf:"varint,12,opt,name=embed,proto3" json:"embed,omitempty"`
+	Embed int64 `protobuf:"varint,12,opt,name=embed,proto3" json:"embed,omitempty"`
+	// save_every_nanos, if positive, writes a mid-epoch checkpoint after a
+	// step once this much wall time (in nanoseconds) has passed since the last
+	// commit (or the start of the session).
+	SaveEveryNanos int64 `protobuf:"varint,13,opt,name=save_every_nanos,json=saveEveryNanos,proto3" json:"save_every_nanos,omitempty"`
+	// keep_best, if positive, keeps that many epoch-end checkpoints with the
+	// highest test accuracy in addition to the keep newest.
+	KeepBest      int64 `protobuf:"varint,14,opt,name=keep_best,json=keepBest,proto3" json:"keep_best,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -798,6 +805,20 @@ func (x *Config) GetData() string {
 func (x *Config) GetEmbed() int64 {
 	if x != nil {
 		return x.Embed
+	}
+	return 0
+}
+
+func (x *Config) GetSaveEveryNanos() int64 {
+	if x != nil {
+		return x.SaveEveryNanos
+	}
+	return 0
+}
+
+func (x *Config) GetKeepBest() int64 {
+	if x != nil {
+		return x.KeepBest
 	}
 	return 0
 }
@@ -959,7 +980,7 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
 	"has_anchor\x18\x05 \x01(\bR\thasAnchor\x12!\n" +
 	"\fanchor_epoch\x18\x06 \x01(\x03R\vanchorEpoch\x12\x1b\n" +
-	"\tanchor_lr\x18\a \x01(\x01R\banchorLr\"\xc0\x02\n" +
+	"\tanchor_lr\x18\a \x01(\x01R\banchorLr\"\x87\x03\n" +
 	"\x06Config\x12\x16\n" +
 	"\x06epochs\x18\x01 \x01(\x03R\x06epochs\x12\x1d\n" +
 	"\n" +
@@ -976,7 +997,9 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\x04keep\x18\n" +
 	" \x01(\x03R\x04keep\x12\x12\n" +
 	"\x04data\x18\v \x01(\tR\x04data\x12\x14\n" +
-	"\x05embed\x18\f \x01(\x03R\x05embed\"\xb9\x01\n" +
+	"\x05embed\x18\f \x01(\x03R\x05embed\x12(\n" +
+	"\x10save_every_nanos\x18\r \x01(\x03R\x0esaveEveryNanos\x12\x1b\n" +
+	"\tkeep_best\x18\x0e \x01(\x03R\bkeepBest\"\xb9\x01\n" +
 	"\fEpochMetrics\x12\x14\n" +
 	"\x05epoch\x18\x01 \x01(\x03R\x05epoch\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\x03R\x04step\x12\x1d\n" +
