@@ -40,10 +40,19 @@ func TestBuildRecorded(t *testing.T) {
 	}
 
 	runs, err := tbwriter.ReadLogdir(dir)
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("ReadLogdir(%s): %d runs, %v", dir, len(runs), err)
+	if err != nil {
+		t.Fatalf("ReadLogdir(%s): %v", dir, err)
 	}
-	pts := runs[0].Series(tbwriter.NoPurge)["config"]
+	var run *tbwriter.Run // the run directory itself (its hparams session is a subdirectory)
+	for i := range runs {
+		if runs[i].Name == "." {
+			run = runs[i]
+		}
+	}
+	if run == nil {
+		t.Fatalf("ReadLogdir(%s): no events in the run directory itself", dir)
+	}
+	pts := run.Series(tbwriter.NoPurge)["config"]
 	if len(pts) != 1 {
 		t.Fatalf("config logged %d times, want once", len(pts))
 	}
