@@ -40,6 +40,17 @@
 // [List] skips and [CleanTemp] removes. When a step fails, Save removes its
 // temp file and returns the error; the previous checkpoint is untouched.
 //
+// # Object stores (S3)
+//
+// Paths may also be URLs of a store registered with storage.Register
+// (s3://bucket/key, through storage/s3store). A PUT is atomic there (the
+// object is whole or absent), so [Save] is one PUT of the enveloped
+// checkpoint, verified by reading back its length and MD5 (the store's
+// Put), with no temp object; [CleanTemp] has nothing to do; [SetAside]
+// copies and deletes, as objects cannot be renamed, and finishes a move a
+// crash cut between the two. [Load], [List], [Newest] and [Prune] read,
+// list and delete objects the same way they do files.
+//
 // # Directories
 //
 // A run directory holds checkpoints named by the caller with the extension

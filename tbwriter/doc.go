@@ -127,6 +127,22 @@
 // applies either rule ([PythonPurge], [RustPurge]) so tests can assert what
 // TensorBoard will show.
 //
+// # Object stores (S3)
+//
+// [Create], [ReadFile] and [ReadLogdir] also take the URL of a store
+// registered with storage.Register (cmd/train registers s3:// through
+// storage/s3store). Objects cannot be appended to, so there each upload is
+// a new object named <session's file name>.<9-digit sequence>: sorting after
+// the previous one, starting with file_version, and only the session's
+// first holding the SessionLog START; TensorBoard, which reads a run's event
+// files in name order, sees one stream. An upload happens on Flush, Sync
+// and Close, and otherwise when a flush finds [Options.ObjectInterval]
+// (default 60 s) passed since the last upload or [Options.ObjectSize]
+// (4 MiB) waiting. What is durable when: a local file's records once Sync
+// (fdatasync) returns, a torn record possible after the last Sync; an
+// object's records once the upload (a verified PUT, atomic) returns, and a
+// crash loses what was not uploaded, never part of an object.
+//
 // # Concurrency
 //
 // A [Writer] is safe for concurrent use by multiple goroutines. Add methods

@@ -91,15 +91,16 @@ start() {
   mkdir -p "$dir/data"
   # Everything binds 127.0.0.1, every port is given (SeaweedFS would take
   # gRPC ports at HTTP port + 10000, and fixed defaults for its Iceberg and
-  # Lance catalogs, which are switched off). 64 MB volumes, at most 16,
-  # keep the disk use small; -volume.preStopSeconds=0 makes stop prompt
+  # Lance catalogs, which are switched off). 64 MB volumes (at most 100; each
+  # bucket grows 7 at its first write; none is preallocated) keep the disk
+  # use small; -volume.preStopSeconds=0 makes stop prompt
   # (the default waits 10 s for the master to notice); a 1 s election timeout
   # (default 10 s) lets the single master lead again soon after a restart.
   "$bin" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$master" -master.port.grpc="$masterg" \
     -volume.port="$volume" -volume.port.grpc="$volumeg" \
     -filer.port="$filer" -filer.port.grpc="$filerg" \
-    -master.volumeSizeLimitMB=64 -volume.max=16 -volume.preStopSeconds=0 -master.electionTimeout=1s \
+    -master.volumeSizeLimitMB=64 -volume.max=100 -volume.preStopSeconds=0 -master.electionTimeout=1s \
     -s3 -s3.port="$s3" -s3.port.grpc="$s3g" -s3.port.iceberg=0 -s3.port.lance=0 \
     >"$dir/weed.log" 2>&1 &
   echo $! >"$dir/weed.pid"

@@ -56,6 +56,20 @@
 // the longer timeline) and ends the hparams session of the shorter run, so a
 // later plain --resume finds the run done instead of training on.
 //
+// # Runs in object stores
+//
+// logdir and the checkpoint paths may be s3:// URLs (see storage.Register
+// and docs/s3.md): checkpoints and events go through the run's
+// storage.Store. There is no directory to create or lock, so a new run
+// claims its name with a lease object (LeaseName) created with
+// If-None-Match: *, which is also what keeps one trainer per run: the
+// session renews it every third of Options.LeaseTTL (default 60 s) and
+// deletes it when Run returns; a resume while another trainer's lease is
+// live fails with a *LeaseHeldError, and a lapsed lease (its holder killed)
+// is taken over. Two trainers that find the same lapsed lease at once can
+// both take it; the loser notices at its next renewal and stops before its
+// next checkpoint commit.
+//
 // # Divergence
 //
 // A NaN or infinite loss means the run has diverged: every later step would

@@ -1,6 +1,7 @@
-//go:build !purego
+//go:build !purego && !amd64
 
 package kern
 
-// purego reports whether the build has the purego tag (no assembly).
+// purego reports whether the build has the purego tag (no assembly). On
+// amd64 without the tag the assembly paths are built and nothing asks.
 const purego = false
