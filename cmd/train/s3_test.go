@@ -150,7 +150,7 @@ func s3Logdir(t *testing.T) (*s3test.Server, string) {
 }
 
 // s3Quick are the flags of the S3 runs: quick's, 3 epochs of 32 steps, a
-// checkpoint every 8 steps (so kills find commits to land in), a 5 s lease.
+// checkpoint every 8 steps (so kills find commits to land in), a 10 s lease.
 func s3Quick(t *testing.T, logdir string, extra ...string) []string {
 	return quick(t, logdir, append([]string{"--epochs", "3", "--save-every-steps", "8", "--lease-ttl", leaseTTL.String(), "--no-progress"}, extra...)...)
 }
@@ -158,7 +158,7 @@ func s3Quick(t *testing.T, logdir string, extra ...string) []string {
 // leaseTTL is the lease of the test runs: long enough that a resume started
 // right after a kill finds it live (the killed trainer renewed it at most a
 // third of it before), short enough to wait out.
-const leaseTTL = 5 * time.Second
+const leaseTTL = 10 * time.Second
 
 // reference is an uninterrupted local run of the same flags.
 func reference(t *testing.T) (string, func(*testing.T, string)) {
@@ -234,7 +234,7 @@ func TestS3KillResume(t *testing.T) {
 		t.Fatalf("no first commit:\n%s", c.output())
 	}
 	kills, inCommit, refused := 0, 0, 0
-	for round := 0; round < 6; round++ {
+	for round := 0; round < 4; round++ {
 		// Kill inside a commit (PUT of a checkpoint or upload of events)
 		// or after a random number of markers.
 		from := c.count()
@@ -255,6 +255,7 @@ func TestS3KillResume(t *testing.T) {
 		}
 		c.cmd.Process.Signal(syscall.SIGKILL)
 		c.wait(t)
+		killed := c.output()
 		kills++
 		if commitRe.MatchString(got) {
 			inCommit++
@@ -270,13 +271,26 @@ func TestS3KillResume(t *testing.T) {
 			t.Fatalf("round %d: immediate resume exit %d, not refused for the lease:\n%s", round, code, r.output())
 		}
 		time.Sleep(leaseTTL + 500*time.Millisecond)
-		c = startS3(t, srv, append(args, "--resume", run)...)
+		// Every form of --resume: the run, the newest checkpoint under
+		// --logdir, and the last checkpoint the killed trainer reported
+		// committed (a newer one may exist: it is then set aside).
+		target := run
+		switch round % 3 {
+		case 1:
+			target = "latest"
+		case 2:
+			if p := lastCommitted(killed); p != "" {
+				target = p
+			}
+		}
+		t.Logf("round %d: SIGKILL after %q; resume refused while the lease lived, then --resume %s", round, got, target)
+		c = startS3(t, srv, append(args, "--resume", target)...)
 		if l, _ := c.waitLine(resumedRe, 0, 60*time.Second); l == "" {
 			t.Fatalf("round %d: resume did not start:\n%s", round, c.output())
 		}
 	}
 	c.runToEnd(t)
-	t.Logf("%d SIGKILLs (%d inside a checkpoint PUT or event upload), %d resumes refused for a live lease", kills, inCommit, refused)
+	t.Logf("%d SIGKILLs (%d right after a checkpoint PUT or event upload began), %d resumes refused for a live lease", kills, inCommit, refused)
 	if kills == 0 {
 		t.Fatal("the run ended before any kill")
 	}
@@ -347,6 +361,18 @@ func TestS3ServerRestart(t *testing.T) {
 		r.runToEnd(t)
 		check(t, run)
 	})
+}
+
+// lastCommitted returns the last checkpoint a train output reports
+// committed.
+func lastCommitted(out string) string {
+	last := ""
+	for _, l := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(l, "tbtrain-test: commit-end "); ok {
+			last = p
+		}
+	}
+	return last
 }
 
 func lastLines(s string, n int) string {

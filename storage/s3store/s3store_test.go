@@ -104,7 +104,7 @@ func TestNoBucket(t *testing.T) {
 // must not depend on minio-go.
 func TestNoMinioInLocalPrograms(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/tbtrain/tbtrain/tbwriter", "github.com/tbtrain/tbtrain/ckpt",
-		"github.com/tbtrain/tbtrain/storage").Output()
+		"github.com/tbtrain/tbtrain/storage", "github.com/tbtrain/tbtrain/trainer").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
