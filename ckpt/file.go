@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/errpath"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/storage"
@@ -107,6 +108,10 @@ func commitFile(path string, b []byte) error {
 	}
 	f, err := hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return &Error{Op: "save", Path: path, Err: fmt.Errorf("creating temp file %s: %w", pe.Path, errpath.Bare(err, pe.Path))}
+		}
 		return &Error{Op: "save", Path: path, Err: fmt.Errorf("creating temp file: %w", err)}
 	}
 	closed, committed := false, false
@@ -120,7 +125,7 @@ func commitFile(path string, b []byte) error {
 		hooks.remove(f.Name())
 	}()
 	fail := func(step string, err error) error {
-		return &Error{Op: "save", Path: path, Err: fmt.Errorf("%s %s: %w", step, f.Name(), err)}
+		return &Error{Op: "save", Path: path, Err: fmt.Errorf("%s temp file %s: %w", step, f.Name(), errpath.Bare(err, f.Name(), path))}
 	}
 
 	if err := write(f, b); err != nil {
@@ -138,7 +143,7 @@ func commitFile(path string, b []byte) error {
 	}
 	committed = true
 	if err := hooks.syncDir(dir); err != nil {
-		return &Error{Op: "save", Path: path, Err: fmt.Errorf("syncing directory %s after rename: %w", dir, err)}
+		return &Error{Op: "save", Path: path, Err: fmt.Errorf("syncing directory %s after rename: %w", dir, errpath.Bare(err, dir, filepath.Clean(dir)))}
 	}
 	return nil
 }

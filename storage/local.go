@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
 )
 
 // Local is the [Store] of local files: a key is a file path (relative to the
@@ -154,11 +156,15 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 	f, err := hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
 	if errors.Is(err, fs.ErrNotExist) {
 		if merr := os.MkdirAll(dir, DirPerm); merr != nil {
-			return localErr(op, key, fmt.Errorf("making directory: %w", merr))
+			return localErr(op, key, fmt.Errorf("making directory %s: %w", dir, errpath.Bare(merr, dir, filepath.Clean(dir))))
 		}
 		f, err = hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return localErr(op, key, fmt.Errorf("creating temp file %s: %w", pe.Path, errpath.Bare(err, pe.Path)))
+		}
 		return localErr(op, key, fmt.Errorf("creating temp file: %w", err))
 	}
 	closed, committed := false, false
@@ -172,7 +178,7 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 		hooks.remove(f.Name())
 	}()
 	fail := func(step string, err error) error {
-		return localErr(op, key, fmt.Errorf("%s %s: %w", step, f.Name(), err))
+		return localErr(op, key, fmt.Errorf("%s temp file %s: %w", step, f.Name(), errpath.Bare(err, f.Name(), file)))
 	}
 	if err := write(f, data); err != nil {
 		return fail("writing", err)
@@ -192,7 +198,7 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 	}
 	committed = true
 	if err := hooks.syncDir(dir); err != nil {
-		return localErr(op, key, fmt.Errorf("syncing directory %s after rename: %w", dir, err))
+		return localErr(op, key, fmt.Errorf("syncing directory %s after rename: %w", dir, errpath.Bare(err, dir, filepath.Clean(dir))))
 	}
 	return nil
 }

@@ -68,6 +68,13 @@
 // TestWriterHammer, which runs tbwriter in this process, sets the flush delay
 // with faultinject.SetFlushDelay.
 //
+// # Platforms
+//
+// The tests stop the trainer with Unix signals, so they build on Unix
+// systems only (//go:build unix); the disk-fault tests (faults_test.go) also
+// mount tmpfs file systems and build on Linux only. Elsewhere the package
+// holds no tests.
+//
 // # Concurrency
 //
 // The tests of this package do not use t.Parallel: each child process
