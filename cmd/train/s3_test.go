@@ -146,6 +146,7 @@ func (c *s3Child) runToEnd(t *testing.T) string {
 // s3Logdir returns a fresh s3:// log directory on the test server, and
 // makes this process read s3:// there.
 func s3Logdir(t *testing.T) (*s3test.Server, string) {
+	selfexec.Require(t) // every S3 test here runs train as a child
 	srv := s3test.Get(t)
 	srv.Register()
 	return srv, "s3://" + s3test.Bucket + "/" + s3test.Prefix(t)
