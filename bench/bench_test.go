@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/cputime"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/trainer"
@@ -166,11 +166,11 @@ func (e *evaluator) pass() int {
 
 // cpuTime is the CPU time (user+system) used by the process so far.
 func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatalf("getrusage: %v", err)
+	d, err := cputime.Process()
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // report adds img/s and cpu-µs/img for imagesPerOp images per iteration.

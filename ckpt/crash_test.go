@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 )
 
 // startSaver starts this test binary as a child that saves a LeNet-sized
 // checkpoint (step 99) to path, with the commit delay set to delay.
 func startSaver(t *testing.T, path, delay string) *exec.Cmd {
 	t.Helper()
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

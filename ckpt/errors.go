@@ -1,6 +1,10 @@
 package ckpt
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
+)
 
 // Sentinel errors. Errors about one file are *[Error]s wrapping one of these
 // (or an error from the operating system), so callers test the cause with
@@ -36,8 +40,13 @@ type Error struct {
 	Err  error  // the cause
 }
 
-// Error implements error, in the style of [io/fs.PathError].
-func (e *Error) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+// Error implements error, in the style of [io/fs.PathError]. The path is
+// named once: when Err is the operating system's error about the same path
+// (an *fs.PathError), only its cause follows ("load x.ckpt: no such file or
+// directory", not "load x.ckpt: stat x.ckpt: no such file or directory").
+func (e *Error) Error() string {
+	return e.Op + " " + e.Path + ": " + errpath.Bare(e.Err, e.Path).Error()
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

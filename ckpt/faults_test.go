@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/tbtrain/tbtrain/internal/faultinject"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 )
 
 // faultFile is a tempFile that fails at a chosen step.
@@ -56,13 +57,6 @@ func (f *faultFile) Close() error {
 		return f.closeErr
 	}
 	return err
-}
-
-// withHooks replaces the commit hooks for one test.
-func withHooks(t *testing.T, edit func()) {
-	saved := hooks
-	t.Cleanup(func() { hooks = saved })
-	edit()
 }
 
 // TestSaveFaults injects a failure at each step of a commit and checks that
@@ -183,6 +177,7 @@ func TestSavePermissionDenied(t *testing.T) {
 	if err := os.Chmod(base, 0o777); err != nil {
 		t.Fatal(err)
 	}
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -1,65 +1,57 @@
 package ckpt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/storage"
 )
 
 // tempFile is the part of *os.File a commit uses; tests substitute faulty
 // implementations through hooks.
-type tempFile interface {
-	Write(p []byte) (int, error)
-	Sync() error
-	Close() error
-	Name() string
-}
+type tempFile = storage.TempFile
 
-// osFile is the real tempFile: an *os.File whose Sync is the platform's
-// strongest data sync (see syncFile in sync_*.go).
-type osFile struct{ *os.File }
+// osFS is the operating system's file-system operations, with the
+// platform's strongest data sync (storage.OSFS).
+var osFS = storage.OSFS()
 
-func (f osFile) Sync() error { return syncFile(f.File) }
-
-var _ tempFile = osFile{}
-
-// hooks are the file-system operations of a commit. Tests replace them to
-// inject faults (ENOSPC, EACCES, EIO) at each step; nothing else changes them.
+// hooks are the file-system operations of a commit (storage.Local does the
+// commit through hookFS) and of set-aside, pruning and cleaning. Tests
+// replace them to inject faults (ENOSPC, EACCES, EIO) at each step; nothing
+// else changes them.
 var hooks = struct {
 	createTemp func(dir, pattern string) (tempFile, error)
 	rename     func(oldpath, newpath string) error
 	syncDir    func(dir string) error
 	remove     func(name string) error
 }{
-	createTemp: func(dir, pattern string) (tempFile, error) {
-		f, err := os.CreateTemp(dir, pattern)
-		if err != nil {
-			return nil, err
-		}
-		// CreateTemp makes the file 0600; a checkpoint is no secret, so give
-		// it the usual permissions of a data file.
-		if err := f.Chmod(filePerm); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, err
-		}
-		return osFile{f}, nil
-	},
-	rename:  os.Rename,
-	syncDir: syncDir,
-	remove:  os.Remove,
+	createTemp: osFS.CreateTemp,
+	rename:     osFS.Rename,
+	syncDir:    osFS.SyncDir,
+	remove:     osFS.Remove,
 }
 
+// hookFS is the storage.LocalFS that performs a commit through hooks.
+type hookFS struct{}
+
+func (hookFS) CreateTemp(dir, pattern string) (storage.TempFile, error) {
+	return hooks.createTemp(dir, pattern)
+}
+func (hookFS) Rename(oldpath, newpath string) error { return hooks.rename(oldpath, newpath) }
+func (hookFS) Link(oldpath, newpath string) error   { return osFS.Link(oldpath, newpath) }
+func (hookFS) SyncDir(dir string) error             { return hooks.syncDir(dir) }
+func (hookFS) Remove(name string) error             { return hooks.remove(name) }
+
+// local is the store of local checkpoint files.
+var local = storage.Local{FS: hookFS{}}
+
 // filePerm is the permission of committed checkpoint files.
-const filePerm fs.FileMode = 0o644
+const filePerm = storage.FilePerm
 
 // Temp files are named "." + <final name> + ".tmp-" + <digits>: hidden, never
 // ending in ".ckpt", and recognisable by CleanTemp.
@@ -70,8 +62,9 @@ const (
 
 // Save writes c to path atomically and durably. It encodes c (refusing a
 // checkpoint that [Load] would reject, with [ErrVersion] or [ErrInvalid]),
-// then commits in this order: create a temp file in the directory of path,
-// write, fsync, close, rename over path, fsync the directory. If any step
+// then commits in this order (storage.Local.Put): create a temp file in the
+// directory of path (made if missing), write, fsync, close, rename over
+// path, fsync the directory. If any step
 // fails the temp file is removed, path is left as it was (the previous
 // checkpoint of that name, if any, stays intact) and the error, wrapped in an
 // *[Error], is returned. A crash at any moment leaves either the old file or
@@ -98,64 +91,19 @@ func commitFile(path string, b []byte) error {
 	if storage.IsURL(path) {
 		return putObject(path, b)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if base == "" {
+	if _, base := filepath.Split(path); base == "" {
 		return &Error{Op: "save", Path: path, Err: errors.New("ckpt: path names a directory, not a file")}
 	}
-	f, err := hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
-	if err != nil {
-		return &Error{Op: "save", Path: path, Err: fmt.Errorf("creating temp file: %w", err)}
-	}
-	closed, committed := false, false
-	defer func() {
-		if committed {
-			return
+	// storage.Local.Put commits in Save's order (temp file, write, fsync,
+	// close, rename, fsync the directory) through hooks.
+	if err := local.Put(context.Background(), filepath.ToSlash(path), b); err != nil {
+		var se *storage.Error
+		if errors.As(err, &se) {
+			err = se.Err // the path is in the *Error below
 		}
-		if !closed {
-			f.Close()
-		}
-		hooks.remove(f.Name())
-	}()
-	fail := func(step string, err error) error {
-		return &Error{Op: "save", Path: path, Err: fmt.Errorf("%s %s: %w", step, f.Name(), err)}
-	}
-
-	if err := write(f, b); err != nil {
-		return fail("writing", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail("syncing", err)
-	}
-	closed = true
-	if err := f.Close(); err != nil {
-		return fail("closing", err)
-	}
-	if err := hooks.rename(f.Name(), path); err != nil {
-		return fail("renaming", err)
-	}
-	committed = true
-	if err := hooks.syncDir(dir); err != nil {
-		return &Error{Op: "save", Path: path, Err: fmt.Errorf("syncing directory %s after rename: %w", dir, err)}
+		return &Error{Op: "save", Path: path, Err: err}
 	}
 	return nil
-}
-
-// write writes b to f, pausing in the middle when a crash test has set the
-// commit delay (internal/faultinject; never set outside tests).
-func write(f tempFile, b []byte) error {
-	if d := faultinject.CommitDelay(); d > 0 {
-		half := len(b) / 2
-		if _, err := f.Write(b[:half]); err != nil {
-			return err
-		}
-		time.Sleep(d)
-		b = b[half:]
-	}
-	_, err := f.Write(b)
-	return err
 }
 
 // Load reads, verifies and decodes the checkpoint at path. The envelope's

@@ -123,3 +123,10 @@ func dirNames(t testing.TB, dir string) []string {
 func putLE32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 func putLE64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
 func crc32c(b []byte) uint32     { return crc32.Checksum(b, castagnoli) }
+
+// withHooks replaces the commit hooks for one test.
+func withHooks(t *testing.T, edit func()) {
+	saved := hooks
+	t.Cleanup(func() { hooks = saved })
+	edit()
+}

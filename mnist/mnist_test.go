@@ -176,7 +176,7 @@ func TestLoadErrors(t *testing.T) {
 		wantFile string
 		wantText string
 	}{
-		{"missing file", func(m map[string][]byte) { delete(m, TestLabels) }, ErrNotFound, TestLabels + ".gz", "put the MNIST IDX files"},
+		{"missing file", func(m map[string][]byte) { delete(m, TestLabels) }, ErrNotFound, TestLabels + ".gz", "put the four MNIST IDX files"},
 		{"empty file", func(m map[string][]byte) { m[TrainImages] = nil }, ErrTruncated, TrainImages, "magic"},
 		{"header cut", func(m map[string][]byte) { m[TrainImages] = f.trainImg[:10] }, ErrTruncated, TrainImages, "dimension"},
 		{"data cut", func(m map[string][]byte) { m[TrainImages] = f.trainImg[:100] }, ErrTruncated, TrainImages, "2352 data bytes, file holds 84"},

@@ -2,9 +2,10 @@ package model
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tbtrain/tbtrain/internal/cputime"
 )
 
 // Sinks keep the compiler from dropping benchmarked work.
@@ -17,11 +18,8 @@ var (
 // machine is shared, so besides wall-clock img/s the benchmarks report CPU
 // µs per image, which other processes disturb much less.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process() // 0 where unsupported: cpu-µs/img is then meaningless
+	return d
 }
 
 func report(b *testing.B, images int, cpu0 time.Duration) {

@@ -3,6 +3,8 @@ package storage
 import (
 	"errors"
 	"strconv"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
 )
 
 // Sentinel errors. Errors about one key are *[Error]s wrapping one of these,
@@ -34,7 +36,11 @@ func (e *Error) Error() string {
 	if e.Backend != "local" {
 		loc = e.Backend + "://" + e.Bucket + "/" + e.Key
 	}
-	s := e.Op + " " + loc + ": " + e.Err.Error()
+	cause := e.Err
+	if e.Backend == "local" {
+		cause = errpath.Bare(cause, e.Key) // the path once, not "stat X: stat X: ..."
+	}
+	s := e.Op + " " + loc + ": " + cause.Error()
 	if e.Attempts > 1 {
 		s += " (after " + strconv.Itoa(e.Attempts) + " attempts)"
 	}

@@ -7,75 +7,105 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 )
 
 // faultyFile fails one step of a Put's temp file.
 type faultyFile struct {
-	tempFile
+	TempFile
 	write, sync, close error
 }
 
 func (f faultyFile) Write(p []byte) (int, error) {
 	if f.write != nil {
 		n := len(p) / 2
-		f.tempFile.Write(p[:n])
+		f.TempFile.Write(p[:n])
 		return n, f.write
 	}
-	return f.tempFile.Write(p)
+	return f.TempFile.Write(p)
 }
 
 func (f faultyFile) Sync() error {
 	if f.sync != nil {
 		return f.sync
 	}
-	return f.tempFile.Sync()
+	return f.TempFile.Sync()
 }
 
 func (f faultyFile) Close() error {
-	f.tempFile.Close()
+	f.TempFile.Close()
 	return f.close
+}
+
+// faultyFS fails the steps it has an error for.
+type faultyFS struct {
+	LocalFS
+	create, rename, link, syncDir error
+	file                          faultyFile
+}
+
+func (f faultyFS) CreateTemp(dir, pattern string) (TempFile, error) {
+	if f.create != nil {
+		return nil, f.create
+	}
+	t, err := f.LocalFS.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	ff := f.file
+	ff.TempFile = t
+	return ff, nil
+}
+
+func (f faultyFS) Rename(o, n string) error {
+	if f.rename != nil {
+		return f.rename
+	}
+	return f.LocalFS.Rename(o, n)
+}
+
+func (f faultyFS) Link(o, n string) error {
+	if f.link != nil {
+		return f.link
+	}
+	return f.LocalFS.Link(o, n)
+}
+
+func (f faultyFS) SyncDir(d string) error {
+	if f.syncDir != nil {
+		return f.syncDir
+	}
+	return f.LocalFS.SyncDir(d)
 }
 
 // TestPutFaults fails each step of Local.Put in turn and checks that the
 // previous content survives, no temp file is left and the error names the key
 // and wraps the cause.
 func TestPutFaults(t *testing.T) {
-	real := hooks
-	t.Cleanup(func() { hooks = real })
-	wrap := func(ff faultyFile) func(string, string) (tempFile, error) {
-		return func(dir, pattern string) (tempFile, error) {
-			f, err := real.createTemp(dir, pattern)
-			if err != nil {
-				return nil, err
-			}
-			ff.tempFile = f
-			return ff, nil
-		}
-	}
 	for _, tc := range []struct {
 		name      string
-		set       func()
+		fs        faultyFS
 		want      error
 		committed bool // the step fails after the rename
 	}{
-		{"create EACCES", func() { hooks.createTemp = func(string, string) (tempFile, error) { return nil, syscall.EACCES } }, syscall.EACCES, false},
-		{"write ENOSPC", func() { hooks.createTemp = wrap(faultyFile{write: syscall.ENOSPC}) }, syscall.ENOSPC, false},
-		{"sync EIO", func() { hooks.createTemp = wrap(faultyFile{sync: syscall.EIO}) }, syscall.EIO, false},
-		{"close EIO", func() { hooks.createTemp = wrap(faultyFile{close: syscall.EIO}) }, syscall.EIO, false},
-		{"rename EACCES", func() { hooks.rename = func(string, string) error { return syscall.EACCES } }, syscall.EACCES, false},
-		{"dir sync EIO", func() { hooks.syncDir = func(string) error { return syscall.EIO } }, syscall.EIO, true},
+		{"create EACCES", faultyFS{create: syscall.EACCES}, syscall.EACCES, false},
+		{"write ENOSPC", faultyFS{file: faultyFile{write: syscall.ENOSPC}}, syscall.ENOSPC, false},
+		{"sync EIO", faultyFS{file: faultyFile{sync: syscall.EIO}}, syscall.EIO, false},
+		{"close EIO", faultyFS{file: faultyFile{close: syscall.EIO}}, syscall.EIO, false},
+		{"rename EACCES", faultyFS{rename: syscall.EACCES}, syscall.EACCES, false},
+		{"dir sync EIO", faultyFS{syncDir: syscall.EIO}, syscall.EIO, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hooks = real
 			dir := t.TempDir()
 			key := filepath.ToSlash(filepath.Join(dir, "x"))
 			ctx := context.Background()
 			if err := (Local{}).Put(ctx, key, []byte("old")); err != nil {
 				t.Fatal(err)
 			}
-			tc.set()
-			err := Local{}.Put(ctx, key, []byte("new content"))
-			hooks = real
+			tc.fs.LocalFS = OSFS()
+			err := Local{FS: tc.fs}.Put(ctx, key, []byte("new content"))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Put: %v, want %v", err, tc.want)
 			}
@@ -101,12 +131,9 @@ func TestPutFaults(t *testing.T) {
 }
 
 func TestPutNewLinkFault(t *testing.T) {
-	real := hooks
-	t.Cleanup(func() { hooks = real })
-	hooks.link = func(string, string) error { return syscall.EPERM }
 	dir := t.TempDir()
 	key := filepath.ToSlash(filepath.Join(dir, "lease"))
-	err := Local{}.PutNew(context.Background(), key, []byte("x"))
+	err := Local{FS: faultyFS{LocalFS: OSFS(), link: syscall.EPERM}}.PutNew(context.Background(), key, []byte("x"))
 	if !errors.Is(err, syscall.EPERM) {
 		t.Fatalf("PutNew: %v, want EPERM", err)
 	}
@@ -136,21 +163,20 @@ func TestCleanTemp(t *testing.T) {
 	}
 }
 
-func TestWriteHook(t *testing.T) {
+// TestCommitDelay checks the crash tests' pause: with faultinject's commit
+// delay set, a Put is seen half-way with only its temp file in place.
+func TestCommitDelay(t *testing.T) {
 	dir := t.TempDir()
 	key := filepath.ToSlash(filepath.Join(dir, "x"))
-	var seen []string
-	SetWriteHook(func() {
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			seen = append(seen, e.Name())
-		}
-	})
-	t.Cleanup(func() { SetWriteHook(nil) })
-	if err := (Local{}).Put(context.Background(), key, []byte("0123456789")); err != nil {
-		t.Fatal(err)
+	t.Cleanup(faultinject.SetCommitDelay(300 * time.Millisecond))
+	done := make(chan error, 1)
+	go func() { done <- (Local{}).Put(context.Background(), key, []byte("0123456789")) }()
+	time.Sleep(100 * time.Millisecond)
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || !IsTemp(ents[0].Name()) {
+		t.Errorf("half-way through Put the directory held %v, want one temp file", ents)
 	}
-	if len(seen) != 1 || !IsTemp(seen[0]) {
-		t.Fatalf("halfway through Put the directory held %v, want one temp file", seen)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

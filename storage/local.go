@@ -11,62 +11,86 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/tbtrain/tbtrain/internal/errpath"
+	"github.com/tbtrain/tbtrain/internal/faultinject"
 )
 
 // Local is the [Store] of local files: a key is a file path (relative to the
 // working directory, or absolute) written with '/' separators. Its zero value
-// is ready to use and it holds no state.
-type Local struct{}
+// is ready to use.
+type Local struct {
+	// FS performs the steps of Put, PutNew and Delete; nil means the
+	// operating system's ([OSFS]). Tests substitute one that fails at a
+	// chosen step (ENOSPC, EACCES, EIO).
+	FS LocalFS
+}
 
 var (
 	_ Store    = Local{}
 	_ Appender = Local{}
 )
 
-// tempFile is the part of *os.File a Put uses; tests substitute faulty
-// implementations through hooks.
-type tempFile interface {
+// LocalFS is the file-system operations of a [Local] commit.
+type LocalFS interface {
+	// CreateTemp creates a new file in dir, named by pattern as
+	// os.CreateTemp does, with permission [FilePerm].
+	CreateTemp(dir, pattern string) (TempFile, error)
+	Rename(oldpath, newpath string) error
+	Link(oldpath, newpath string) error
+	// SyncDir makes the entries of dir durable (see the package doc).
+	SyncDir(dir string) error
+	Remove(name string) error
+}
+
+// TempFile is the part of *os.File a commit uses. Its Sync is the
+// platform's strongest data sync (fdatasync on Linux, F_FULLFSYNC on macOS).
+type TempFile interface {
 	Write(p []byte) (int, error)
 	Sync() error
 	Close() error
 	Name() string
 }
 
-// osFile is the real tempFile: an *os.File whose Sync is the platform's
+// OSFS returns the operating system's [LocalFS].
+func OSFS() LocalFS { return osFS{} }
+
+type osFS struct{}
+
+func (osFS) CreateTemp(dir, pattern string) (TempFile, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	// CreateTemp makes the file 0600; what we store is no secret, so give
+	// it the usual permissions of a data file.
+	if err := f.Chmod(FilePerm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return osFile{f}, nil
+}
+
+func (osFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+func (osFS) Link(oldpath, newpath string) error   { return os.Link(oldpath, newpath) }
+func (osFS) SyncDir(dir string) error             { return syncDir(dir) }
+func (osFS) Remove(name string) error             { return os.Remove(name) }
+
+// osFile is the real TempFile: an *os.File whose Sync is the platform's
 // strongest data sync (see syncFile in sync_*.go).
 type osFile struct{ *os.File }
 
 func (f osFile) Sync() error { return syncFile(f.File) }
 
-var _ tempFile = osFile{}
+var _ TempFile = osFile{}
 
-// hooks are the file-system operations of a Put. Tests replace them to
-// inject faults (ENOSPC, EACCES, EIO) at each step; nothing else changes them.
-var hooks = struct {
-	createTemp func(dir, pattern string) (tempFile, error)
-	rename     func(oldpath, newpath string) error
-	link       func(oldpath, newpath string) error
-	syncDir    func(dir string) error
-	remove     func(name string) error
-}{
-	createTemp: func(dir, pattern string) (tempFile, error) {
-		f, err := os.CreateTemp(dir, pattern)
-		if err != nil {
-			return nil, err
-		}
-		// CreateTemp makes the file 0600; what we store is no secret, so
-		// give it the usual permissions of a data file.
-		if err := f.Chmod(FilePerm); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return nil, err
-		}
-		return osFile{f}, nil
-	},
-	rename:  os.Rename,
-	link:    os.Link,
-	syncDir: syncDir,
-	remove:  os.Remove,
+func (l Local) fs() LocalFS {
+	if l.FS == nil {
+		return osFS{}
+	}
+	return l.FS
 }
 
 // FilePerm is the permission of the files [Local] creates; DirPerm that of
@@ -124,7 +148,7 @@ func (Local) file(key string) (string, error) {
 // that [Local.CleanTemp] removes. When a step fails the temp file is removed
 // and the file at key is as it was.
 func (l Local) Put(ctx context.Context, key string, data []byte) error {
-	return l.put(ctx, "put", key, data, hooks.rename)
+	return l.put(ctx, "put", key, data, l.fs().Rename)
 }
 
 // PutNew is [Local.Put] committing with link(2) instead of rename(2): link
@@ -132,10 +156,10 @@ func (l Local) Put(ctx context.Context, key string, data []byte) error {
 // holds a partial file.
 func (l Local) PutNew(ctx context.Context, key string, data []byte) error {
 	return l.put(ctx, "putnew", key, data, func(tmp, dst string) error {
-		if err := hooks.link(tmp, dst); err != nil {
+		if err := l.fs().Link(tmp, dst); err != nil {
 			return err
 		}
-		return hooks.remove(tmp)
+		return l.fs().Remove(tmp)
 	})
 }
 
@@ -151,14 +175,19 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 	if dir == "" {
 		dir = "."
 	}
-	f, err := hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
+	fsys := l.fs()
+	f, err := fsys.CreateTemp(dir, tempPrefix+base+tempInfix+"*")
 	if errors.Is(err, fs.ErrNotExist) {
 		if merr := os.MkdirAll(dir, DirPerm); merr != nil {
-			return localErr(op, key, fmt.Errorf("making directory: %w", merr))
+			return localErr(op, key, fmt.Errorf("making directory %s: %w", dir, errpath.Bare(merr, dir, filepath.Clean(dir))))
 		}
-		f, err = hooks.createTemp(dir, tempPrefix+base+tempInfix+"*")
+		f, err = fsys.CreateTemp(dir, tempPrefix+base+tempInfix+"*")
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return localErr(op, key, fmt.Errorf("creating temp file %s: %w", pe.Path, errpath.Bare(err, pe.Path)))
+		}
 		return localErr(op, key, fmt.Errorf("creating temp file: %w", err))
 	}
 	closed, committed := false, false
@@ -169,10 +198,10 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 		if !closed {
 			f.Close()
 		}
-		hooks.remove(f.Name())
+		fsys.Remove(f.Name())
 	}()
 	fail := func(step string, err error) error {
-		return localErr(op, key, fmt.Errorf("%s %s: %w", step, f.Name(), err))
+		return localErr(op, key, fmt.Errorf("%s temp file %s: %w", step, f.Name(), errpath.Bare(err, f.Name(), file)))
 	}
 	if err := write(f, data); err != nil {
 		return fail("writing", err)
@@ -191,35 +220,27 @@ func (l Local) put(ctx context.Context, op, key string, data []byte, commit func
 		return fail("renaming", err)
 	}
 	committed = true
-	if err := hooks.syncDir(dir); err != nil {
-		return localErr(op, key, fmt.Errorf("syncing directory %s after rename: %w", dir, err))
+	if err := fsys.SyncDir(dir); err != nil {
+		return localErr(op, key, fmt.Errorf("syncing directory %s after rename: %w", dir, errpath.Bare(err, dir, filepath.Clean(dir))))
 	}
 	return nil
 }
 
-// write writes b to f; tests pause it in the middle through writeHook.
-func write(f tempFile, b []byte) error {
-	if writeHook != nil {
+// write writes b to f, pausing in the middle when a crash test has set the
+// commit delay (internal/faultinject; never set outside tests), which widens
+// the window in which a kill leaves a torn temp file behind.
+func write(f TempFile, b []byte) error {
+	if d := faultinject.CommitDelay(); d > 0 {
 		half := len(b) / 2
 		if _, err := f.Write(b[:half]); err != nil {
 			return err
 		}
-		writeHook()
+		time.Sleep(d)
 		b = b[half:]
 	}
 	_, err := f.Write(b)
 	return err
 }
-
-// writeHook, when set, runs halfway through writing a Put's temp file: crash
-// tests set it (see SetWriteHook) to widen the window in which a kill leaves
-// a torn temp file behind.
-var writeHook func()
-
-// SetWriteHook makes every later [Local.Put] call f after writing half of
-// its data to the temp file (nil: no pause). It exists for crash tests of
-// the programs built on Local and is not safe to call while a Put runs.
-func SetWriteHook(f func()) { writeHook = f }
 
 // Get reads n bytes of the file key from off (n < 0: to the end).
 func (l Local) Get(ctx context.Context, key string, off, n int64) ([]byte, error) {
@@ -321,7 +342,7 @@ func (l Local) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return localErr("delete", key, err)
 	}
-	if err := hooks.remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.fs().Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return localErr("delete", key, err)
 	}
 	return nil
@@ -375,7 +396,7 @@ func (l Local) CleanTemp(dir string) error {
 			continue
 		}
 		p := filepath.Join(d, de.Name())
-		if err := hooks.remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := l.fs().Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, localErr("clean", filepath.ToSlash(p), err))
 		}
 	}

@@ -87,4 +87,10 @@ func TestErrorMessage(t *testing.T) {
 	if got, want := err.Error(), "get /tmp/x: file does not exist"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
+	// The operating system's error names the file too: it is said once.
+	missing := filepath.Join(t.TempDir(), "x.ckpt")
+	_, err = storage.Local{}.Stat(context.Background(), missing)
+	if got, want := err.Error(), "stat "+missing+": no such file or directory"; got != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat(missing) error = %q, want %q (and fs.ErrNotExist)", got, want)
+	}
 }

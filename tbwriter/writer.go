@@ -18,6 +18,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tbtrain/tbtrain/internal/errpath"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/storage"
@@ -376,7 +377,7 @@ func newWriter(f *os.File, dst io.Writer, path string, opts Options) (*Writer, e
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tbwriter: write header of %s: %w", name, err)
+		return nil, fmt.Errorf("tbwriter: write header of %s: %w", name, errpath.Bare(err, name))
 	}
 	go w.loop(interval)
 	return w, nil
@@ -662,7 +663,7 @@ func (w *Writer) handle(buf []byte, it *item) []byte {
 		if o, ok := w.dst.(*objectFile); ok && it.kind == kindFlush && w.stickyErr() == nil {
 			// On an object store, written means uploaded.
 			if err := o.Flush(); err != nil {
-				w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
+				w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, errpath.Bare(err, w.name)))
 			}
 		}
 		it.done <- w.stickyErr()
@@ -688,7 +689,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 	if w.flushDelay > 0 && len(p) > 1 {
 		half := len(p) / 2
 		if _, err := w.dst.Write(p[:half]); err != nil {
-			w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
+			w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, errpath.Bare(err, w.name)))
 			return buf[:0]
 		}
 		time.Sleep(w.flushDelay)
@@ -699,7 +700,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, err))
+		w.fail(fmt.Errorf("tbwriter: write %s: %w", w.name, errpath.Bare(err, w.name)))
 	}
 	if cap(buf) > 4*writeBufferSize {
 		// A huge record (an image) grew the buffer; do not keep it.
@@ -711,7 +712,7 @@ func (w *Writer) writeOut(buf []byte) []byte {
 func (w *Writer) syncDst() {
 	if s, ok := w.dst.(interface{ Sync() error }); ok {
 		if err := s.Sync(); err != nil {
-			w.fail(fmt.Errorf("tbwriter: sync %s: %w", w.name, err))
+			w.fail(fmt.Errorf("tbwriter: sync %s: %w", w.name, errpath.Bare(err, w.name)))
 		}
 	}
 }
@@ -723,7 +724,7 @@ func (w *Writer) finish() {
 	}
 	if w.file != nil {
 		if err := w.file.Close(); err != nil {
-			w.fail(fmt.Errorf("tbwriter: close %s: %w", w.name, err))
+			w.fail(fmt.Errorf("tbwriter: close %s: %w", w.name, errpath.Bare(err, w.name)))
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/storage"
@@ -142,6 +143,7 @@ func (t *Trainer) snapshot() (*ckptpb.Checkpoint, error) {
 		HparamsRun:     t.hpRun,
 		StepConvention: t.convention,
 		FirstEpoch:     t.firstEpoch,
+		Build:          buildProto(),
 	}
 	if a := t.anchor; a != nil {
 		c.Scheduler.HasAnchor, c.Scheduler.AnchorEpoch, c.Scheduler.AnchorLr = true, a.epoch, a.lr
@@ -263,6 +265,14 @@ func checkTensor(got *ckptpb.Tensor, p model.Param, what string) error {
 			what, p.Name, got.GetShape(), len(got.GetData()), shape)
 	}
 	return nil
+}
+
+// buildProto records the build of tbtrain that is running (module version,
+// VCS revision, toolchain, platform: see internal/version) in a checkpoint.
+func buildProto() *ckptpb.Build {
+	v := version.Current()
+	return &ckptpb.Build{ModuleVersion: v.Version, VcsRevision: v.Revision, VcsTime: v.Time,
+		VcsModified: v.Modified, GoVersion: v.GoVersion, Platform: v.Platform}
 }
 
 // exists reports whether a file (or object) is at loc; an error other than

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/errpath"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/storage"
 )
@@ -46,19 +47,19 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 	}
 	info, err := stat(target)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, err)
+		return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, aboutTarget(err, target))
 	}
 	if !info.Dir {
 		c, err := ckpt.Load(target)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w (--resume %s takes the newest valid checkpoint of that run)",
-				target, err, storage.Dir(target))
+				target, aboutTarget(err, target), storage.Dir(target))
 		}
 		return c, target, nil, nil
 	}
 	c, path, skipped, err = ckpt.NewestFunc(target, checkFinite)
 	if err != nil {
-		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, err)
+		return nil, "", skipped, fmt.Errorf("trainer: --resume %s: %w", target, aboutTarget(err, target))
 	}
 	return c, path, skipped, nil
 }
@@ -101,6 +102,24 @@ func locateLatest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {
 		return nil, "", skipped, fmt.Errorf("trainer: --resume latest: %w under %s", ckpt.ErrNoCheckpoint, logdir)
 	}
 	return best, bestPath, skipped, nil
+}
+
+// aboutTarget prepares err, an error about the --resume target, for a
+// message that already names target: a *ckpt.Error, a local *storage.Error
+// or an operating-system error about target itself is reduced to its cause, so that the path is
+// named once. The chain (errors.Is, errors.As) is unchanged.
+func aboutTarget(err error, target string) error {
+	switch e := err.(type) {
+	case *ckpt.Error:
+		if e.Path == target {
+			return errpath.Reword(err, errpath.Bare(e.Err, target).Error())
+		}
+	case *storage.Error:
+		if e.Backend == "local" && e.Key == target {
+			return errpath.Reword(err, errpath.Bare(e.Err, target).Error())
+		}
+	}
+	return errpath.Bare(err, target)
 }
 
 // stat describes a local path or a store URL.

@@ -49,18 +49,24 @@ func TestSaveEvery(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("checkpoints with --save-every 3s at 1 s per step (-want +got):\n%s", diff)
 	}
-	straightCfg := cfg
-	straightCfg.SaveEvery = 0
-	straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
-	if err != nil {
-		t.Fatal(err)
+	// A straight run to compare with (-short skips it: TestResumeBitExact
+	// covers bit-exact resumes).
+	if !testing.Short() {
+		straightCfg := cfg
+		straightCfg.SaveEvery = 0
+		straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
 	}
-	sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
 
 	// Resumed at step 4 (the clock stood still meanwhile): the count
 	// starts with the session, not at the step-3 commit.
 	logdir2 := t.TempDir()
-	dir2, err := runFresh(t, logdir2, straightCfg, 4)
+	plain := cfg
+	plain.SaveEvery = 0
+	dir2, err := runFresh(t, logdir2, plain, 4)
 	if !errors.Is(err, trainer.ErrInterrupted) {
 		t.Fatal(err)
 	}
@@ -177,13 +183,17 @@ func TestKeepBestAndResumeBest(t *testing.T) {
 	if aside, _ := filepath.Glob(filepath.Join(tr.Dir(), "*"+trainer.AbandonedSuffix)); len(aside) == 0 {
 		t.Error("resuming the best (older) checkpoint set nothing aside")
 	}
-	straightCfg := cfg
-	straightCfg.Keep, straightCfg.KeepBest = 0, 0
-	straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
-	if err != nil {
-		t.Fatal(err)
+	// A straight run to compare with (-short skips it: TestResumeBitExact
+	// covers bit-exact resumes).
+	if !testing.Short() {
+		straightCfg := cfg
+		straightCfg.Keep, straightCfg.KeepBest = 0, 0
+		straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
 	}
-	sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
 }
 
 // TestResumeBestNeedsEpochEnd: before any epoch ends there is nothing to

@@ -266,11 +266,15 @@ func TestLegacyRunWithoutID(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "LenetMnist1-step15.ckpt"+trainer.AbandonedSuffix)); err != nil {
 		t.Errorf("the legacy run's newer checkpoint was not set aside: %v", err)
 	}
-	straight, err := runFresh(t, t.TempDir(), cfg, 0)
-	if err != nil {
-		t.Fatal(err)
+	// A straight run to compare with (-short skips it: TestResumeBitExact
+	// covers bit-exact resumes).
+	if !testing.Short() {
+		straight, err := runFresh(t, t.TempDir(), cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameParams(t, finalParams(t, dir), finalParams(t, straight))
 	}
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
 }
 
 // TestResumeRefusesDroppingBegunEpoch checks Resume itself, not only
@@ -360,13 +364,17 @@ func TestSetAsideInterrupted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ckpt.AsideRecord)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("set-aside record after the session finished: %v", err)
 	}
-	straightCfg := cfg
-	straightCfg.Epochs = 2
-	straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
-	if err != nil {
-		t.Fatal(err)
+	// A straight run to compare with (-short skips it: TestResumeBitExact
+	// covers bit-exact resumes).
+	if !testing.Short() {
+		straightCfg := cfg
+		straightCfg.Epochs = 2
+		straight, err := runFresh(t, t.TempDir(), straightCfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Epoch 0's rate is the base rate whatever T_max, so the run equals a
+		// straight 2-epoch run.
+		sameParams(t, finalParams(t, dir), finalParams(t, straight))
 	}
-	// Epoch 0's rate is the base rate whatever T_max, so the run equals a
-	// straight 2-epoch run.
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
 }

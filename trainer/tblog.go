@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
@@ -278,12 +279,19 @@ func digit(s *mnist.Set, i int) image.Image {
 	return img
 }
 
+// configText is the run's config as a markdown table, followed by the build
+// of tbtrain that started the run (see internal/version; each checkpoint
+// also records the build that wrote it).
+func configText(c Config) string {
+	return c.Markdown() + "\nbuilt by: " + version.Current().String() + "\n"
+}
+
 // logRunOnce writes the run-once tags at firstStep (sessions that start
 // there): the config, the model's graph and the Custom Scalars layout. The
 // hparams session has a directory of its own (hpsession.go).
 func (t *Trainer) logRunOnce() error {
 	s := t.firstStep()
-	if err := t.w.AddText("config", s, t.runCfg.Markdown()); err != nil {
+	if err := t.w.AddText("config", s, configText(t.runCfg)); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	// The graph and the layout go at firstStep too (AddGraph and

@@ -10,7 +10,9 @@
 // A PATH that is a directory lists every checkpoint in it (*.ckpt, oldest to
 // newest by global step) with its validity. With no PATH, or "-", it reads one
 // checkpoint from standard input. --json prints JSON instead of text;
-// --tensors adds per-tensor statistics.
+// --tensors adds per-tensor statistics. Each report names the build of
+// tbtrain that wrote the checkpoint (module version and git revision), and
+// --version prints this binary's own.
 //
 // The exit status is 0 when every checkpoint named or listed verifies, 1 when
 // any fails (the output says which and why) or a path cannot be read, and 2

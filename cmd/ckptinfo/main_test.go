@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
 
@@ -56,7 +57,9 @@ func fixture(epoch, step, batch int64) *ckptpb.Checkpoint {
 		Config:    &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3},
 		Kernel:    "avx2",
 		RunId:     "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-		UnixNano:  1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...
+		Build: &ckptpb.Build{ModuleVersion: "v0.0.0-20261118093000-0123456789ab", VcsRevision: "0123456789abcdef0123456789abcdef01234567",
+			VcsTime: "2026-11-18T09:30:00Z", GoVersion: "go1.26.8", Platform: "linux/amd64"},
+		UnixNano: 1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...
 	}
 	for e := range epoch {
 		c.History = append(c.History, &ckptpb.EpochMetrics{Epoch: e, Step: (e + 1) * 10, TrainLoss: 0.5 / float64(e+1),
@@ -217,6 +220,7 @@ func TestStdin(t *testing.T) {
 
 // TestCommand runs the binary end to end and checks exit codes and messages.
 func TestCommand(t *testing.T) {
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -315,6 +319,7 @@ func TestStdinEndless(t *testing.T) {
 func TestNonFinite(t *testing.T) {
 	c := fixture(2, 20, 0)
 	c.RunId = ""
+	c.Build = nil
 	c.EpochLossSum = math.NaN()
 	c.History[1].TestLoss = math.Inf(1)
 	c.History[1].TrainLoss = math.Inf(-1)
@@ -327,7 +332,8 @@ func TestNonFinite(t *testing.T) {
 	if err := run(context.Background(), []string{path}, nil, &text, &bytes.Buffer{}); err != nil {
 		t.Fatalf("text: %v", err)
 	}
-	for _, want := range []string{"epoch loss sum  NaN", "+Inf", "-Inf", "run             - (written before run IDs)"} {
+	for _, want := range []string{"epoch loss sum  NaN", "+Inf", "-Inf", "run             - (written before run IDs)",
+		"written by      - (not recorded: written before checkpoints named their build)"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text output lacks %q:\n%s", want, text.String())
 		}
@@ -340,6 +346,9 @@ func TestNonFinite(t *testing.T) {
 		if !strings.Contains(js.String(), want) {
 			t.Errorf("--json output lacks %s", want)
 		}
+	}
+	if strings.Contains(js.String(), `"build"`) {
+		t.Errorf("--json output has a build for a checkpoint that records none:\n%s", js.String())
 	}
 	var out output
 	if err := json.Unmarshal(js.Bytes(), &out); err != nil {

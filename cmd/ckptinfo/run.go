@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
 
@@ -30,12 +31,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	asJSON := flags.Bool("json", false, "print JSON (one object holding every report) instead of text")
 	export := flags.String("export", "", "write the checkpoint to `OUT` for PyTorch: OUT.pt (torch.save dict the demo recipe resumes) or OUT.safetensors (the weights)")
 	tensors := flags.Bool("tensors", false, "add per-tensor statistics (count, min, max, mean, L2 norm, non-finite values)")
+	showVersion := flags.Bool("version", false, "print the module version and VCS revision of this binary")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			printUsage(stdout, flags)
 			return err
 		}
 		return usageError{fmt.Errorf("%v (see ckptinfo --help)", err)}
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("ckptinfo"))
+		return nil
 	}
 	paths := flags.Args()
 	if *export != "" {
@@ -165,6 +171,7 @@ type summary struct {
 	Kernel        string         `json:"kernel"`
 	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
 	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
+	Build         *build         `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
 	Epoch         int64          `json:"epoch"`
 	GlobalStep    int64          `json:"global_step"`
 	BatchInEpoch  int64          `json:"batch_in_epoch"`
@@ -267,6 +274,7 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		EpochLossSum:  jsonFloat(c.GetEpochLossSum()),
 		RunID:         c.GetRunId(),
 		HParamsRun:    c.GetHparamsRun(),
+		Build:         buildOf(c.GetBuild()),
 		Params:        len(c.GetParams()),
 		RNGStateBytes: len(c.GetRngState()),
 	}
@@ -403,6 +411,7 @@ func (r report) writeText(out io.Writer) {
 	if s.HParamsRun != "" {
 		kv("hparams", "session directory %s", s.HParamsRun)
 	}
+	kv("written by", "%s", s.Build.label())
 	where := "start of the epoch"
 	if s.BatchInEpoch > 0 {
 		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)
@@ -552,4 +561,30 @@ func yesNo(has bool, n int) string {
 		return "none yet"
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// build is the build of tbtrain that wrote a checkpoint (ckptpb.Build).
+type build struct {
+	ModuleVersion string `json:"module_version"`
+	VCSRevision   string `json:"vcs_revision"`
+	VCSTime       string `json:"vcs_time"`
+	VCSModified   bool   `json:"vcs_modified"`
+	GoVersion     string `json:"go_version"`
+	Platform      string `json:"platform"`
+}
+
+func buildOf(b *ckptpb.Build) *build {
+	if b == nil {
+		return nil
+	}
+	return &build{b.GetModuleVersion(), b.GetVcsRevision(), b.GetVcsTime(), b.GetVcsModified(), b.GetGoVersion(), b.GetPlatform()}
+}
+
+// label renders b as --version does (internal/version).
+func (b *build) label() string {
+	if b == nil {
+		return "- (not recorded: written before checkpoints named their build)"
+	}
+	return version.Info{Version: b.ModuleVersion, Revision: b.VCSRevision, Time: b.VCSTime, Modified: b.VCSModified,
+		GoVersion: b.GoVersion, Platform: b.Platform}.String()
 }

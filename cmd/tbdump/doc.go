@@ -58,7 +58,8 @@
 //
 // With no arguments an event file is read from standard input, decoded as it
 // is read: at the first damage tbdump stops reading, so garbage on stdin
-// fails at once with bounded memory.
+// fails at once with bounded memory. --version prints the module version
+// and git revision this binary was built from.
 //
 // Output is deterministic: runs, files and events in load order, tags
 // sorted, floats printed with the shortest exact representation.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 )
 
 // fixtures is the project's folder of real TensorBoard event files (see its
@@ -67,6 +69,7 @@ func runInProcess(t testing.TB, stdin []byte, args ...string) result {
 // runCommand re-executes the test binary as tbdump.
 func runCommand(t testing.TB, stdin []byte, args ...string) result {
 	t.Helper()
+	selfexec.Require(t)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asCommand+"=1")
 	cmd.Stdin = bytes.NewReader(stdin)

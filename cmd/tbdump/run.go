@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.purge, "purge", "none", "apply the purge rules of TensorBoard's loader: none, python, rust (see above)")
 	tagPat := fs.String("tags", "", "only show tags matching this regular expression (RE2 syntax)")
 	help := fs.BoolP("help", "h", false, "show this help")
+	showVersion := fs.Bool("version", false, "print the module version and VCS revision of this binary")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		return &usageError{err.Error()}
@@ -109,6 +111,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usageText)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
+		return nil
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("tbdump"))
 		return nil
 	}
 	rule, ok := purgeRules[o.purge]

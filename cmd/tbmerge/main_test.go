@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
@@ -294,6 +295,7 @@ func TestMergeRefuses(t *testing.T) {
 
 // TestExitStatus runs the binary: 0, 2 for usage, 1 for a missing input.
 func TestExitStatus(t *testing.T) {
+	selfexec.Require(t)
 	dir := t.TempDir()
 	for _, c := range []struct {
 		args []string

@@ -5,5 +5,7 @@
 //
 //	train [flags]
 //
-// Run train --help for the flags, examples and the resume rules.
+// Run train --help for the flags, examples and the resume rules; train
+// --version prints the module version and git revision the binary was built
+// from, which every checkpoint and the run's config text also record.
 package main

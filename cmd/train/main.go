@@ -21,6 +21,7 @@ import (
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/kern"
+	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/ptfile"
 	"github.com/tbtrain/tbtrain/storage"
@@ -168,6 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&workers, "workers", 0, "threads (GOMAXPROCS) to use, 0 = all CPUs; results do not depend on it")
 	fs.BoolVar(&noBar, "no-progress", false, "print plain progress lines even on a terminal")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the training to `FILE` (go tool pprof)")
+	showVersion := fs.Bool("version", false, "print the module version and VCS revision of this binary and exit")
 	// --step-delay slows training down so that tests can send signals in
 	// the middle of an epoch; it changes no result.
 	fs.DurationVar(&stepDelay, "step-delay", 0, "sleep this long after every step (for tests)")
@@ -191,6 +193,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return usageError{err}
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("train"))
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/s3test"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
@@ -87,6 +88,7 @@ type child struct {
 
 func start(t *testing.T, args ...string) *child {
 	t.Helper()
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

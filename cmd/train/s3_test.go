@@ -16,6 +16,7 @@ import (
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/s3test"
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -33,6 +34,7 @@ type s3Child struct {
 // machine that has nothing but the binary and the S3 environment.
 func startS3(t *testing.T, srv *s3test.Server, args ...string) *s3Child {
 	t.Helper()
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +146,7 @@ func (c *s3Child) runToEnd(t *testing.T) string {
 // s3Logdir returns a fresh s3:// log directory on the test server, and
 // makes this process read s3:// there.
 func s3Logdir(t *testing.T) (*s3test.Server, string) {
+	selfexec.Require(t) // every S3 test here runs train as a child
 	srv := s3test.Get(t)
 	srv.Register()
 	return srv, "s3://" + s3test.Bucket + "/" + s3test.Prefix(t)

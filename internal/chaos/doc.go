@@ -27,6 +27,11 @@
 //     SIGKILLs the session after the first, second or third rename of its
 //     set-aside; the next --resume latest must continue from the checkpoint
 //     the user went back to, finish the set-aside and be bit-exact.
+//   - TestOneTrainerPerRun stops a trainer with SIGSTOP mid-epoch: a second
+//     --resume on the same run must exit 1 at once naming the run directory
+//     and the holder's PID and change nothing, while ckptinfo and tbdump
+//     read the run; after the holder is SIGKILLed, the next resume is
+//     bit-exact.
 //   - TestSigtermResume sends SIGTERM or SIGINT mid-epoch and checks for the
 //     mid-epoch checkpoint, the non-zero exit with resume instructions, and a
 //     bit-exact resume; a second SIGINT kills at once and --resume latest
@@ -67,6 +72,13 @@
 // consult; the libraries themselves never read the environment.
 // TestWriterHammer, which runs tbwriter in this process, sets the flush delay
 // with faultinject.SetFlushDelay.
+//
+// # Platforms
+//
+// The tests stop the trainer with Unix signals, so they build on Unix
+// systems only (//go:build unix); the disk-fault tests (faults_test.go) also
+// mount tmpfs file systems and build on Linux only. Elsewhere the package
+// holds no tests.
 //
 // # Concurrency
 //

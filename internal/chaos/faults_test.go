@@ -1,3 +1,5 @@
+//go:build linux
+
 package chaos
 
 import (
@@ -6,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -54,6 +57,9 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 
 // checkFaultExit checks that a child stopped by a disk fault exited
 // non-zero by itself, with a message containing want, and did not panic.
+// absPath matches the absolute paths in an error line.
+var absPath = regexp.MustCompile(`/[^\s:()]+`)
+
 func checkFaultExit(t *testing.T, c *child, what, want string) {
 	t.Helper()
 	es, err := statusOf(c.wait(sessionTimeout))
@@ -69,6 +75,18 @@ func checkFaultExit(t *testing.T, c *child, what, want string) {
 	}
 	if !strings.Contains(strings.ToLower(out), want) {
 		t.Errorf("%s: the output does not say %q:\n%s", what, want, tail(out, 30))
+	}
+	// The error line names each file once ("save X: writing temp file T:
+	// no space left on device", not "... writing T: write T: ...").
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "stderr: train: ") || !strings.Contains(strings.ToLower(line), want) {
+			continue
+		}
+		for _, p := range absPath.FindAllString(line, -1) {
+			if n := strings.Count(line, p); n != 1 {
+				t.Errorf("%s: the error names %s %d times:\n%s", what, p, n, line)
+			}
+		}
 	}
 	// A checkpoint was committed before every fault these tests inject.
 	if !strings.Contains(out, "resume with: go run ./cmd/train --resume ") {

@@ -1,3 +1,5 @@
+//go:build unix
+
 package chaos
 
 import (
@@ -7,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 )
 
 // The harness's own checks run the test binary itself as the child: with
@@ -35,6 +39,7 @@ func TestHarnessFakeChild(t *testing.T) {
 
 func fakeChild(t *testing.T, mode string) *child {
 	t.Helper()
+	selfexec.Require(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

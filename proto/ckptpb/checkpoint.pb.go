@@ -143,7 +143,12 @@ type Checkpoint struct {
 	// committed, its final metrics and session end), e.g. "hparams-epochs20".
 	// Empty in checkpoints written before hparams sessions had their own
 	// directory (their session is in the run directory itself).
-	HparamsRun    string `protobuf:"bytes,22,opt,name=hparams_run,json=hparamsRun,proto3" json:"hparams_run,omitempty"`
+	HparamsRun string `protobuf:"bytes,22,opt,name=hparams_run,json=hparamsRun,proto3" json:"hparams_run,omitempty"`
+	// build names the build of tbtrain that wrote this checkpoint, from the
+	// writing binary's build information (Go's runtime/debug.ReadBuildInfo,
+	// through tbtrain's internal/version). Each session of a resumed run
+	// records its own. Absent in checkpoints written before this field existed.
+	Build         *Build `protobuf:"bytes,23,opt,name=build,proto3" json:"build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -304,6 +309,108 @@ func (x *Checkpoint) GetHparamsRun() string {
 	return ""
 }
 
+func (x *Checkpoint) GetBuild() *Build {
+	if x != nil {
+		return x.Build
+	}
+	return nil
+}
+
+// Build is the module version and version-control state of the tbtrain code
+// a binary was built from, and the toolchain and platform that built it.
+type Build struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// module_version is tbtrain's module version as the go command stamped
+	// it: a release or pseudo-version (v0.0.0-<time>-<rev>, "+dirty" with
+	// uncommitted changes), "(devel)" when nothing was stamped (go run, go
+	// test, -buildvcs=false), or "" if the binary has no build information.
+	ModuleVersion string `protobuf:"bytes,1,opt,name=module_version,json=moduleVersion,proto3" json:"module_version,omitempty"`
+	// vcs_revision is the full git commit hash; "" when not stamped.
+	VcsRevision string `protobuf:"bytes,2,opt,name=vcs_revision,json=vcsRevision,proto3" json:"vcs_revision,omitempty"`
+	// vcs_time is the commit time of vcs_revision (RFC 3339); "" when not stamped.
+	VcsTime string `protobuf:"bytes,3,opt,name=vcs_time,json=vcsTime,proto3" json:"vcs_time,omitempty"`
+	// vcs_modified is set when the work tree had uncommitted changes.
+	VcsModified bool `protobuf:"varint,4,opt,name=vcs_modified,json=vcsModified,proto3" json:"vcs_modified,omitempty"`
+	// go_version is the Go toolchain that built the binary, e.g. "go1.26.8".
+	GoVersion string `protobuf:"bytes,5,opt,name=go_version,json=goVersion,proto3" json:"go_version,omitempty"`
+	// platform is the binary's GOOS/GOARCH, e.g. "linux/amd64".
+	Platform      string `protobuf:"bytes,6,opt,name=platform,proto3" json:"platform,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Build) Reset() {
+	*x = Build{}
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Build) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Build) ProtoMessage() {}
+
+func (x *Build) ProtoReflect() protoreflect.Message {
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Build.ProtoReflect.Descriptor instead.
+func (*Build) Descriptor() ([]byte, []int) {
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Build) GetModuleVersion() string {
+	if x != nil {
+		return x.ModuleVersion
+	}
+	return ""
+}
+
+func (x *Build) GetVcsRevision() string {
+	if x != nil {
+		return x.VcsRevision
+	}
+	return ""
+}
+
+func (x *Build) GetVcsTime() string {
+	if x != nil {
+		return x.VcsTime
+	}
+	return ""
+}
+
+func (x *Build) GetVcsModified() bool {
+	if x != nil {
+		return x.VcsModified
+	}
+	return false
+}
+
+func (x *Build) GetGoVersion() string {
+	if x != nil {
+		return x.GoVersion
+	}
+	return ""
+}
+
+func (x *Build) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
 // Tensor is a named dense float32 array.
 type Tensor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -320,7 +427,7 @@ type Tensor struct {
 
 func (x *Tensor) Reset() {
 	*x = Tensor{}
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[1]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +439,7 @@ func (x *Tensor) String() string {
 func (*Tensor) ProtoMessage() {}
 
 func (x *Tensor) ProtoReflect() protoreflect.Message {
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[1]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +452,7 @@ func (x *Tensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tensor.ProtoReflect.Descriptor instead.
 func (*Tensor) Descriptor() ([]byte, []int) {
-	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{1}
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Tensor) GetName() string {
@@ -387,7 +494,7 @@ type SGD struct {
 
 func (x *SGD) Reset() {
 	*x = SGD{}
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[2]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -399,7 +506,7 @@ func (x *SGD) String() string {
 func (*SGD) ProtoMessage() {}
 
 func (x *SGD) ProtoReflect() protoreflect.Message {
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[2]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -412,7 +519,7 @@ func (x *SGD) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SGD.ProtoReflect.Descriptor instead.
 func (*SGD) Descriptor() ([]byte, []int) {
-	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{2}
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SGD) GetLr() float64 {
@@ -470,7 +577,7 @@ type CosineSchedule struct {
 
 func (x *CosineSchedule) Reset() {
 	*x = CosineSchedule{}
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[3]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +589,7 @@ func (x *CosineSchedule) String() string {
 func (*CosineSchedule) ProtoMessage() {}
 
 func (x *CosineSchedule) ProtoReflect() protoreflect.Message {
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[3]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +602,7 @@ func (x *CosineSchedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CosineSchedule.ProtoReflect.Descriptor instead.
 func (*CosineSchedule) Descriptor() ([]byte, []int) {
-	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{3}
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CosineSchedule) GetBaseLr() float64 {
@@ -590,7 +697,7 @@ type Config struct {
 
 func (x *Config) Reset() {
 	*x = Config{}
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[4]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -602,7 +709,7 @@ func (x *Config) String() string {
 func (*Config) ProtoMessage() {}
 
 func (x *Config) ProtoReflect() protoreflect.Message {
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[4]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -615,7 +722,7 @@ func (x *Config) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Config.ProtoReflect.Descriptor instead.
 func (*Config) Descriptor() ([]byte, []int) {
-	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{4}
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Config) GetEpochs() int64 {
@@ -739,7 +846,7 @@ type EpochMetrics struct {
 
 func (x *EpochMetrics) Reset() {
 	*x = EpochMetrics{}
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[5]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +858,7 @@ func (x *EpochMetrics) String() string {
 func (*EpochMetrics) ProtoMessage() {}
 
 func (x *EpochMetrics) ProtoReflect() protoreflect.Message {
-	mi := &file_ckptpb_checkpoint_proto_msgTypes[5]
+	mi := &file_ckptpb_checkpoint_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +871,7 @@ func (x *EpochMetrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochMetrics.ProtoReflect.Descriptor instead.
 func (*EpochMetrics) Descriptor() ([]byte, []int) {
-	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{5}
+	return file_ckptpb_checkpoint_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EpochMetrics) GetEpoch() int64 {
@@ -820,7 +927,7 @@ var File_ckptpb_checkpoint_proto protoreflect.FileDescriptor
 
 const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\n" +
-	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xbd\x05\n" +
+	"\x17ckptpb/checkpoint.proto\x12\ftbtrain.ckpt\"\xe8\x05\n" +
 	"\n" +
 	"Checkpoint\x12%\n" +
 	"\x0eformat_version\x18\x01 \x01(\rR\rformatVersion\x12\x14\n" +
@@ -844,7 +951,16 @@ const file_ckptpb_checkpoint_proto_rawDesc = "" +
 	"\vfirst_epoch\x18\x15 \x01(\x03R\n" +
 	"firstEpoch\x12\x1f\n" +
 	"\vhparams_run\x18\x16 \x01(\tR\n" +
-	"hparamsRun\"F\n" +
+	"hparamsRun\x12)\n" +
+	"\x05build\x18\x17 \x01(\v2\x13.tbtrain.ckpt.BuildR\x05build\"\xca\x01\n" +
+	"\x05Build\x12%\n" +
+	"\x0emodule_version\x18\x01 \x01(\tR\rmoduleVersion\x12!\n" +
+	"\fvcs_revision\x18\x02 \x01(\tR\vvcsRevision\x12\x19\n" +
+	"\bvcs_time\x18\x03 \x01(\tR\avcsTime\x12!\n" +
+	"\fvcs_modified\x18\x04 \x01(\bR\vvcsModified\x12\x1d\n" +
+	"\n" +
+	"go_version\x18\x05 \x01(\tR\tgoVersion\x12\x1a\n" +
+	"\bplatform\x18\x06 \x01(\tR\bplatform\"F\n" +
 	"\x06Tensor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
@@ -910,29 +1026,31 @@ func file_ckptpb_checkpoint_proto_rawDescGZIP() []byte {
 }
 
 var file_ckptpb_checkpoint_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_ckptpb_checkpoint_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ckptpb_checkpoint_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_ckptpb_checkpoint_proto_goTypes = []any{
 	(StepConvention)(0),    // 0: tbtrain.ckpt.StepConvention
 	(*Checkpoint)(nil),     // 1: tbtrain.ckpt.Checkpoint
-	(*Tensor)(nil),         // 2: tbtrain.ckpt.Tensor
-	(*SGD)(nil),            // 3: tbtrain.ckpt.SGD
-	(*CosineSchedule)(nil), // 4: tbtrain.ckpt.CosineSchedule
-	(*Config)(nil),         // 5: tbtrain.ckpt.Config
-	(*EpochMetrics)(nil),   // 6: tbtrain.ckpt.EpochMetrics
+	(*Build)(nil),          // 2: tbtrain.ckpt.Build
+	(*Tensor)(nil),         // 3: tbtrain.ckpt.Tensor
+	(*SGD)(nil),            // 4: tbtrain.ckpt.SGD
+	(*CosineSchedule)(nil), // 5: tbtrain.ckpt.CosineSchedule
+	(*Config)(nil),         // 6: tbtrain.ckpt.Config
+	(*EpochMetrics)(nil),   // 7: tbtrain.ckpt.EpochMetrics
 }
 var file_ckptpb_checkpoint_proto_depIdxs = []int32{
-	2, // 0: tbtrain.ckpt.Checkpoint.params:type_name -> tbtrain.ckpt.Tensor
-	3, // 1: tbtrain.ckpt.Checkpoint.optimizer:type_name -> tbtrain.ckpt.SGD
-	4, // 2: tbtrain.ckpt.Checkpoint.scheduler:type_name -> tbtrain.ckpt.CosineSchedule
-	5, // 3: tbtrain.ckpt.Checkpoint.config:type_name -> tbtrain.ckpt.Config
-	6, // 4: tbtrain.ckpt.Checkpoint.history:type_name -> tbtrain.ckpt.EpochMetrics
+	3, // 0: tbtrain.ckpt.Checkpoint.params:type_name -> tbtrain.ckpt.Tensor
+	4, // 1: tbtrain.ckpt.Checkpoint.optimizer:type_name -> tbtrain.ckpt.SGD
+	5, // 2: tbtrain.ckpt.Checkpoint.scheduler:type_name -> tbtrain.ckpt.CosineSchedule
+	6, // 3: tbtrain.ckpt.Checkpoint.config:type_name -> tbtrain.ckpt.Config
+	7, // 4: tbtrain.ckpt.Checkpoint.history:type_name -> tbtrain.ckpt.EpochMetrics
 	0, // 5: tbtrain.ckpt.Checkpoint.step_convention:type_name -> tbtrain.ckpt.StepConvention
-	2, // 6: tbtrain.ckpt.SGD.momentum_buffer:type_name -> tbtrain.ckpt.Tensor
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	2, // 6: tbtrain.ckpt.Checkpoint.build:type_name -> tbtrain.ckpt.Build
+	3, // 7: tbtrain.ckpt.SGD.momentum_buffer:type_name -> tbtrain.ckpt.Tensor
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ckptpb_checkpoint_proto_init() }
@@ -946,7 +1064,7 @@ func file_ckptpb_checkpoint_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ckptpb_checkpoint_proto_rawDesc), len(file_ckptpb_checkpoint_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,8 +1,0 @@
-//go:build !linux && !darwin
-
-package ckpt
-
-import "os"
-
-// syncFile flushes f to stable storage with the portable fsync.
-func syncFile(f *os.File) error { return f.Sync() }

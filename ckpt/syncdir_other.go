@@ -1,8 +1,0 @@
-//go:build !unix
-
-package ckpt
-
-// syncDir does nothing where directories cannot be opened for syncing
-// (Windows: a rename is made durable by the file system's own journal, and
-// FlushFileBuffers does not accept directory handles).
-func syncDir(dir string) error { return nil }

@@ -1,0 +1,58 @@
+// Package selfexec tells a test whether its test binary can start a copy of
+// itself, which the end-to-end tests of the commands and the crash tests do
+// (they re-execute the test binary as the command or as a helper process).
+//
+// A test binary cannot start itself when it runs under a user-mode emulator
+// such as qemu-user without binfmt_misc: CI runs the linux/arm64 test
+// binaries that way, and the kernel refuses the child with "exec format
+// error". [Require] then skips the test, saying so; everywhere else it does
+// nothing. Every test that starts its own test binary calls it first (the
+// linux/arm64 run in CI fails on one that does not). The probe runs once per
+// process and is safe for concurrent use.
+package selfexec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+var (
+	once     sync.Once
+	probeErr error
+)
+
+// Err returns nil if the running executable can be started again, or the
+// error of trying (wrapping syscall.ENOEXEC under a user-mode emulator). The
+// probe starts the executable with -test.run=^$, so in a test binary the
+// child runs no test.
+func Err() error {
+	once.Do(func() {
+		exe, err := os.Executable()
+		if err != nil {
+			probeErr = err
+			return
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Stdout, cmd.Stderr = nil, nil
+		if err := cmd.Run(); err != nil && errors.Is(err, syscall.ENOEXEC) {
+			probeErr = fmt.Errorf("cannot start %s again: %w", exe, err)
+		}
+	})
+	return probeErr
+}
+
+// Require skips t when the test binary cannot start itself because the
+// system cannot execute it (a user-mode emulator without binfmt_misc); any
+// other failure is left to the test, which will report it.
+func Require(t testing.TB) {
+	t.Helper()
+	if err := Err(); errors.Is(err, syscall.ENOEXEC) {
+		t.Skipf("this test starts its own binary, which this system cannot execute (%v): "+
+			"the binary runs under a user-mode emulator such as qemu-user without binfmt_misc", err)
+	}
+}
