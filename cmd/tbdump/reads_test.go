@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -232,6 +233,7 @@ func TestStdinStreams(t *testing.T) {
 // real command: it exits 1 naming the damage, having read little of the
 // 4 GB offered.
 func TestCommandStdinZeros(t *testing.T) {
+	selfexec.Require(t)
 	z := &zeros{limit: 4_000_000_000}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), asCommand+"=1")

@@ -27,6 +27,11 @@
 //     SIGKILLs the session after the first, second or third rename of its
 //     set-aside; the next --resume latest must continue from the checkpoint
 //     the user went back to, finish the set-aside and be bit-exact.
+//   - TestOneTrainerPerRun stops a trainer with SIGSTOP mid-epoch: a second
+//     --resume on the same run must exit 1 at once naming the run directory
+//     and the holder's PID and change nothing, while ckptinfo and tbdump
+//     read the run; after the holder is SIGKILLed, the next resume is
+//     bit-exact.
 //   - TestSigtermResume sends SIGTERM or SIGINT mid-epoch and checks for the
 //     mid-epoch checkpoint, the non-zero exit with resume instructions, and a
 //     bit-exact resume; a second SIGINT kills at once and --resume latest

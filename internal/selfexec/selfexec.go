@@ -6,7 +6,9 @@
 // such as qemu-user without binfmt_misc: CI runs the linux/arm64 test
 // binaries that way, and the kernel refuses the child with "exec format
 // error". [Require] then skips the test, saying so; everywhere else it does
-// nothing. The probe runs once per process and is safe for concurrent use.
+// nothing. Every test that starts its own test binary calls it first (the
+// linux/arm64 run in CI fails on one that does not). The probe runs once per
+// process and is safe for concurrent use.
 package selfexec
 
 import (
