@@ -48,13 +48,13 @@
 //
 // # Determinism and concurrency
 //
-// A batch of n images is split into Options.Shards contiguous shards (image
-// ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
+// A batch of n images is split into S = min(Options.Shards, max(1,
+// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
 // gradient vector; the shard gradients are then added in shard order
 // (kern.Add, one float32 addition per element and shard). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
 // shard, so losses and gradients are bitwise identical for any worker
-// count or GOMAXPROCS, given the same Shards. Eval works in fixed chunks of
+// count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
 // 32 images for the same reason.
 //
 // They are also identical on every processor and every kern code path

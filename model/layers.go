@@ -362,15 +362,11 @@ func (c *conv) routeGrad(out, dout []float32, b, i0, nb int, s *scratch) {
 			y := out[o:][: oh*ow : oh*ow]
 			base := (co*nb + il) * g
 			if c.pool {
-				// The windows cover the first 2oh rows and 2ow columns of
-				// the grid; on a wide grid the rest stays +0.
+				// The windows cover the first 2oh rows of the grid (and
+				// +0 goes into their columns past 2ow); on a wide grid
+				// the rows past 2oh are cleared.
 				plane := dpre[base:][:g:g]
 				sum += kern.MaxUnpool2(plane, d, y, s.arg[o:][:oh*ow:oh*ow], oh, ow, gw, c.relu, int32(base))
-				if 2*ow < gw {
-					for r := range 2 * oh {
-						clear(plane[r*gw+2*ow : (r+1)*gw])
-					}
-				}
 				clear(plane[2*oh*gw:])
 				continue
 			}

@@ -43,6 +43,15 @@ const (
 // -cpu 1: 43-46 CPU-µs/img for 1, 2 and 4 shards, 45-48 for 8).
 const DefaultShards = 4
 
+// MinShardImages is the fewest images a shard gets when the batch allows:
+// a batch of n images is split into min(Options.Shards, max(1,
+// n/MinShardImages)) shards. Each shard writes a whole gradient vector that
+// is then added up, and small shards make small products: at batch 16, 4
+// shards of 4 images cost 27.1 CPU-µs per image, 2 shards of 8 22.8 and
+// one of 16 20.8 (-cpu 1, avx512 path, Intel Xeon with AVX-512,
+// 2026-12-02), while at batch 64 1 to 4 shards cost the same (21.9-23.1).
+const MinShardImages = 8
+
 // conv1Chunk and conv2Chunk are the numbers of images the convolutions
 // process at a time. BenchmarkConvTuning -cpu 1 at batch 64 (shards of 16)
 // measured 45.5 cpu-µs/img for 4 and 16, 47-50 for the other pairs of
@@ -63,9 +72,11 @@ type Options struct {
 	// shards in parallel; 0 means runtime.GOMAXPROCS(0), and more than
 	// Shards are never used. It never changes any result, only the speed.
 	Workers int
-	// Shards is the fixed number of parts every batch is split into; each
-	// part's gradient is computed separately and the parts are summed in
-	// order. 0 means DefaultShards. Results (bit patterns of gradients and
+	// Shards is the number of parts every batch of at least
+	// Shards·MinShardImages images is split into (a smaller batch of n
+	// images into max(1, n/MinShardImages)); each part's gradient is
+	// computed separately and the parts are summed in order. 0 means
+	// DefaultShards. Results (bit patterns of gradients and
 	// losses) depend on it, so a resumed run must use the same value.
 	Shards int
 }
@@ -100,6 +111,7 @@ type LeNet5 struct {
 	labels    []uint8
 	out       EvalOutputs
 	n         int
+	active    int // shards of the TrainBatch in progress
 	chunkLoss []float64
 
 	trainJob, reduceJob, evalJob job
@@ -254,8 +266,8 @@ func (m *LeNet5) Options() Options { return m.opts }
 // (kern.Impl); a checkpoint records it to tell whether a resumed run will
 // continue bit for bit.
 func (m *LeNet5) Numerics() string {
-	return fmt.Sprintf("lenet5 shards=%d conv-chunks=%d,%d eval-chunk=%d arith=%s",
-		m.opts.Shards, conv1Chunk, conv2Chunk, evalChunk, kern.Arithmetic)
+	return fmt.Sprintf("lenet5 shards=%d min-shard-images=%d conv-chunks=%d,%d eval-chunk=%d arith=%s",
+		m.opts.Shards, MinShardImages, conv1Chunk, conv2Chunk, evalChunk, kern.Arithmetic)
 }
 
 // Params returns the parameters in PyTorch state_dict order: convModel.0.weight
@@ -320,7 +332,8 @@ func shardRange(i, k, n int) (int, int) { return i * n / k, (i + 1) * n / k }
 // scaled), OVERWRITES every Param's Grad with d(mean cross-entropy)/d(param)
 // and returns the mean loss.
 //
-// The batch is split into Options.Shards contiguous parts; each part's
+// The batch is split into contiguous parts (Options.Shards of them, fewer
+// for a batch of fewer than Shards·MinShardImages images); each part's
 // gradient is computed on its own and the parts are added in order, so the
 // result is bitwise the same for any Workers or GOMAXPROCS.
 //
@@ -334,13 +347,13 @@ func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
 		panic(errInputLen)
 	}
 	checkLabels(labels)
-	k := len(m.shards)
+	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n = x, labels, n
+	m.x, m.labels, m.n, m.active = x, labels, n, k
 	m.team.run(&m.trainJob, k)
-	m.team.run(&m.reduceJob, k)
+	m.team.run(&m.reduceJob, len(m.shards))
 	var loss float64
-	for i, s := range m.shards {
+	for i, s := range m.shards[:k] {
 		if lo, hi := shardRange(i, k, n); hi > lo {
 			loss += s.loss
 		}
@@ -357,10 +370,16 @@ func checkLabels(labels []uint8) {
 	}
 }
 
+// shardsFor returns the number of shards a batch of n images is split
+// into: Options.Shards, but at most one per MinShardImages images.
+func (m *LeNet5) shardsFor(n int) int {
+	return min(len(m.shards), max(1, n/MinShardImages))
+}
+
 // trainTask computes shard t's loss sum and gradient (of the batch mean).
 func (m *LeNet5) trainTask(_, t int) {
 	s := m.shards[t]
-	lo, hi := shardRange(t, len(m.shards), m.n)
+	lo, hi := shardRange(t, m.active, m.n)
 	b := hi - lo
 	if b == 0 {
 		return
@@ -380,14 +399,14 @@ func (m *LeNet5) trainTask(_, t int) {
 	}
 }
 
-// reduceTask sums the shard gradients, in shard order, into part t of the
-// model's gradient vector.
+// reduceTask sums the gradients of the active shards, in shard order,
+// into part t (of len(m.shards)) of the model's gradient vector.
 func (m *LeNet5) reduceTask(_, t int) {
-	k := len(m.shards)
-	lo, hi := shardRange(t, k, len(m.grad))
+	lo, hi := shardRange(t, len(m.shards), len(m.grad))
 	dst := m.grad[lo:hi]
 	first := true
-	for i, s := range m.shards {
+	k := m.active
+	for i, s := range m.shards[:k] {
 		if a, b := shardRange(i, k, m.n); b == a {
 			continue
 		}

@@ -214,7 +214,8 @@ GLOBL unpoolHi<>(SB), RODATA|NOPTR, $64
 // position of the maximum in its window (Z2 = arg - first index of the
 // window), the four window positions a0..a3 = v where the position is 0,
 // 1, ld, ld+1 and +0 elsewhere (zero-masked moves), interleaved into the
-// two rows of the windows (VPERMT2PS) and stored.
+// two rows of the windows (VPERMT2PS) and stored; then +0 into the
+// columns of both rows from 2pw to ld-1.
 //   Z20 = 0, 2, ..., 30; Z23..Z25 = 1, ld, ld+1; Z27 = 0; Z28, Z29 the
 //   interleaving tables.
 TEXT ·maxUnpool2AVX512(SB), NOSPLIT, $0-80
@@ -365,6 +366,27 @@ unpool_pos:
 	ADDQ $16, AX
 	CMPQ AX, R9
 	JLT unpool_group
+	// +0 in columns 2pw..ld-1 of both rows, 16 at a time (the last masked).
+	LEAQ (R9)(R9*1), AX
+unpool_margin:
+	MOVQ R10, R11
+	SUBQ AX, R11
+	JLE unpool_next_row
+	CMPQ R11, $16
+	JLE unpool_margin_mask
+	MOVQ $16, R11
+unpool_margin_mask:
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K1
+	LEAQ (BX)(AX*1), R11
+	VMOVUPS Z27, K1, (DI)(R11*4)
+	ADDQ R10, R11
+	VMOVUPS Z27, K1, (DI)(R11*4)
+	ADDQ $16, AX
+	JMP unpool_margin
+unpool_next_row:
 	INCQ CX
 	CMPQ CX, ph+32(FP)
 	JLT unpool_row

@@ -88,17 +88,17 @@ func max4(a0, a1, a2, a3 float32) (float32, int) {
 //
 //	v_j = d[j], or +0 if relu and !(y[j] > 0),
 //
-// writes the 2ph×2pw region of dst (row stride ld) with v_j at the
-// position arg[j]-base of its 2×2 window and +0 at the window's three
-// other positions, and returns Σ v_j in float64: four partial sums, s_q
-// over the j ≡ q (mod 4) below 4⌊n/4⌋ in increasing order, the last n%4
-// values added to s_0 in order, returned as (s_0+s_1)+(s_2+s_3), where n
-// = ph·pw. Nothing outside the region is written, and d may be
-// overwritten with the v_j. If an arg does not name a position of its
-// window, what dst receives is unspecified (an arg outside dst panics).
+// writes the first 2ph rows of dst (row stride ld, all ld columns): v_j
+// at the position arg[j]-base of its 2×2 window, +0 at the window's three
+// other positions and in the columns from 2pw on; and returns Σ v_j in
+// float64: four partial sums, s_q over the j ≡ q (mod 4) below 4⌊n/4⌋ in
+// increasing order, the last n%4 values added to s_0 in order, returned as
+// (s_0+s_1)+(s_2+s_3), where n = ph·pw. d may be overwritten with the v_j.
+// If an arg does not name a position of its window, what dst receives is
+// unspecified (an arg outside dst panics).
 //
 // MaxUnpool2 panics if a size is negative, ld < 2pw, or a slice is too
-// short.
+// short (dst must hold 2ph·ld elements).
 func MaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
 	if ph < 0 || pw < 0 || ld < 2*pw {
 		panic(errPoolShape)
@@ -110,7 +110,7 @@ func MaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, bas
 	if len(d) < n || len(y) < n || len(arg) < n {
 		panic(errShortIn)
 	}
-	if len(dst) < (2*ph-1)*ld+2*pw {
+	if len(dst) < 2*ph*ld {
 		panic(errShortC)
 	}
 	if s, ok := maxUnpool2Asm(dst, d, y, arg, ph, pw, ld, relu, base); ok {
@@ -121,7 +121,8 @@ func MaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, bas
 
 // maxUnpool2Generic is MaxUnpool2 without AVX-512: the ReLU mask in
 // place in d (ReLUMask, AVX2 where the path has it), the sum, then the
-// region cleared and v scattered through arg.
+// rows cleared (one clear: they are contiguous) and v scattered through
+// arg.
 func maxUnpool2Generic(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
 	n := ph * pw
 	d = d[:n]
@@ -141,9 +142,8 @@ func maxUnpool2Generic(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bo
 	for _, x := range v {
 		s0 += float64(x)
 	}
-	for r := range 2 * ph {
-		clear(dst[r*ld : r*ld+2*pw])
-	}
+	dst = dst[:2*ph*ld]
+	clear(dst)
 	for j, a := range arg[:n] {
 		dst[int(a-base)] = d[j]
 	}

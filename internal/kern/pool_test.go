@@ -220,8 +220,8 @@ func TestMaxPool2Zeros(t *testing.T) {
 }
 
 // refMaxUnpool2 is MaxUnpool2's definition written out: the old routing of
-// the model (ReLUMask, a cleared region, a scatter through arg, and a
-// float64 sum with four interleaved partial sums and the tail in s_0).
+// the model (ReLUMask, cleared rows, a scatter through arg, and a float64
+// sum with four interleaved partial sums and the tail in s_0).
 func refMaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
 	n := ph * pw
 	v := append([]float32(nil), d[:n]...)
@@ -230,9 +230,7 @@ func refMaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, 
 			v[j] = 0
 		}
 	}
-	for r := range 2 * ph {
-		clear(dst[r*ld : r*ld+2*pw])
-	}
+	clear(dst[:2*ph*ld])
 	for j, a := range arg[:n] {
 		dst[a-base] = v[j]
 	}
@@ -253,7 +251,7 @@ func TestMaxUnpool2(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, pw := range []int{1, 2, 3, 5, 8, 14, 15, 16, 17, 31, 33} {
 			for _, ph := range []int{1, 2, 5, 14} {
-				for _, extra := range []int{0, 3} {
+				for _, extra := range []int{0, 3, 17, 40} {
 					for _, relu := range []bool{false, true} {
 						ld := 2*pw + extra
 						base := int32(rng.IntN(100))
