@@ -35,7 +35,8 @@ func fmaFast(a, b, c float32) (float32, bool) {
 		// 1023 - 126 = 897 = 0x381. Nonzero results below it lose more bits.
 		minNormalExp = 0x381
 	)
-	// e-1 wraps around for e = 0 (s is zero), which is exact.
-	e := (u >> 52) & 0x7ff
-	return float32(s), u&dropped != half && e-1 >= minNormalExp-1
+	// u<<1 drops the sign; for s = 0, (u<<1)-1 wraps around to the top
+	// (zero is exact), and a nonzero s below 2^-126 in magnitude gives a
+	// value below minNormalExp<<53 - 1.
+	return float32(s), u&dropped != half && (u<<1)-1 >= minNormalExp<<53-1
 }
