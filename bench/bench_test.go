@@ -200,20 +200,22 @@ func BenchmarkStep(b *testing.B) {
 }
 
 // BenchmarkEpoch measures one epoch of the 60,000 training images at batch
-// 64 after one untimed warm-up epoch, the work of pytorch_lenet.py at batch 64.
+// 16 (the PyTorch demo's) and 64 (the trainer's) after one untimed warm-up
+// epoch, the work of pytorch_lenet.py at the same batch size.
 func BenchmarkEpoch(b *testing.B) {
 	train, _ := data(b)
-	const n = 64
-	b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
-		r := newRun(train, n)
-		r.epoch() // warm-up, as pytorch_lenet.py does
-		b.ReportAllocs()
-		cpu0 := cpuTime(b)
-		for b.Loop() {
-			sinkLoss = r.epoch()
-		}
-		report(b, r.batches()*n, cpu0)
-	})
+	for _, n := range []int{16, 64} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			r := newRun(train, n)
+			r.epoch() // warm-up, as pytorch_lenet.py does
+			b.ReportAllocs()
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				sinkLoss = r.epoch()
+			}
+			report(b, r.batches()*n, cpu0)
+		})
+	}
 }
 
 // BenchmarkEval measures the evaluation of the 10,000 test images.

@@ -3,13 +3,14 @@
 # tbtrain side by side with PyTorch on this machine, in one run.
 #
 # Training: our BenchmarkEpoch (package bench: one epoch of 60,000 MNIST images
-# at batch 64 = shuffle, gather, forward+backward, SGD step, after a warm-up
-# epoch) and bench/pytorch_lenet.py at batch 64 (the same work in PyTorch, data
-# pre-loaded, after a warm-up epoch) run alternately,
-# ours, theirs, ours, theirs..., so that drift in the machine's load hits both
-# sides alike. Each round gives one sample per side; the script prints every
-# sample, the median img/s of each side, the ratio of the medians and the
-# median of the per-round ratios.
+# at batch 16 and at batch 64 = shuffle, gather, forward+backward, SGD step,
+# after a warm-up epoch), once per kern code path (bench's -kern flag: avx512,
+# avx2, generic; by default every path this CPU has), and bench/pytorch_lenet.py
+# at batch 16 and 64 (the same work in PyTorch, data pre-loaded, after a
+# warm-up epoch) run alternately, ours, theirs, ours, theirs..., so that drift
+# in the machine's load hits both sides alike. Each round gives one sample per
+# side, path and batch size; the script prints every sample, the median img/s
+# of each, the ratio of the medians and the median of the per-round ratios.
 #
 # Needs: go, /usr/bin/python3 with torch (Debian: apt-get install -y
 # python3-torch), /usr/bin/time for --rss. Installs nothing; benchstat is used
@@ -21,8 +22,11 @@ usage() {
   cat <<'EOF'
 usage: bench/compare.sh [options]
 
-  -n, --rounds N     interleaved rounds (one epoch per side per round; default 6,
-                     the fewest for which benchstat gives a confidence interval)
+  -n, --rounds N     interleaved rounds (one epoch per side, path and batch size
+                     per round; default 6, the fewest for which benchstat gives a
+                     confidence interval)
+  --paths LIST       our kern code paths, comma-separated (avx512,avx2,generic;
+                     default: every path this CPU can run, fastest first)
   --eval             also compare evaluation of the 10,000 test images at
                      batch 16 and 1000 (our BenchmarkEval vs pytorch_lenet.py
                      --eval-batch-sizes) in the same rounds
@@ -38,11 +42,14 @@ usage: bench/compare.sh [options]
 Run from anywhere; paths are relative to the repository. The PyTorch side is
 bench/pytorch_lenet.py (the same LeNet-5, SGD with momentum, in-memory MNIST
 from the GoMNIST module, 2 threads, a warm-up epoch; see its --help). One round
-takes about 2 x (Go epoch) + 2 x (PyTorch epoch) + PyTorch start-up.
+takes 2 x (Go epochs at batch 16 and 64) per path + 2 x (PyTorch epochs at
+batch 16 and 64) + PyTorch start-up: with all three paths, about 5 minutes on
+a 2-core machine (the generic path takes 2 of them).
 EOF
 }
 
 rounds=6
+paths=""
 do_eval=0
 do_rss=0
 rss_epochs=20
@@ -50,6 +57,7 @@ keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -n|--rounds) rounds="$2"; shift 2 ;;
+    --paths) paths="$2"; shift 2 ;;
     --eval) do_eval=1; shift ;;
     --rss) do_rss=1; shift ;;
     --rss-epochs) rss_epochs="$2"; shift 2 ;;
@@ -104,21 +112,41 @@ echo "before:   $before_load"
 echo "== building the benchmark binary"
 go test -c -o "$out/bench.test" ./bench
 "$out/bench.test" -test.run '^$' -test.bench '^$' >/dev/null # fails early if it cannot start
+# The kern code paths: those asked for, or every one this CPU can run.
+if [ -z "$paths" ]; then
+  for p in avx512 avx2 generic; do
+    if "$out/bench.test" -kern "$p" -test.run '^$' -test.bench '^$' >/dev/null 2>&1; then
+      paths="$paths${paths:+,}$p"
+    else
+      echo "(kern path $p: $("$out/bench.test" -kern "$p" -test.run '^$' -test.bench '^$' 2>&1 | head -1))"
+    fi
+  done
+fi
+IFS=, read -r -a path_list <<<"$paths"
+for p in "${path_list[@]}"; do
+  "$out/bench.test" -kern "$p" -test.run '^$' -test.bench '^$' >/dev/null || exit 1
+done
+echo "kern paths: ${path_list[*]}"
 
 gobench='^BenchmarkEpoch$'
 torch_eval=()
 if [ "$do_eval" = 1 ]; then
-  gobench='^Benchmark(Epoch|Eval)$'
   torch_eval=(--eval-batch-sizes 16,1000)
 fi
 
 : >"$out/go.txt"
 for i in $(seq 1 "$rounds"); do
-  echo "== round $i/$rounds: tbtrain ($gobench)"
-  "$out/bench.test" -test.run '^$' -test.bench "$gobench" -test.count 1 | tee "$out/go_$i.txt"
-  cat "$out/go_$i.txt" >>"$out/go.txt"
-  echo "== round $i/$rounds: PyTorch (bench/pytorch_lenet.py --batch-sizes 64 ${torch_eval[*]})"
-  "$py" "$torch_bench" --batch-sizes 64 "${torch_eval[@]}" --out "$out/torch_$i.json"
+  for p in "${path_list[@]}"; do
+    bench=$gobench
+    if [ "$do_eval" = 1 ] && [ "$p" = "${path_list[0]}" ]; then
+      bench='^Benchmark(Epoch|Eval)$'
+    fi
+    echo "== round $i/$rounds: tbtrain on kern path $p ($bench)"
+    "$out/bench.test" -kern "$p" -test.run '^$' -test.bench "$bench" -test.count 1 | tee "$out/go_${p}_$i.txt"
+    { echo "kern: $p"; grep '^Benchmark' "$out/go_${p}_$i.txt"; } >>"$out/go.txt"
+  done
+  echo "== round $i/$rounds: PyTorch (bench/pytorch_lenet.py --batch-sizes 16,64 ${torch_eval[*]})"
+  "$py" "$torch_bench" --batch-sizes 16,64 "${torch_eval[@]}" --out "$out/torch_$i.json"
   if [ ! -s "$out/torch_$i.json" ]; then
     echo "compare.sh: $torch_bench wrote no $out/torch_$i.json" >&2
     exit 1
@@ -127,17 +155,17 @@ done
 after_load=$(uptime)
 
 if [ -n "$benchstat" ]; then
-  echo "== benchstat (tbtrain, $rounds runs)"
-  "$benchstat" "$out/go.txt"
+  echo "== benchstat (tbtrain, $rounds runs per kern path)"
+  "$benchstat" -col kern "$out/go.txt"
 else
   echo "== (benchstat not installed: go install golang.org/x/perf/cmd/benchstat@latest)"
 fi
 
 echo "== summary"
-"$py" - "$out" "$rounds" "$do_eval" <<'PYEOF'
+"$py" - "$out" "$rounds" "$do_eval" "$paths" <<'PYEOF'
 import json, os, re, statistics, sys
 
-out, rounds, do_eval = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+out, rounds, do_eval, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1', sys.argv[4].split(',')
 
 def go_metric(path, name):
     """img/s and cpu-µs/img of the benchmark line whose name starts with name."""
@@ -151,43 +179,53 @@ def go_metric(path, name):
 def med(v):
     return statistics.median(v)
 
-def show(title, ours, theirs, ours_cpu, theirs_cpu):
-    print(title)
-    for i, (a, b) in enumerate(zip(ours, theirs), 1):
-        print('  round %d: tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio %5.2f' % (i, a, b, a / b))
-    print('  median : tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio of medians %.2f,'
-          ' median of round ratios %.2f' % (med(ours), med(theirs), med(ours) / med(theirs),
-                                            med([a / b for a, b in zip(ours, theirs)])))
-    print('  CPU time per image (median): tbtrain %.1f µs, PyTorch %.1f µs (PyTorch uses %.2fx the CPU;'
-          ' its idle threads spin)' % (med(ours_cpu), med(theirs_cpu), med(theirs_cpu) / med(ours_cpu)))
-
-tr_o, tr_o_cpu, tr_t, tr_t_cpu, loads, threads = [], [], [], [], [], set()
-ev_o, ev_o_cpu, ev16_o, ev_t, ev16_t = [], [], [], [], []
+loads, threads = [], set()
+tr_t, tr_t_cpu = {16: [], 64: []}, {16: [], 64: []}
+ev_t, ev16_t = [], []
 for i in range(1, rounds + 1):
-    g = os.path.join(out, 'go_%d.txt' % i)
-    ips, cpu = go_metric(g, 'BenchmarkEpoch/batch=64')
-    tr_o.append(ips); tr_o_cpu.append(cpu)
     R = json.load(open(os.path.join(out, 'torch_%d.json' % i)))
-    a = R['train']['64']
-    tr_t.append(a['images'] / a['runs'][0]['seconds'])
-    tr_t_cpu.append(1e6 * a['runs'][0]['cpu_s'] / a['images'])
+    for bs in (16, 64):
+        a = R['train'][str(bs)]
+        tr_t[bs].append(a['images'] / a['runs'][0]['seconds'])
+        tr_t_cpu[bs].append(1e6 * a['runs'][0]['cpu_s'] / a['images'])
     loads.append((R['machine']['loadavg_start'][0], R['machine']['loadavg_end'][0]))
     threads.add(R['machine']['torch_threads'])
     if do_eval:
-        ips, cpu = go_metric(g, 'BenchmarkEval/batch=1000')
-        ev_o.append(ips); ev_o_cpu.append(cpu)
-        ev16_o.append(go_metric(g, 'BenchmarkEval/batch=16')[0])
         ev_t.append(R['eval']['1000']['img_per_s_best'])
         ev16_t.append(R['eval']['16']['img_per_s_best'])
 
-procs = re.search(r'^BenchmarkEpoch/batch=64-(\d+)\s', open(os.path.join(out, 'go_1.txt'), encoding='utf-8').read(), re.M)
+procs = re.search(r'^BenchmarkEpoch/batch=64-(\d+)\s', open(os.path.join(out, 'go_%s_1.txt' % paths[0]), encoding='utf-8').read(), re.M)
 print('threads: PyTorch %s (torch.set_num_threads); tbtrain GOMAXPROCS %s' % (
     ', '.join(map(str, sorted(threads))), procs.group(1) if procs else '1'))
-show('training, one epoch at batch 64 (img/s, wall clock):', tr_o, tr_t, tr_o_cpu, tr_t_cpu)
+table = []
+for bs in (16, 64):
+    theirs = tr_t[bs]
+    print('training, one epoch at batch %d (img/s, wall clock), PyTorch median %.0f img/s, %.1f CPU-µs/img:' % (
+        bs, med(theirs), med(tr_t_cpu[bs])))
+    for p in paths:
+        ours, ours_cpu = [], []
+        for i in range(1, rounds + 1):
+            ips, cpu = go_metric(os.path.join(out, 'go_%s_%d.txt' % (p, i)), 'BenchmarkEpoch/batch=%d' % bs)
+            ours.append(ips); ours_cpu.append(cpu)
+        print('  %-8s rounds: %s' % (p, '  '.join('%.0f (%.2fx)' % (a, a / b) for a, b in zip(ours, theirs))))
+        print('  %-8s median %9.0f img/s, ratio of medians %.2f, median of round ratios %.2f, %.1f CPU-µs/img' % (
+            p, med(ours), med(ours) / med(theirs), med([a / b for a, b in zip(ours, theirs)]), med(ours_cpu)))
+        table.append((bs, p, med(ours), med(ours) / med(theirs)))
+    table.append((bs, 'PyTorch', med(theirs), 1.0))
 print('  PyTorch 1-min load average at its start/end per round: %s' %
       ', '.join('%.1f/%.1f' % l for l in loads))
+print('summary (medians):')
+print('  | batch | side | img/s | ratio to PyTorch |')
+print('  | ---: | --- | ---: | ---: |')
+for bs, side, ips, r in table:
+    print('  | %d | %s | %.0f | %.2f× |' % (bs, side if side == 'PyTorch' else 'tbtrain ' + side, ips, r))
 if do_eval:
-    print('evaluation of the 10,000 test images, batch 1000, untrained weights on both sides')
+    ev_o, ev16_o = [], []
+    for i in range(1, rounds + 1):
+        g = os.path.join(out, 'go_%s_%d.txt' % (paths[0], i))
+        ev_o.append(go_metric(g, 'BenchmarkEval/batch=1000')[0])
+        ev16_o.append(go_metric(g, 'BenchmarkEval/batch=16')[0])
+    print('evaluation of the 10,000 test images on kern path %s, batch 1000, untrained weights on both sides' % paths[0])
     print('(img/s; tbtrain: mean over its b.Loop passes; PyTorch: best of its 3 passes):')
     for i, (a, b) in enumerate(zip(ev_o, ev_t), 1):
         print('  round %d: tbtrain %9.0f img/s   PyTorch %9.0f img/s   ratio %5.2f' % (i, a, b, a / b))
@@ -213,7 +251,7 @@ if [ "$do_rss" = 1 ]; then
   grep '^done:' "$out/train.log" || true
   echo "-- tbtrain: bench epoch benchmark (warm-up epoch + 1 timed epoch at batch 64)"
   /usr/bin/time -v -o "$out/time_goepoch.txt" "$out/bench.test" -test.run '^$' \
-    -test.bench '^BenchmarkEpoch$' -test.benchtime 1x >/dev/null
+    -test.bench '^BenchmarkEpoch$/^batch=64$' -test.benchtime 1x >/dev/null
   echo "-- PyTorch: bench/pytorch_lenet.py --batch-sizes 64 (warm-up epoch + 1 timed epoch)"
   /usr/bin/time -v -o "$out/time_torch.txt" "$py" "$torch_bench" --batch-sizes 64 >/dev/null
   rt=$(maxrss "$out/time_train.txt"); rg=$(maxrss "$out/time_goepoch.txt"); rp=$(maxrss "$out/time_torch.txt")

@@ -17,8 +17,9 @@
 //	trainer.SGD.Step     momentum update of all 61,706 parameters
 //
 //	BenchmarkStep/batch=B   one step at batch 16, 64, 256 (batches cycle through a fixed shuffle)
-//	BenchmarkEpoch/batch=64 one epoch: shuffle the 60,000 indices, then 937 steps
-//	                        (the last partial batch is dropped), summing the losses
+//	BenchmarkEpoch/batch=B  one epoch at batch 16 (3,750 steps) and 64 (937 steps, the
+//	                        last partial batch dropped): shuffle the 60,000 indices,
+//	                        then the steps, summing the losses
 //	BenchmarkEval/batch=B   the 10,000 test images: gather, LeNet5.Eval, count hits;
 //	                        batch 500 is the trainer's; compare.sh --eval compares 16 and 1000
 //	BenchmarkRunEpoch       a whole one-epoch run through trainer.New and Run: the
@@ -28,7 +29,7 @@
 //	                        epoch (a 20-epoch run writes those once; here every op does)
 //
 // BenchmarkEpoch does the work of pytorch_lenet.py (in this directory, the
-// PyTorch side of compare.sh) at batch 64: shuffle, gather, forward+backward,
+// PyTorch side of compare.sh) at the same batch size: shuffle, gather, forward+backward,
 // SGD step; data already in memory, one warm-up epoch before timing. The differences: PyTorch keeps the
 // images as scaled float32 tensors and gathers those, we keep bytes and scale
 // while gathering (more work on our side); our shuffle is math/rand/v2's
@@ -43,7 +44,11 @@
 // # Running
 //
 //	go test -run '^$' -bench . -count 6 ./bench > new.txt && benchstat new.txt
-//	bench/compare.sh                  # side by side with PyTorch; see its --help
+//	go test -run '^$' -bench Epoch ./bench -args -kern=avx2   # on one kern code path
+//	bench/compare.sh                  # side by side with PyTorch, every kern path; see its --help
+//
+// The flag -kern (avx512, avx2 or generic) makes the benchmarks run on that
+// kern code path (kern.SetPath) instead of the fastest one.
 //
 // # Concurrency
 //

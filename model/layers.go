@@ -351,24 +351,29 @@ func (c *conv) routeGrad(out, dout []float32, b, i0, nb int, s *scratch) {
 	oh, ow := c.outHW()
 	g := gh * gw
 	dpre := s.pre[:c.cout*nb*g]
-	clear(dpre)
+	if !c.pool {
+		clear(dpre)
+	}
 	for co := range c.cout {
 		var sum float64
 		for il := range nb {
 			o := c.outBase(co, i0+il, b)
 			d := dout[o:][: oh*ow : oh*ow]
 			y := out[o:][: oh*ow : oh*ow]
+			base := (co*nb + il) * g
 			if c.pool {
-				if c.relu {
-					kern.ReLUMask(d, y) // dout may be overwritten
+				// The windows cover the first 2oh rows and 2ow columns of
+				// the grid; on a wide grid the rest stays +0.
+				plane := dpre[base:][:g:g]
+				sum += kern.MaxUnpool2(plane, d, y, s.arg[o:][:oh*ow:oh*ow], oh, ow, gw, c.relu, int32(base))
+				if 2*ow < gw {
+					for r := range 2 * oh {
+						clear(plane[r*gw+2*ow : (r+1)*gw])
+					}
 				}
-				for j, a := range s.arg[o:][: oh*ow : oh*ow] {
-					dpre[a] = d[j]
-				}
-				sum += sum64(d)
+				clear(plane[2*oh*gw:])
 				continue
 			}
-			base := (co*nb + il) * g
 			for oy := range oh {
 				for ox := range ow {
 					v := d[oy*ow+ox]
@@ -434,22 +439,4 @@ func keepIfPositive(g, y float32) float32 {
 	u := math.Float32bits(y)
 	mask := uint32(int32(u|-u) >> 31)
 	return math.Float32frombits(math.Float32bits(g) & mask)
-}
-
-// sum64 is the sum of x in float64, with four interleaved partial sums
-// (elements j ≡ 0, 1, 2, 3 mod 4) added at the end, to break the chain of
-// dependent additions.
-func sum64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	for len(x) >= 4 {
-		s0 += float64(x[0])
-		s1 += float64(x[1])
-		s2 += float64(x[2])
-		s3 += float64(x[3])
-		x = x[4:]
-	}
-	for _, v := range x {
-		s0 += float64(v)
-	}
-	return (s0 + s1) + (s2 + s3)
 }

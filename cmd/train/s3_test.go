@@ -242,9 +242,14 @@ func TestS3KillResume(t *testing.T) {
 		// or after a random number of markers.
 		from := c.count()
 		var got string
-		if rng.IntN(3) > 0 {
+		switch {
+		case round == 0: // during a checkpoint PUT
+			got, _ = c.waitLine(regexp.MustCompile(`^tbtrain-test: commit-begin`), from, 60*time.Second)
+		case round == 1: // during an event upload
+			got, _ = c.waitLine(regexp.MustCompile(`^tbtrain-test: flush-begin`), from, 60*time.Second)
+		case rng.IntN(3) > 0:
 			got, _ = c.waitLine(commitRe, from, 60*time.Second)
-		} else {
+		default:
 			n := 1 + rng.IntN(40)
 			for i := 0; i < n; i++ {
 				got, from = c.waitLine(markerRe, from, 60*time.Second)
@@ -275,15 +280,17 @@ func TestS3KillResume(t *testing.T) {
 		}
 		time.Sleep(leaseTTL + 500*time.Millisecond)
 		// Every form of --resume: the run, the newest checkpoint under
-		// --logdir, and the last checkpoint the killed trainer reported
-		// committed (a newer one may exist: it is then set aside).
+		// --logdir, and a checkpoint file: the last one the killed trainer
+		// reported committed (a newer one may exist: it is then set
+		// aside), or the newest if it reported none.
 		target := run
 		switch round % 3 {
 		case 1:
 			target = "latest"
 		case 2:
-			if p := lastCommitted(killed); p != "" {
-				target = p
+			target = lastCommitted(killed)
+			if target == "" { // the killed session committed none
+				_, target, _, _ = ckpt.Newest(run)
 			}
 		}
 		t.Logf("round %d: SIGKILL after %q; resume refused while the lease lived, then --resume %s", round, got, target)

@@ -84,23 +84,32 @@ func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstri
 //go:noescape
 func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride, width, add int)
 
-// maxPool2Asm runs MaxPool2 with AVX2 when available and the rows have at
-// least 4 outputs, and reports whether it did.
+// maxPool2Asm runs MaxPool2 with AVX-512, or with AVX2 when the rows have
+// at least 4 outputs, and reports whether it did.
 func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
-	if !cur().vec || pw < 4 {
+	if !cur().vec || pw < 4 && cur() != avx512Path {
 		return false
 	}
 	r := 0
 	if relu {
 		r = 1
 	}
-	if pw >= 8 {
+	switch {
+	case cur() == avx512Path:
+		maxPool2AVX512(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	case pw >= 8:
 		maxPool2AVX2x8(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
-	} else {
+	default:
 		maxPool2AVX2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
 	}
 	return true
 }
+
+// maxPool2AVX512 is MaxPool2 on ph rows of pw >= 1 outputs, 16 at a time
+// (the last group of a row masked), on the avx512 path.
+//
+//go:noescape
+func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
 
 // maxPool2AVX2 is MaxPool2 on ph rows of pw >= 4 outputs, 4 at a time (the
 // last group of a row overlaps the previous one when pw%4 != 0).
@@ -128,3 +137,39 @@ func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
 //
 //go:noescape
 func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)
+
+// convAsm runs Im2col (col2im false) or Col2im on the avx512 path when an
+// AVX-512 kernel exists for the shape (no padding, see asmgen's
+// convShapes), and reports whether it did. col2im overwrites in.
+func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool {
+	if cur() != avx512Path || s.Pad != 0 || b == 0 {
+		return false
+	}
+	oh, ow := s.Out()
+	n := b * oh * ow
+	hw := s.H * s.W
+	for c := range s.C {
+		if !conv512(col2im, s.H, s.W, s.K, &col[c*s.K*s.K*n], &in[c*b*hw], 4*n, 4*oh*ow, 4*hw, b) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxUnpool2Asm runs MaxUnpool2 with AVX-512 on the avx512 path and
+// reports whether it did.
+func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) (float64, bool) {
+	if cur() != avx512Path {
+		return 0, false
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base), true
+}
+
+// maxUnpool2AVX512 is MaxUnpool2 on ph >= 1 rows of pw >= 1 outputs.
+//
+//go:noescape
+func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32) float64

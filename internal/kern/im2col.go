@@ -46,6 +46,9 @@ func (s ConvShape) check(in, col []float32, b int) {
 // empty output, ...) or if in or col is too short.
 func Im2col(col, in []float32, s ConvShape, b int) {
 	s.check(in, col, b)
+	if convAsm(false, col, in, s, b) {
+		return
+	}
 	oh, ow := s.Out()
 	n := b * oh * ow
 	hw := s.H * s.W
@@ -84,6 +87,9 @@ func Im2col(col, in []float32, s ConvShape, b int) {
 // Im2col.
 func Col2im(in, col []float32, s ConvShape, b int) {
 	s.check(in, col, b)
+	if convAsm(true, col, in, s, b) {
+		return
+	}
 	oh, ow := s.Out()
 	n := b * oh * ow
 	hw := s.H * s.W

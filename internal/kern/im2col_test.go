@@ -64,7 +64,8 @@ func refCol2im(col []float32, s ConvShape, b int) []float32 {
 func convShapes() []ConvShape {
 	shapes := []ConvShape{
 		{C: 1, H: 28, W: 28, K: 5, Pad: 2}, // LeNet-5 conv1
-		{C: 6, H: 14, W: 14, K: 5, Pad: 0}, // LeNet-5 conv2
+		{C: 6, H: 14, W: 14, K: 5, Pad: 0}, // LeNet-5 conv2 (an AVX-512 kernel of its own)
+		{C: 2, H: 14, W: 14, K: 5, Pad: 1}, // the same with padding: no such kernel
 		{C: 2, H: 1, W: 1, K: 1, Pad: 0},
 		{C: 1, H: 3, W: 2, K: 3, Pad: 2},
 	}
@@ -86,17 +87,23 @@ func TestIm2colCol2im(t *testing.T) {
 		rng := rand.New(rand.NewPCG(6, 6))
 		const guard = 5
 		for _, s := range convShapes() {
-			for _, b := range []int{0, 1, 3} {
+			for _, b := range []int{0, 1, 3, 16} {
 				t.Run(fmt.Sprintf("%+v/b=%d", s, b), func(t *testing.T) {
 					oh, ow := s.Out()
 					nIn, nCol := s.C*b*s.H*s.W, s.C*s.K*s.K*b*oh*ow
 					in := randSlice(rng, nIn)
 					col := randSlice(rng, nCol+guard)
+					colGuard := append([]float32(nil), col[nCol:]...)
 					Im2col(col, in, s, b)
 					want := refIm2col(in, s, b)
 					for j := range nCol {
 						if math.Float32bits(col[j]) != math.Float32bits(want[j]) {
 							t.Fatalf("Im2col: col[%d] = %v, want %v", j, col[j], want[j])
+						}
+					}
+					for j, v := range colGuard {
+						if col[nCol+j] != v {
+							t.Fatalf("Im2col wrote past the matrix: col[%d] changed", nCol+j)
 						}
 					}
 					g := randSlice(rng, nCol)

@@ -30,7 +30,7 @@ func TestDotKernels(t *testing.T) {
 						mask = &tailMask[16-k%16]
 					}
 					offs := []int{0, ldb, 2 * ldb}
-					dot(m, n, 64*(k/16), mask, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
+					dot(m, n, 64*(k/16), mask, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, nil, 0)
 				}
 				checkSame(t, kern, sgemmGeneric, g, rng)
 			}
@@ -56,7 +56,7 @@ func TestDot512Kernels(t *testing.T) {
 						add = 1
 					}
 					offs := []int{0, ldb, 2 * ldb, 3 * ldb}
-					dot512(m, n, 64*(k/16), 1<<(k%16)-1, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add)
+					dot512(m, n, 64*(k/16), 1<<(k%16)-1, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, nil, 0)
 				}
 				checkSame(t, kern, sgemmGeneric, g, rng)
 			}

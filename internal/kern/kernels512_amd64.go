@@ -276,130 +276,159 @@ func chain512t(r, v, k int, a, b *float32, boff *int, c *float32, ldc int, add i
 // of a (at a+i*lda) and row j of b (at b+4*boff[j]) over k floats: the
 // full 16-float blocks are the first k16 = 64*(k/16) bytes, and tail is
 // the lane mask of the last, partial block ((1<<(k%16))-1, 0 if none).
-// Strides are in bytes, boff in floats.
+// Strides are in bytes, boff in floats. lanes and mode as for the AVX2
+// dot kernels (one element's 16 lanes are one ZMM register).
 
 //go:noescape
-func d512x1x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x1x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x1x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x1x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x1x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x1x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x2x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x2x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x2x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x2x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x2x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x2x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x3x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x3x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x3x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x3x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x3x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x3x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x4x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x4x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x4x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x4x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x4x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x4x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x5x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x5x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x5x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x5x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x5x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x5x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x5x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x5x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x6x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x6x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x6x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x6x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 // dot512Blocks lists the blocks that have an AVX-512 dot kernel.
 var dot512Blocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}, {5, 1}, {5, 2}, {5, 3}, {5, 4}, {6, 1}, {6, 2}, {6, 3}}
 
 // dot512 calls the kernel d512x<rows>x<cols>.
-func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {
+func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int) {
 	switch rows<<3 | cols {
 	case 1<<3 | 1:
-		d512x1x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x1x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<3 | 2:
-		d512x1x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x1x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<3 | 3:
-		d512x1x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x1x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<3 | 4:
-		d512x1x4(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x1x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 1:
-		d512x2x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x2x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 2:
-		d512x2x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x2x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 3:
-		d512x2x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x2x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 4:
-		d512x2x4(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x2x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 1:
-		d512x3x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x3x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 2:
-		d512x3x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x3x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 3:
-		d512x3x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x3x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 4:
-		d512x3x4(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x3x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 1:
-		d512x4x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x4x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 2:
-		d512x4x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x4x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 3:
-		d512x4x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x4x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 4:
-		d512x4x4(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x4x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 1:
-		d512x5x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x5x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 2:
-		d512x5x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x5x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 3:
-		d512x5x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x5x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 4:
-		d512x5x4(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x5x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 6<<3 | 1:
-		d512x6x1(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x6x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 6<<3 | 2:
-		d512x6x2(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x6x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 6<<3 | 3:
-		d512x6x3(k16, tail, a, lda, b, boff, c, ldc, add)
+		d512x6x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	default:
 		panic("kern: no AVX-512 dot kernel for this block")
 	}
+}
+
+// The Im2col and Col2im kernels for one channel of count images of
+// H×W, window K×K, no padding (OH = H-K+1, OW = W-K+1): im2col512h..
+// writes the K·K rows of the im2col matrix (row r at col + r*ldcol bytes,
+// image i's OH·OW columns at i*colImg bytes into the row) from the planes
+// at in + i*inImg bytes; col2im512h.. overwrites the planes with the sums
+// of Col2im, each pixel's terms added to +0 in increasing row order.
+
+//go:noescape
+func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
+
+//go:noescape
+func col2im512h14w14k5(in, col *float32, ldcol, colImg, inImg, count int)
+
+// conv512 runs the Im2col (col2im false) or Col2im kernel for an h×w input
+// with a k×k window and no padding, if there is one, and reports whether
+// there is.
+func conv512(col2im bool, h, w, k int, col, in *float32, ldcol, colImg, inImg, count int) bool {
+	switch {
+	case h == 14 && w == 14 && k == 5 && col2im:
+		col2im512h14w14k5(in, col, ldcol, colImg, inImg, count)
+	case h == 14 && w == 14 && k == 5:
+		im2col512h14w14k5(col, in, ldcol, colImg, inImg, count)
+	default:
+		return false
+	}
+	return true
 }

@@ -101,54 +101,57 @@ func kern6x16t(k int, a, b *float32, boff *int, c *float32, ldc int, add int, pa
 // full 16-float blocks are the first k16 = 64*(k/16) bytes; mask points
 // to 16 int32 lane masks (-1 for the k%16 lanes of the last, partial
 // block, then 0), or is nil when k%16 == 0. Strides are in bytes,
-// boff in floats.
+// boff in floats. For k cut into chunks, mode bit 0 starts the lanes
+// from lanes (r·c elements of 16 floats, (i, j) at (i*c+j)*16) instead of
+// +0, and bit 1 stores them there instead of adding them up into C, so
+// each lane's chain goes on unbroken from chunk to chunk.
 
 //go:noescape
-func dot1x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot1x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot1x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot1x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot2x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot2x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot2x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot2x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot3x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot3x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
-func dot3x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
+func dot3x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 // dotBlocks lists the blocks that have a dot kernel.
 var dotBlocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {2, 1}, {2, 2}, {2, 3}, {3, 1}, {3, 2}}
 
 // dot calls the kernel dot<rows>x<cols>.
-func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {
+func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int) {
 	switch rows<<2 | cols {
 	case 1<<2 | 1:
-		dot1x1(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot1x1(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<2 | 2:
-		dot1x2(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot1x2(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<2 | 3:
-		dot1x3(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot1x3(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<2 | 1:
-		dot2x1(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot2x1(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<2 | 2:
-		dot2x2(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot2x2(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<2 | 3:
-		dot2x3(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot2x3(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<2 | 1:
-		dot3x1(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot3x1(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<2 | 2:
-		dot3x2(k16, mask, a, lda, b, boff, c, ldc, add)
+		dot3x2(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)
 	default:
 		panic("kern: no dot kernel for this block")
 	}

@@ -27,7 +27,7 @@ func BenchmarkMicroDot(b *testing.B) {
 	cpu0 := processCPU()
 	offs := [3]int{0, 1024, 2048}
 	for b.Loop() {
-		dot2x3(4096, nil, &a[0], 4096, &bb[0], &offs[0], &c[0], 12, 0)
+		dot2x3(4096, nil, &a[0], 4096, &bb[0], &offs[0], &c[0], 12, 0, nil, 0)
 	}
 	reportGFLOPS(b, 2*6*1024, processCPU()-cpu0)
 }
@@ -60,7 +60,7 @@ func BenchmarkMicroDot512(b *testing.B) {
 	offs := [4]int{0, 1024, 2048, 3072}
 	cpu0 := processCPU()
 	for b.Loop() {
-		d512x4x4(4096, 0, &a[0], 4096, &bb[0], &offs[0], &c[0], 16, 0)
+		d512x4x4(4096, 0, &a[0], 4096, &bb[0], &offs[0], &c[0], 16, 0, nil, 0)
 	}
 	reportGFLOPS(b, 2*16*1024, processCPU()-cpu0)
 }

@@ -80,3 +80,72 @@ func max4(a0, a1, a2, a3 float32) (float32, int) {
 	}
 	return max(m, a3), at
 }
+
+// MaxUnpool2 is the backward pass of [MaxPool2] (followed, if relu, by the
+// backward pass of its ReLU): given the gradient d of a ph×pw pooled plane,
+// the pooled values y and the arg-maxes arg that MaxPool2 wrote (with the
+// same ld and base), it computes for every output j = py*pw + px
+//
+//	v_j = d[j], or +0 if relu and !(y[j] > 0),
+//
+// writes the 2ph×2pw region of dst (row stride ld) with v_j at the
+// position arg[j]-base of its 2×2 window and +0 at the window's three
+// other positions, and returns Σ v_j in float64: four partial sums, s_q
+// over the j ≡ q (mod 4) below 4⌊n/4⌋ in increasing order, the last n%4
+// values added to s_0 in order, returned as (s_0+s_1)+(s_2+s_3), where n
+// = ph·pw. Nothing outside the region is written, and d may be
+// overwritten with the v_j. If an arg does not name a position of its
+// window, what dst receives is unspecified (an arg outside dst panics).
+//
+// MaxUnpool2 panics if a size is negative, ld < 2pw, or a slice is too
+// short.
+func MaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
+	if ph < 0 || pw < 0 || ld < 2*pw {
+		panic(errPoolShape)
+	}
+	n := ph * pw
+	if n == 0 {
+		return 0
+	}
+	if len(d) < n || len(y) < n || len(arg) < n {
+		panic(errShortIn)
+	}
+	if len(dst) < (2*ph-1)*ld+2*pw {
+		panic(errShortC)
+	}
+	if s, ok := maxUnpool2Asm(dst, d, y, arg, ph, pw, ld, relu, base); ok {
+		return s
+	}
+	return maxUnpool2Generic(dst, d, y, arg, ph, pw, ld, relu, base)
+}
+
+// maxUnpool2Generic is MaxUnpool2 without AVX-512: the ReLU mask in
+// place in d (ReLUMask, AVX2 where the path has it), the sum, then the
+// region cleared and v scattered through arg.
+func maxUnpool2Generic(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
+	n := ph * pw
+	d = d[:n]
+	if relu {
+		k := reluMaskAsm(d, y[:n])
+		reluMaskGeneric(d[k:], y[k:n])
+	}
+	var s0, s1, s2, s3 float64
+	v := d
+	for len(v) >= 4 {
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
+		v = v[4:]
+	}
+	for _, x := range v {
+		s0 += float64(x)
+	}
+	for r := range 2 * ph {
+		clear(dst[r*ld : r*ld+2*pw])
+	}
+	for j, a := range arg[:n] {
+		dst[int(a-base)] = d[j]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -218,3 +218,93 @@ func TestMaxPool2Zeros(t *testing.T) {
 		}
 	})
 }
+
+// refMaxUnpool2 is MaxUnpool2's definition written out: the old routing of
+// the model (ReLUMask, a cleared region, a scatter through arg, and a
+// float64 sum with four interleaved partial sums and the tail in s_0).
+func refMaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) float64 {
+	n := ph * pw
+	v := append([]float32(nil), d[:n]...)
+	for j := range v {
+		if relu && !(y[j] > 0) {
+			v[j] = 0
+		}
+	}
+	for r := range 2 * ph {
+		clear(dst[r*ld : r*ld+2*pw])
+	}
+	for j, a := range arg[:n] {
+		dst[a-base] = v[j]
+	}
+	var s [4]float64
+	n4 := n &^ 3
+	for j, x := range v {
+		if j < n4 {
+			s[j%4] += float64(x)
+		} else {
+			s[0] += float64(x)
+		}
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
+}
+
+func TestMaxUnpool2(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, pw := range []int{1, 2, 3, 5, 8, 14, 15, 16, 17, 31, 33} {
+			for _, ph := range []int{1, 2, 5, 14} {
+				for _, extra := range []int{0, 3} {
+					for _, relu := range []bool{false, true} {
+						ld := 2*pw + extra
+						base := int32(rng.IntN(100))
+						src := poolValues(rng, 2*ph*ld)
+						n := ph * pw
+						y, arg := make([]float32, n), make([]int32, n)
+						MaxPool2(y, arg, src, 2*ph, 2*pw, ld, 0.25, relu, base)
+						d := specialValues(rng, n)
+						y[rng.IntN(n)] = float32(math.NaN())
+						got := specialValues(rng, 2*ph*ld+5)
+						want := append([]float32(nil), got...)
+						gs := MaxUnpool2(got, d, y, arg, ph, pw, ld, relu, base)
+						ws := refMaxUnpool2(want, d, y, arg, ph, pw, ld, relu, base)
+						name := fmt.Sprintf("ph=%d pw=%d ld=%d relu=%v", ph, pw, ld, relu)
+						if math.Float64bits(gs) != math.Float64bits(ws) && !(gs != gs && ws != ws) {
+							t.Fatalf("%s: sum %v, want %v", name, gs, ws)
+						}
+						for i := range want {
+							if !sameBits(got[i], want[i]) {
+								t.Fatalf("%s: dst[%d] = %v, want %v", name, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkMaxUnpool2 routes LeNet-5's conv1 gradient plane (14×14
+// outputs on a 32-wide grid) and conv2's (5×5).
+func BenchmarkMaxUnpool2(b *testing.B) {
+	for _, tc := range []struct{ ph, pw, ld int }{{14, 14, 32}, {5, 5, 10}} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		src := poolValues(rng, 2*tc.ph*tc.ld)
+		n := tc.ph * tc.pw
+		y, arg := make([]float32, n), make([]int32, n)
+		MaxPool2(y, arg, src, 2*tc.ph, 2*tc.pw, tc.ld, 0, true, 0)
+		d := poolValues(rng, n)
+		dst := make([]float32, 2*tc.ph*tc.ld)
+		for _, p := range Paths() {
+			b.Run(fmt.Sprintf("%dx%d/impl=%s", tc.ph, tc.pw, p), func(b *testing.B) {
+				SetPath(p)
+				defer SetPath("")
+				b.ReportAllocs()
+				for b.Loop() {
+					sinkF64 = MaxUnpool2(dst, d, y, arg, tc.ph, tc.pw, tc.ld, true, 0)
+				}
+			})
+		}
+	}
+}
+
+var sinkF64 float64

@@ -10,10 +10,10 @@ var avx512Path = &path{name: "avx512", sgemm: sgemmAVX512, rows: sgemmRowsAVX512
 
 // hasAVX512 reports whether the AVX-512 kernels can run here: AVX-512 F
 // (ZMM registers, masks, embedded broadcasts), DQ (VEXTRACTF32X8), VL
-// (EVEX forms of the 128/256-bit instructions on X16-X31) and the AVX2
-// path's requirements (its element-wise kernels). x/sys/cpu also checks
+// (EVEX forms of the 128/256-bit instructions on X16-X31), BMI2 (SHLX in
+// the pooling kernel) and the AVX2 path's requirements. x/sys/cpu also checks
 // that the OS saves the ZMM and mask registers.
-var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasBMI2
 
 // Blocking of the AVX-512 path: the same loop nest as the AVX2 path
 // (sgemmAVX2), with micro-kernels of up to mr = 6 rows (as the AVX2 path,
@@ -138,31 +138,15 @@ func sgemmRowsTAVX512(m, n, k int, a []float32, lda int, b []float32, boff []int
 
 // sgemmDot512 is sgemmDot with the AVX-512 dot kernels: one ZMM register
 // per element of C, blocks of 4×4, or 6×3 when that covers the rows
-// exactly (conv1's 6 output channels). With a stride (ldb != 0) offs holds
-// 4 offsets of consecutive rows; with ldb == 0 it is the table.
+// exactly (conv1's 6 output channels). offs holds the offsets of 4
+// consecutive rows (ldb != 0) or the table (ldb == 0).
 func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
-	add := 0
-	if accumulate {
-		add = 1
-	}
-	k16 := 64 * (k / 16)
-	tail := uint64(1)<<(k%16) - 1
 	dotR, dotC := 4, 4
 	if m%6 == 0 && m%4 != 0 {
 		dotR, dotC = 6, 3
 	}
-	for j := 0; j < n; j += dotC {
-		cols := min(dotC, n-j)
-		var bp *float32
-		var op *int
-		if ldb == 0 {
-			bp, op = &b[0], &offs[j]
-		} else {
-			bp, op = &b[j*ldb], &offs[0]
-		}
-		for i := 0; i < m; i += dotR {
-			rows := min(dotR, m-i)
-			dot512(rows, cols, k16, tail, &a[i*lda], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add)
-		}
-	}
+	dotChunks(m, n, k, dotR, dotC, accumulate, func(pc, kb, mode, i, j, rows, cols int, lanes *float32, add int) {
+		bp, op := dotB(b, offs, ldb, j, pc)
+		dot512(rows, cols, 64*(kb/16), uint64(1)<<(kb%16)-1, &a[i*lda+pc], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add, lanes, mode)
+	})
 }

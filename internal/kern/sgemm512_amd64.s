@@ -7516,8 +7516,8 @@ c512x6x4t_store:
 	VZEROUPPER
 	RET
 
-// func d512x1x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x1x1(SB), NOSPLIT, $0-72
+// func d512x1x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x1x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7526,8 +7526,15 @@ TEXT ·d512x1x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x1x1_loadlanes
 	VPXORD Z0, Z0, Z0
+	JMP d512x1x1_start
+d512x1x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+d512x1x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x1x1_tail
@@ -7545,6 +7552,13 @@ d512x1x1_tail:
 	VMOVUPS.Z (SI)(AX*1), K1, Z2
 	VFMADD231PS Z1, Z2, Z0
 d512x1x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x1x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VZEROUPPER
+	RET
+d512x1x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y1
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X1
@@ -7564,8 +7578,8 @@ d512x1x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x1x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x1x2(SB), NOSPLIT, $0-72
+// func d512x1x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x1x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7576,9 +7590,17 @@ TEXT ·d512x1x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x1x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
+	JMP d512x1x2_start
+d512x1x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+d512x1x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x1x2_tail
@@ -7600,6 +7622,14 @@ d512x1x2_tail:
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 d512x1x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x1x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VZEROUPPER
+	RET
+d512x1x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y2
 	VADDPS Y2, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X2
@@ -7629,8 +7659,8 @@ d512x1x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x1x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x1x3(SB), NOSPLIT, $0-72
+// func d512x1x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x1x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7643,10 +7673,19 @@ TEXT ·d512x1x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x1x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
+	JMP d512x1x3_start
+d512x1x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+d512x1x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x1x3_tail
@@ -7672,6 +7711,15 @@ d512x1x3_tail:
 	VFMADD231PS Z4, Z6, Z1
 	VFMADD231PS Z5, Z6, Z2
 d512x1x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x1x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VZEROUPPER
+	RET
+d512x1x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y3
 	VADDPS Y3, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X3
@@ -7711,8 +7759,8 @@ d512x1x3_put:
 	VZEROUPPER
 	RET
 
-// func d512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x1x4(SB), NOSPLIT, $0-72
+// func d512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x1x4(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7727,11 +7775,21 @@ TEXT ·d512x1x4(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R12*4), R12
 	MOVQ 24(R13), DX
 	LEAQ (AX)(DX*4), DX
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x1x4_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
+	JMP d512x1x4_start
+d512x1x4_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+d512x1x4_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x1x4_tail
@@ -7761,6 +7819,16 @@ d512x1x4_tail:
 	VFMADD231PS Z6, Z8, Z2
 	VFMADD231PS Z7, Z8, Z3
 d512x1x4_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x1x4_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VZEROUPPER
+	RET
+d512x1x4_tree:
 	VEXTRACTF32X8 $1, Z0, Y4
 	VADDPS Y4, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X4
@@ -7810,8 +7878,8 @@ d512x1x4_put:
 	VZEROUPPER
 	RET
 
-// func d512x2x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x2x1(SB), NOSPLIT, $0-72
+// func d512x2x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x2x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7821,9 +7889,17 @@ TEXT ·d512x2x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x2x1_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
+	JMP d512x2x1_start
+d512x2x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+d512x2x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x2x1_tail
@@ -7845,6 +7921,14 @@ d512x2x1_tail:
 	VMOVUPS.Z (DI)(AX*1), K1, Z3
 	VFMADD231PS Z2, Z3, Z1
 d512x2x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x2x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VZEROUPPER
+	RET
+d512x2x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y2
 	VADDPS Y2, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X2
@@ -7876,8 +7960,8 @@ d512x2x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x2x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x2x2(SB), NOSPLIT, $0-72
+// func d512x2x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x2x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7889,11 +7973,21 @@ TEXT ·d512x2x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x2x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
+	JMP d512x2x2_start
+d512x2x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+d512x2x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x2x2_tail
@@ -7921,6 +8015,16 @@ d512x2x2_tail:
 	VFMADD231PS Z4, Z6, Z2
 	VFMADD231PS Z5, Z6, Z3
 d512x2x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x2x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VZEROUPPER
+	RET
+d512x2x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y4
 	VADDPS Y4, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X4
@@ -7972,8 +8076,8 @@ d512x2x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x2x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x2x3(SB), NOSPLIT, $0-72
+// func d512x2x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x2x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -7987,13 +8091,25 @@ TEXT ·d512x2x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x2x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
+	JMP d512x2x3_start
+d512x2x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+d512x2x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x2x3_tail
@@ -8027,6 +8143,18 @@ d512x2x3_tail:
 	VFMADD231PS Z7, Z9, Z4
 	VFMADD231PS Z8, Z9, Z5
 d512x2x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x2x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VZEROUPPER
+	RET
+d512x2x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y6
 	VADDPS Y6, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X6
@@ -8098,8 +8226,8 @@ d512x2x3_put:
 	VZEROUPPER
 	RET
 
-// func d512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x2x4(SB), NOSPLIT, $0-72
+// func d512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x2x4(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8115,7 +8243,8 @@ TEXT ·d512x2x4(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R12*4), R12
 	MOVQ 24(R13), DX
 	LEAQ (AX)(DX*4), DX
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x2x4_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8124,6 +8253,19 @@ TEXT ·d512x2x4(SB), NOSPLIT, $0-72
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
+	JMP d512x2x4_start
+d512x2x4_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+d512x2x4_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x2x4_tail
@@ -8163,6 +8305,20 @@ d512x2x4_tail:
 	VFMADD231PS Z10, Z12, Z6
 	VFMADD231PS Z11, Z12, Z7
 d512x2x4_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x2x4_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VZEROUPPER
+	RET
+d512x2x4_tree:
 	VEXTRACTF32X8 $1, Z0, Y8
 	VADDPS Y8, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X8
@@ -8254,8 +8410,8 @@ d512x2x4_put:
 	VZEROUPPER
 	RET
 
-// func d512x3x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x3x1(SB), NOSPLIT, $0-72
+// func d512x3x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x3x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8266,10 +8422,19 @@ TEXT ·d512x3x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x3x1_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
+	JMP d512x3x1_start
+d512x3x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+d512x3x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x3x1_tail
@@ -8295,6 +8460,15 @@ d512x3x1_tail:
 	VMOVUPS.Z (R8)(AX*1), K1, Z4
 	VFMADD231PS Z3, Z4, Z2
 d512x3x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x3x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VZEROUPPER
+	RET
+d512x3x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y3
 	VADDPS Y3, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X3
@@ -8338,8 +8512,8 @@ d512x3x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x3x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x3x2(SB), NOSPLIT, $0-72
+// func d512x3x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x3x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8352,13 +8526,25 @@ TEXT ·d512x3x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x3x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
+	JMP d512x3x2_start
+d512x3x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+d512x3x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x3x2_tail
@@ -8392,6 +8578,18 @@ d512x3x2_tail:
 	VFMADD231PS Z6, Z8, Z4
 	VFMADD231PS Z7, Z8, Z5
 d512x3x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x3x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VZEROUPPER
+	RET
+d512x3x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y6
 	VADDPS Y6, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X6
@@ -8465,8 +8663,8 @@ d512x3x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x3x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x3x3(SB), NOSPLIT, $0-72
+// func d512x3x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x3x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8481,7 +8679,8 @@ TEXT ·d512x3x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x3x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8491,6 +8690,20 @@ TEXT ·d512x3x3(SB), NOSPLIT, $0-72
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
+	JMP d512x3x3_start
+d512x3x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+d512x3x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x3x3_tail
@@ -8532,6 +8745,21 @@ d512x3x3_tail:
 	VFMADD231PS Z10, Z12, Z7
 	VFMADD231PS Z11, Z12, Z8
 d512x3x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x3x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VZEROUPPER
+	RET
+d512x3x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y9
 	VADDPS Y9, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X9
@@ -8635,8 +8863,8 @@ d512x3x3_put:
 	VZEROUPPER
 	RET
 
-// func d512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x3x4(SB), NOSPLIT, $0-72
+// func d512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x3x4(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8653,7 +8881,8 @@ TEXT ·d512x3x4(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R12*4), R12
 	MOVQ 24(R13), DX
 	LEAQ (AX)(DX*4), DX
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x3x4_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8666,6 +8895,23 @@ TEXT ·d512x3x4(SB), NOSPLIT, $0-72
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
+	JMP d512x3x4_start
+d512x3x4_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+d512x3x4_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x3x4_tail
@@ -8715,6 +8961,24 @@ d512x3x4_tail:
 	VFMADD231PS Z14, Z16, Z10
 	VFMADD231PS Z15, Z16, Z11
 d512x3x4_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x3x4_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VZEROUPPER
+	RET
+d512x3x4_tree:
 	VEXTRACTF32X8 $1, Z0, Y12
 	VADDPS Y12, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X12
@@ -8848,8 +9112,8 @@ d512x3x4_put:
 	VZEROUPPER
 	RET
 
-// func d512x4x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x4x1(SB), NOSPLIT, $0-72
+// func d512x4x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x4x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8861,11 +9125,21 @@ TEXT ·d512x4x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x4x1_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
+	JMP d512x4x1_start
+d512x4x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+d512x4x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x4x1_tail
@@ -8895,6 +9169,16 @@ d512x4x1_tail:
 	VMOVUPS.Z (R9)(AX*1), K1, Z5
 	VFMADD231PS Z4, Z5, Z3
 d512x4x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x4x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VZEROUPPER
+	RET
+d512x4x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y4
 	VADDPS Y4, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X4
@@ -8950,8 +9234,8 @@ d512x4x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x4x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x4x2(SB), NOSPLIT, $0-72
+// func d512x4x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x4x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -8965,7 +9249,8 @@ TEXT ·d512x4x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x4x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8974,6 +9259,19 @@ TEXT ·d512x4x2(SB), NOSPLIT, $0-72
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
+	JMP d512x4x2_start
+d512x4x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+d512x4x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x4x2_tail
@@ -9013,6 +9311,20 @@ d512x4x2_tail:
 	VFMADD231PS Z8, Z10, Z6
 	VFMADD231PS Z9, Z10, Z7
 d512x4x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x4x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VZEROUPPER
+	RET
+d512x4x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y8
 	VADDPS Y8, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X8
@@ -9108,8 +9420,8 @@ d512x4x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x4x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x4x3(SB), NOSPLIT, $0-72
+// func d512x4x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x4x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -9125,7 +9437,8 @@ TEXT ·d512x4x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x4x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9138,6 +9451,23 @@ TEXT ·d512x4x3(SB), NOSPLIT, $0-72
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
+	JMP d512x4x3_start
+d512x4x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+d512x4x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x4x3_tail
@@ -9187,6 +9517,24 @@ d512x4x3_tail:
 	VFMADD231PS Z13, Z15, Z10
 	VFMADD231PS Z14, Z15, Z11
 d512x4x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x4x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VZEROUPPER
+	RET
+d512x4x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y12
 	VADDPS Y12, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X12
@@ -9322,8 +9670,8 @@ d512x4x3_put:
 	VZEROUPPER
 	RET
 
-// func d512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x4x4(SB), NOSPLIT, $0-72
+// func d512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x4x4(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -9341,7 +9689,8 @@ TEXT ·d512x4x4(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R12*4), R12
 	MOVQ 24(R13), DX
 	LEAQ (AX)(DX*4), DX
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x4x4_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9358,6 +9707,27 @@ TEXT ·d512x4x4(SB), NOSPLIT, $0-72
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
 	VPXORD Z15, Z15, Z15
+	JMP d512x4x4_start
+d512x4x4_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+	VMOVUPS 768(R13), Z12
+	VMOVUPS 832(R13), Z13
+	VMOVUPS 896(R13), Z14
+	VMOVUPS 960(R13), Z15
+d512x4x4_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x4x4_tail
@@ -9417,6 +9787,28 @@ d512x4x4_tail:
 	VFMADD231PS Z18, Z20, Z14
 	VFMADD231PS Z19, Z20, Z15
 d512x4x4_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x4x4_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VMOVUPS Z12, 768(R13)
+	VMOVUPS Z13, 832(R13)
+	VMOVUPS Z14, 896(R13)
+	VMOVUPS Z15, 960(R13)
+	VZEROUPPER
+	RET
+d512x4x4_tree:
 	VEXTRACTF32X8 $1, Z0, Y16
 	VADDPS Y16, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X16
@@ -9592,8 +9984,8 @@ d512x4x4_put:
 	VZEROUPPER
 	RET
 
-// func d512x5x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x5x1(SB), NOSPLIT, $0-72
+// func d512x5x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x5x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -9606,12 +9998,23 @@ TEXT ·d512x5x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x5x1_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
+	JMP d512x5x1_start
+d512x5x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+d512x5x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x5x1_tail
@@ -9645,6 +10048,17 @@ d512x5x1_tail:
 	VMOVUPS.Z (BX)(AX*1), K1, Z6
 	VFMADD231PS Z5, Z6, Z4
 d512x5x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x5x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VZEROUPPER
+	RET
+d512x5x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y5
 	VADDPS Y5, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X5
@@ -9712,8 +10126,8 @@ d512x5x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x5x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x5x2(SB), NOSPLIT, $0-72
+// func d512x5x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x5x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -9728,7 +10142,8 @@ TEXT ·d512x5x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x5x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9739,6 +10154,21 @@ TEXT ·d512x5x2(SB), NOSPLIT, $0-72
 	VPXORD Z7, Z7, Z7
 	VPXORD Z8, Z8, Z8
 	VPXORD Z9, Z9, Z9
+	JMP d512x5x2_start
+d512x5x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+d512x5x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x5x2_tail
@@ -9784,6 +10214,22 @@ d512x5x2_tail:
 	VFMADD231PS Z10, Z12, Z8
 	VFMADD231PS Z11, Z12, Z9
 d512x5x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x5x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VZEROUPPER
+	RET
+d512x5x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y10
 	VADDPS Y10, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X10
@@ -9901,8 +10347,8 @@ d512x5x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x5x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x5x3(SB), NOSPLIT, $0-72
+// func d512x5x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x5x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -9919,7 +10365,8 @@ TEXT ·d512x5x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x5x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9935,6 +10382,26 @@ TEXT ·d512x5x3(SB), NOSPLIT, $0-72
 	VPXORD Z12, Z12, Z12
 	VPXORD Z13, Z13, Z13
 	VPXORD Z14, Z14, Z14
+	JMP d512x5x3_start
+d512x5x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+	VMOVUPS 768(R13), Z12
+	VMOVUPS 832(R13), Z13
+	VMOVUPS 896(R13), Z14
+d512x5x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x5x3_tail
@@ -9992,6 +10459,27 @@ d512x5x3_tail:
 	VFMADD231PS Z16, Z18, Z13
 	VFMADD231PS Z17, Z18, Z14
 d512x5x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x5x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VMOVUPS Z12, 768(R13)
+	VMOVUPS Z13, 832(R13)
+	VMOVUPS Z14, 896(R13)
+	VZEROUPPER
+	RET
+d512x5x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y15
 	VADDPS Y15, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X15
@@ -10159,8 +10647,8 @@ d512x5x3_put:
 	VZEROUPPER
 	RET
 
-// func d512x5x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x5x4(SB), NOSPLIT, $0-72
+// func d512x5x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x5x4(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -10179,7 +10667,8 @@ TEXT ·d512x5x4(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R12*4), R12
 	MOVQ 24(R13), DX
 	LEAQ (AX)(DX*4), DX
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x5x4_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -10200,6 +10689,31 @@ TEXT ·d512x5x4(SB), NOSPLIT, $0-72
 	VPXORD Z17, Z17, Z17
 	VPXORD Z18, Z18, Z18
 	VPXORD Z19, Z19, Z19
+	JMP d512x5x4_start
+d512x5x4_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+	VMOVUPS 768(R13), Z12
+	VMOVUPS 832(R13), Z13
+	VMOVUPS 896(R13), Z14
+	VMOVUPS 960(R13), Z15
+	VMOVUPS 1024(R13), Z16
+	VMOVUPS 1088(R13), Z17
+	VMOVUPS 1152(R13), Z18
+	VMOVUPS 1216(R13), Z19
+d512x5x4_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x5x4_tail
@@ -10269,6 +10783,32 @@ d512x5x4_tail:
 	VFMADD231PS Z22, Z24, Z18
 	VFMADD231PS Z23, Z24, Z19
 d512x5x4_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x5x4_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VMOVUPS Z12, 768(R13)
+	VMOVUPS Z13, 832(R13)
+	VMOVUPS Z14, 896(R13)
+	VMOVUPS Z15, 960(R13)
+	VMOVUPS Z16, 1024(R13)
+	VMOVUPS Z17, 1088(R13)
+	VMOVUPS Z18, 1152(R13)
+	VMOVUPS Z19, 1216(R13)
+	VZEROUPPER
+	RET
+d512x5x4_tree:
 	VEXTRACTF32X8 $1, Z0, Y20
 	VADDPS Y20, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X20
@@ -10486,8 +11026,8 @@ d512x5x4_put:
 	VZEROUPPER
 	RET
 
-// func d512x6x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x6x1(SB), NOSPLIT, $0-72
+// func d512x6x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x6x1(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -10501,13 +11041,25 @@ TEXT ·d512x6x1(SB), NOSPLIT, $0-72
 	MOVQ boff+40(FP), R13
 	MOVQ 0(R13), R10
 	LEAQ (AX)(R10*4), R10
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x6x1_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 	VPXORD Z4, Z4, Z4
 	VPXORD Z5, Z5, Z5
+	JMP d512x6x1_start
+d512x6x1_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+d512x6x1_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x6x1_tail
@@ -10545,6 +11097,18 @@ d512x6x1_tail:
 	VMOVUPS.Z (CX)(AX*1), K1, Z7
 	VFMADD231PS Z6, Z7, Z5
 d512x6x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x6x1_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VZEROUPPER
+	RET
+d512x6x1_tree:
 	VEXTRACTF32X8 $1, Z0, Y6
 	VADDPS Y6, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X6
@@ -10624,8 +11188,8 @@ d512x6x1_put:
 	VZEROUPPER
 	RET
 
-// func d512x6x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x6x2(SB), NOSPLIT, $0-72
+// func d512x6x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x6x2(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -10641,7 +11205,8 @@ TEXT ·d512x6x2(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R10*4), R10
 	MOVQ 8(R13), R11
 	LEAQ (AX)(R11*4), R11
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x6x2_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -10654,6 +11219,23 @@ TEXT ·d512x6x2(SB), NOSPLIT, $0-72
 	VPXORD Z9, Z9, Z9
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
+	JMP d512x6x2_start
+d512x6x2_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+d512x6x2_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x6x2_tail
@@ -10705,6 +11287,24 @@ d512x6x2_tail:
 	VFMADD231PS Z12, Z14, Z10
 	VFMADD231PS Z13, Z14, Z11
 d512x6x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x6x2_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VZEROUPPER
+	RET
+d512x6x2_tree:
 	VEXTRACTF32X8 $1, Z0, Y12
 	VADDPS Y12, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X12
@@ -10844,8 +11444,8 @@ d512x6x2_put:
 	VZEROUPPER
 	RET
 
-// func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·d512x6x3(SB), NOSPLIT, $0-72
+// func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·d512x6x3(SB), NOSPLIT, $0-88
 	MOVQ tail+8(FP), AX
 	KMOVW AX, K1
 	MOVQ a+16(FP), SI
@@ -10863,7 +11463,8 @@ TEXT ·d512x6x3(SB), NOSPLIT, $0-72
 	LEAQ (AX)(R11*4), R11
 	MOVQ 16(R13), R12
 	LEAQ (AX)(R12*4), R12
-	MOVQ k16+0(FP), R13
+	TESTQ $1, mode+80(FP)
+	JNE d512x6x3_loadlanes
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -10882,6 +11483,29 @@ TEXT ·d512x6x3(SB), NOSPLIT, $0-72
 	VPXORD Z15, Z15, Z15
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
+	JMP d512x6x3_start
+d512x6x3_loadlanes:
+	MOVQ lanes+72(FP), R13
+	VMOVUPS 0(R13), Z0
+	VMOVUPS 64(R13), Z1
+	VMOVUPS 128(R13), Z2
+	VMOVUPS 192(R13), Z3
+	VMOVUPS 256(R13), Z4
+	VMOVUPS 320(R13), Z5
+	VMOVUPS 384(R13), Z6
+	VMOVUPS 448(R13), Z7
+	VMOVUPS 512(R13), Z8
+	VMOVUPS 576(R13), Z9
+	VMOVUPS 640(R13), Z10
+	VMOVUPS 704(R13), Z11
+	VMOVUPS 768(R13), Z12
+	VMOVUPS 832(R13), Z13
+	VMOVUPS 896(R13), Z14
+	VMOVUPS 960(R13), Z15
+	VMOVUPS 1024(R13), Z16
+	VMOVUPS 1088(R13), Z17
+d512x6x3_start:
+	MOVQ k16+0(FP), R13
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE d512x6x3_tail
@@ -10947,6 +11571,30 @@ d512x6x3_tail:
 	VFMADD231PS Z19, Z21, Z16
 	VFMADD231PS Z20, Z21, Z17
 d512x6x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ d512x6x3_tree
+	MOVQ lanes+72(FP), R13
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	VMOVUPS Z8, 512(R13)
+	VMOVUPS Z9, 576(R13)
+	VMOVUPS Z10, 640(R13)
+	VMOVUPS Z11, 704(R13)
+	VMOVUPS Z12, 768(R13)
+	VMOVUPS Z13, 832(R13)
+	VMOVUPS Z14, 896(R13)
+	VMOVUPS Z15, 960(R13)
+	VMOVUPS Z16, 1024(R13)
+	VMOVUPS Z17, 1088(R13)
+	VZEROUPPER
+	RET
+d512x6x3_tree:
 	VEXTRACTF32X8 $1, Z0, Y18
 	VADDPS Y18, Y0, Y0
 	VEXTRACTF32X4 $1, Y0, X18
@@ -11143,5 +11791,1096 @@ d512x6x3_put:
 	VMOVSS X15, 0(DX)
 	VMOVSS X16, 4(DX)
 	VMOVSS X17, 8(DX)
+	VZEROUPPER
+	RET
+
+// func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
+TEXT ·im2col512h14w14k5(SB), NOSPLIT, $0-48
+	MOVQ col+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ ldcol+16(FP), R8
+	MOVQ colImg+24(FP), R9
+	MOVQ inImg+32(FP), R10
+	MOVQ count+40(FP), CX
+	MOVL $1023, AX
+	KMOVW AX, K1
+	MOVL $16383, AX
+	KMOVW AX, K2
+	VPXORD Z31, Z31, Z31
+im2col512h14w14k5_image:
+	VMOVUPS.Z 0(SI), K2, Z0
+	VMOVUPS.Z 56(SI), K2, Z1
+	VMOVUPS.Z 112(SI), K2, Z2
+	VMOVUPS.Z 168(SI), K2, Z3
+	VMOVUPS.Z 224(SI), K2, Z4
+	VMOVUPS.Z 280(SI), K2, Z5
+	VMOVUPS.Z 336(SI), K2, Z6
+	VMOVUPS.Z 392(SI), K2, Z7
+	VMOVUPS.Z 448(SI), K2, Z8
+	VMOVUPS.Z 504(SI), K2, Z9
+	VMOVUPS.Z 560(SI), K2, Z10
+	VMOVUPS.Z 616(SI), K2, Z11
+	VMOVUPS.Z 672(SI), K2, Z12
+	VMOVUPS.Z 728(SI), K2, Z13
+	MOVQ DI, R11
+	VMOVUPS Z0, K1, 0(R11)
+	VMOVUPS Z1, K1, 40(R11)
+	VMOVUPS Z2, K1, 80(R11)
+	VMOVUPS Z3, K1, 120(R11)
+	VMOVUPS Z4, K1, 160(R11)
+	VMOVUPS Z5, K1, 200(R11)
+	VMOVUPS Z6, K1, 240(R11)
+	VMOVUPS Z7, K1, 280(R11)
+	VMOVUPS Z8, K1, 320(R11)
+	VMOVUPS Z9, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $1, Z0, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $1, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $1, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $1, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $1, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $1, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $1, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $1, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $1, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $1, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $2, Z0, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $2, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $2, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $2, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $2, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $2, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $2, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $2, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $2, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $2, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $3, Z0, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $3, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $3, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $3, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $3, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $3, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $3, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $3, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $3, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $3, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $4, Z0, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $4, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $4, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $4, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $4, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $4, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $4, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $4, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $4, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $4, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VMOVUPS Z1, K1, 0(R11)
+	VMOVUPS Z2, K1, 40(R11)
+	VMOVUPS Z3, K1, 80(R11)
+	VMOVUPS Z4, K1, 120(R11)
+	VMOVUPS Z5, K1, 160(R11)
+	VMOVUPS Z6, K1, 200(R11)
+	VMOVUPS Z7, K1, 240(R11)
+	VMOVUPS Z8, K1, 280(R11)
+	VMOVUPS Z9, K1, 320(R11)
+	VMOVUPS Z10, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $1, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $1, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $1, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $1, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $1, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $1, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $1, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $1, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $1, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $1, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $2, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $2, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $2, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $2, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $2, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $2, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $2, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $2, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $2, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $2, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $3, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $3, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $3, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $3, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $3, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $3, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $3, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $3, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $3, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $3, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $4, Z1, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $4, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $4, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $4, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $4, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $4, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $4, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $4, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $4, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $4, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VMOVUPS Z2, K1, 0(R11)
+	VMOVUPS Z3, K1, 40(R11)
+	VMOVUPS Z4, K1, 80(R11)
+	VMOVUPS Z5, K1, 120(R11)
+	VMOVUPS Z6, K1, 160(R11)
+	VMOVUPS Z7, K1, 200(R11)
+	VMOVUPS Z8, K1, 240(R11)
+	VMOVUPS Z9, K1, 280(R11)
+	VMOVUPS Z10, K1, 320(R11)
+	VMOVUPS Z11, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $1, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $1, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $1, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $1, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $1, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $1, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $1, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $1, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $1, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $1, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $2, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $2, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $2, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $2, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $2, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $2, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $2, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $2, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $2, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $2, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $3, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $3, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $3, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $3, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $3, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $3, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $3, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $3, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $3, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $3, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $4, Z2, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $4, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $4, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $4, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $4, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $4, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $4, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $4, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $4, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $4, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VMOVUPS Z3, K1, 0(R11)
+	VMOVUPS Z4, K1, 40(R11)
+	VMOVUPS Z5, K1, 80(R11)
+	VMOVUPS Z6, K1, 120(R11)
+	VMOVUPS Z7, K1, 160(R11)
+	VMOVUPS Z8, K1, 200(R11)
+	VMOVUPS Z9, K1, 240(R11)
+	VMOVUPS Z10, K1, 280(R11)
+	VMOVUPS Z11, K1, 320(R11)
+	VMOVUPS Z12, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $1, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $1, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $1, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $1, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $1, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $1, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $1, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $1, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $1, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $1, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $2, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $2, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $2, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $2, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $2, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $2, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $2, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $2, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $2, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $2, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $3, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $3, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $3, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $3, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $3, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $3, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $3, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $3, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $3, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $3, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $4, Z3, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $4, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $4, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $4, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $4, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $4, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $4, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $4, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $4, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $4, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VMOVUPS Z4, K1, 0(R11)
+	VMOVUPS Z5, K1, 40(R11)
+	VMOVUPS Z6, K1, 80(R11)
+	VMOVUPS Z7, K1, 120(R11)
+	VMOVUPS Z8, K1, 160(R11)
+	VMOVUPS Z9, K1, 200(R11)
+	VMOVUPS Z10, K1, 240(R11)
+	VMOVUPS Z11, K1, 280(R11)
+	VMOVUPS Z12, K1, 320(R11)
+	VMOVUPS Z13, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $1, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $1, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $1, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $1, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $1, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $1, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $1, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $1, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $1, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $1, Z13, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $2, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $2, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $2, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $2, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $2, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $2, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $2, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $2, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $2, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $2, Z13, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $3, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $3, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $3, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $3, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $3, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $3, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $3, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $3, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $3, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $3, Z13, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R8, R11
+	VALIGND $4, Z4, Z31, Z30
+	VMOVUPS Z30, K1, 0(R11)
+	VALIGND $4, Z5, Z31, Z30
+	VMOVUPS Z30, K1, 40(R11)
+	VALIGND $4, Z6, Z31, Z30
+	VMOVUPS Z30, K1, 80(R11)
+	VALIGND $4, Z7, Z31, Z30
+	VMOVUPS Z30, K1, 120(R11)
+	VALIGND $4, Z8, Z31, Z30
+	VMOVUPS Z30, K1, 160(R11)
+	VALIGND $4, Z9, Z31, Z30
+	VMOVUPS Z30, K1, 200(R11)
+	VALIGND $4, Z10, Z31, Z30
+	VMOVUPS Z30, K1, 240(R11)
+	VALIGND $4, Z11, Z31, Z30
+	VMOVUPS Z30, K1, 280(R11)
+	VALIGND $4, Z12, Z31, Z30
+	VMOVUPS Z30, K1, 320(R11)
+	VALIGND $4, Z13, Z31, Z30
+	VMOVUPS Z30, K1, 360(R11)
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ CX
+	JNE im2col512h14w14k5_image
+	VZEROUPPER
+	RET
+
+// func col2im512h14w14k5(in, col *float32, ldcol, colImg, inImg, count int)
+TEXT ·col2im512h14w14k5(SB), NOSPLIT, $0-48
+	MOVQ in+0(FP), SI
+	MOVQ col+8(FP), DI
+	MOVQ ldcol+16(FP), R8
+	MOVQ colImg+24(FP), R9
+	MOVQ inImg+32(FP), R10
+	MOVQ count+40(FP), CX
+	MOVL $1023, AX
+	KMOVW AX, K1
+	MOVL $2046, AX
+	KMOVW AX, K2
+	MOVL $4092, AX
+	KMOVW AX, K3
+	MOVL $8184, AX
+	KMOVW AX, K4
+	MOVL $16368, AX
+	KMOVW AX, K5
+	MOVL $16383, AX
+	KMOVW AX, K7
+col2im512h14w14k5_image:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	MOVQ DI, R11
+	VMOVUPS.Z 0(R11), K1, Z30
+	VADDPS Z30, Z0, Z0
+	VMOVUPS.Z 40(R11), K1, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 80(R11), K1, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 120(R11), K1, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 160(R11), K1, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 200(R11), K1, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 240(R11), K1, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 280(R11), K1, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 320(R11), K1, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 360(R11), K1, Z30
+	VADDPS Z30, Z9, Z9
+	ADDQ R8, R11
+	VMOVUPS.Z -4(R11), K2, Z30
+	VADDPS Z30, Z0, Z0
+	VMOVUPS.Z 36(R11), K2, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 76(R11), K2, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 116(R11), K2, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 156(R11), K2, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 196(R11), K2, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 236(R11), K2, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 276(R11), K2, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 316(R11), K2, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 356(R11), K2, Z30
+	VADDPS Z30, Z9, Z9
+	ADDQ R8, R11
+	VMOVUPS.Z -8(R11), K3, Z30
+	VADDPS Z30, Z0, Z0
+	VMOVUPS.Z 32(R11), K3, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 72(R11), K3, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 112(R11), K3, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 152(R11), K3, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 192(R11), K3, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 232(R11), K3, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 272(R11), K3, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 312(R11), K3, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 352(R11), K3, Z30
+	VADDPS Z30, Z9, Z9
+	ADDQ R8, R11
+	VMOVUPS.Z -12(R11), K4, Z30
+	VADDPS Z30, Z0, Z0
+	VMOVUPS.Z 28(R11), K4, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 68(R11), K4, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 108(R11), K4, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 148(R11), K4, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 188(R11), K4, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 228(R11), K4, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 268(R11), K4, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 308(R11), K4, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 348(R11), K4, Z30
+	VADDPS Z30, Z9, Z9
+	ADDQ R8, R11
+	VMOVUPS.Z -16(R11), K5, Z30
+	VADDPS Z30, Z0, Z0
+	VMOVUPS.Z 24(R11), K5, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 64(R11), K5, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 104(R11), K5, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 144(R11), K5, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 184(R11), K5, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 224(R11), K5, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 264(R11), K5, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 304(R11), K5, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 344(R11), K5, Z30
+	VADDPS Z30, Z9, Z9
+	ADDQ R8, R11
+	VMOVUPS.Z 0(R11), K1, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 40(R11), K1, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 80(R11), K1, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 120(R11), K1, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 160(R11), K1, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 200(R11), K1, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 240(R11), K1, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 280(R11), K1, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 320(R11), K1, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 360(R11), K1, Z30
+	VADDPS Z30, Z10, Z10
+	ADDQ R8, R11
+	VMOVUPS.Z -4(R11), K2, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 36(R11), K2, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 76(R11), K2, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 116(R11), K2, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 156(R11), K2, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 196(R11), K2, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 236(R11), K2, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 276(R11), K2, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 316(R11), K2, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 356(R11), K2, Z30
+	VADDPS Z30, Z10, Z10
+	ADDQ R8, R11
+	VMOVUPS.Z -8(R11), K3, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 32(R11), K3, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 72(R11), K3, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 112(R11), K3, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 152(R11), K3, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 192(R11), K3, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 232(R11), K3, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 272(R11), K3, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 312(R11), K3, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 352(R11), K3, Z30
+	VADDPS Z30, Z10, Z10
+	ADDQ R8, R11
+	VMOVUPS.Z -12(R11), K4, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 28(R11), K4, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 68(R11), K4, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 108(R11), K4, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 148(R11), K4, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 188(R11), K4, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 228(R11), K4, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 268(R11), K4, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 308(R11), K4, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 348(R11), K4, Z30
+	VADDPS Z30, Z10, Z10
+	ADDQ R8, R11
+	VMOVUPS.Z -16(R11), K5, Z30
+	VADDPS Z30, Z1, Z1
+	VMOVUPS.Z 24(R11), K5, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 64(R11), K5, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 104(R11), K5, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 144(R11), K5, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 184(R11), K5, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 224(R11), K5, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 264(R11), K5, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 304(R11), K5, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 344(R11), K5, Z30
+	VADDPS Z30, Z10, Z10
+	ADDQ R8, R11
+	VMOVUPS.Z 0(R11), K1, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 40(R11), K1, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 80(R11), K1, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 120(R11), K1, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 160(R11), K1, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 200(R11), K1, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 240(R11), K1, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 280(R11), K1, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 320(R11), K1, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 360(R11), K1, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R8, R11
+	VMOVUPS.Z -4(R11), K2, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 36(R11), K2, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 76(R11), K2, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 116(R11), K2, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 156(R11), K2, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 196(R11), K2, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 236(R11), K2, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 276(R11), K2, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 316(R11), K2, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 356(R11), K2, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R8, R11
+	VMOVUPS.Z -8(R11), K3, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 32(R11), K3, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 72(R11), K3, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 112(R11), K3, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 152(R11), K3, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 192(R11), K3, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 232(R11), K3, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 272(R11), K3, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 312(R11), K3, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 352(R11), K3, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R8, R11
+	VMOVUPS.Z -12(R11), K4, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 28(R11), K4, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 68(R11), K4, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 108(R11), K4, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 148(R11), K4, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 188(R11), K4, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 228(R11), K4, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 268(R11), K4, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 308(R11), K4, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 348(R11), K4, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R8, R11
+	VMOVUPS.Z -16(R11), K5, Z30
+	VADDPS Z30, Z2, Z2
+	VMOVUPS.Z 24(R11), K5, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 64(R11), K5, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 104(R11), K5, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 144(R11), K5, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 184(R11), K5, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 224(R11), K5, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 264(R11), K5, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 304(R11), K5, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 344(R11), K5, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R8, R11
+	VMOVUPS.Z 0(R11), K1, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 40(R11), K1, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 80(R11), K1, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 120(R11), K1, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 160(R11), K1, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 200(R11), K1, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 240(R11), K1, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 280(R11), K1, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 320(R11), K1, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 360(R11), K1, Z30
+	VADDPS Z30, Z12, Z12
+	ADDQ R8, R11
+	VMOVUPS.Z -4(R11), K2, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 36(R11), K2, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 76(R11), K2, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 116(R11), K2, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 156(R11), K2, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 196(R11), K2, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 236(R11), K2, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 276(R11), K2, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 316(R11), K2, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 356(R11), K2, Z30
+	VADDPS Z30, Z12, Z12
+	ADDQ R8, R11
+	VMOVUPS.Z -8(R11), K3, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 32(R11), K3, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 72(R11), K3, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 112(R11), K3, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 152(R11), K3, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 192(R11), K3, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 232(R11), K3, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 272(R11), K3, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 312(R11), K3, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 352(R11), K3, Z30
+	VADDPS Z30, Z12, Z12
+	ADDQ R8, R11
+	VMOVUPS.Z -12(R11), K4, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 28(R11), K4, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 68(R11), K4, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 108(R11), K4, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 148(R11), K4, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 188(R11), K4, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 228(R11), K4, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 268(R11), K4, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 308(R11), K4, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 348(R11), K4, Z30
+	VADDPS Z30, Z12, Z12
+	ADDQ R8, R11
+	VMOVUPS.Z -16(R11), K5, Z30
+	VADDPS Z30, Z3, Z3
+	VMOVUPS.Z 24(R11), K5, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 64(R11), K5, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 104(R11), K5, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 144(R11), K5, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 184(R11), K5, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 224(R11), K5, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 264(R11), K5, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 304(R11), K5, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 344(R11), K5, Z30
+	VADDPS Z30, Z12, Z12
+	ADDQ R8, R11
+	VMOVUPS.Z 0(R11), K1, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 40(R11), K1, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 80(R11), K1, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 120(R11), K1, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 160(R11), K1, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 200(R11), K1, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 240(R11), K1, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 280(R11), K1, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 320(R11), K1, Z30
+	VADDPS Z30, Z12, Z12
+	VMOVUPS.Z 360(R11), K1, Z30
+	VADDPS Z30, Z13, Z13
+	ADDQ R8, R11
+	VMOVUPS.Z -4(R11), K2, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 36(R11), K2, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 76(R11), K2, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 116(R11), K2, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 156(R11), K2, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 196(R11), K2, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 236(R11), K2, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 276(R11), K2, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 316(R11), K2, Z30
+	VADDPS Z30, Z12, Z12
+	VMOVUPS.Z 356(R11), K2, Z30
+	VADDPS Z30, Z13, Z13
+	ADDQ R8, R11
+	VMOVUPS.Z -8(R11), K3, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 32(R11), K3, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 72(R11), K3, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 112(R11), K3, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 152(R11), K3, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 192(R11), K3, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 232(R11), K3, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 272(R11), K3, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 312(R11), K3, Z30
+	VADDPS Z30, Z12, Z12
+	VMOVUPS.Z 352(R11), K3, Z30
+	VADDPS Z30, Z13, Z13
+	ADDQ R8, R11
+	VMOVUPS.Z -12(R11), K4, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 28(R11), K4, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 68(R11), K4, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 108(R11), K4, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 148(R11), K4, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 188(R11), K4, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 228(R11), K4, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 268(R11), K4, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 308(R11), K4, Z30
+	VADDPS Z30, Z12, Z12
+	VMOVUPS.Z 348(R11), K4, Z30
+	VADDPS Z30, Z13, Z13
+	ADDQ R8, R11
+	VMOVUPS.Z -16(R11), K5, Z30
+	VADDPS Z30, Z4, Z4
+	VMOVUPS.Z 24(R11), K5, Z30
+	VADDPS Z30, Z5, Z5
+	VMOVUPS.Z 64(R11), K5, Z30
+	VADDPS Z30, Z6, Z6
+	VMOVUPS.Z 104(R11), K5, Z30
+	VADDPS Z30, Z7, Z7
+	VMOVUPS.Z 144(R11), K5, Z30
+	VADDPS Z30, Z8, Z8
+	VMOVUPS.Z 184(R11), K5, Z30
+	VADDPS Z30, Z9, Z9
+	VMOVUPS.Z 224(R11), K5, Z30
+	VADDPS Z30, Z10, Z10
+	VMOVUPS.Z 264(R11), K5, Z30
+	VADDPS Z30, Z11, Z11
+	VMOVUPS.Z 304(R11), K5, Z30
+	VADDPS Z30, Z12, Z12
+	VMOVUPS.Z 344(R11), K5, Z30
+	VADDPS Z30, Z13, Z13
+	VMOVUPS Z0, K7, 0(SI)
+	VMOVUPS Z1, K7, 56(SI)
+	VMOVUPS Z2, K7, 112(SI)
+	VMOVUPS Z3, K7, 168(SI)
+	VMOVUPS Z4, K7, 224(SI)
+	VMOVUPS Z5, K7, 280(SI)
+	VMOVUPS Z6, K7, 336(SI)
+	VMOVUPS Z7, K7, 392(SI)
+	VMOVUPS Z8, K7, 448(SI)
+	VMOVUPS Z9, K7, 504(SI)
+	VMOVUPS Z10, K7, 560(SI)
+	VMOVUPS Z11, K7, 616(SI)
+	VMOVUPS Z12, K7, 672(SI)
+	VMOVUPS Z13, K7, 728(SI)
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ CX
+	JNE col2im512h14w14k5_image
 	VZEROUPPER
 	RET

@@ -216,6 +216,9 @@ type workspace struct {
 	ap   [mc * kc]float32    // packed rows of A: panels of mr rows, l-major
 	bp   [kc * nr512]float32 // one packed panel of B: kc×nr (AVX2) or kc×nr512 (AVX-512)
 	tile [mr * nr]float32    // result of a panel that is narrower than nr
+	// lanes holds the lanes of a chunked dot-form product (dotChunks):
+	// 8192 floats, the 16 lanes of 512 elements of C.
+	lanes [8192]float32
 }
 
 // workspaces is a fixed set of reusable workspaces, each claimed by at most
@@ -261,38 +264,87 @@ func putWorkspace(ws *workspace, slot int) {
 var tailMask = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 // sgemmDot computes C = A·B̃ᵀ (or C += A·B̃ᵀ) in the dot form with the dot
-// kernels, where row j of B̃ starts at b[base+offs[j]] (Sgemm: offs of a
-// constant stride, repeated for every block of columns; SgemmRowsT: the
-// table). Both operands are read in place along k, so nothing is packed
-// (packing Bᵀ costs as much as the product when m is small). With a
-// stride table, offs has 3 entries and base moves on by 3 rows per block.
+// kernels, where row j of B̃ starts at b[j*ldb] (Sgemm; offs holds the
+// offsets 0, ldb, 2ldb of a block's rows) or, with ldb == 0, at
+// b[offs[j]] (SgemmRowsT). Both operands are read in place along k, so
+// nothing is packed (packing Bᵀ costs as much as the product when m is
+// small). A long k is cut into chunks when the lanes of the whole product
+// fit the workspace (see dotChunk), the kernels carrying each lane from
+// chunk to chunk, so the arithmetic is the same.
 func sgemmDot(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
-	add := 0
-	if accumulate {
-		add = 1
-	}
-	k16 := 64 * (k / 16)
-	var mask *int32
-	if t := k % 16; t != 0 {
-		mask = &tailMask[16-t]
-	}
 	// Blocks of 2×3, or 3×2 when that covers the rows exactly.
 	dotR, dotC := 2, 3
 	if m%3 == 0 && m%2 != 0 {
 		dotR, dotC = 3, 2
 	}
-	for j := 0; j < n; j += dotC {
-		cols := min(dotC, n-j)
-		var bp *float32
-		var op *int
-		if ldb == 0 {
-			bp, op = &b[0], &offs[j]
-		} else {
-			bp, op = &b[j*ldb], &offs[0]
+	dotChunks(m, n, k, dotR, dotC, accumulate, func(pc, kb, mode, i, j, rows, cols int, lanes *float32, add int) {
+		k16 := 64 * (kb / 16)
+		var mask *int32
+		if t := kb % 16; t != 0 {
+			mask = &tailMask[16-t]
 		}
-		for i := 0; i < m; i += dotR {
-			rows := min(dotR, m-i)
-			dot(rows, cols, k16, mask, &a[i*lda], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add)
+		bp, op := dotB(b, offs, ldb, j, pc)
+		dot(rows, cols, k16, mask, &a[i*lda+pc], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add, lanes, mode)
+	})
+}
+
+// dotB returns the first row of B̃ for the block of columns from j, at step
+// pc of k, and the offsets of its rows (see sgemmDot).
+func dotB(b []float32, offs []int, ldb, j, pc int) (*float32, *int) {
+	if ldb == 0 {
+		return &b[pc], &offs[j]
+	}
+	return &b[j*ldb+pc], &offs[0]
+}
+
+// dotKC is the chunk of k, in floats, of a chunked dot-form product: rows
+// of 4 KiB, so that the rows of A and B̃ a block of the AVX-512 path reads
+// (up to 6 and 3, for LeNet-5's conv1 weight gradient) stay in a 48 KiB L1
+// data cache while every block of columns passes.
+const dotKC = 1024
+
+// dotChunks calls block for every block of C (rows×cols at row i, column
+// j, in blocks of r×c: columns outer, rows inner) and every chunk of k
+// (pc, kb), chunks outer, with the kernel mode (bit 0: continue the lanes
+// from the lane buffer; bit 1: store them there instead of into C) and the
+// add flag for C. k is chunked when it is longer than two chunks and the
+// blocks' lanes fit the workspace's lane buffer; otherwise there is one
+// chunk and no lane buffer (lanes nil, mode 0).
+func dotChunks(m, n, k, r, c int, accumulate bool, block func(pc, kb, mode, i, j, rows, cols int, lanes *float32, add int)) {
+	add := 0
+	if accumulate {
+		add = 1
+	}
+	blocks := ((m + r - 1) / r) * ((n + c - 1) / c)
+	chunk := k
+	var lanes []float32
+	if k > 2*dotKC && blocks*r*c*16 <= len(workspace{}.lanes) {
+		ws, slot := getWorkspace()
+		defer putWorkspace(ws, slot)
+		lanes = ws.lanes[:]
+		chunk = dotKC
+	}
+	for pc := 0; pc < k; pc += chunk {
+		kb := min(chunk, k-pc)
+		mode := 0
+		if pc > 0 {
+			mode |= 1
+		}
+		if pc+kb < k {
+			mode |= 2
+		}
+		blk := 0
+		for j := 0; j < n; j += c {
+			cols := min(c, n-j)
+			for i := 0; i < m; i += r {
+				rows := min(r, m-i)
+				var lp *float32
+				if lanes != nil {
+					lp = &lanes[blk*r*c*16]
+					blk++
+				}
+				block(pc, kb, mode, i, j, rows, cols, lp, add)
+			}
 		}
 	}
 }

@@ -1624,8 +1624,8 @@ kern6x16t_store:
 	VZEROUPPER
 	RET
 
-// func dot1x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot1x1(SB), NOSPLIT, $0-72
+// func dot1x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot1x1(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	MOVQ b+32(FP), DX
@@ -1634,8 +1634,16 @@ TEXT ·dot1x1(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R10*4), R10
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot1x1_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
+	JMP dot1x1_start
+dot1x1_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+dot1x1_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot1x1_tail
@@ -1661,6 +1669,13 @@ dot1x1_tail:
 	VMASKMOVPS 32(SI)(AX*1), Y2, Y4
 	VFMADD231PS Y3, Y4, Y1
 dot1x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot1x1_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VZEROUPPER
+	RET
+dot1x1_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X2
 	VADDPS X2, X0, X0
@@ -1679,8 +1694,8 @@ dot1x1_put:
 	VZEROUPPER
 	RET
 
-// func dot1x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot1x2(SB), NOSPLIT, $0-72
+// func dot1x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot1x2(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	MOVQ b+32(FP), DX
@@ -1691,10 +1706,20 @@ TEXT ·dot1x2(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R11*4), R11
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot1x2_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	JMP dot1x2_start
+dot1x2_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+dot1x2_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot1x2_tail
@@ -1732,6 +1757,15 @@ dot1x2_tail:
 	VMASKMOVPS 32(SI)(AX*1), Y4, Y6
 	VFMADD231PS Y5, Y6, Y3
 dot1x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot1x2_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VZEROUPPER
+	RET
+dot1x2_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X4
 	VADDPS X4, X0, X0
@@ -1759,8 +1793,8 @@ dot1x2_put:
 	VZEROUPPER
 	RET
 
-// func dot1x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot1x3(SB), NOSPLIT, $0-72
+// func dot1x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot1x3(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	MOVQ b+32(FP), DX
@@ -1773,12 +1807,24 @@ TEXT ·dot1x3(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R12*4), R12
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot1x3_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
+	JMP dot1x3_start
+dot1x3_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+dot1x3_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot1x3_tail
@@ -1828,6 +1874,17 @@ dot1x3_tail:
 	VMASKMOVPS 32(SI)(AX*1), Y6, Y8
 	VFMADD231PS Y7, Y8, Y5
 dot1x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot1x3_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VZEROUPPER
+	RET
+dot1x3_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X6
 	VADDPS X6, X0, X0
@@ -1864,8 +1921,8 @@ dot1x3_put:
 	VZEROUPPER
 	RET
 
-// func dot2x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot2x1(SB), NOSPLIT, $0-72
+// func dot2x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot2x1(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	LEAQ (SI)(DX*1), DI
@@ -1875,10 +1932,20 @@ TEXT ·dot2x1(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R10*4), R10
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot2x1_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	JMP dot2x1_start
+dot2x1_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+dot2x1_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot2x1_tail
@@ -1912,6 +1979,15 @@ dot2x1_tail:
 	VMASKMOVPS 32(DI)(AX*1), Y4, Y6
 	VFMADD231PS Y5, Y6, Y3
 dot2x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot2x1_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VZEROUPPER
+	RET
+dot2x1_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X4
 	VADDPS X4, X0, X0
@@ -1941,8 +2017,8 @@ dot2x1_put:
 	VZEROUPPER
 	RET
 
-// func dot2x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot2x2(SB), NOSPLIT, $0-72
+// func dot2x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot2x2(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	LEAQ (SI)(DX*1), DI
@@ -1954,6 +2030,9 @@ TEXT ·dot2x2(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R11*4), R11
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot2x2_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1962,6 +2041,17 @@ TEXT ·dot2x2(SB), NOSPLIT, $0-72
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	JMP dot2x2_start
+dot2x2_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMOVUPS 192(BX), Y6
+	VMOVUPS 224(BX), Y7
+dot2x2_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot2x2_tail
@@ -2013,6 +2103,19 @@ dot2x2_tail:
 	VMASKMOVPS 32(DI)(AX*1), Y8, Y10
 	VFMADD231PS Y9, Y10, Y7
 dot2x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot2x2_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	VZEROUPPER
+	RET
+dot2x2_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X8
 	VADDPS X8, X0, X0
@@ -2060,8 +2163,8 @@ dot2x2_put:
 	VZEROUPPER
 	RET
 
-// func dot2x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot2x3(SB), NOSPLIT, $0-72
+// func dot2x3(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot2x3(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	LEAQ (SI)(DX*1), DI
@@ -2075,6 +2178,9 @@ TEXT ·dot2x3(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R12*4), R12
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot2x3_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2087,6 +2193,21 @@ TEXT ·dot2x3(SB), NOSPLIT, $0-72
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+	JMP dot2x3_start
+dot2x3_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMOVUPS 192(BX), Y6
+	VMOVUPS 224(BX), Y7
+	VMOVUPS 256(BX), Y8
+	VMOVUPS 288(BX), Y9
+	VMOVUPS 320(BX), Y10
+	VMOVUPS 352(BX), Y11
+dot2x3_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot2x3_tail
@@ -2156,6 +2277,23 @@ dot2x3_tail:
 	VMASKMOVPS 32(DI)(AX*1), Y12, Y14
 	VFMADD231PS Y13, Y14, Y11
 dot2x3_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot2x3_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	VMOVUPS Y8, 256(BX)
+	VMOVUPS Y9, 288(BX)
+	VMOVUPS Y10, 320(BX)
+	VMOVUPS Y11, 352(BX)
+	VZEROUPPER
+	RET
+dot2x3_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X12
 	VADDPS X12, X0, X0
@@ -2221,8 +2359,8 @@ dot2x3_put:
 	VZEROUPPER
 	RET
 
-// func dot3x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot3x1(SB), NOSPLIT, $0-72
+// func dot3x1(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot3x1(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	LEAQ (SI)(DX*1), DI
@@ -2233,12 +2371,24 @@ TEXT ·dot3x1(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R10*4), R10
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot3x1_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
+	JMP dot3x1_start
+dot3x1_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+dot3x1_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot3x1_tail
@@ -2280,6 +2430,17 @@ dot3x1_tail:
 	VMASKMOVPS 32(R8)(AX*1), Y6, Y8
 	VFMADD231PS Y7, Y8, Y5
 dot3x1_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot3x1_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VZEROUPPER
+	RET
+dot3x1_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X6
 	VADDPS X6, X0, X0
@@ -2320,8 +2481,8 @@ dot3x1_put:
 	VZEROUPPER
 	RET
 
-// func dot3x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)
-TEXT ·dot3x2(SB), NOSPLIT, $0-72
+// func dot3x2(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+TEXT ·dot3x2(SB), NOSPLIT, $0-88
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), DX
 	LEAQ (SI)(DX*1), DI
@@ -2334,6 +2495,9 @@ TEXT ·dot3x2(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R11*4), R11
 	MOVQ k16+0(FP), R13
 	MOVQ mask+8(FP), R9
+	MOVQ lanes+72(FP), BX
+	TESTQ $1, mode+80(FP)
+	JNE dot3x2_loadlanes
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2346,6 +2510,21 @@ TEXT ·dot3x2(SB), NOSPLIT, $0-72
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+	JMP dot3x2_start
+dot3x2_loadlanes:
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMOVUPS 192(BX), Y6
+	VMOVUPS 224(BX), Y7
+	VMOVUPS 256(BX), Y8
+	VMOVUPS 288(BX), Y9
+	VMOVUPS 320(BX), Y10
+	VMOVUPS 352(BX), Y11
+dot3x2_start:
 	XORQ AX, AX
 	CMPQ AX, R13
 	JGE dot3x2_tail
@@ -2411,6 +2590,23 @@ dot3x2_tail:
 	VMASKMOVPS 32(R8)(AX*1), Y12, Y14
 	VFMADD231PS Y13, Y14, Y11
 dot3x2_reduce:
+	TESTQ $2, mode+80(FP)
+	JEQ dot3x2_tree
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	VMOVUPS Y8, 256(BX)
+	VMOVUPS Y9, 288(BX)
+	VMOVUPS Y10, 320(BX)
+	VMOVUPS Y11, 352(BX)
+	VZEROUPPER
+	RET
+dot3x2_tree:
 	VADDPS Y1, Y0, Y0
 	VEXTRACTF128 $1, Y0, X12
 	VADDPS X12, X0, X0

@@ -74,10 +74,11 @@ func avx512(w, g *bytes.Buffer) {
 	fmt.Fprintf(g, "// of a (at a+i*lda) and row j of b (at b+4*boff[j]) over k floats: the\n")
 	fmt.Fprintf(g, "// full 16-float blocks are the first k16 = 64*(k/16) bytes, and tail is\n")
 	fmt.Fprintf(g, "// the lane mask of the last, partial block ((1<<(k%%16))-1, 0 if none).\n")
-	fmt.Fprintf(g, "// Strides are in bytes, boff in floats.\n")
+	fmt.Fprintf(g, "// Strides are in bytes, boff in floats. lanes and mode as for the AVX2\n")
+	fmt.Fprintf(g, "// dot kernels (one element's 16 lanes are one ZMM register).\n")
 	for _, rc := range dot512Shapes() {
 		dot512(w, rc[0], rc[1])
-		fmt.Fprintf(g, "\n//go:noescape\nfunc d512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n", rc[0], rc[1])
+		fmt.Fprintf(g, "\n//go:noescape\nfunc d512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)\n", rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\n// dot512Blocks lists the blocks that have an AVX-512 dot kernel.\nvar dot512Blocks = [][2]int{")
 	for _, rc := range dot512Shapes() {
@@ -85,12 +86,13 @@ func avx512(w, g *bytes.Buffer) {
 	}
 	fmt.Fprintf(g, "}\n")
 	fmt.Fprintf(g, "\n// dot512 calls the kernel d512x<rows>x<cols>.\n")
-	fmt.Fprintf(g, "func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {\n")
+	fmt.Fprintf(g, "func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int) {\n")
 	fmt.Fprintf(g, "\tswitch rows<<3 | cols {\n")
 	for _, rc := range dot512Shapes() {
-		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\td512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
+		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\td512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 dot kernel for this block\")\n\t}\n}\n")
+	conv512(w, g)
 }
 
 func chain512Name(r, v int, table bool) string {
@@ -269,8 +271,8 @@ func dot512(w *bytes.Buffer, r, c int) {
 	aZ := bZ + c
 	acc := func(i, j int) int { return i*c + j }
 	p("")
-	p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-88", name)
 	p("\tMOVQ tail+8(FP), AX")
 	p("\tKMOVW AX, K1")
 	p("\tMOVQ a+16(FP), SI")
@@ -285,10 +287,20 @@ func dot512(w *bytes.Buffer, r, c int) {
 		p("\tMOVQ %d(R13), %s", 8*j, bReg[j])
 		p("\tLEAQ (AX)(%s*4), %s", bReg[j], bReg[j])
 	}
-	p("\tMOVQ k16+0(FP), R13")
+	// The lanes start from +0, or (mode bit 0) from the lane buffer.
+	p("\tTESTQ $1, mode+80(FP)")
+	p("\tJNE %s_loadlanes", name)
 	for i := 0; i < nacc; i++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
+	p("\tJMP %s_start", name)
+	p("%s_loadlanes:", name)
+	p("\tMOVQ lanes+72(FP), R13")
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS %d(R13), Z%d", 64*i, i)
+	}
+	p("%s_start:", name)
+	p("\tMOVQ k16+0(FP), R13")
 	p("\tXORQ AX, AX")
 	p("\tCMPQ AX, R13")
 	p("\tJGE %s_tail", name)
@@ -313,6 +325,16 @@ func dot512(w *bytes.Buffer, r, c int) {
 	p("\tJEQ %s_reduce", name)
 	block("K1")
 	p("%s_reduce:", name)
+	// Mode bit 1: store the lanes for the next chunk of k instead.
+	p("\tTESTQ $2, mode+80(FP)")
+	p("\tJEQ %s_tree", name)
+	p("\tMOVQ lanes+72(FP), R13")
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS Z%d, %d(R13)", i, 64*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_tree:", name)
 	t := bZ
 	for i := 0; i < nacc; i++ {
 		p("\tVEXTRACTF32X8 $1, Z%d, Y%d", i, t)

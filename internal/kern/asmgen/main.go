@@ -74,9 +74,12 @@ func main() {
 	fmt.Fprintf(&g, "// full 16-float blocks are the first k16 = 64*(k/16) bytes; mask points\n")
 	fmt.Fprintf(&g, "// to 16 int32 lane masks (-1 for the k%%16 lanes of the last, partial\n")
 	fmt.Fprintf(&g, "// block, then 0), or is nil when k%%16 == 0. Strides are in bytes,\n")
-	fmt.Fprintf(&g, "// boff in floats.\n")
+	fmt.Fprintf(&g, "// boff in floats. For k cut into chunks, mode bit 0 starts the lanes\n")
+	fmt.Fprintf(&g, "// from lanes (r·c elements of 16 floats, (i, j) at (i*c+j)*16) instead of\n")
+	fmt.Fprintf(&g, "// +0, and bit 1 stores them there instead of adding them up into C, so\n")
+	fmt.Fprintf(&g, "// each lane's chain goes on unbroken from chunk to chunk.\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)\n", rc[0], rc[1])
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc dot%dx%d(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)\n", rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\n// dotBlocks lists the blocks that have a dot kernel.\nvar dotBlocks = [][2]int{")
 	for _, rc := range dotShapes() {
@@ -84,10 +87,10 @@ func main() {
 	}
 	fmt.Fprintf(&g, "}\n")
 	fmt.Fprintf(&g, "\n// dot calls the kernel dot<rows>x<cols>.\n")
-	fmt.Fprintf(&g, "func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int) {\n")
+	fmt.Fprintf(&g, "func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int) {\n")
 	fmt.Fprintf(&g, "\tswitch rows<<2 | cols {\n")
 	for _, rc := range dotShapes() {
-		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k16, mask, a, lda, b, boff, c, ldc, add)\n", rc[0], rc[1], rc[0], rc[1])
+		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\tdefault:\n\t\tpanic(\"kern: no dot kernel for this block\")\n\t}\n}\n")
 	src, err := format.Source(g.Bytes())
@@ -266,8 +269,8 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	aY := bY + c // register for A
 	acc := func(i, j, h int) int { return 2*(i*c+j) + h }
 	p("")
-	p("// func %s(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("// func %s(k16 int, mask *int32, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-88", name)
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), DX")
 	for i := 1; i < r; i++ {
@@ -281,9 +284,19 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 	}
 	p("\tMOVQ k16+0(FP), R13")
 	p("\tMOVQ mask+8(FP), R9")
+	// The lanes start from +0, or (mode bit 0) from the lane buffer.
+	p("\tMOVQ lanes+72(FP), BX")
+	p("\tTESTQ $1, mode+80(FP)")
+	p("\tJNE %s_loadlanes", name)
 	for i := 0; i < nacc; i++ {
 		p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
+	p("\tJMP %s_start", name)
+	p("%s_loadlanes:", name)
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS %d(BX), Y%d", 32*i, i)
+	}
+	p("%s_start:", name)
 	p("\tXORQ AX, AX")
 	p("\tCMPQ AX, R13")
 	p("\tJGE %s_tail", name)
@@ -318,6 +331,15 @@ func dotKernel(w *bytes.Buffer, r, c int) {
 		}
 	}
 	p("%s_reduce:", name)
+	// Mode bit 1: store the lanes for the next chunk of k instead.
+	p("\tTESTQ $2, mode+80(FP)")
+	p("\tJEQ %s_tree", name)
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS Y%d, %d(BX)", i, 32*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_tree:", name)
 	t := bY
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {

@@ -1,0 +1,372 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Element-wise kernels of the avx512 path, written by hand like
+// elem_amd64.s; they compute exactly what their AVX2 versions compute.
+
+// pool16Even holds the int32 lanes 0, 2, ..., 30: the indexes of the even
+// elements of a pair of ZMM registers (VPERMT2PS), and the column of each
+// window of a group of 16 relative to the group's first input column.
+DATA pool16Even<>+0(SB)/4, $0
+DATA pool16Even<>+4(SB)/4, $2
+DATA pool16Even<>+8(SB)/4, $4
+DATA pool16Even<>+12(SB)/4, $6
+DATA pool16Even<>+16(SB)/4, $8
+DATA pool16Even<>+20(SB)/4, $10
+DATA pool16Even<>+24(SB)/4, $12
+DATA pool16Even<>+28(SB)/4, $14
+DATA pool16Even<>+32(SB)/4, $16
+DATA pool16Even<>+36(SB)/4, $18
+DATA pool16Even<>+40(SB)/4, $20
+DATA pool16Even<>+44(SB)/4, $22
+DATA pool16Even<>+48(SB)/4, $24
+DATA pool16Even<>+52(SB)/4, $26
+DATA pool16Even<>+56(SB)/4, $28
+DATA pool16Even<>+60(SB)/4, $30
+GLOBL pool16Even<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+//
+// maxPool2AVX2x8 with ZMM registers: 16 windows per group, the last group
+// of a row masked (K1 for its outputs, K6/K7 for the 2·16 input columns of
+// each row), so rows of any width take ceil(pw/16) groups. BX is scratch
+// (SHLXL: BMI2, which every AVX-512 processor has and hasAVX512 checks).
+//   Z0..Z3 = window elements a0..a3 (even/odd columns of rows 2py, 2py+1)
+//   Z4 = running maximum m, Z5 = offset of the arg-max inside the window
+//   step with x: Z5 = (x > m) ? K : Z5 (K2); m = max(m, x) & max(x, m), the
+//   AND giving +0 for max(±0, ∓0) as Go's max does (a NaN is patched after)
+//   Z20 = 0, 2, ..., 30; Z21 = Z20 + 1; Z23..Z25 = the window offsets 1,
+//   ld, ld+1; Z26 = bias; Z27 = 0.
+TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-68
+	MOVQ dst+0(FP), DI
+	MOVQ arg+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ pw+32(FP), R9
+	MOVQ ld+40(FP), R10
+	VBROADCASTSS bias+48(FP), Z26
+	MOVL base+64(FP), R12
+	VPXORD Z27, Z27, Z27
+	LEAQ pool16Even<>(SB), AX
+	VMOVDQU32 (AX), Z20
+	MOVL $1, AX
+	VPBROADCASTD AX, Z23
+	VPADDD Z23, Z20, Z21
+	VPBROADCASTD R10, Z24
+	VPADDD Z23, Z24, Z25
+	// CX = py, the row of outputs.
+	XORQ CX, CX
+pool16_row:
+	// DX = 2*py*ld. (R14 and R15 are left alone: g and the GOT pointer.)
+	MOVQ CX, DX
+	IMULQ R10, DX
+	SHLQ $1, DX
+	XORQ AX, AX
+pool16_group:
+	// R11 = outputs in this group (<= 16); K1, K6, K7 their masks.
+	MOVQ R9, R11
+	SUBQ AX, R11
+	CMPQ R11, $16
+	JLE pool16_masks
+	MOVQ $16, R11
+pool16_masks:
+	MOVQ R11, R13
+	MOVL $1, BX
+	SHLXL R13, BX, BX
+	DECL BX
+	KMOVW BX, K1
+	SHLQ $1, R13
+	CMPQ R13, $16
+	JLE pool16_lowmask
+	SUBQ $16, R13
+	MOVL $1, BX
+	SHLXL R13, BX, BX
+	DECL BX
+	KMOVW BX, K7
+	MOVL $0xffff, BX
+	KMOVW BX, K6
+	JMP pool16_load
+pool16_lowmask:
+	MOVL $1, BX
+	SHLXL R13, BX, BX
+	DECL BX
+	KMOVW BX, K6
+	KXORW K7, K7, K7
+pool16_load:
+	// Inputs at columns 2px..2px+31 of rows 2py and 2py+1.
+	LEAQ (DX)(AX*2), R13
+	VMOVUPS.Z (SI)(R13*4), K6, Z6
+	VMOVUPS.Z 64(SI)(R13*4), K7, Z7
+	ADDQ R10, R13
+	VMOVUPS.Z (SI)(R13*4), K6, Z8
+	VMOVUPS.Z 64(SI)(R13*4), K7, Z9
+	VMOVAPS Z6, Z0
+	VPERMT2PS Z7, Z20, Z0
+	VMOVAPS Z6, Z1
+	VPERMT2PS Z7, Z21, Z1
+	VMOVAPS Z8, Z2
+	VPERMT2PS Z9, Z20, Z2
+	VMOVAPS Z8, Z3
+	VPERMT2PS Z9, Z21, Z3
+	VMOVAPS Z0, Z4
+	VPXORD Z5, Z5, Z5
+	// a1
+	VCMPPS $0x1e, Z4, Z1, K2
+	VMOVDQA32 Z23, K2, Z5
+	VMAXPS Z1, Z4, Z10
+	VMAXPS Z4, Z1, Z11
+	VPANDD Z11, Z10, Z4
+	// a2
+	VCMPPS $0x1e, Z4, Z2, K2
+	VMOVDQA32 Z24, K2, Z5
+	VMAXPS Z2, Z4, Z10
+	VMAXPS Z4, Z2, Z11
+	VPANDD Z11, Z10, Z4
+	// a3
+	VCMPPS $0x1e, Z4, Z3, K2
+	VMOVDQA32 Z25, K2, Z5
+	VMAXPS Z3, Z4, Z10
+	VMAXPS Z4, Z3, Z11
+	VPANDD Z11, Z10, Z4
+	// A NaN anywhere in the window makes the maximum NaN.
+	VCMPPS $3, Z1, Z0, K3
+	VCMPPS $3, Z3, Z2, K4
+	KORW K4, K3, K3
+	VADDPS Z1, Z0, Z10
+	VADDPS Z3, Z2, Z11
+	VADDPS Z11, Z10, Z10
+	VMOVAPS Z10, K3, Z4
+	// bias, then ReLU as Go's max(v, 0): +0 for v <= 0 or -0, NaN kept.
+	VADDPS Z26, Z4, Z4
+	CMPQ relu+56(FP), $0
+	JEQ pool16_store
+	VMAXPS Z27, Z4, Z10
+	VCMPPS $3, Z4, Z4, K3
+	VMOVAPS Z4, K3, Z10
+	VMOVAPS Z10, Z4
+pool16_store:
+	// Output index o = py*pw + px.
+	MOVQ CX, R13
+	IMULQ R9, R13
+	ADDQ AX, R13
+	VMOVUPS Z4, K1, (DI)(R13*4)
+	// arg = base + 2py*ld + 2px + {0,2,...,30} + window offset.
+	LEAQ (DX)(AX*2), R11
+	ADDL R12, R11
+	VPBROADCASTD R11, Z6
+	VPADDD Z20, Z6, Z6
+	VPADDD Z5, Z6, Z6
+	VMOVDQU32 Z6, K1, (R8)(R13*4)
+	ADDQ $16, AX
+	CMPQ AX, R9
+	JLT pool16_group
+	INCQ CX
+	CMPQ CX, ph+24(FP)
+	JLT pool16_row
+	VZEROUPPER
+	RET
+
+// unpoolLo and unpoolHi interleave two ZMM registers a and b into
+// a0 b0 a1 b1 ... a7 b7 (lo) and a8 b8 ... a15 b15 (hi) with VPERMT2PS.
+DATA unpoolLo<>+0(SB)/4, $0
+DATA unpoolLo<>+4(SB)/4, $16
+DATA unpoolLo<>+8(SB)/4, $1
+DATA unpoolLo<>+12(SB)/4, $17
+DATA unpoolLo<>+16(SB)/4, $2
+DATA unpoolLo<>+20(SB)/4, $18
+DATA unpoolLo<>+24(SB)/4, $3
+DATA unpoolLo<>+28(SB)/4, $19
+DATA unpoolLo<>+32(SB)/4, $4
+DATA unpoolLo<>+36(SB)/4, $20
+DATA unpoolLo<>+40(SB)/4, $5
+DATA unpoolLo<>+44(SB)/4, $21
+DATA unpoolLo<>+48(SB)/4, $6
+DATA unpoolLo<>+52(SB)/4, $22
+DATA unpoolLo<>+56(SB)/4, $7
+DATA unpoolLo<>+60(SB)/4, $23
+GLOBL unpoolLo<>(SB), RODATA|NOPTR, $64
+DATA unpoolHi<>+0(SB)/4, $8
+DATA unpoolHi<>+4(SB)/4, $24
+DATA unpoolHi<>+8(SB)/4, $9
+DATA unpoolHi<>+12(SB)/4, $25
+DATA unpoolHi<>+16(SB)/4, $10
+DATA unpoolHi<>+20(SB)/4, $26
+DATA unpoolHi<>+24(SB)/4, $11
+DATA unpoolHi<>+28(SB)/4, $27
+DATA unpoolHi<>+32(SB)/4, $12
+DATA unpoolHi<>+36(SB)/4, $28
+DATA unpoolHi<>+40(SB)/4, $13
+DATA unpoolHi<>+44(SB)/4, $29
+DATA unpoolHi<>+48(SB)/4, $14
+DATA unpoolHi<>+52(SB)/4, $30
+DATA unpoolHi<>+56(SB)/4, $15
+DATA unpoolHi<>+60(SB)/4, $31
+GLOBL unpoolHi<>(SB), RODATA|NOPTR, $64
+
+// func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32) float64
+//
+// First the sum, over the plane as one array of n = ph*pw values: four
+// float64 lanes (Y8), 4 values per step (lane q takes the j ≡ q mod 4 in
+// order), the last n%4 values added to lane 0 in order, then
+// (s0+s1)+(s2+s3). The ReLU mask is VANDPS with (y > 0), as ReLUMask's.
+// Then the windows, one row of up to 16 outputs per group (masks K1 for
+// the outputs, K6/K7 for the 2·16 columns of each input row): v (Z0), the
+// position of the maximum in its window (Z2 = arg - first index of the
+// window), the four window positions a0..a3 = v where the position is 0,
+// 1, ld, ld+1 and +0 elsewhere (zero-masked moves), interleaved into the
+// two rows of the windows (VPERMT2PS) and stored.
+//   Z20 = 0, 2, ..., 30; Z23..Z25 = 1, ld, ld+1; Z27 = 0; Z28, Z29 the
+//   interleaving tables.
+TEXT ·maxUnpool2AVX512(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ d+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ arg+24(FP), R8
+	MOVQ pw+40(FP), R9
+	MOVQ ld+48(FP), R10
+	MOVQ relu+56(FP), R12
+	VPXORD Z27, Z27, Z27
+	// The sum. R11 = n, AX = j; X10 = 0.
+	VXORPS X10, X10, X10
+	MOVQ ph+32(FP), R11
+	IMULQ R9, R11
+	VXORPD Y8, Y8, Y8
+	XORQ AX, AX
+	LEAQ -4(R11), R13
+unpool_sum4:
+	CMPQ AX, R13
+	JGT unpool_sum_tail
+	VMOVUPS (SI)(AX*4), X0
+	TESTQ R12, R12
+	JEQ unpool_sum4_add
+	VMOVUPS (DX)(AX*4), X1
+	VCMPPS $0x1e, X10, X1, X2
+	VANDPS X2, X0, X0
+unpool_sum4_add:
+	VCVTPS2PD X0, Y0
+	VADDPD Y0, Y8, Y8
+	ADDQ $4, AX
+	JMP unpool_sum4
+unpool_sum_tail:
+	VEXTRACTF128 $1, Y8, X9
+	// X8 = s0 s1, X9 = s2 s3 (VEX.128 below keeps the upper lane of X8).
+unpool_sum1:
+	CMPQ AX, R11
+	JGE unpool_sum_done
+	VMOVSS (SI)(AX*4), X0
+	TESTQ R12, R12
+	JEQ unpool_sum1_add
+	VMOVSS (DX)(AX*4), X1
+	VCMPPS $0x1e, X10, X1, X2
+	VANDPS X2, X0, X0
+unpool_sum1_add:
+	VCVTSS2SD X0, X0, X0
+	VADDSD X0, X8, X8
+	INCQ AX
+	JMP unpool_sum1
+unpool_sum_done:
+	VUNPCKHPD X8, X8, X0
+	VADDSD X0, X8, X8
+	VUNPCKHPD X9, X9, X0
+	VADDSD X0, X9, X9
+	VADDSD X9, X8, X8
+	VMOVSD X8, ret+72(FP)
+
+	// The windows.
+	LEAQ pool16Even<>(SB), AX
+	VMOVDQU32 (AX), Z20
+	LEAQ unpoolLo<>(SB), AX
+	VMOVDQU32 (AX), Z28
+	LEAQ unpoolHi<>(SB), AX
+	VMOVDQU32 (AX), Z29
+	MOVL $1, AX
+	VPBROADCASTD AX, Z23
+	VPBROADCASTD R10, Z24
+	VPADDD Z23, Z24, Z25
+	// CX = py.
+	XORQ CX, CX
+unpool_row:
+	// BX = 2*py*ld, the index of the row's first window.
+	MOVQ CX, BX
+	IMULQ R10, BX
+	SHLQ $1, BX
+	XORQ AX, AX
+unpool_group:
+	// R11 = outputs in this group (<= 16); K1, K6, K7 their masks.
+	MOVQ R9, R11
+	SUBQ AX, R11
+	CMPQ R11, $16
+	JLE unpool_masks
+	MOVQ $16, R11
+unpool_masks:
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K1
+	SHLQ $1, R11
+	CMPQ R11, $16
+	JLE unpool_lowmask
+	SUBQ $16, R11
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K7
+	MOVL $0xffff, R13
+	KMOVW R13, K6
+	JMP unpool_values
+unpool_lowmask:
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K6
+	KXORW K7, K7, K7
+unpool_values:
+	// R13 = j = py*pw + px, the group's first output.
+	MOVQ CX, R13
+	IMULQ R9, R13
+	ADDQ AX, R13
+	VMOVUPS.Z (SI)(R13*4), K1, Z0
+	TESTQ R12, R12
+	JEQ unpool_pos
+	VMOVUPS.Z (DX)(R13*4), K1, Z1
+	VCMPPS $0x1e, Z27, Z1, K2
+	VMOVAPS.Z Z0, K2, Z0
+unpool_pos:
+	// Z2 = arg - (base + 2py*ld + 2px + {0, 2, ..., 30}).
+	VMOVDQU32.Z (R8)(R13*4), K1, Z2
+	LEAQ (BX)(AX*2), R11
+	ADDL base+64(FP), R11
+	VPBROADCASTD R11, Z3
+	VPADDD Z20, Z3, Z3
+	VPSUBD Z3, Z2, Z2
+	VPCMPEQD Z27, Z2, K3
+	VMOVAPS.Z Z0, K3, Z4
+	VPCMPEQD Z23, Z2, K3
+	VMOVAPS.Z Z0, K3, Z5
+	VPCMPEQD Z24, Z2, K3
+	VMOVAPS.Z Z0, K3, Z6
+	VPCMPEQD Z25, Z2, K3
+	VMOVAPS.Z Z0, K3, Z7
+	// Row 2py: a0 a1 interleaved; row 2py+1: a2 a3.
+	LEAQ (BX)(AX*2), R11
+	VMOVAPS Z4, Z10
+	VPERMT2PS Z5, Z28, Z10
+	VMOVAPS Z4, Z11
+	VPERMT2PS Z5, Z29, Z11
+	VMOVUPS Z10, K6, (DI)(R11*4)
+	VMOVUPS Z11, K7, 64(DI)(R11*4)
+	ADDQ R10, R11
+	VMOVAPS Z6, Z10
+	VPERMT2PS Z7, Z28, Z10
+	VMOVAPS Z6, Z11
+	VPERMT2PS Z7, Z29, Z11
+	VMOVUPS Z10, K6, (DI)(R11*4)
+	VMOVUPS Z11, K7, 64(DI)(R11*4)
+	ADDQ $16, AX
+	CMPQ AX, R9
+	JLT unpool_group
+	INCQ CX
+	CMPQ CX, ph+32(FP)
+	JLT unpool_row
+	VZEROUPPER
+	RET
