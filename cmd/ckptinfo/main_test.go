@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
@@ -33,7 +34,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	s3test.Stop()
+	os.Exit(code)
 }
 
 // fixture returns a valid checkpoint at the given position.

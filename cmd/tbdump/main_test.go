@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
 )
 
@@ -33,7 +34,9 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	s3test.Stop()
+	os.Exit(code)
 }
 
 // needFixtures fails the test when the fixture folder is missing: it is part
