@@ -26,15 +26,15 @@ type benchShape struct {
 // padding 2) on the 32×32 zero-padded grid through SgemmRows/SgemmRowsT,
 // conv2 (5×5, 6→16 on 14×14) through im2col and Sgemm on its 10×10
 // outputs, and the fully connected layers (400→120→84→10) on a shard of b
-// images: b = 16 for training batch 64, b = 4 for batch 16 (conv2 chunks
-// of 16 and 4 images).
+// images: b = 16 for training batch 64 (4 shards), b = 8 for batch 16 (2
+// shards of model.MinShardImages; conv2 chunks of 16 and 8 images).
 func lenetShapes() []benchShape {
 	const n1 = 4 * 32 * 32
 	s := []benchShape{
 		{name: "conv1_fwd", rows: true, m: 6, n: n1, k: 25},
 		{name: "conv1_dW", rows: true, transB: true, m: 6, n: 25, k: n1},
 	}
-	for _, b := range []int{16, 4} {
+	for _, b := range []int{16, 8} {
 		n2 := b * 100
 		for _, f := range []benchShape{
 			{name: "conv2_fwd", m: 16, n: n2, k: 150},
