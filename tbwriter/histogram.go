@@ -66,9 +66,12 @@ func HistogramBuckets(values []float32, n int) []Bucket {
 		b[min(i, n-1)].Count++
 	}
 	// Edges as numpy.linspace(lo, hi, n+1): lo + i*step, last exactly hi.
+	// The product is rounded before the sum (an explicit conversion), as
+	// numpy does; otherwise compilers that fuse, as on arm64, would give
+	// other edges than amd64.
 	for i := range b {
-		b[i].Left = lo + float64(i)*width
-		b[i].Right = lo + float64(i+1)*width
+		b[i].Left = lo + float64(float64(i)*width)
+		b[i].Right = lo + float64(float64(i+1)*width)
 	}
 	b[n-1].Right = hi
 	return b
