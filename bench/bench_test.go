@@ -46,16 +46,15 @@ func data(tb testing.TB) (train, test *mnist.Set) {
 // parameter and gradient slices in the optimizer's layout, the batch buffers
 // and the epoch order.
 type run struct {
-	net          *model.LeNet5
-	opt          *trainer.SGD
-	params, grad [][]float32
-	set          *mnist.Set
-	x            []float32
-	labels       []uint8
-	perm         []int
-	rng          *rand.Rand
-	batch        int
-	next         int // index in perm of the next batch's first image
+	net    *model.LeNet5
+	opt    *trainer.SGD
+	set    *mnist.Set
+	x      []float32
+	labels []uint8
+	perm   []int
+	rng    *rand.Rand
+	batch  int
+	next   int // index in perm of the next batch's first image
 }
 
 // newRun builds the model and optimizer the way trainer.New does (seeded
@@ -72,8 +71,6 @@ func newRun(set *mnist.Set, batch int) *run {
 	}
 	var sizes []int
 	for _, p := range r.net.Params() {
-		r.params = append(r.params, p.Data)
-		r.grad = append(r.grad, p.Grad)
 		sizes = append(sizes, len(p.Data))
 	}
 	r.opt = trainer.NewSGD(momentum, sizes)
@@ -102,8 +99,9 @@ func (r *run) step() float32 {
 	}
 	r.set.Batch(r.x, r.labels, r.perm[r.next:r.next+r.batch])
 	r.next += r.batch
-	loss := r.net.TrainBatch(r.x, r.labels)
-	r.opt.Step(r.params, r.grad, lr)
+	r.opt.BeginStep(lr)
+	loss := r.net.TrainStep(r.x, r.labels, r.opt) // as the trainer: SGD fused with the gradient sum
+	r.opt.EndStep()
 	return loss
 }
 
@@ -180,7 +178,7 @@ func report(b *testing.B, imagesPerOp int, cpu0 time.Duration) {
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/total, "cpu-µs/img")
 }
 
-// BenchmarkStep measures one training step (gather, TrainBatch, SGD step).
+// BenchmarkStep measures one training step (gather, TrainStep with the SGD step).
 func BenchmarkStep(b *testing.B) {
 	train, _ := data(b)
 	for _, n := range []int{16, 64, 256} {

@@ -13,8 +13,9 @@
 // trainer's loop does per batch, without the event logging:
 //
 //	mnist.Set.Batch      gather the batch's images, scale to float32
-//	LeNet5.TrainBatch    forward, loss, backward
-//	trainer.SGD.Step     momentum update of all 61,706 parameters
+//	LeNet5.TrainStep     forward, loss, backward, and the momentum update of
+//	                     all 61,706 parameters (trainer.SGD's UpdateRange, applied
+//	                     to each part of the gradient as the shards' parts are summed)
 //
 //	BenchmarkStep/batch=B   one step at batch 16, 64, 256 (batches cycle through a fixed shuffle)
 //	BenchmarkEpoch/batch=B  one epoch at batch 16 (3,750 steps) and 64 (937 steps, the

@@ -111,7 +111,8 @@ type LeNet5 struct {
 	labels    []uint8
 	out       EvalOutputs
 	n         int
-	active    int // shards of the TrainBatch in progress
+	active    int     // shards of the TrainBatch in progress
+	update    Updater // TrainStep's update, nil if none
 	chunkLoss []float64
 
 	trainJob, reduceJob, evalJob job
@@ -339,6 +340,31 @@ func shardRange(i, k, n int) (int, int) { return i * n / k, (i + 1) * n / k }
 //
 // It panics if n is 0, len(x) != 784*n or a label is >= 10.
 func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
+	return m.TrainStep(x, labels, nil)
+}
+
+// Updater is an optimizer step that works element by element, applied by
+// [LeNet5.TrainStep] piece by piece. UpdateRange updates data[lo:hi] from
+// grad[lo:hi] (data and grad are the model's Data and Grad, lo <= hi); it
+// is called once for each of a set of disjoint ranges that cover the
+// vectors, concurrently from several goroutines, each time after
+// grad[lo:hi] holds the batch's gradient. It must touch no element outside
+// [lo, hi) of data, grad or its own state.
+type Updater interface {
+	UpdateRange(data, grad []float32, lo, hi int)
+}
+
+// TrainStep is TrainBatch followed by the parameter update u (nil: none),
+// fused with the sum of the shards' gradients: each part of the gradient
+// vector is updated by the goroutine that has just summed it, while it is
+// in that core's cache, instead of in a separate pass by one goroutine.
+// Grad and the returned loss are TrainBatch's, bit for bit, and so are the
+// parameters afterwards as long as u works element by element (as
+// trainer.SGD does). If the mean loss is NaN or infinite, u is not called
+// and the parameters stay as they were.
+//
+// It panics as TrainBatch does.
+func (m *LeNet5) TrainStep(x []float32, labels []uint8, u Updater) float32 {
 	n := len(labels)
 	if n == 0 {
 		panic(errEmptyTrain)
@@ -351,15 +377,19 @@ func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
 	m.ensure((n+k-1)/k, true)
 	m.x, m.labels, m.n, m.active = x, labels, n, k
 	m.team.run(&m.trainJob, k)
-	m.team.run(&m.reduceJob, len(m.shards))
-	var loss float64
+	var sum float64
 	for i, s := range m.shards[:k] {
 		if lo, hi := shardRange(i, k, n); hi > lo {
-			loss += s.loss
+			sum += s.loss
 		}
 	}
-	m.x, m.labels = nil, nil
-	return float32(loss / float64(n))
+	loss := float32(sum / float64(n))
+	if !math.IsNaN(float64(loss)) && !math.IsInf(float64(loss), 0) {
+		m.update = u
+	}
+	m.team.run(&m.reduceJob, len(m.shards))
+	m.x, m.labels, m.update = nil, nil, nil
+	return loss
 }
 
 func checkLabels(labels []uint8) {
@@ -400,8 +430,18 @@ func (m *LeNet5) trainTask(_, t int) {
 }
 
 // reduceTask sums the gradients of the active shards, in shard order,
-// into part t (of len(m.shards)) of the model's gradient vector.
+// into part t (of len(m.shards)) of the model's gradient vector, and
+// applies TrainStep's update to that part.
 func (m *LeNet5) reduceTask(_, t int) {
+	m.reducePart(t)
+	if m.update != nil {
+		lo, hi := shardRange(t, len(m.shards), len(m.grad))
+		m.update.UpdateRange(m.data, m.grad, lo, hi)
+	}
+}
+
+// reducePart sums the active shards' gradients into part t of m.grad.
+func (m *LeNet5) reducePart(t int) {
 	lo, hi := shardRange(t, len(m.shards), len(m.grad))
 	dst := m.grad[lo:hi]
 	first := true
