@@ -43,8 +43,7 @@ func data(tb testing.TB) (train, test *mnist.Set) {
 }
 
 // run is the state of one training run: the model, the optimizer, the
-// parameter and gradient slices in the optimizer's layout, the batch buffers
-// and the epoch order.
+// batch buffers and the epoch order.
 type run struct {
 	net    *model.LeNet5
 	opt    *trainer.SGD
@@ -54,8 +53,12 @@ type run struct {
 	perm   []int
 	rng    *rand.Rand
 	batch  int
-	next   int // index in perm of the next batch's first image
+	next   int   // index in perm of the next batch's first image
+	idx    []int // the step's images: a part of perm
 }
+
+// Fill gathers images lo..hi-1 of the step's batch (a model.Filler).
+func (r *run) Fill(x []float32, lo, hi int) { r.set.BatchImages(x, r.idx[lo:hi]) }
 
 // newRun builds the model and optimizer the way trainer.New does (seeded
 // initialisation, default model options, one SGD buffer per parameter).
@@ -97,10 +100,13 @@ func (r *run) step() float32 {
 	if r.next+r.batch > len(r.perm) {
 		r.next = 0
 	}
-	r.set.Batch(r.x, r.labels, r.perm[r.next:r.next+r.batch])
+	// as the trainer: each shard gathers its own images, and the SGD
+	// step is fused with the sum of the shards' gradients
+	r.idx = r.perm[r.next : r.next+r.batch]
 	r.next += r.batch
+	r.set.BatchLabels(r.labels, r.idx)
 	r.opt.BeginStep(lr)
-	loss := r.net.TrainStep(r.x, r.labels, r.opt) // as the trainer: SGD fused with the gradient sum
+	loss := r.net.TrainStepFill(r.x, r.labels, r, r.opt)
 	r.opt.EndStep()
 	return loss
 }

@@ -113,6 +113,7 @@ type LeNet5 struct {
 	n         int
 	active    int     // shards of the TrainBatch in progress
 	update    Updater // TrainStep's update, nil if none
+	fill      Filler  // TrainStepFill's filler, nil if none
 	chunkLoss []float64
 
 	trainJob, reduceJob, evalJob job
@@ -365,6 +366,27 @@ type Updater interface {
 //
 // It panics as TrainBatch does.
 func (m *LeNet5) TrainStep(x []float32, labels []uint8, u Updater) float32 {
+	return m.TrainStepFill(x, labels, nil, u)
+}
+
+// Filler writes the images of a batch into its input buffer: Fill(x, lo,
+// hi) writes images lo..hi-1 of the batch into x, which holds exactly
+// their (hi-lo)·784 values (layout as in TrainBatch). It is called once
+// for each of a set of disjoint ranges that cover the batch, concurrently
+// from several goroutines.
+type Filler interface {
+	Fill(x []float32, lo, hi int)
+}
+
+// TrainStepFill is TrainStep on a batch whose images f writes into x (nil:
+// x is already filled): each shard fills its own images just before its
+// forward pass, so gathering a batch runs on every core and leaves the
+// images in the cache of the core that reads them. Results are
+// TrainStep's on the filled x, bit for bit. labels must be filled before
+// the call.
+//
+// It panics as TrainBatch does.
+func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater) float32 {
 	n := len(labels)
 	if n == 0 {
 		panic(errEmptyTrain)
@@ -375,7 +397,7 @@ func (m *LeNet5) TrainStep(x []float32, labels []uint8, u Updater) float32 {
 	checkLabels(labels)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n, m.active = x, labels, n, k
+	m.x, m.labels, m.n, m.active, m.fill = x, labels, n, k, f
 	m.team.run(&m.trainJob, k)
 	var sum float64
 	for i, s := range m.shards[:k] {
@@ -388,7 +410,7 @@ func (m *LeNet5) TrainStep(x []float32, labels []uint8, u Updater) float32 {
 		m.update = u
 	}
 	m.team.run(&m.reduceJob, len(m.shards))
-	m.x, m.labels, m.update = nil, nil, nil
+	m.x, m.labels, m.fill, m.update = nil, nil, nil, nil
 	return loss
 }
 
@@ -414,7 +436,11 @@ func (m *LeNet5) trainTask(_, t int) {
 	if b == 0 {
 		return
 	}
-	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	x := m.x[lo*ImageSize : hi*ImageSize]
+	if m.fill != nil {
+		m.fill.Fill(x, lo, hi)
+	}
+	logits := m.forward(s, x, b)
 	last := len(m.layers)
 	s.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
 	for i := last - 1; i >= 0; i-- {

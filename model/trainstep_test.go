@@ -87,3 +87,57 @@ func TestTrainStepSkipsUpdateWhenLossNotFinite(t *testing.T) {
 		t.Errorf("parameters changed after a loss of %g", loss)
 	}
 }
+
+// copyFiller fills a batch from src, counting the images it was asked for.
+type copyFiller struct {
+	src  []float32
+	mu   sync.Mutex
+	seen []int
+}
+
+func (f *copyFiller) Fill(x []float32, lo, hi int) {
+	if len(x) != (hi-lo)*ImageSize {
+		panic("copyFiller: wrong buffer length")
+	}
+	copy(x, f.src[lo*ImageSize:hi*ImageSize])
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := lo; i < hi; i++ {
+		f.seen[i]++
+	}
+}
+
+// TestTrainStepFill: a batch filled shard by shard during the step gives
+// the results of the same batch filled before it, bit for bit, and every
+// image is filled exactly once.
+func TestTrainStepFill(t *testing.T) {
+	for _, n := range []int{5, 16, 64} {
+		x, y := randomBatch(seeded(uint64(60+n)), n)
+		a := NewLeNet5(seeded(61))
+		b := NewLeNet5(seeded(61))
+		f := &copyFiller{src: x, seen: make([]int, n)}
+		xb := make([]float32, len(x))
+		for step := range 2 {
+			ua := &halveUpdater{seen: make([]int, a.NumParams())}
+			ub := &halveUpdater{seen: make([]int, b.NumParams())}
+			la := a.TrainStep(x, y, ua)
+			clear(xb)
+			clear(f.seen)
+			lb := b.TrainStepFill(xb, y, f, ub)
+			if math.Float32bits(la) != math.Float32bits(lb) {
+				t.Fatalf("n=%d step %d: loss %g (filled before) vs %g (filled by shards)", n, step, la, lb)
+			}
+			if !slices.Equal(bits(x), bits(xb)) {
+				t.Fatalf("n=%d step %d: the filled batch differs from its source", n, step)
+			}
+			if !slices.Equal(bits(a.Grad()), bits(b.Grad())) || !slices.Equal(bits(a.Data()), bits(b.Data())) {
+				t.Fatalf("n=%d step %d: gradients or parameters differ", n, step)
+			}
+			for i, c := range f.seen {
+				if c != 1 {
+					t.Fatalf("n=%d step %d: image %d filled %d times", n, step, i, c)
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/tbtrain/tbtrain/internal/kern"
+	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/model"
 )
 
@@ -192,3 +193,12 @@ func fma32Slow(x, y, s float64) float32 {
 
 // SGD is the Updater the trainer gives model.LeNet5.TrainStep.
 var _ model.Updater = (*SGD)(nil)
+
+// batchFiller gathers the images of the training batch in progress (idx)
+// for model.LeNet5.TrainStepFill, each shard its own.
+type batchFiller struct {
+	set *mnist.Set
+	idx []int
+}
+
+func (f *batchFiller) Fill(x []float32, lo, hi int) { f.set.BatchImages(x, f.idx[lo:hi]) }

@@ -420,6 +420,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	x := make([]float32, B*784)
 	labels := make([]uint8, B)
 	perm := make([]int, t.train.Len())
+	fill := &batchFiller{set: t.train}
 	for t.epoch < t.cfg.Epochs {
 		e := t.epoch
 		lr := t.lr(e)
@@ -430,12 +431,14 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		}
 		for t.batchInEpoch < t.batches {
 			b := t.batchInEpoch
-			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
-			// The SGD step is applied inside TrainStep, part by part as
-			// the shards' gradients are summed, unless the loss is not
+			// The shards gather their own images (fill), and the SGD
+			// step is applied inside the model, part by part as the
+			// shards' gradients are summed, unless the loss is not
 			// finite.
+			fill.idx = perm[b*int64(B) : (b+1)*int64(B)]
+			t.train.BatchLabels(labels, fill.idx)
 			t.opt.BeginStep(lr)
-			loss := t.net.TrainStep(x, labels, t.opt)
+			loss := t.net.TrainStepFill(x, labels, fill, t.opt)
 			if !finite(float64(loss)) {
 				// TrainStep did not update: the weights stay those of
 				// the last finite step, and nothing is committed.
