@@ -166,31 +166,31 @@ type report struct {
 
 // summary is the content of a checkpoint without the bulk tensor data.
 type summary struct {
-	FormatVersion uint32         `json:"format_version"`
-	Model         string         `json:"model"`
-	Kernel        string         `json:"kernel"`
-	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
-	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
-	Build         *build         `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
-	Epoch         int64          `json:"epoch"`
-	GlobalStep    int64          `json:"global_step"`
+	FormatVersion uint32 `json:"format_version"`
+	Model         string `json:"model"`
+	Kernel        string `json:"kernel"`
+	RunID         string `json:"run_id"`                // "" for checkpoints written before run IDs
+	HParamsRun    string `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
+	Build         *build `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
+	Epoch         int64  `json:"epoch"`
+	GlobalStep    int64  `json:"global_step"`
 	// StepConvention is "epoch" for a run continued from a PyTorch
 	// checkpoint (its epoch-end tags at step = epoch), absent for tbtrain's
 	// global-step axis; FirstEpoch is the first epoch trained in tbtrain
 	// (the PyTorch file's start_epoch; absent for a run tbtrain started).
-	StepConvention string `json:"step_convention,omitempty"`
-	FirstEpoch     int64  `json:"first_epoch,omitempty"`
-	BatchInEpoch  int64          `json:"batch_in_epoch"`
-	UnixNano      int64          `json:"unix_nano"`
-	Committed     string         `json:"committed"`
-	EpochLossSum  jsonFloat      `json:"epoch_loss_sum"`
-	Params        int            `json:"param_tensors"`
-	Values        int            `json:"param_values"`
-	Optimizer     optimizer      `json:"optimizer"`
-	Scheduler     scheduler      `json:"scheduler"`
-	RNGStateBytes int            `json:"rng_state_bytes"`
-	Config        config         `json:"config"`
-	History       []epochMetrics `json:"history"`
+	StepConvention string         `json:"step_convention,omitempty"`
+	FirstEpoch     int64          `json:"first_epoch,omitempty"`
+	BatchInEpoch   int64          `json:"batch_in_epoch"`
+	UnixNano       int64          `json:"unix_nano"`
+	Committed      string         `json:"committed"`
+	EpochLossSum   jsonFloat      `json:"epoch_loss_sum"`
+	Params         int            `json:"param_tensors"`
+	Values         int            `json:"param_values"`
+	Optimizer      optimizer      `json:"optimizer"`
+	Scheduler      scheduler      `json:"scheduler"`
+	RNGStateBytes  int            `json:"rng_state_bytes"`
+	Config         config         `json:"config"`
+	History        []epochMetrics `json:"history"`
 }
 
 type optimizer struct {
