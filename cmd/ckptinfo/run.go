@@ -166,25 +166,31 @@ type report struct {
 
 // summary is the content of a checkpoint without the bulk tensor data.
 type summary struct {
-	FormatVersion uint32         `json:"format_version"`
-	Model         string         `json:"model"`
-	Kernel        string         `json:"kernel"`
-	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
-	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
-	Build         *build         `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
-	Epoch         int64          `json:"epoch"`
-	GlobalStep    int64          `json:"global_step"`
-	BatchInEpoch  int64          `json:"batch_in_epoch"`
-	UnixNano      int64          `json:"unix_nano"`
-	Committed     string         `json:"committed"`
-	EpochLossSum  jsonFloat      `json:"epoch_loss_sum"`
-	Params        int            `json:"param_tensors"`
-	Values        int            `json:"param_values"`
-	Optimizer     optimizer      `json:"optimizer"`
-	Scheduler     scheduler      `json:"scheduler"`
-	RNGStateBytes int            `json:"rng_state_bytes"`
-	Config        config         `json:"config"`
-	History       []epochMetrics `json:"history"`
+	FormatVersion uint32 `json:"format_version"`
+	Model         string `json:"model"`
+	Kernel        string `json:"kernel"`
+	RunID         string `json:"run_id"`                // "" for checkpoints written before run IDs
+	HParamsRun    string `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
+	Build         *build `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
+	Epoch         int64  `json:"epoch"`
+	GlobalStep    int64  `json:"global_step"`
+	// StepConvention is "epoch" for a run continued from a PyTorch
+	// checkpoint (its epoch-end tags at step = epoch), absent for tbtrain's
+	// global-step axis; FirstEpoch is the first epoch trained in tbtrain
+	// (the PyTorch file's start_epoch; absent for a run tbtrain started).
+	StepConvention string         `json:"step_convention,omitempty"`
+	FirstEpoch     int64          `json:"first_epoch,omitempty"`
+	BatchInEpoch   int64          `json:"batch_in_epoch"`
+	UnixNano       int64          `json:"unix_nano"`
+	Committed      string         `json:"committed"`
+	EpochLossSum   jsonFloat      `json:"epoch_loss_sum"`
+	Params         int            `json:"param_tensors"`
+	Values         int            `json:"param_values"`
+	Optimizer      optimizer      `json:"optimizer"`
+	Scheduler      scheduler      `json:"scheduler"`
+	RNGStateBytes  int            `json:"rng_state_bytes"`
+	Config         config         `json:"config"`
+	History        []epochMetrics `json:"history"`
 }
 
 type optimizer struct {
@@ -199,6 +205,15 @@ type scheduler struct {
 	EtaMin    jsonFloat `json:"eta_min"`
 	TMax      int64     `json:"t_max"`
 	LastEpoch int64     `json:"last_epoch"`
+	// Anchor is set for a schedule continued from PyTorch's
+	// CosineAnnealingLR: the rate of its first epoch, which PyTorch's
+	// scheduler had set; later epochs follow PyTorch's recursive update.
+	Anchor *anchor `json:"anchor,omitempty"`
+}
+
+type anchor struct {
+	Epoch int64     `json:"epoch"`
+	LR    jsonFloat `json:"lr"`
 }
 
 type config struct {
@@ -287,7 +302,14 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 	o := c.GetOptimizer()
 	s.Optimizer = optimizer{jsonFloat(o.GetLr()), jsonFloat(o.GetMomentum()), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
 	sc := c.GetScheduler()
-	s.Scheduler = scheduler{jsonFloat(sc.GetBaseLr()), jsonFloat(sc.GetEtaMin()), sc.GetTMax(), sc.GetLastEpoch()}
+	s.Scheduler = scheduler{BaseLR: jsonFloat(sc.GetBaseLr()), EtaMin: jsonFloat(sc.GetEtaMin()), TMax: sc.GetTMax(), LastEpoch: sc.GetLastEpoch()}
+	if sc.GetHasAnchor() {
+		s.Scheduler.Anchor = &anchor{sc.GetAnchorEpoch(), jsonFloat(sc.GetAnchorLr())}
+	}
+	if c.GetStepConvention() == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		s.StepConvention = "epoch"
+	}
+	s.FirstEpoch = c.GetFirstEpoch()
 	cf := c.GetConfig()
 	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonFloat(cf.GetLr()), jsonFloat(cf.GetMomentum()), jsonFloat(cf.GetEtaMin()), cf.GetSeed(),
 		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetSaveEveryNanos(), cf.GetKeep(), cf.GetKeepBest(),
@@ -421,10 +443,20 @@ func (r report) writeText(out io.Writer) {
 		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)
 	}
 	kv("position", "epoch %d (%s), global step %d", s.Epoch, where, s.GlobalStep)
+	if s.StepConvention == "epoch" {
+		kv("step axis", "epoch: the epoch tags at step = epoch (PyTorch's convention, kept by every resume)")
+	}
+	if s.FirstEpoch > 0 {
+		kv("continued", "from a PyTorch checkpoint at epoch %d (epochs 0-%d trained by PyTorch; history from %d on)",
+			s.FirstEpoch, s.FirstEpoch-1, s.FirstEpoch)
+	}
 	kv("committed", "%s", r.when.Format(time.RFC3339))
 	kv("params", "%d tensors, %d values", s.Params, s.Values)
 	kv("optimizer", "SGD lr %g, momentum %g, momentum buffers %s", s.Optimizer.LR, s.Optimizer.Momentum, yesNo(s.Optimizer.HasBuffers, s.Optimizer.MomentumBuffer))
 	kv("scheduler", "cosine base_lr %g, eta_min %g, T_max %d, last_epoch %d", s.Scheduler.BaseLR, s.Scheduler.EtaMin, s.Scheduler.TMax, s.Scheduler.LastEpoch)
+	if a := s.Scheduler.Anchor; a != nil {
+		kv("", "continues PyTorch's CosineAnnealingLR: lr %v at epoch %d (PyTorch's), its recursive update after", float64(a.LR), a.Epoch)
+	}
 	kv("rng state", "%d bytes", s.RNGStateBytes)
 	kv("epoch loss sum", "%g", s.EpochLossSum)
 	c := s.Config
