@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -57,9 +58,10 @@ func fixture(epoch, step, batch int64) *ckptpb.Checkpoint {
 		}},
 		Scheduler: &ckptpb.CosineSchedule{BaseLr: 0.01, EtaMin: 1e-4, TMax: 20, LastEpoch: epoch},
 		RngState:  []byte("pcg-state-bytes!"),
-		Config:    &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3},
-		Kernel:    "avx2",
-		RunId:     "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Config: &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3,
+			SaveEveryNanos: int64(10 * time.Minute), KeepBest: 2, Embed: 1000},
+		Kernel: "avx2",
+		RunId:  "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
 		Build: &ckptpb.Build{ModuleVersion: "v0.0.0-20261118093000-0123456789ab", VcsRevision: "0123456789abcdef0123456789abcdef01234567",
 			VcsTime: "2026-11-18T09:30:00Z", GoVersion: "go1.26.8", Platform: "linux/amd64"},
 		UnixNano: 1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...

@@ -226,7 +226,10 @@ type config struct {
 	LimitTrain     int64     `json:"limit_train"`
 	LimitTest      int64     `json:"limit_test"`
 	SaveEverySteps int64     `json:"save_every_steps"`
+	SaveEveryNanos int64     `json:"save_every_nanos"`
 	Keep           int64     `json:"keep"`
+	KeepBest       int64     `json:"keep_best"`
+	Embed          int64     `json:"embed"`
 	Data           string    `json:"data"`
 }
 
@@ -309,7 +312,8 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 	s.FirstEpoch = c.GetFirstEpoch()
 	cf := c.GetConfig()
 	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonFloat(cf.GetLr()), jsonFloat(cf.GetMomentum()), jsonFloat(cf.GetEtaMin()), cf.GetSeed(),
-		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetKeep(), cf.GetData()}
+		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetSaveEveryNanos(), cf.GetKeep(), cf.GetKeepBest(),
+		cf.GetEmbed(), cf.GetData()}
 	s.History = []epochMetrics{}
 	for _, h := range c.GetHistory() {
 		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), jsonFloat(h.GetTrainLoss()), jsonFloat(h.GetTestLoss()),
@@ -457,7 +461,9 @@ func (r report) writeText(out io.Writer) {
 	kv("epoch loss sum", "%g", s.EpochLossSum)
 	c := s.Config
 	kv("config", "epochs %d, batch size %d, lr %g, momentum %g, eta_min %g, seed %d", c.Epochs, c.BatchSize, c.LR, c.Momentum, c.EtaMin, c.Seed)
-	kv("", "limit train %d, limit test %d, save every %d steps, keep %d, data %s", c.LimitTrain, c.LimitTest, c.SaveEverySteps, c.Keep, orDash(c.Data))
+	kv("", "limit train %d, limit test %d, keep %d, keep best %d, embed %d, data %s", c.LimitTrain, c.LimitTest,
+		c.Keep, c.KeepBest, c.Embed, orDash(c.Data))
+	kv("", "mid-epoch checkpoints: %s", midEpochText(c.SaveEverySteps, c.SaveEveryNanos))
 	if len(s.History) == 0 {
 		kv("history", "no completed epoch")
 		return
@@ -619,4 +625,20 @@ func (b *build) label() string {
 	}
 	return version.Info{Version: b.ModuleVersion, Revision: b.VCSRevision, Time: b.VCSTime, Modified: b.VCSModified,
 		GoVersion: b.GoVersion, Platform: b.Platform}.String()
+}
+
+// midEpochText says when the run commits mid-epoch checkpoints:
+// --save-every-steps and --save-every (nanoseconds of wall time).
+func midEpochText(steps, nanos int64) string {
+	var when []string
+	if steps > 0 {
+		when = append(when, fmt.Sprintf("every %d steps", steps))
+	}
+	if nanos > 0 {
+		when = append(when, "every "+time.Duration(nanos).String())
+	}
+	if len(when) == 0 {
+		return "none"
+	}
+	return strings.Join(when, " and ")
 }
