@@ -7,7 +7,9 @@
 // the same form so that the PyTorch script's own torch.load and
 // load_state_dict calls resume them. It is a public package because nothing
 // in it is specific to tbtrain's model: any Go program that needs the
-// float32 tensors of a torch.save file, or has to hand tensors to PyTorch
+// floating-point tensors of a torch.save file (as float32: float64 rounded
+// to nearest as PyTorch's load_state_dict into a float32 model does,
+// float16 and bfloat16 exactly), or has to hand tensors to PyTorch
 // or to the Hugging Face tools, can use it. The mapping to tbtrain's
 // trainer lives in package trainer.
 //

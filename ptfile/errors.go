@@ -18,6 +18,7 @@ var (
 	// ErrUnsupported means the file is well formed but uses something this
 	// package does not read: a pickle opcode torch.save's protocol 2 never
 	// writes, the pre-1.6 (legacy) format, a tensor type other than float32
+	// (or float64, float16, bfloat16, which convert to it)
 	// where one is needed, a storage view with a broadcast stride.
 	ErrUnsupported = errors.New("ptfile: unsupported PyTorch file content")
 	// ErrCorrupt means the file is damaged: a truncated or malformed pickle,

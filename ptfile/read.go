@@ -312,7 +312,7 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		empty = empty || d == 0
 	}
 	if empty {
-		if t.DType == "float32" {
+		if _, ok := floatDecoders[t.DType]; ok {
 			t.Data = []float32{}
 		}
 		return t, nil
@@ -338,17 +338,19 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		return nil, corrupt("tensor of size %v, stride %v at offset %d reaches past its storage of %d elements (or broadcasts it)",
 			t.Shape, strides, offset, s.numel)
 	}
-	if t.DType != "float32" {
+	elem, ok := floatDecoders[t.DType]
+	if !ok {
 		return t, nil
 	}
 	t.Data = make([]float32, numel)
 	idx := make([]int, len(t.Shape))
+	width := s.class.size
 	for i := range t.Data {
 		off := offset
 		for k, v := range idx {
 			off += v * strides[k]
 		}
-		t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(s.raw[4*off:]))
+		t.Data[i] = elem(s.raw[width*off:])
 		for k := len(idx) - 1; k >= 0; k-- {
 			idx[k]++
 			if idx[k] < t.Shape[k] {
@@ -358,6 +360,40 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		}
 	}
 	return t, nil
+}
+
+// floatDecoders read one little-endian element of a floating-point storage
+// as float32, as PyTorch converts when a float32 model loads it
+// (Tensor.copy_ in load_state_dict; Optimizer.load_state_dict casts floating
+// state to the parameter's dtype): float64 rounds to the nearest float32
+// (ties to even, Go's conversion and C's default rounding mode), float16
+// and bfloat16 convert exactly.
+var floatDecoders = map[string]func([]byte) float32{
+	"float32":  func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) },
+	"float64":  func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) },
+	"float16":  func(b []byte) float32 { return halfToFloat32(binary.LittleEndian.Uint16(b)) },
+	"bfloat16": func(b []byte) float32 { return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16) },
+}
+
+// halfToFloat32 converts IEEE 754 binary16 bits to float32 (exact: every
+// binary16 value, subnormals included, is a float32).
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN; the payload keeps its top bits
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp == 0 && frac == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal: frac · 2^-24
+		f := float32(frac) * (1.0 / (1 << 24))
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // Call returns the parameter's data tensor.

@@ -321,7 +321,8 @@ func (t *Trainer) History() []EpochInfo {
 // --keep-best best epoch-end ones (ckpt.Prune).
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp), also when it has
+// nothing left to train, and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
@@ -374,11 +375,8 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	if !t.fresh {
 		// Temp files of a commit, or of a projector file, the previous
 		// session did not finish.
-		if err := ckpt.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
-		}
-		if err := tbwriter.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
+		if err := t.cleanTemp(); err != nil {
+			return err
 		}
 		if err := t.setAside(); err != nil {
 			return err
@@ -489,15 +487,27 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // (--epochs lowered to exactly the epochs done), the run ends here: the
 // checkpoint is committed again at the same position with the new config,
 // after setting aside any newer checkpoint of the run (they belong to the
-// longer timeline), so that a later plain resume does not train on. Either
-// way the hparams session of the extent gets its end if a kill left it
-// without one.
+// longer timeline), the projector entries of that timeline are removed and
+// the epoch that now ends the run gets its projector entry, so that a later
+// plain resume does not train on. Either way the temp files a killed
+// session left are removed and the hparams session of the extent gets its
+// end if a kill left it without one.
 func (t *Trainer) finish() error {
+	// Temp files of a commit or of a projector file that a killed session
+	// left: removed whether or not anything is left to train.
+	if err := t.cleanTemp(); err != nil {
+		return err
+	}
 	if t.runCfg.Epochs != t.cfg.Epochs {
-		if err := ckpt.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
-		}
 		if err := t.setAside(); err != nil {
+			return err
+		}
+		// The longer timeline's projector entries go, and the new end
+		// gets its own.
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
+		if err := t.embedAtEnd(); err != nil {
 			return err
 		}
 		var err error
@@ -509,6 +519,19 @@ func (t *Trainer) finish() error {
 		}
 	}
 	return t.endHPSession()
+}
+
+// cleanTemp removes the temp files of a commit (ckpt.CleanTemp) and of
+// projector files (tbwriter.CleanTemp) that a previous session did not
+// finish.
+func (t *Trainer) cleanTemp() error {
+	if err := ckpt.CleanTemp(t.dir); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := tbwriter.CleanTemp(t.dir); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
 }
 
 // lr returns the learning rate of epoch e: the closed-form cosine, or for a

@@ -251,21 +251,35 @@ func TestMergeOrderGiven(t *testing.T) {
 	}
 }
 
-// TestMergeDamaged uses the readable part of a torn file and reports the
-// damage with its byte offset.
+// TestMergeDamaged uses the readable part of a torn file, reports the
+// damage with its byte offset and the bytes not used, and returns the
+// damagedError of exit status 3 — after writing OUT, in a dry run too —
+// unless --allow-damaged accepts it.
 func TestMergeDamaged(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "merged")
 	in := filepath.Join(damaged, "cut_mid_payload")
-	_, stderr, err := runCmd(t, "-o", out, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stderr, "offset 2286") || !strings.Contains(stderr, "truncated record") {
-		t.Errorf("stderr %q does not report the damage and its offset", stderr)
-	}
 	good := payloads(t, eventFiles(t, in)...)
-	if got := payloads(t, eventFiles(t, out)...); len(got) != len(good) || len(got) == 0 {
-		t.Errorf("%d records written, %d readable", len(got), len(good))
+	for _, allow := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "merged")
+		args := []string{"-o", out, in}
+		if allow {
+			args = append([]string{"--allow-damaged"}, args...)
+		}
+		stdout, stderr, err := runCmd(t, args...)
+		var de *damagedError
+		if allow && err != nil || !allow && !errors.As(err, &de) {
+			t.Fatalf("allow-damaged %v: err = %v", allow, err)
+		}
+		if !strings.Contains(stderr, "offset 2286") || !strings.Contains(stderr, "truncated record") ||
+			!strings.Contains(stderr, "not the last 17 bytes") || !strings.Contains(stdout, "the last 17 bytes not") {
+			t.Errorf("stderr %q, stdout %q do not report the damage, its offset and the bytes not used", stderr, stdout)
+		}
+		if got := payloads(t, eventFiles(t, out)...); len(got) != len(good) || len(got) == 0 {
+			t.Errorf("%d records written, %d readable", len(got), len(good))
+		}
+	}
+	out := filepath.Join(t.TempDir(), "dry")
+	if _, _, err := runCmd(t, "--dry-run", "-o", out, in); !errors.As(err, new(*damagedError)) {
+		t.Errorf("dry run of a damaged input: err = %v, want a damagedError", err)
 	}
 }
 
@@ -293,7 +307,8 @@ func TestMergeRefuses(t *testing.T) {
 	}
 }
 
-// TestExitStatus runs the binary: 0, 2 for usage, 1 for a missing input.
+// TestExitStatus runs the binary: 0, 2 for usage, 1 for a missing input, 3
+// for a damaged one (0 with --allow-damaged).
 func TestExitStatus(t *testing.T) {
 	selfexec.Require(t)
 	dir := t.TempDir()
@@ -304,6 +319,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"-o", filepath.Join(dir, "a"), ptRun}, 0},
 		{[]string{ptRun}, 2},
 		{[]string{"-o", filepath.Join(dir, "b"), filepath.Join(dir, "missing")}, 1},
+		{[]string{"-o", filepath.Join(dir, "c"), filepath.Join(damaged, "cut_mid_payload")}, 3},
+		{[]string{"--allow-damaged", "-o", filepath.Join(dir, "d"), filepath.Join(damaged, "bad_data_crc")}, 0},
 	} {
 		cmd := exec.Command(os.Args[0], c.args...)
 		cmd.Env = append(os.Environ(), asCommand+"=1")
