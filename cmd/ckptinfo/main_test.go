@@ -387,6 +387,23 @@ func TestAside(t *testing.T) {
 	}
 }
 
+// TestTrailingSlash: a run directory named with a trailing slash (as shell
+// completion writes it) is listed like the name without it; it was taken for
+// a file ("not a checkpoint file: is a directory").
+func TestTrailingSlash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	makeRun(t)
+	var want, got, errb bytes.Buffer
+	wantErr := run(context.Background(), []string{"run"}, strings.NewReader(""), &want, &errb)
+	gotErr := run(context.Background(), []string{"run/"}, strings.NewReader(""), &got, &errb)
+	if errString(gotErr) != errString(wantErr) || !strings.Contains(want.String(), "LenetMnist0.ckpt") {
+		t.Fatalf("ckptinfo run/: %v; want %v as for run", gotErr, wantErr)
+	}
+	if diff := cmp.Diff(want.String(), strings.Replace(got.String(), "run/\n", "run\n", 1)); diff != "" {
+		t.Errorf("ckptinfo run/ differs from ckptinfo run (-want +got):\n%s", diff)
+	}
+}
+
 // TestContinuedFromPyTorch: a checkpoint of a run continued from a PyTorch
 // .pt shows its step axis, the epoch it was continued at and the anchor of
 // its learning-rate schedule, as text and as JSON; a tbtrain run's report
