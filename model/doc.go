@@ -57,6 +57,14 @@
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
 // 32 images for the same reason.
 //
+// A training step ([LeNet5.TrainStepFill], as the trainer runs it) is two
+// parallel jobs: every shard gathers its own images ([Filler]) and runs
+// its forward and backward passes; then every goroutine sums a part of the
+// shards' gradients and applies the optimizer's element-wise step
+// ([Updater]) to that part. The workers are a fixed team of goroutines
+// that poll for the next job for up to 20 µs before they sleep, so the
+// jobs of consecutive steps start without waking a parked thread.
+//
 // They are also identical on every processor and every kern code path
 // (kern.Impl, kern.SetPath): every product is a kern kernel computing the
 // package's canonical arithmetic (kern.Arithmetic), and the few sums the
