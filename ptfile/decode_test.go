@@ -3,6 +3,7 @@ package ptfile
 import (
 	"bytes"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -75,22 +76,66 @@ func TestDecodeTensorView(t *testing.T) {
 // TestMatch lists every difference at once.
 func TestMatch(t *testing.T) {
 	got := []NamedTensor{
-		{"a", &Tensor{DType: "float32", Shape: []int{2}}},
-		{"b", &Tensor{DType: "float32", Shape: []int{3}}},
-		{"x", &Tensor{DType: "float32", Shape: []int{1}}},
+		{"a", &Tensor{DType: "float32", Shape: []int{2}, Data: []float32{1, 2}}},
+		{"b", &Tensor{DType: "float64", Shape: []int{3}, Data: []float32{1, 2, 3}}},
+		{"x", &Tensor{DType: "float32", Shape: []int{1}, Data: []float32{1}}},
 		{"d", &Tensor{DType: "int64", Shape: []int{1}}},
+		{"e", &Tensor{DType: "float32", Shape: []int{2}, Data: []float32{1}}},
 	}
-	want := []Spec{{"a", []int{2}}, {"b", []int{4}}, {"c", []int{1}}, {"d", []int{1}}}
+	want := []Spec{{"a", []int{2}}, {"b", []int{4}}, {"c", []int{1}}, {"d", []int{1}}, {"e", []int{2}}}
 	_, err := Match(got, want)
 	var me *MismatchError
 	if !errors.As(err, &me) || !errors.Is(err, ErrLayout) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(me.Missing) != 1 || me.Missing[0] != "c" || len(me.Unexpected) != 1 || me.Unexpected[0] != "x" || len(me.Shape) != 2 {
+	if len(me.Missing) != 1 || me.Missing[0] != "c" || len(me.Unexpected) != 1 || me.Unexpected[0] != "x" || len(me.Shape) != 3 ||
+		!strings.Contains(me.Shape[1], "d: file int64, model float32") {
 		t.Errorf("got %+v", me)
 	}
 	ts, err := Match(got[:2], []Spec{{"b", []int{3}}, {"a", []int{2}}})
 	if err != nil || ts[0] != got[1].Tensor || ts[1] != got[0].Tensor {
 		t.Errorf("Match in another order: %v", err)
+	}
+}
+
+// TestHalfToFloat32 checks the binary16 conversion at its edges (values
+// from IEEE 754-2008's binary16 parameters: bias 15, 10 fraction bits).
+func TestHalfToFloat32(t *testing.T) {
+	for _, c := range []struct {
+		h    uint16
+		want float32
+	}{
+		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x3555, 0.333251953125},
+		{0x7bff, 65504},                 // largest finite
+		{0x0400, 1.0 / (1 << 14)},       // smallest normal
+		{0x0001, 1.0 / (1 << 24)},       // smallest subnormal
+		{0x03ff, 1023.0 / (1 << 24)},    // largest subnormal
+		{0x8001, -1.0 / (1 << 24)},      // negative subnormal
+		{0x7c00, float32(math.Inf(1))},  // +Inf
+		{0xfc00, float32(math.Inf(-1))}, // -Inf
+	} {
+		if got := halfToFloat32(c.h); got != c.want {
+			t.Errorf("half %#04x = %v, want %v", c.h, got, c.want)
+		}
+	}
+	if got := halfToFloat32(0x8000); got != 0 || !math.Signbit(float64(got)) {
+		t.Errorf("half 0x8000 = %v, want -0", got)
+	}
+	if got := halfToFloat32(0x7e00); !math.IsNaN(float64(got)) {
+		t.Errorf("half 0x7e00 = %v, want NaN", got)
+	}
+	// The finite positive values are strictly increasing in their bits
+	// (subnormals join the normals without a gap or an overlap), steps of
+	// 2^-24 up to the first normal, and the sign bit only negates.
+	prev := float32(-1)
+	for h := uint16(0); h < 0x7c00; h++ {
+		f := halfToFloat32(h)
+		if f <= prev || (h <= 0x0400 && f != float32(h)/(1<<24)) {
+			t.Fatalf("half %#04x = %v after %v", h, f, prev)
+		}
+		if halfToFloat32(h|0x8000) != -f {
+			t.Fatalf("half %#04x is not the negation of %#04x", h|0x8000, h)
+		}
+		prev = f
 	}
 }

@@ -66,7 +66,14 @@ func Decode(r io.ReaderAt, size int64) (v any, err error) {
 	if err != nil {
 		head := make([]byte, len(legacyMagic))
 		if n, _ := r.ReadAt(head, 0); n == len(head) && bytes.Equal(head, legacyMagic) {
-			return nil, unsupported("the legacy format of torch.save before torch 1.6: load and save it again with a newer torch")
+			if size > MaxSize {
+				return nil, unsupported("%d bytes, more than the %d this reader accepts", size, MaxSize)
+			}
+			b, err := readAll(r, size)
+			if err != nil {
+				return nil, err
+			}
+			return decodeLegacy(b)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotTorchFile, err)
 	}
@@ -240,16 +247,9 @@ func findClass(module, name string) (any, error) {
 // location, numel), the persistent id torch.save writes for each storage
 // (torch/serialization.py _save, persistent_id).
 func (a *archive) persistentLoad(id any) (any, error) {
-	t, ok := id.(*types.Tuple)
-	if !ok || t.Len() < 5 {
-		return nil, corrupt("persistent id %T is not a 5-tuple", id)
-	}
-	kind, _ := t.Get(0).(string)
-	class, okc := t.Get(1).(storageClass)
-	key, okk := t.Get(2).(string)
-	numel, okn := t.Get(4).(int)
-	if kind != "storage" || !okc || !okk || !okn || numel < 0 {
-		return nil, corrupt("persistent id %v is not ('storage', <Type>Storage, key, location, numel)", *t)
+	class, key, numel, err := storageID(id)
+	if err != nil {
+		return nil, err
 	}
 	if s, ok := a.storages[key]; ok {
 		if s.class != class || s.numel != numel {
@@ -276,6 +276,24 @@ func (a *archive) persistentLoad(id any) (any, error) {
 	}
 	a.storages[key] = s
 	return s, nil
+}
+
+// storageID parses the persistent id of a storage: ('storage', storage
+// class, key, location, numel), and in the legacy format a sixth element,
+// view_metadata.
+func storageID(id any) (class storageClass, key string, numel int, err error) {
+	t, ok := id.(*types.Tuple)
+	if !ok || t.Len() < 5 {
+		return class, "", 0, corrupt("persistent id %T is not a 5-tuple", id)
+	}
+	kind, _ := t.Get(0).(string)
+	class, okc := t.Get(1).(storageClass)
+	key, okk := t.Get(2).(string)
+	numel, okn := t.Get(4).(int)
+	if kind != "storage" || !okc || !okk || !okn || numel < 0 {
+		return class, "", 0, corrupt("persistent id %v is not ('storage', <Type>Storage, key, location, numel)", *t)
+	}
+	return class, key, numel, nil
 }
 
 // swap reverses the bytes of each size-byte element of b.
@@ -312,7 +330,7 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		empty = empty || d == 0
 	}
 	if empty {
-		if t.DType == "float32" {
+		if _, ok := floatDecoders[t.DType]; ok {
 			t.Data = []float32{}
 		}
 		return t, nil
@@ -338,17 +356,19 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		return nil, corrupt("tensor of size %v, stride %v at offset %d reaches past its storage of %d elements (or broadcasts it)",
 			t.Shape, strides, offset, s.numel)
 	}
-	if t.DType != "float32" {
+	elem, ok := floatDecoders[t.DType]
+	if !ok {
 		return t, nil
 	}
 	t.Data = make([]float32, numel)
 	idx := make([]int, len(t.Shape))
+	width := s.class.size
 	for i := range t.Data {
 		off := offset
 		for k, v := range idx {
 			off += v * strides[k]
 		}
-		t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(s.raw[4*off:]))
+		t.Data[i] = elem(s.raw[width*off:])
 		for k := len(idx) - 1; k >= 0; k-- {
 			idx[k]++
 			if idx[k] < t.Shape[k] {
@@ -358,6 +378,40 @@ func (r rebuildTensor) Call(args ...any) (any, error) {
 		}
 	}
 	return t, nil
+}
+
+// floatDecoders read one little-endian element of a floating-point storage
+// as float32, as PyTorch converts when a float32 model loads it
+// (Tensor.copy_ in load_state_dict; Optimizer.load_state_dict casts floating
+// state to the parameter's dtype): float64 rounds to the nearest float32
+// (ties to even, Go's conversion and C's default rounding mode), float16
+// and bfloat16 convert exactly.
+var floatDecoders = map[string]func([]byte) float32{
+	"float32":  func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) },
+	"float64":  func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) },
+	"float16":  func(b []byte) float32 { return halfToFloat32(binary.LittleEndian.Uint16(b)) },
+	"bfloat16": func(b []byte) float32 { return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16) },
+}
+
+// halfToFloat32 converts IEEE 754 binary16 bits to float32 (exact: every
+// binary16 value, subnormals included, is a float32).
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN; the payload keeps its top bits
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp == 0 && frac == 0:
+		return math.Float32frombits(sign)
+	case exp == 0: // subnormal: frac · 2^-24
+		f := float32(frac) * (1.0 / (1 << 24))
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
 // Call returns the parameter's data tensor.

@@ -94,8 +94,11 @@ type Tensor struct {
 	DType string
 	// Shape lists the dimension sizes, outermost first.
 	Shape []int
-	// Data holds the elements of a float32 tensor; nil for other types,
-	// which this package reads only as far as their shape.
+	// Data holds the elements of a floating-point tensor as float32: those
+	// of a float32 tensor bit for bit, float16 and bfloat16 ones exactly,
+	// float64 ones rounded to the nearest float32 (what PyTorch's
+	// load_state_dict into a float32 model does). Nil for integer and bool
+	// tensors, which this package reads only as far as their shape.
 	Data []float32
 }
 
@@ -123,8 +126,9 @@ type Spec struct {
 // Match compares a state_dict with the tensors a model expects, by name and
 // shape (the order does not matter, as in load_state_dict), and returns a
 // *MismatchError listing every missing, unexpected and mis-shaped (or not
-// float32) tensor, or nil. On success the state_dict's tensors are returned
-// in the order of want.
+// floating-point) tensor, or nil. float64, float16 and bfloat16 tensors
+// match, converted to float32 (see [Tensor]). On success the state_dict's
+// tensors are returned in the order of want.
 func Match(got []NamedTensor, want []Spec) ([]*Tensor, error) {
 	byName := map[string]*Tensor{}
 	var e MismatchError
@@ -141,8 +145,10 @@ func Match(got []NamedTensor, want []Spec) ([]*Tensor, error) {
 			e.Missing = append(e.Missing, w.Name)
 		case !slices.Equal(t.Shape, w.Shape):
 			e.Shape = append(e.Shape, fmt.Sprintf("%s: file %v, model %v", w.Name, t.Shape, w.Shape))
-		case t.DType != "float32":
-			e.Shape = append(e.Shape, fmt.Sprintf("%s: file %s, model float32", w.Name, t.DType))
+		case floatDecoders[t.DType] == nil:
+			e.Shape = append(e.Shape, fmt.Sprintf("%s: file %s, model float32 (not a floating-point tensor)", w.Name, t.DType))
+		case len(t.Data) != t.Numel():
+			e.Shape = append(e.Shape, fmt.Sprintf("%s: %d values for the shape %v", w.Name, len(t.Data), t.Shape))
 		default:
 			out[i] = t
 		}

@@ -35,6 +35,9 @@
 //   - PutNew sends If-None-Match: *, which AWS S3, MinIO and SeaweedFS
 //     honour; a server that ignores the header would let a second creator
 //     overwrite the first (the conformance suite's PutNewRace catches that).
+//   - PutIfVersion ([Swapper]) sends If-Match with the ETag read, honoured
+//     by AWS S3 (since November 2024), MinIO and SeaweedFS: of writers that
+//     read the same version, one replaces it (PutIfVersionRace).
 //   - An event writer on S3 uploads each flush as a new object; see
 //     tbwriter.
 //

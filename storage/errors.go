@@ -17,11 +17,15 @@ var (
 	// ErrVerify means an object read back after a Put does not have the
 	// length or checksum that was written.
 	ErrVerify = errors.New("storage: object read back differs from what was written")
+
+	// ErrChanged means a conditional replace ([Swapper.PutIfVersion]) was
+	// refused: the object is no longer the version the caller read.
+	ErrChanged = errors.New("storage: object changed since it was read")
 )
 
 // Error records a failed operation on one key of a store.
 type Error struct {
-	Op       string // "put", "putnew", "get", "stat", "list", "delete", "append"
+	Op       string // "put", "putnew", "putifversion", "get", "stat", "list", "delete", "append"
 	Backend  string // "local" or "s3"
 	Bucket   string // the S3 bucket; "" for local files
 	Key      string // the key (a file path for local files)

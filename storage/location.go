@@ -53,14 +53,22 @@ func IsURL(loc string) bool { return Scheme(loc) != "" }
 
 // For returns the Store holding loc and loc's key in it: [Local] and the
 // path in slash form for a local path, the registered opener's answer for a
-// URL. A URL of a scheme nobody registered is an error naming it.
+// URL. A URL of a scheme nobody registered is an error naming it. Trailing
+// separators of a local path are dropped ("runs/" is the directory "runs",
+// as shell completion writes it; a key never ends in "/"), except the one
+// of a root ("/", `C:\`).
 func For(loc string) (Store, string, error) {
 	s := Scheme(loc)
 	if s == "" {
 		if loc == "" {
 			return nil, "", fmt.Errorf("storage: empty location")
 		}
-		return Local{}, filepath.ToSlash(loc), nil
+		key := filepath.ToSlash(loc)
+		root := len(filepath.VolumeName(loc)) + 1
+		for len(key) > root && strings.HasSuffix(key, "/") {
+			key = key[:len(key)-1]
+		}
+		return Local{}, key, nil
 	}
 	openersMu.RLock()
 	open := openers[s]

@@ -1,6 +1,8 @@
 package storage_test
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +58,38 @@ func TestFor(t *testing.T) {
 	storage.Register("mem", func(u string) (storage.Store, string, error) { return storage.Local{}, "k" + u[len("mem://"):], nil })
 	if _, key, err := storage.For("mem://x"); err != nil || key != "kx" {
 		t.Fatalf("For(registered) = %q, %v", key, err)
+	}
+}
+
+// TestForTrailingSlash: a local directory named with a trailing separator
+// (as shell completion writes it: "runs/", "runs/2026-11-29_12-00-00/") is
+// the same directory; Stat and List work on it. The root keeps its slash.
+func TestForTrailingSlash(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.ckpt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range []string{dir + "/", dir + "//", dir + string(filepath.Separator)} {
+		st, key, err := storage.For(loc)
+		if err != nil || key != filepath.ToSlash(dir) {
+			t.Fatalf("For(%q) = %q, %v; want key %q", loc, key, err, filepath.ToSlash(dir))
+		}
+		info, err := st.Stat(context.Background(), key)
+		if err != nil || !info.Dir {
+			t.Errorf("Stat of For(%q) = %+v, %v; want the directory", loc, info, err)
+		}
+		list, err := st.List(context.Background(), key)
+		if err != nil || len(list) != 1 {
+			t.Errorf("List of For(%q) = %v, %v; want x.ckpt", loc, list, err)
+		}
+	}
+	for _, loc := range []string{"/", "runs/"} {
+		want := strings.TrimSuffix(loc, "/")
+		if want == "" {
+			want = "/"
+		}
+		if _, key, err := storage.For(loc); err != nil || key != want {
+			t.Errorf("For(%q) = %q, %v; want %q", loc, key, err, want)
+		}
 	}
 }

@@ -53,6 +53,25 @@ type Store interface {
 	Location(key string) string
 }
 
+// Swapper is implemented by stores that can replace an object only if it is
+// still the version the caller read (compare-and-swap): s3store.Store, with
+// If-Match on the object's ETag. The trainer's run lease on an object store
+// needs it to take a lapsed lease over safely: of two trainers that find
+// the same lapsed lease, one replaces it and the other is refused. [Local]
+// does not implement it (local runs are guarded by an OS lock instead).
+type Swapper interface {
+	// GetVersion returns the whole content of key and its version, an
+	// opaque string that changes whenever the object is replaced.
+	GetVersion(ctx context.Context, key string) (data []byte, version string, err error)
+
+	// PutIfVersion replaces key with data if key is still at version: of
+	// concurrent calls with one version at most one succeeds, the others
+	// fail wrapping [ErrChanged]. A missing key fails wrapping
+	// fs.ErrNotExist. On success the new content is durable as after
+	// [Store.Put].
+	PutIfVersion(ctx context.Context, key string, data []byte, version string) error
+}
+
 // Appender is implemented by stores whose objects can grow in place: [Local]
 // files. An event writer appends to one file per session where it can, and
 // otherwise writes each flush as a new object with [Store.Put].

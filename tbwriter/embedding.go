@@ -365,6 +365,15 @@ func (w *Writer) AddEmbedding(tag string, step int64, vectors [][]float32, md Me
 	return writeEmbedding(runFiles{dir: storage.Dir(w.path)}, e)
 }
 
+// WriteEmbedding writes e (built by EmbeddingFiles) into the run directory
+// runDir (a local path or a storage URL) as AddEmbedding does, for a
+// program with no Writer open on the run: e's files, then its entry in
+// projector_config.pbtxt, with the same rules (other entries kept, an entry
+// of the same tag and step replaced, every file replaced atomically).
+func WriteEmbedding(runDir string, e *Embedding) error {
+	return writeEmbedding(runFiles{dir: runDir}, e)
+}
+
 // writeEmbedding stores e's files and its config entry in files.
 func writeEmbedding(files runFiles, e *Embedding) error {
 	projectorMu.Lock()

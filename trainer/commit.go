@@ -101,7 +101,7 @@ func (t *Trainer) commit() (string, error) {
 	}
 	hook(SaveBegin, path, t.step)
 	if t.lease != nil {
-		if err := t.lease.check(); err != nil {
+		if err := t.lease.confirm(context.Background()); err != nil {
 			return "", err
 		}
 	}

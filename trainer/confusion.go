@@ -6,8 +6,11 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -138,64 +141,130 @@ var cmStops = []color.RGBA{
 	{60, 10, 70, 255},
 }
 
-// cmScale maps a count v >= 1 to [0, 1] on a logarithmic scale,
-// log(v)/log(max), so that the few confusions of a trained model (1-20
-// images) are not lost next to a diagonal of ~1000: 1 is the palest colour,
-// the largest count the darkest.
-func cmScale(v, maxv int) float64 {
+// The colours of the picture are computed with integers only, so that a
+// run resumed on another CPU logs the same PNG bytes: with floating point,
+// arm64 (where the compiler fuses a+b*c into one FMA) and amd64 (whose
+// math.Log is assembly) rounded some mixes of two stops differently by one
+// unit (a scale position of 0.6125 mixed to red 200 on amd64, 199 on arm64).
+
+// cmScale maps a count v >= 1 to the scale position num/den in [0, 1] on a
+// logarithmic scale, log(v)/log(maxv), so that the few confusions of a
+// trained model (1-20 images) are not lost next to a diagonal of ~1000: 1
+// is the palest colour (0/den), the largest count the darkest (den/den).
+// Both logarithms are log2fix's fixed-point values.
+func cmScale(v, maxv int) (num, den uint64) {
 	if maxv <= 1 {
-		return 1
+		return 1, 1
 	}
-	return math.Log(float64(v)) / math.Log(float64(maxv))
+	return log2fix(uint64(max(v, 1))), log2fix(uint64(maxv))
 }
 
-// cmColour is the colour of scale position t in [0, 1].
-func cmColour(t float64) color.RGBA {
-	t = min(max(t, 0), 1)
-	x := t * float64(len(cmStops)-1)
-	i := min(int(x), len(cmStops)-2)
-	f := x - float64(i)
+// log2fix returns log2(v) for v >= 1 in fixed point with 32 fraction bits,
+// computed with integers: the integer part is the position of the highest
+// bit, each fraction bit comes from squaring the mantissa (in [1, 2), 31
+// fraction bits) and halving it when it reaches 2. The mantissa is
+// truncated at each step, so the result is within 2^-28 of log2(v) and the
+// same on every CPU; it never decreases as v grows.
+func log2fix(v uint64) uint64 {
+	ip := bits.Len64(v) - 1
+	var m uint64 // in [2^31, 2^32): the mantissa v/2^ip with 31 fraction bits
+	if ip <= 31 {
+		m = v << (31 - ip)
+	} else {
+		m = v >> (ip - 31)
+	}
+	r := uint64(ip) << 32
+	for bit := uint64(1) << 31; bit != 0; bit >>= 1 {
+		m = m * m >> 31 // < 2^33: the square, in [1, 4)
+		if m >= 1<<32 {
+			m >>= 1
+			r |= bit
+		}
+	}
+	return r
+}
+
+// cmColour is the colour of scale position num/den (den > 0, clamped to
+// [0, 1]): the two neighbouring stops mixed linearly in RGB, each channel
+// rounded half up, in integers.
+func cmColour(num, den uint64) color.RGBA {
+	num = min(num, den)
+	segs := uint64(len(cmStops) - 1)
+	x := num * segs // position num/den * segs, as x/den
+	i := min(x/den, segs-1)
+	f := x - i*den // the fraction within segment i, as f/den
 	a, b := cmStops[i], cmStops[i+1]
-	mix := func(p, q uint8) uint8 { return uint8(math.Round(float64(p) + f*(float64(q)-float64(p)))) }
+	mix := func(p, q uint8) uint8 {
+		// round(p + f/den*(q-p)) = floor((2*(p*den + f*(q-p)) + den) / (2*den)),
+		// the numerator >= 0 as the result lies between p and q.
+		n := int64(p)*int64(den) + int64(f)*(int64(q)-int64(p))
+		return uint8((2*n + int64(den)) / (2 * int64(den)))
+	}
 	return color.RGBA{mix(a.R, b.R), mix(a.G, b.G), mix(a.B, b.B), 255}
 }
 
 // cellColour returns the fill of a cell with count v and the colour of its
 // text: white cells for 0 (faint text), the scale otherwise, with black or
-// white text, whichever contrasts more with the fill. One of the two always
-// reaches a WCAG 2 contrast ratio of at least 4.58: for a fill of relative
-// luminance L, (L+0.05)/0.05 and 1.05/(L+0.05) are equal, at their
-// smallest maximum, when (L+0.05)² = 0.0525.
+// white text, whichever contrasts more with the fill (darkText).
 func cellColour(v, maxv int) (fill, text color.RGBA) {
 	if v == 0 {
 		return cmWhite, cmFaint
 	}
 	fill = cmColour(cmScale(v, maxv))
-	if contrast(fill, cmBlack) >= contrast(fill, cmWhite) {
+	if darkText(fill) {
 		return fill, cmBlack
 	}
 	return fill, cmWhite
 }
 
-// contrast is the WCAG 2 contrast ratio of two opaque colours,
-// (L1+0.05)/(L2+0.05) with L1 >= L2 their relative luminances.
-func contrast(a, b color.RGBA) float64 {
-	la, lb := luminance(a)+0.05, luminance(b)+0.05
-	return max(la, lb) / min(la, lb)
+// darkText reports whether black text contrasts at least as much as white
+// with the opaque fill c, by WCAG 2's contrast ratio (L1+0.05)/(L2+0.05):
+// for a fill of relative luminance L, (L+0.05)/0.05 >= 1.05/(L+0.05) when
+// (L+0.05)² >= 0.0525. One of the two colours thus always reaches a ratio
+// of at least 1.05/sqrt(0.0525) = 4.58. L is WCAG 2's weighted sum
+// 0.2126 R + 0.7152 G + 0.0722 B of the linearised channels, here in fixed
+// point (scale 10^4 * 2^32, srgbLinear's values), and the comparison is
+// made exactly in 128 bits.
+func darkText(c color.RGBA) bool {
+	lin := srgbLinear()
+	l := 2126*lin[c.R] + 7152*lin[c.G] + 722*lin[c.B] // L * 10^4 * 2^32
+	// (L*S + 0.05*S)² >= 0.0525*S² with S = 10^4 * 2^32, 0.05*S = 500 * 2^32
+	// and 0.0525*S² = 5250000 * 2^64: compare the high word of the square.
+	hi, _ := bits.Mul64(l+500<<32, l+500<<32)
+	return hi >= 5250000
 }
 
-// luminance is the relative luminance of an sRGB colour (WCAG 2's
-// definition: linearised channels weighted 0.2126, 0.7152, 0.0722).
-func luminance(c color.RGBA) float64 {
-	lin := func(u uint8) float64 {
-		v := float64(u) / 255
-		if v <= 0.04045 {
-			return v / 12.92
+// srgbLinear returns, for each 8-bit sRGB channel value u, the linear light
+// WCAG 2 defines for it (v = u/255: v/12.92 for v <= 0.04045, else
+// ((v+0.055)/1.055)^2.4), as floor(2^32 * value), computed with integers:
+// ((1000u+14025)/269025)^(12/5) is the largest y with
+// y^5 * 269025^12 <= 2^160 * (1000u+14025)^12.
+var srgbLinear = sync.OnceValue(func() *[256]uint64 {
+	var t [256]uint64
+	den := new(big.Int).Exp(big.NewInt(269025), big.NewInt(12), nil)
+	for u := range uint64(256) {
+		if u*100000 <= 4045*255 { // v <= 0.04045
+			t[u] = (u << 32) * 100 / (255 * 1292)
+			continue
 		}
-		return math.Pow((v+0.055)/1.055, 2.4)
+		rhs := new(big.Int).Exp(big.NewInt(int64(1000*u+14025)), big.NewInt(12), nil)
+		rhs.Lsh(rhs, 160)
+		lo, hi := uint64(0), uint64(1)<<32 // y^5*den <= rhs holds for lo, not for hi+1
+		var y5 big.Int
+		for lo < hi {
+			mid := lo + (hi-lo+1)/2
+			y5.SetUint64(mid)
+			y5.Exp(&y5, big.NewInt(5), nil)
+			if y5.Mul(&y5, den).Cmp(rhs) <= 0 {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		t[u] = lo
 	}
-	return 0.2126*lin(c.R) + 0.7152*lin(c.G) + 0.0722*lin(c.B)
-}
+	return &t
+})
 
 // image renders the matrix as a picture a person reads at a glance: a 10×10
 // grid of cells with their counts, rows = true digit (labelled on the left),
@@ -268,8 +337,9 @@ func (c *confusion) image(title string) *image.RGBA {
 	// with ticks at 1, 10, 100, ... and at the largest count.
 	for yy := range gridW {
 		// cmBarSteps bands keep the picture within a 256-colour palette.
-		t := math.Round((1-float64(yy)/float64(gridW-1))*cmBarSteps) / cmBarSteps
-		fill(image.Rect(barX, gy+yy, barX+cmBarW, gy+yy+1), cmColour(t))
+		// k = round(cmBarSteps * (1 - yy/(gridW-1))), rounded half up.
+		k := (2*cmBarSteps*(gridW-1-yy) + gridW - 1) / (2 * (gridW - 1))
+		fill(image.Rect(barX, gy+yy, barX+cmBarW, gy+yy+1), cmColour(uint64(k), cmBarSteps))
 	}
 	outline(img, image.Rect(barX, gy, barX+cmBarW, gy+gridW), cmInk)
 	if maxv > 0 {
@@ -281,7 +351,9 @@ func (c *confusion) image(title string) *image.RGBA {
 		lastY := math.MaxInt
 		for i := len(ticks) - 1; i >= 0; i-- { // top down, skipping labels that would overlap
 			v := ticks[i]
-			ty := gy + int(math.Round((1-cmScale(v, maxv))*float64(gridW-1)))
+			// ty = gy + round((1 - num/den) * (gridW-1)), rounded half up.
+			num, den := cmScale(v, maxv)
+			ty := gy + int((2*(den-num)*(gridW-1)+den)/(2*den))
 			if i < len(ticks)-1 && lastY-ty < cmLineH && ty-lastY < cmLineH {
 				continue
 			}

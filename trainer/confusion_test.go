@@ -2,10 +2,13 @@ package trainer
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -226,7 +229,7 @@ func TestConfusionScale(t *testing.T) {
 			t.Errorf("count %d: luminance %.4f above count %d's %.4f", v, l, v-1, prev)
 		}
 		prev = luminance(fill)
-		if cr := contrast(fill, text); cr < 4.5 {
+		if cr := contrast(fill, text); cr < 4.58 {
 			t.Errorf("count %d: text %v on %v has contrast %.2f, want >= 4.5", v, text, fill, cr)
 		}
 	}
@@ -279,6 +282,125 @@ func TestConfusionColourBarTicks(t *testing.T) {
 	// 1000 label is skipped (labels would overlap) and 4 ticks remain.
 	if len(ticks) != 4 {
 		t.Errorf("%d tick marks at rows %v, want 4", len(ticks), ticks)
+	}
+}
+
+// contrast is the WCAG 2 contrast ratio of two opaque colours,
+// (L1+0.05)/(L2+0.05) with L1 >= L2 their relative luminances, in floating
+// point: the definition the trainer's integer arithmetic is checked against.
+func contrast(a, b color.RGBA) float64 {
+	la, lb := luminance(a)+0.05, luminance(b)+0.05
+	return max(la, lb) / min(la, lb)
+}
+
+// luminance is the relative luminance of an sRGB colour (WCAG 2's
+// definition: linearised channels weighted 0.2126, 0.7152, 0.0722).
+func luminance(c color.RGBA) float64 {
+	return 0.2126*linearFloat(c.R) + 0.7152*linearFloat(c.G) + 0.0722*linearFloat(c.B)
+}
+
+func linearFloat(u uint8) float64 {
+	v := float64(u) / 255
+	if v <= 0.04045 {
+		return v / 12.92
+	}
+	return math.Pow((v+0.055)/1.055, 2.4)
+}
+
+// TestConfusionIntegerArithmetic: the integer logarithm, channel
+// linearisation, colour mix and text-colour choice of the picture agree
+// with their floating-point definitions (to within their fixed-point
+// resolution; the text colour exactly wherever the two contrasts are not
+// a near tie).
+func TestConfusionIntegerArithmetic(t *testing.T) {
+	prev := uint64(0)
+	for v := uint64(1); v <= 1<<20; v++ {
+		got := log2fix(v)
+		if d := math.Abs(float64(got)/(1<<32) - math.Log2(float64(v))); d > 1.0/(1<<28) {
+			t.Fatalf("log2fix(%d) = %v, log2 = %v", v, float64(got)/(1<<32), math.Log2(float64(v)))
+		}
+		if got < prev {
+			t.Fatalf("log2fix(%d) < log2fix(%d)", v, v-1)
+		}
+		prev = got
+	}
+	for _, v := range []uint64{1 << 40, 1<<63 + 12345, math.MaxUint64} {
+		if d := math.Abs(float64(log2fix(v))/(1<<32) - math.Log2(float64(v))); d > 1.0/(1<<27) {
+			t.Errorf("log2fix(%d) off by %g", v, d)
+		}
+	}
+	lin := srgbLinear()
+	for u := range 256 {
+		want := linearFloat(uint8(u)) * (1 << 32)
+		if d := float64(lin[u]) - want; d > 0 || d < -2 {
+			t.Errorf("srgbLinear[%d] = %d, want floor(%f)", u, lin[u], want)
+		}
+	}
+	if lin[0] != 0 || lin[255] != 1<<32 {
+		t.Errorf("srgbLinear[0], [255] = %d, %d, want 0 and 2^32", lin[0], lin[255])
+	}
+	for k := uint64(0); k <= 10000; k++ {
+		got := cmColour(k, 10000)
+		x := float64(k) / 10000 * float64(len(cmStops)-1)
+		i := min(int(x), len(cmStops)-2)
+		f := x - float64(i)
+		a, b := cmStops[i], cmStops[i+1]
+		for ch, pq := range [][3]uint8{{a.R, b.R, got.R}, {a.G, b.G, got.G}, {a.B, b.B, got.B}} {
+			want := float64(pq[0]) + f*(float64(pq[1])-float64(pq[0]))
+			if math.Abs(float64(pq[2])-want) > 0.5+1e-9 {
+				t.Fatalf("cmColour(%d/10000) channel %d = %d, want round(%f)", k, ch, pq[2], want)
+			}
+		}
+	}
+	// The text colour: every colour of the scale and a grid of others.
+	check := func(c color.RGBA) {
+		cb, cw := contrast(c, cmBlack), contrast(c, cmWhite)
+		if math.Abs(cb-cw) < 1e-6 {
+			return // a tie within float error: either is right
+		}
+		if got, want := darkText(c), cb >= cw; got != want {
+			t.Errorf("darkText(%v) = %v; contrast with black %.6f, with white %.6f", c, got, cb, cw)
+		}
+	}
+	for k := uint64(0); k <= 10000; k++ {
+		check(cmColour(k, 10000))
+	}
+	for r := 0; r < 256; r += 5 {
+		for g := 0; g < 256; g += 3 {
+			for b := 0; b < 256; b += 17 {
+				check(color.RGBA{uint8(r), uint8(g), uint8(b), 255})
+			}
+		}
+	}
+}
+
+// TestConfusionPicturePortable: the colours of the scale, the cells of
+// every matrix up to MNIST's largest count and the PNG the trainer logs for
+// trainedConfusion hash to the same value on every architecture (the qemu
+// run checks linux/arm64). When the colour arithmetic was floating point,
+// arm64 mixed scale positions such as 49000/80000 one unit darker.
+// After an intended change of the picture, the new hash is in the failure.
+func TestConfusionPicturePortable(t *testing.T) {
+	const want = "5ee30bac8426a9cb768d1ec8fce71fdc7fbca4b736a5e29fd2ac28286bbd63ef"
+	h := sha256.New()
+	for k := uint64(0); k <= 80000; k++ {
+		c := cmColour(k, 80000)
+		h.Write([]byte{c.R, c.G, c.B})
+	}
+	for maxv := 1; maxv <= 1135; maxv++ {
+		for v := 0; v <= maxv; v++ {
+			f, tc := cellColour(v, maxv)
+			h.Write([]byte{f.R, f.G, f.B, tc.R})
+		}
+	}
+	c := trainedConfusion()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, paletted(c.image("test/confusion  epoch 19  step 18740  accuracy 99.50%"))); err != nil {
+		t.Fatal(err)
+	}
+	h.Write(buf.Bytes())
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		t.Errorf("colours and picture hash to %s, want %s", got, want)
 	}
 }
 

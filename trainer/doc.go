@@ -66,9 +66,14 @@
 // session renews it every third of Options.LeaseTTL (default 60 s) and
 // deletes it when Run returns; a resume while another trainer's lease is
 // live fails with a *LeaseHeldError, and a lapsed lease (its holder killed)
-// is taken over. Two trainers that find the same lapsed lease at once can
-// both take it; the loser notices at its next renewal and stops before its
-// next checkpoint commit.
+// is taken over. Renewals and takeovers are compare-and-swaps
+// (storage.Swapper: If-Match on the lease object's ETag), so of trainers that
+// find the same lapsed lease at once exactly one takes it, and a holder that
+// was paused past the TTL cannot overwrite the lease of the trainer that
+// took over: it finds the other token and stops. Before each checkpoint
+// commit the holder renews the lease synchronously, so a commit starts
+// with the lease held and a full TTL ahead. A store without compare-and-swap
+// refuses to take a lapsed lease over (ErrNoSafeTakeover).
 //
 // # Divergence
 //

@@ -3,10 +3,12 @@ package trainer_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -232,9 +234,56 @@ func TestEpochsLoweredToDone(t *testing.T) {
 	if !errors.Is(err, trainer.ErrInterrupted) {
 		t.Fatal(err)
 	}
+	// The longer timeline's projector entry (as if it had ended at step
+	// 30) and the temp files of a commit and a projector file a kill left.
+	long, err := tbwriter.EmbeddingFiles("penultimate", 30, [][]float32{{1, 2}}, tbwriter.Metadata{Labels: []string{"x"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tbwriter.WriteEmbedding(dir, long); err != nil {
+		t.Fatal(err)
+	}
+	temps := []string{filepath.Join(dir, ".LenetMnist2-step35.ckpt.tmp-1"), filepath.Join(dir, ".projector_config.pbtxt.tmp-2")}
+	for _, p := range temps {
+		if err := os.WriteFile(p, []byte("half a file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	epochs := func(f string) bool { return f == "epochs" }
 	if err := resume(t, filepath.Join(dir, "LenetMnist1.ckpt"), logdir, trainer.Config{Epochs: 2}, epochs, 0); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range temps {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("temp file %s after lowering --epochs: %v, want it removed", p, err)
+		}
+	}
+	// The projector shows the model that now ends the run (step 24, the
+	// end of epoch 1): the first 100 test images (--limit-test; --embed
+	// is 1000), and nothing of the longer timeline.
+	pc, err := tbwriter.ReadProjectorConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, e := range pc.GetEmbeddings() {
+		entries = append(entries, e.GetTensorName())
+	}
+	if want := []string{tbwriter.EmbeddingTensorName("penultimate", 24)}; !slices.Equal(entries, want) {
+		t.Errorf("projector entries %q after lowering --epochs to 2, want %q", entries, want)
+	}
+	for _, f := range []string{"tensors.tsv", "metadata.tsv"} {
+		if _, err := os.Stat(filepath.Join(dir, tbwriter.EmbeddingDir("penultimate", 30), f)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the longer timeline's projector file %s: %v, want it removed", f, err)
+		}
+	}
+	tsv, err := os.ReadFile(filepath.Join(dir, tbwriter.EmbeddingDir("penultimate", 24), "tensors.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(tsv), "\n"), "\n")
+	if len(lines) != 100 || len(strings.Split(lines[0], "\t")) != 84 {
+		t.Errorf("tensors.tsv of the new end: %d lines of %d values, want 100 of 84", len(lines), len(strings.Split(lines[0], "\t")))
 	}
 	c, path, _, err := trainer.Locate(trainer.Latest, logdir)
 	if err != nil {

@@ -3,8 +3,10 @@ package trainer
 // This file holds the lease that keeps one trainer per run on an object
 // store, where there is no directory to create exclusively and no lock to
 // hold: a lease object in the run's prefix, created with a conditional PUT
-// (storage.Store.PutNew: If-None-Match: * on S3) and renewed while the
-// session runs.
+// (storage.Store.PutNew: If-None-Match: * on S3), and renewed, taken over
+// when lapsed, each with a compare-and-swap (storage.Swapper.PutIfVersion:
+// If-Match on the ETag read), so that of two trainers acting on the same
+// lease object at most one succeeds.
 
 import (
 	"context"
@@ -50,12 +52,15 @@ func (e *LeaseHeldError) Error() string {
 // lease is a held lease.
 type lease struct {
 	st    storage.Store
+	sw    storage.Swapper // st's compare-and-swap; nil if it has none
 	key   string
 	loc   string
 	token string
 	who   string
 	ttl   time.Duration
 	now   func() time.Time
+
+	renewMu sync.Mutex // one renewal at a time (keep's and confirm's)
 
 	mu   sync.Mutex
 	err  error // why the lease is lost; sticky
@@ -67,17 +72,26 @@ func (l *lease) content() []byte {
 	return fmt.Appendf(nil, "%s\nholder %s\ntoken %s\nexpires %d\n", leaseHeader, l.who, l.token, l.now().Add(l.ttl).UnixNano())
 }
 
-// parseLease returns the holder, token and expiry of a lease object.
+// parseLease returns the holder, token and expiry of a lease object: the
+// header line, then "holder ", "token " and "expires " lines (the expiry in
+// Unix nanoseconds), each required.
 func parseLease(b []byte) (who, token string, expires time.Time, err error) {
 	lines := strings.Split(string(b), "\n")
 	if len(lines) < 4 || lines[0] != leaseHeader {
-		return "", "", time.Time{}, fmt.Errorf("not a tbtrain lease")
+		return "", "", time.Time{}, errors.New("not a tbtrain lease")
 	}
-	who, _ = strings.CutPrefix(lines[1], "holder ")
-	token, _ = strings.CutPrefix(lines[2], "token ")
-	ns, err := strconv.ParseInt(strings.TrimPrefix(lines[3], "expires "), 10, 64)
+	who, ok1 := strings.CutPrefix(lines[1], "holder ")
+	token, ok2 := strings.CutPrefix(lines[2], "token ")
+	exp, ok3 := strings.CutPrefix(lines[3], "expires ")
+	if !ok1 || !ok2 || !ok3 {
+		return "", "", time.Time{}, errors.New("lease: want holder, token and expires lines")
+	}
+	if token == "" {
+		return "", "", time.Time{}, errors.New("lease: empty token")
+	}
+	ns, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil {
-		return "", "", time.Time{}, fmt.Errorf("lease expiry: %v", err)
+		return "", "", time.Time{}, fmt.Errorf("lease expiry: %w", err)
 	}
 	return who, token, time.Unix(0, ns), nil
 }
@@ -89,6 +103,11 @@ func newLease(dir string, ttl time.Duration, now func() time.Time) (*lease, erro
 	if err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
+	return newLeaseOn(st, key, loc, ttl, now)
+}
+
+// newLeaseOn prepares a lease kept in st under key (loc is its location).
+func newLeaseOn(st storage.Store, key, loc string, ttl time.Duration, now func() time.Time) (*lease, error) {
 	var tok [16]byte
 	if _, err := rand.Read(tok[:]); err != nil {
 		return nil, fmt.Errorf("trainer: lease token: %w", err)
@@ -100,7 +119,8 @@ func newLease(dir string, ttl time.Duration, now func() time.Time) (*lease, erro
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	return &lease{st: st, key: key, loc: loc, token: hex.EncodeToString(tok[:]),
+	sw, _ := st.(storage.Swapper)
+	return &lease{st: st, sw: sw, key: key, loc: loc, token: hex.EncodeToString(tok[:]),
 		who: fmt.Sprintf("host %s pid %d", host, os.Getpid()), ttl: ttl, now: now}, nil
 }
 
@@ -117,22 +137,39 @@ func (l *lease) create(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// read returns the lease object's content and version ("" from a store
+// without compare-and-swap).
+func (l *lease) read(ctx context.Context) ([]byte, string, error) {
+	if l.sw != nil {
+		return l.sw.GetVersion(ctx, l.key)
+	}
+	b, err := l.st.Get(ctx, l.key, 0, 4096)
+	return b, "", err
+}
+
+// ErrNoSafeTakeover means the store holding a run's lapsed lease cannot
+// replace an object conditionally (no storage.Swapper), so the lease cannot
+// be taken over without risking two trainers on one run.
+var ErrNoSafeTakeover = errors.New("trainer: the store cannot replace the lease conditionally")
+
 // acquire takes the lease of an existing run: it creates the lease object,
 // or replaces one that has lapsed (its holder stopped renewing: killed, or
 // its machine gone). A live lease of another trainer is a *LeaseHeldError.
 //
-// What is not guarded: replacing a lapsed lease is a plain PUT, so two
-// trainers that find the same lapsed lease at the same moment may both take
-// it; each then sees the other's token at its next renewal (within a third
-// of the TTL) and the one that finds its token gone stops before its next
-// checkpoint commit. Expiry is judged by the clocks of the two machines.
+// Taking over is a compare-and-swap: the lapsed lease is replaced only if
+// it is still the version read (If-Match on S3), so of trainers that find
+// the same lapsed lease at the same moment exactly one takes it; the others
+// re-read it, find it live and get a *LeaseHeldError. A store without
+// compare-and-swap refuses the takeover (ErrNoSafeTakeover) and the user
+// deletes the lapsed lease by hand. Expiry is judged by this machine's clock
+// against the holder's: clocks more than the TTL apart break the lease.
 func (l *lease) acquire(ctx context.Context) error {
-	for range 3 {
+	for range 5 {
 		ok, err := l.create(ctx)
 		if err != nil || ok {
 			return err
 		}
-		b, err := l.st.Get(ctx, l.key, 0, 4096)
+		b, ver, err := l.read(ctx)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // released meanwhile
 		}
@@ -143,13 +180,22 @@ func (l *lease) acquire(ctx context.Context) error {
 		if perr == nil && l.now().Before(expires) {
 			return &LeaseHeldError{Lease: l.loc, Holder: who, Expires: expires}
 		}
-		// Lapsed (or unreadable: not ours to keep): take it over.
-		if err := l.st.Put(ctx, l.key, l.content()); err != nil {
+		// Lapsed (or unreadable: not a live lease of anyone): take it over
+		// if it is still what was read.
+		if l.sw == nil {
+			return fmt.Errorf("%w: %s lapsed at %s; delete it once sure its holder (%s) is gone, then resume",
+				ErrNoSafeTakeover, l.loc, expires.Format(time.RFC3339), who)
+		}
+		err = l.sw.PutIfVersion(ctx, l.key, l.content(), ver)
+		if errors.Is(err, storage.ErrChanged) || errors.Is(err, fs.ErrNotExist) {
+			continue // another trainer acted first: look again
+		}
+		if err != nil {
 			return fmt.Errorf("trainer: taking over the run's lapsed lease: %w", err)
 		}
 		return nil
 	}
-	return fmt.Errorf("trainer: could not take the lease %s", l.loc)
+	return fmt.Errorf("trainer: could not take the lease %s: it keeps changing", l.loc)
 }
 
 // keep renews the lease every third of its TTL until release.
@@ -164,31 +210,85 @@ func (l *lease) keep() {
 			case <-l.stop:
 				return
 			case <-t.C:
-				if err := l.renew(context.Background()); err != nil {
-					l.mu.Lock()
-					if l.err == nil {
-						l.err = err
-					}
-					l.mu.Unlock()
+				// A transient failure (the store already retried) is
+				// left for the next tick: the TTL leaves two more.
+				if err := l.renew(context.Background()); errors.Is(err, errLeaseLost) {
+					l.lose(err)
 				}
 			}
 		}
 	}()
 }
 
-// renew checks that the lease still holds our token and extends it.
+// errLeaseLost marks renewal errors that mean another trainer has the lease.
+var errLeaseLost = errors.New("lost the run's lease")
+
+func (l *lease) lose(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+// renew checks that the lease object still holds this session's token and
+// extends it, replacing it only if it is still the version read, so that
+// a takeover between the read and the write is never overwritten. An error
+// wrapping errLeaseLost means another trainer holds the lease (or it is
+// gone and another trainer created it); other errors are the store's.
 func (l *lease) renew(ctx context.Context) error {
-	b, err := l.st.Get(ctx, l.key, 0, 4096)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil // a transient failure: the store retried; try next time
-	}
-	if err == nil {
-		if who, token, _, perr := parseLease(b); perr != nil || token != l.token {
-			return fmt.Errorf("trainer: lost the run's lease %s to %s", l.loc, who)
+	l.renewMu.Lock()
+	defer l.renewMu.Unlock()
+	for range 3 {
+		b, ver, err := l.read(ctx)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Deleted (by hand): recreate it unless another trainer has.
+			ok, err := l.create(ctx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			return nil
 		}
+		if err != nil {
+			return err
+		}
+		if who, token, _, perr := parseLease(b); perr != nil || token != l.token {
+			if perr != nil {
+				who = "an unreadable lease object"
+			}
+			return fmt.Errorf("trainer: %w %s to %s", errLeaseLost, l.loc, who)
+		}
+		if l.sw == nil {
+			// No compare-and-swap: a takeover between the read and this
+			// write would be overwritten (such stores refuse takeovers).
+			return l.st.Put(ctx, l.key, l.content())
+		}
+		err = l.sw.PutIfVersion(ctx, l.key, l.content(), ver)
+		if errors.Is(err, storage.ErrChanged) || errors.Is(err, fs.ErrNotExist) {
+			continue // changed under us: read again to see by whom
+		}
+		return err
 	}
-	if err := l.st.Put(ctx, l.key, l.content()); err != nil {
-		return nil // try next time; the TTL leaves two more chances
+	return fmt.Errorf("trainer: renewing the run's lease %s: it keeps changing", l.loc)
+}
+
+// confirm renews the lease now and returns an error if it is lost or
+// cannot be renewed: the trainer calls it before each checkpoint commit, so
+// a commit starts with the lease held and a full TTL ahead, however long
+// the trainer was paused since the last background renewal.
+func (l *lease) confirm(ctx context.Context) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if err := l.renew(ctx); err != nil {
+		if errors.Is(err, errLeaseLost) {
+			l.lose(err)
+			return err
+		}
+		return fmt.Errorf("trainer: renewing the run's lease before a commit: %w", err)
 	}
 	return nil
 }
@@ -208,11 +308,13 @@ func (l *lease) release() error {
 		l.stop = nil
 	}
 	ctx := context.Background()
-	b, err := l.st.Get(ctx, l.key, 0, 4096)
+	b, _, err := l.read(ctx)
 	if err != nil {
 		return nil
 	}
-	if _, token, _, perr := parseLease(b); perr == nil && token == l.token {
+	// A lapsed lease is left alone: another trainer may be taking it over
+	// (and its next renewal would recreate one deleted under it anyway).
+	if _, token, expires, perr := parseLease(b); perr == nil && token == l.token && l.now().Before(expires) {
 		if err := l.st.Delete(ctx, l.key); err != nil {
 			return fmt.Errorf("trainer: releasing the run's lease: %w", err)
 		}

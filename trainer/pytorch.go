@@ -206,7 +206,7 @@ func (t *Trainer) restorePyTorch(pc *ptfile.Checkpoint) error {
 				return fmt.Errorf("optimizer state has momentum buffers for some parameters only")
 			case b == nil:
 				continue
-			case b.DType != "float32" || fmt.Sprint(b.Shape) != fmt.Sprint(t.params[i].Shape):
+			case b.Data == nil || fmt.Sprint(b.Shape) != fmt.Sprint(t.params[i].Shape):
 				return fmt.Errorf("momentum buffer of %s is %s %v, the parameter %v", t.params[i].Name, b.DType, b.Shape, t.params[i].Shape)
 			}
 			bufs = append(bufs, b.Data)

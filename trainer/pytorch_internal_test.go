@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
@@ -159,3 +160,112 @@ func TestPyTorchConfigRefuses(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestResumePyTorchDTypes resumes the demo checkpoint saved in float64,
+// float16 and bfloat16 (testdata/pytorch-run/dtypes.py): the trainer's
+// float32 weights and momentum buffers equal, bit for bit, what a float32
+// LeNet-5 and its SGD hold after PyTorch's own load_state_dict calls of the
+// same file (float64 rounded to nearest, the others exact). A weight saved
+// as int64 is refused with the file, the tensor and its dtype named.
+func TestResumePyTorchDTypes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(ptFixtures, "dtypes", "expect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp map[string]json.RawMessage
+	if err := json.Unmarshal(b, &exp); err != nil {
+		t.Fatal(err)
+	}
+	req := DefaultConfig()
+	req.BatchSize = 16
+	train, test := mnisttest.Synth(64, 1), mnisttest.Synth(64, 2)
+	for _, name := range []string{"float64.pt", "float16.pt", "bfloat16.pt"} {
+		t.Run(name, func(t *testing.T) {
+			var want struct {
+				Model          map[string]string `json:"model"`
+				MomentumBuffer map[string]string `json:"momentum_buffer"`
+			}
+			if err := json.Unmarshal(exp[name], &want); err != nil || len(want.Model) != 10 {
+				t.Fatalf("expect.json %s: %v", name, err)
+			}
+			path := filepath.Join(ptFixtures, "dtypes", name)
+			pc, err := ptfile.ReadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dt := pc.Model[0].Tensor.DType; dt+".pt" != name {
+				t.Errorf("DType %q, want the file's", dt)
+			}
+			cfg, _, err := PyTorchConfig(pc, path, req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := ResumePyTorch(path, pc, cfg, train, test, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range tr.params {
+				if sha32(p.Data) != want.Model[p.Name] {
+					t.Errorf("%s: weights differ from PyTorch's float32 load", p.Name)
+				}
+				if sha32(tr.opt.Buffers()[i]) != want.MomentumBuffer[p.Name] {
+					t.Errorf("%s: momentum buffer differs from PyTorch's float32 load", p.Name)
+				}
+			}
+		})
+	}
+	path := filepath.Join(ptFixtures, "dtypes", "int64.pt")
+	pc, err := ptfile.ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := PyTorchConfig(pc, path, req, func(string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ResumePyTorch(path, pc, cfg, train, test, Options{})
+	var me *ptfile.MismatchError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), path) ||
+		!strings.Contains(err.Error(), "lineNet.5.bias: file int64, model float32") {
+		t.Errorf("int64 weight: err = %v, want a MismatchError naming the file, the tensor and its dtype", err)
+	}
+}
+
+// TestPyTorchEpochsFlag: --epochs given on a .pt resume becomes T_max and
+// the schedule continues as PyTorch's own CosineAnnealingLR does when its
+// T_max is changed after load_state_dict: the next epoch keeps the file's
+// rate, later ones follow the recursive update with the new T_max (ending
+// at eta_min at epoch T_max). The reference rates come from torch 1.13:
+//
+//	ck = torch.load("testdata/pytorch-run/run/LenetMnist2.pt")
+//	opt = SGD(LeNet5().parameters(), lr=0.01, momentum=0.9)
+//	sched = CosineAnnealingLR(opt, T_max=5, eta_min=1e-4)
+//	opt.load_state_dict(ck["Optimizer_state_dict"]); sched.load_state_dict(ck["scheduler_state_dict"])
+//	sched.T_max = 7
+//	for e in 3..6: record opt.param_groups[0]["lr"]; sched.step()
+func TestPyTorchEpochsFlag(t *testing.T) {
+	path := filepath.Join(ptFixtures, "run", "LenetMnist2.pt")
+	pc, err := ptfile.ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := DefaultConfig()
+	req.BatchSize, req.Epochs = 16, 7
+	cfg, _, err := PyTorchConfig(pc, path, req, func(f string) bool { return f == "epochs" })
+	if err != nil || cfg.Epochs != 7 {
+		t.Fatalf("config epochs %d: %v", cfg.Epochs, err)
+	}
+	tr, err := ResumePyTorch(path, pc, cfg, mnisttest.Synth(64, 1), mnisttest.Synth(64, 2), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{0.0035203658778440107, 0.0022752289015027034, 0.001153399249545034, 0.00037706904287900943} {
+		e := int64(3 + i)
+		if got := tr.lr(e); math.Abs(got-want) > 4*ulp(want) || (i == 0 && got != want) {
+			t.Errorf("lr of epoch %d = %v, PyTorch with T_max 7: %v", e, got, want)
+		}
+	}
+	if got := tr.lr(7); got != cfg.EtaMin && math.Abs(got-cfg.EtaMin) > 4*ulp(cfg.EtaMin) {
+		t.Errorf("lr at T_max = %v, want eta_min %v", got, cfg.EtaMin)
+	}
+}

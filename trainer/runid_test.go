@@ -378,3 +378,35 @@ func TestSetAsideInterrupted(t *testing.T) {
 		sameParams(t, finalParams(t, dir), finalParams(t, straight))
 	}
 }
+
+// TestLocateTrailingSlash: a run directory or log directory named with a
+// trailing slash, as shell completion writes it (--resume runs/<run>/,
+// --logdir runs/), is the same directory: Locate finds the same checkpoint
+// and Resume the same run directory (it failed with "storage: invalid key").
+func TestLocateTrailingSlash(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SaveEverySteps = 4
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 9)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	_, want, _, err := trainer.Locate(dir, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ target, logdir string }{
+		{dir + "/", logdir},
+		{trainer.Latest, logdir + "/"},
+		{filepath.Join(dir, "LenetMnist0-step9.ckpt"), logdir + "/"},
+	} {
+		c, path, _, err := trainer.Locate(tc.target, tc.logdir)
+		if err != nil || filepath.Clean(path) != want {
+			t.Fatalf("Locate(%q, %q) = %s, %v; want %s", tc.target, tc.logdir, path, err, want)
+		}
+		tr, err := trainer.Resume(path, c, trainer.ConfigOf(c), trainSet, testSet, trainer.Options{})
+		if err != nil || filepath.Clean(tr.Dir()) != dir {
+			t.Fatalf("Resume(%s): %v; want run directory %s", path, err, dir)
+		}
+	}
+}

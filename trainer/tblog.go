@@ -206,9 +206,22 @@ func (t *Trainer) logPRCurves(step int64, tp *testPass) error {
 // or resumed from an earlier checkpoint) replaces its own entry, and every
 // file is replaced atomically.
 func (t *Trainer) logEmbedding(step int64, tp *testPass) error {
+	vecs, md, sprites := t.embeddingOf(tp)
+	if len(vecs) == 0 {
+		return nil
+	}
+	if err := t.w.AddEmbedding(embeddingTag, step, vecs, md, sprites); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
+}
+
+// embeddingOf returns the projector entry's vectors, metadata and sprites
+// of tp's penultimate activations (none if it holds none).
+func (t *Trainer) embeddingOf(tp *testPass) ([][]float32, tbwriter.Metadata, []image.Image) {
 	k := len(tp.feats) / model.FeatureSize
 	if k == 0 {
-		return nil
+		return nil, tbwriter.Metadata{}, nil
 	}
 	vecs := make([][]float32, k)
 	rows := make([][]string, k)
@@ -223,8 +236,32 @@ func (t *Trainer) logEmbedding(step int64, tp *testPass) error {
 		rows[i] = []string{strconv.Itoa(int(y)), strconv.Itoa(int(p)), result}
 		sprites[i] = digit(t.test, i)
 	}
-	md := tbwriter.Metadata{Header: []string{"label", "predicted", "result"}, Rows: rows}
-	if err := t.w.AddEmbedding(embeddingTag, step, vecs, md, sprites); err != nil {
+	return vecs, tbwriter.Metadata{Header: []string{"label", "predicted", "result"}, Rows: rows}, sprites
+}
+
+// embedAtEnd writes the projector entry of the epoch that now ends the
+// run, for a session that lowered --epochs to the epochs done: the longer
+// timeline embedded only at its own last epoch, so the Projector would show
+// nothing of this run's end. The test pass is that of the restored
+// weights, the model that ends the run (an entry already there, from when
+// the run first ended here, is replaced by the same files).
+func (t *Trainer) embedAtEnd() error {
+	if t.cfg.Embed == 0 || t.epoch == 0 {
+		return nil
+	}
+	step := t.step
+	if t.convention == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		step = t.epoch - 1 // tagStep of the epoch that ended
+	}
+	vecs, md, sprites := t.embeddingOf(t.evaluate(int(t.cfg.Embed)))
+	if len(vecs) == 0 {
+		return nil
+	}
+	e, err := tbwriter.EmbeddingFiles(embeddingTag, step, vecs, md, sprites)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := tbwriter.WriteEmbedding(t.dir, e); err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
 	return nil

@@ -115,8 +115,6 @@ type Trainer struct {
 	net    *model.LeNet5
 	params []model.Param
 	opt    *SGD
-	pdata  [][]float32
-	pgrad  [][]float32
 
 	epoch        int64
 	step         int64
@@ -253,8 +251,6 @@ func newTrainer(cfg Config, train, test *mnist.Set, opts Options) (*Trainer, err
 	sizes := make([]int, len(t.params))
 	for i, p := range t.params {
 		sizes[i] = len(p.Data)
-		t.pdata = append(t.pdata, p.Data)
-		t.pgrad = append(t.pgrad, p.Grad)
 	}
 	t.opt = NewSGD(cfg.Momentum, sizes)
 	return t, nil
@@ -321,7 +317,8 @@ func (t *Trainer) History() []EpochInfo {
 // --keep-best best epoch-end ones (ckpt.Prune).
 //
 // A resumed session first removes the temp files of an unfinished commit
-// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp) and renames the valid checkpoints of the run directory
+// (ckpt.CleanTemp) or projector file (tbwriter.CleanTemp), also when it has
+// nothing left to train, and renames the valid checkpoints of the run directory
 // whose global step is beyond the one it resumes from to <name>.abandoned:
 // they belong to the timeline this session replaces (the user named an older
 // checkpoint), and a later --resume DIR or latest, which picks the highest
@@ -374,11 +371,8 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	if !t.fresh {
 		// Temp files of a commit, or of a projector file, the previous
 		// session did not finish.
-		if err := ckpt.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
-		}
-		if err := tbwriter.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
+		if err := t.cleanTemp(); err != nil {
+			return err
 		}
 		if err := t.setAside(); err != nil {
 			return err
@@ -424,6 +418,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	x := make([]float32, B*784)
 	labels := make([]uint8, B)
 	perm := make([]int, t.train.Len())
+	fill := &batchFiller{set: t.train}
 	for t.epoch < t.cfg.Epochs {
 		e := t.epoch
 		lr := t.lr(e)
@@ -434,15 +429,21 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		}
 		for t.batchInEpoch < t.batches {
 			b := t.batchInEpoch
-			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
-			loss := t.net.TrainBatch(x, labels)
+			// The shards gather their own images (fill), and the SGD
+			// step is applied inside the model, part by part as the
+			// shards' gradients are summed, unless the loss is not
+			// finite.
+			fill.idx = perm[b*int64(B) : (b+1)*int64(B)]
+			t.train.BatchLabels(labels, fill.idx)
+			t.opt.BeginStep(lr)
+			loss := t.net.TrainStepFill(x, labels, fill, t.opt)
 			if !finite(float64(loss)) {
-				// Stop before the update: the weights stay those of
+				// TrainStep did not update: the weights stay those of
 				// the last finite step, and nothing is committed.
 				return &DivergedError{What: "training loss", Loss: float64(loss), Step: t.step + 1, Epoch: e,
 					Batch: t.batchInEpoch + 1, Batches: t.batches, Checkpoint: t.lastCommit}
 			}
-			t.opt.Step(t.pdata, t.pgrad, lr)
+			t.opt.EndStep()
 			t.step++
 			t.batchInEpoch++
 			t.epochLossSum += float64(loss)
@@ -489,15 +490,27 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // (--epochs lowered to exactly the epochs done), the run ends here: the
 // checkpoint is committed again at the same position with the new config,
 // after setting aside any newer checkpoint of the run (they belong to the
-// longer timeline), so that a later plain resume does not train on. Either
-// way the hparams session of the extent gets its end if a kill left it
-// without one.
+// longer timeline), the projector entries of that timeline are removed and
+// the epoch that now ends the run gets its projector entry, so that a later
+// plain resume does not train on. Either way the temp files a killed
+// session left are removed and the hparams session of the extent gets its
+// end if a kill left it without one.
 func (t *Trainer) finish() error {
+	// Temp files of a commit or of a projector file that a killed session
+	// left: removed whether or not anything is left to train.
+	if err := t.cleanTemp(); err != nil {
+		return err
+	}
 	if t.runCfg.Epochs != t.cfg.Epochs {
-		if err := ckpt.CleanTemp(t.dir); err != nil {
-			return fmt.Errorf("trainer: %w", err)
-		}
 		if err := t.setAside(); err != nil {
+			return err
+		}
+		// The longer timeline's projector entries go, and the new end
+		// gets its own.
+		if err := t.dropReplacedEmbeddings(); err != nil {
+			return err
+		}
+		if err := t.embedAtEnd(); err != nil {
 			return err
 		}
 		var err error
@@ -509,6 +522,19 @@ func (t *Trainer) finish() error {
 		}
 	}
 	return t.endHPSession()
+}
+
+// cleanTemp removes the temp files of a commit (ckpt.CleanTemp) and of
+// projector files (tbwriter.CleanTemp) that a previous session did not
+// finish.
+func (t *Trainer) cleanTemp() error {
+	if err := ckpt.CleanTemp(t.dir); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if err := tbwriter.CleanTemp(t.dir); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	return nil
 }
 
 // lr returns the learning rate of epoch e: the closed-form cosine, or for a

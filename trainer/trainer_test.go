@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -932,6 +933,50 @@ func TestResumeCleansTemp(t *testing.T) {
 			t.Errorf("temp file %s after a resumed session: %v, want it removed", p, err)
 		}
 	}
+}
+
+// TestFinishedRunCleansTemp: a session resuming a run that has nothing
+// left to train still removes the temp files of a commit and of projector
+// files that a kill left, and changes nothing else.
+func TestFinishedRunCleansTemp(t *testing.T) {
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, smallConfig(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, dir)
+	temps := []string{filepath.Join(dir, ".LenetMnist1.ckpt.tmp-99"), filepath.Join(dir, ".projector_config.pbtxt.tmp-42"),
+		filepath.Join(dir, "00024", "penultimate", ".tensors.tsv.tmp-7")}
+	for _, p := range temps {
+		if err := os.WriteFile(p, []byte("half a file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if after := listDir(t, dir); !slices.Equal(after, before) {
+		t.Errorf("files after resuming the finished run:\n%q\nwant those before the temp files:\n%q", after, before)
+	}
+}
+
+// listDir returns the files under dir, relative to it, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestStepZeroCommitFirst checks that a new run commits its step-0

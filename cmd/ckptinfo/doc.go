@@ -1,7 +1,11 @@
 // Command ckptinfo inspects tbtrain checkpoint files: it verifies each one
 // (envelope, checksums, content) and prints its position (epoch, global step,
 // batch within the epoch), model, kernel, optimizer and schedule state, the
-// training configuration and the per-epoch metrics history.
+// training configuration and the per-epoch metrics history. For a run
+// continued from a PyTorch checkpoint (train --resume FILE.pt) it adds the
+// step axis (epoch tags at step = epoch), the epoch the run was continued
+// at and the anchor of PyTorch's learning-rate schedule (JSON:
+// step_convention, first_epoch, scheduler.anchor).
 //
 // Usage:
 //

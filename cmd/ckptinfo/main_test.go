@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -57,9 +58,10 @@ func fixture(epoch, step, batch int64) *ckptpb.Checkpoint {
 		}},
 		Scheduler: &ckptpb.CosineSchedule{BaseLr: 0.01, EtaMin: 1e-4, TMax: 20, LastEpoch: epoch},
 		RngState:  []byte("pcg-state-bytes!"),
-		Config:    &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3},
-		Kernel:    "avx2",
-		RunId:     "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Config: &ckptpb.Config{Epochs: 20, BatchSize: 64, Lr: 0.01, Momentum: 0.9, EtaMin: 1e-4, Seed: 1, LimitTrain: 640, SaveEverySteps: 5, Keep: 3,
+			SaveEveryNanos: int64(10 * time.Minute), KeepBest: 2, Embed: 1000},
+		Kernel: "avx2",
+		RunId:  "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
 		Build: &ckptpb.Build{ModuleVersion: "v0.0.0-20261118093000-0123456789ab", VcsRevision: "0123456789abcdef0123456789abcdef01234567",
 			VcsTime: "2026-11-18T09:30:00Z", GoVersion: "go1.26.8", Platform: "linux/amd64"},
 		UnixNano: 1_795_000_000_000_000_000 + step*1_000_000_000, // 2026-11-18T...
@@ -382,5 +384,77 @@ func TestAside(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^  aside +20 .*b\.ckpt$`).MatchString(out.String()) || !strings.Contains(out.String(), "1 checkpoint(s) of an abandoned timeline") {
 		t.Errorf("listing:\n%s", out.String())
+	}
+}
+
+// TestTrailingSlash: a run directory named with a trailing slash (as shell
+// completion writes it) is listed like the name without it; it was taken for
+// a file ("not a checkpoint file: is a directory").
+func TestTrailingSlash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	makeRun(t)
+	var want, got, errb bytes.Buffer
+	wantErr := run(context.Background(), []string{"run"}, strings.NewReader(""), &want, &errb)
+	gotErr := run(context.Background(), []string{"run/"}, strings.NewReader(""), &got, &errb)
+	if errString(gotErr) != errString(wantErr) || !strings.Contains(want.String(), "LenetMnist0.ckpt") {
+		t.Fatalf("ckptinfo run/: %v; want %v as for run", gotErr, wantErr)
+	}
+	if diff := cmp.Diff(want.String(), strings.Replace(got.String(), "run/\n", "run\n", 1)); diff != "" {
+		t.Errorf("ckptinfo run/ differs from ckptinfo run (-want +got):\n%s", diff)
+	}
+}
+
+// TestContinuedFromPyTorch: a checkpoint of a run continued from a PyTorch
+// .pt shows its step axis, the epoch it was continued at and the anchor of
+// its learning-rate schedule, as text and as JSON; a tbtrain run's report
+// shows none of them.
+func TestContinuedFromPyTorch(t *testing.T) {
+	c := fixture(5, 160, 0)
+	c.StepConvention = ckptpb.StepConvention_STEP_CONVENTION_EPOCH
+	c.FirstEpoch = 3
+	c.History = c.History[3:]
+	c.Scheduler.HasAnchor, c.Scheduler.AnchorEpoch, c.Scheduler.AnchorLr = true, 3, 0.0035203658778440107
+	b, err := ckpt.Encode(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, js bytes.Buffer
+	if err := run(context.Background(), nil, bytes.NewReader(b), &text, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"step axis       epoch: the epoch tags at step = epoch",
+		"continued       from a PyTorch checkpoint at epoch 3 (epochs 0-2 trained by PyTorch",
+		"continues PyTorch's CosineAnnealingLR: lr 0.0035203658778440107 at epoch 3",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := run(context.Background(), []string{"--json"}, bytes.NewReader(b), &js, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var out output
+	if err := json.Unmarshal(js.Bytes(), &out); err != nil || len(out.Files) != 1 || out.Files[0].Checkpoint == nil {
+		t.Fatalf("%v: %s", err, js.String())
+	}
+	s := out.Files[0].Checkpoint
+	if s.StepConvention != "epoch" || s.FirstEpoch != 3 || s.Scheduler.Anchor == nil ||
+		s.Scheduler.Anchor.Epoch != 3 || float64(s.Scheduler.Anchor.LR) != 0.0035203658778440107 {
+		t.Errorf("JSON: step_convention %q, first_epoch %d, anchor %+v", s.StepConvention, s.FirstEpoch, s.Scheduler.Anchor)
+	}
+
+	b, err = ckpt.Encode(fixture(5, 160, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text.Reset()
+	if err := run(context.Background(), nil, bytes.NewReader(b), &text, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, not := range []string{"step axis", "continued", "PyTorch"} {
+		if strings.Contains(text.String(), not) {
+			t.Errorf("a tbtrain run's report mentions %q:\n%s", not, text.String())
+		}
 	}
 }

@@ -166,25 +166,31 @@ type report struct {
 
 // summary is the content of a checkpoint without the bulk tensor data.
 type summary struct {
-	FormatVersion uint32         `json:"format_version"`
-	Model         string         `json:"model"`
-	Kernel        string         `json:"kernel"`
-	RunID         string         `json:"run_id"`                // "" for checkpoints written before run IDs
-	HParamsRun    string         `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
-	Build         *build         `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
-	Epoch         int64          `json:"epoch"`
-	GlobalStep    int64          `json:"global_step"`
-	BatchInEpoch  int64          `json:"batch_in_epoch"`
-	UnixNano      int64          `json:"unix_nano"`
-	Committed     string         `json:"committed"`
-	EpochLossSum  jsonFloat      `json:"epoch_loss_sum"`
-	Params        int            `json:"param_tensors"`
-	Values        int            `json:"param_values"`
-	Optimizer     optimizer      `json:"optimizer"`
-	Scheduler     scheduler      `json:"scheduler"`
-	RNGStateBytes int            `json:"rng_state_bytes"`
-	Config        config         `json:"config"`
-	History       []epochMetrics `json:"history"`
+	FormatVersion uint32 `json:"format_version"`
+	Model         string `json:"model"`
+	Kernel        string `json:"kernel"`
+	RunID         string `json:"run_id"`                // "" for checkpoints written before run IDs
+	HParamsRun    string `json:"hparams_run,omitempty"` // the run's TensorBoard hparams session directory
+	Build         *build `json:"build,omitempty"`       // absent in checkpoints written before builds were recorded
+	Epoch         int64  `json:"epoch"`
+	GlobalStep    int64  `json:"global_step"`
+	// StepConvention is "epoch" for a run continued from a PyTorch
+	// checkpoint (its epoch-end tags at step = epoch), absent for tbtrain's
+	// global-step axis; FirstEpoch is the first epoch trained in tbtrain
+	// (the PyTorch file's start_epoch; absent for a run tbtrain started).
+	StepConvention string         `json:"step_convention,omitempty"`
+	FirstEpoch     int64          `json:"first_epoch,omitempty"`
+	BatchInEpoch   int64          `json:"batch_in_epoch"`
+	UnixNano       int64          `json:"unix_nano"`
+	Committed      string         `json:"committed"`
+	EpochLossSum   jsonFloat      `json:"epoch_loss_sum"`
+	Params         int            `json:"param_tensors"`
+	Values         int            `json:"param_values"`
+	Optimizer      optimizer      `json:"optimizer"`
+	Scheduler      scheduler      `json:"scheduler"`
+	RNGStateBytes  int            `json:"rng_state_bytes"`
+	Config         config         `json:"config"`
+	History        []epochMetrics `json:"history"`
 }
 
 type optimizer struct {
@@ -199,6 +205,15 @@ type scheduler struct {
 	EtaMin    jsonFloat `json:"eta_min"`
 	TMax      int64     `json:"t_max"`
 	LastEpoch int64     `json:"last_epoch"`
+	// Anchor is set for a schedule continued from PyTorch's
+	// CosineAnnealingLR: the rate of its first epoch, which PyTorch's
+	// scheduler had set; later epochs follow PyTorch's recursive update.
+	Anchor *anchor `json:"anchor,omitempty"`
+}
+
+type anchor struct {
+	Epoch int64     `json:"epoch"`
+	LR    jsonFloat `json:"lr"`
 }
 
 type config struct {
@@ -211,7 +226,10 @@ type config struct {
 	LimitTrain     int64     `json:"limit_train"`
 	LimitTest      int64     `json:"limit_test"`
 	SaveEverySteps int64     `json:"save_every_steps"`
+	SaveEveryNanos int64     `json:"save_every_nanos"`
 	Keep           int64     `json:"keep"`
+	KeepBest       int64     `json:"keep_best"`
+	Embed          int64     `json:"embed"`
 	Data           string    `json:"data"`
 }
 
@@ -284,10 +302,18 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 	o := c.GetOptimizer()
 	s.Optimizer = optimizer{jsonFloat(o.GetLr()), jsonFloat(o.GetMomentum()), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
 	sc := c.GetScheduler()
-	s.Scheduler = scheduler{jsonFloat(sc.GetBaseLr()), jsonFloat(sc.GetEtaMin()), sc.GetTMax(), sc.GetLastEpoch()}
+	s.Scheduler = scheduler{BaseLR: jsonFloat(sc.GetBaseLr()), EtaMin: jsonFloat(sc.GetEtaMin()), TMax: sc.GetTMax(), LastEpoch: sc.GetLastEpoch()}
+	if sc.GetHasAnchor() {
+		s.Scheduler.Anchor = &anchor{sc.GetAnchorEpoch(), jsonFloat(sc.GetAnchorLr())}
+	}
+	if c.GetStepConvention() == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
+		s.StepConvention = "epoch"
+	}
+	s.FirstEpoch = c.GetFirstEpoch()
 	cf := c.GetConfig()
 	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonFloat(cf.GetLr()), jsonFloat(cf.GetMomentum()), jsonFloat(cf.GetEtaMin()), cf.GetSeed(),
-		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetKeep(), cf.GetData()}
+		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetSaveEveryNanos(), cf.GetKeep(), cf.GetKeepBest(),
+		cf.GetEmbed(), cf.GetData()}
 	s.History = []epochMetrics{}
 	for _, h := range c.GetHistory() {
 		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), jsonFloat(h.GetTrainLoss()), jsonFloat(h.GetTestLoss()),
@@ -417,15 +443,27 @@ func (r report) writeText(out io.Writer) {
 		where = fmt.Sprintf("%d batches done in it", s.BatchInEpoch)
 	}
 	kv("position", "epoch %d (%s), global step %d", s.Epoch, where, s.GlobalStep)
+	if s.StepConvention == "epoch" {
+		kv("step axis", "epoch: the epoch tags at step = epoch (PyTorch's convention, kept by every resume)")
+	}
+	if s.FirstEpoch > 0 {
+		kv("continued", "from a PyTorch checkpoint at epoch %d (epochs 0-%d trained by PyTorch; history from %d on)",
+			s.FirstEpoch, s.FirstEpoch-1, s.FirstEpoch)
+	}
 	kv("committed", "%s", r.when.Format(time.RFC3339))
 	kv("params", "%d tensors, %d values", s.Params, s.Values)
 	kv("optimizer", "SGD lr %g, momentum %g, momentum buffers %s", s.Optimizer.LR, s.Optimizer.Momentum, yesNo(s.Optimizer.HasBuffers, s.Optimizer.MomentumBuffer))
 	kv("scheduler", "cosine base_lr %g, eta_min %g, T_max %d, last_epoch %d", s.Scheduler.BaseLR, s.Scheduler.EtaMin, s.Scheduler.TMax, s.Scheduler.LastEpoch)
+	if a := s.Scheduler.Anchor; a != nil {
+		kv("", "continues PyTorch's CosineAnnealingLR: lr %v at epoch %d (PyTorch's), its recursive update after", float64(a.LR), a.Epoch)
+	}
 	kv("rng state", "%d bytes", s.RNGStateBytes)
 	kv("epoch loss sum", "%g", s.EpochLossSum)
 	c := s.Config
 	kv("config", "epochs %d, batch size %d, lr %g, momentum %g, eta_min %g, seed %d", c.Epochs, c.BatchSize, c.LR, c.Momentum, c.EtaMin, c.Seed)
-	kv("", "limit train %d, limit test %d, save every %d steps, keep %d, data %s", c.LimitTrain, c.LimitTest, c.SaveEverySteps, c.Keep, orDash(c.Data))
+	kv("", "limit train %d, limit test %d, keep %d, keep best %d, embed %d, data %s", c.LimitTrain, c.LimitTest,
+		c.Keep, c.KeepBest, c.Embed, orDash(c.Data))
+	kv("", "mid-epoch checkpoints: %s", midEpochText(c.SaveEverySteps, c.SaveEveryNanos))
 	if len(s.History) == 0 {
 		kv("history", "no completed epoch")
 		return
@@ -587,4 +625,20 @@ func (b *build) label() string {
 	}
 	return version.Info{Version: b.ModuleVersion, Revision: b.VCSRevision, Time: b.VCSTime, Modified: b.VCSModified,
 		GoVersion: b.GoVersion, Platform: b.Platform}.String()
+}
+
+// midEpochText says when the run commits mid-epoch checkpoints:
+// --save-every-steps and --save-every (nanoseconds of wall time).
+func midEpochText(steps, nanos int64) string {
+	var when []string
+	if steps > 0 {
+		when = append(when, fmt.Sprintf("every %d steps", steps))
+	}
+	if nanos > 0 {
+		when = append(when, "every "+time.Duration(nanos).String())
+	}
+	if len(when) == 0 {
+		return "none"
+	}
+	return strings.Join(when, " and ")
 }

@@ -252,3 +252,17 @@ func TestCommandStdinZeros(t *testing.T) {
 		t.Errorf("%d bytes of zeros were read, want the process to stop at the first record", z.n)
 	}
 }
+
+// TestTrailingSlash: a log directory or run directory named with a trailing
+// slash, as in the README's `tbdump --purge=rust runs/` and as shell
+// completion writes it, reads like the name without it (it failed with
+// "stat runs/: storage: invalid key").
+func TestTrailingSlash(t *testing.T) {
+	for _, dir := range []string{reads, reads + "/hparams_resumed"} {
+		want := runInProcess(t, nil, "--purge=rust", dir)
+		got := runInProcess(t, nil, "--purge=rust", dir+"/")
+		if want.code != 0 || got.code != want.code || got.stdout != want.stdout || got.stderr != want.stderr {
+			t.Errorf("tbdump %s/: exit %d, stderr %q; want exit %d and the output of tbdump %s", dir, got.code, got.stderr, want.code, dir)
+		}
+	}
+}

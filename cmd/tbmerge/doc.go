@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	tbmerge [--dry-run] [--order=time|given] -o OUT INPUT...
+//	tbmerge [--dry-run] [--order=time|given] [--allow-damaged] -o OUT INPUT...
 //
 // Each INPUT is an event file or a run directory (its event files, those
 // whose name contains "tfevents", directly inside it). Every event file is
@@ -29,11 +29,16 @@
 // OUT must not exist; tbmerge writes a temporary directory beside it, syncs
 // it, and renames it to OUT, so OUT appears complete or not at all. Inputs
 // are only read. A damaged input (a torn last record after a crash, a bad
-// checksum) is reported on standard error with the file and byte offset,
-// and its records before the damage are used. --dry-run prints the plan
+// checksum) is reported on standard error with the file, the byte offset
+// and how many bytes after it are not used, and its records before the
+// damage are used; OUT is written all the same, and the exit status is 3 so
+// that a script notices that the merged run may lack records. A user who
+// expects the damage (the torn last record of a killed run) passes
+// --allow-damaged, which makes that status 0. --dry-run prints the plan
 // (which steps come from which file) and writes nothing.
 //
-// Exit status: 0 when OUT was written (or the plan printed), also when an
-// input was damaged (see standard error); 1 for a failure; 2 for a bad
-// command line.
+// Exit status: 0 when OUT was written (or the plan printed) from undamaged
+// inputs, or with --allow-damaged; 1 for a failure (OUT not written); 2
+// for a bad command line; 3 when OUT was written (or the plan printed) but
+// an input was damaged.
 package main

@@ -251,21 +251,35 @@ func TestMergeOrderGiven(t *testing.T) {
 	}
 }
 
-// TestMergeDamaged uses the readable part of a torn file and reports the
-// damage with its byte offset.
+// TestMergeDamaged uses the readable part of a torn file, reports the
+// damage with its byte offset and the bytes not used, and returns the
+// damagedError of exit status 3 — after writing OUT, in a dry run too —
+// unless --allow-damaged accepts it.
 func TestMergeDamaged(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "merged")
 	in := filepath.Join(damaged, "cut_mid_payload")
-	_, stderr, err := runCmd(t, "-o", out, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stderr, "offset 2286") || !strings.Contains(stderr, "truncated record") {
-		t.Errorf("stderr %q does not report the damage and its offset", stderr)
-	}
 	good := payloads(t, eventFiles(t, in)...)
-	if got := payloads(t, eventFiles(t, out)...); len(got) != len(good) || len(got) == 0 {
-		t.Errorf("%d records written, %d readable", len(got), len(good))
+	for _, allow := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "merged")
+		args := []string{"-o", out, in}
+		if allow {
+			args = append([]string{"--allow-damaged"}, args...)
+		}
+		stdout, stderr, err := runCmd(t, args...)
+		var de *damagedError
+		if allow && err != nil || !allow && !errors.As(err, &de) {
+			t.Fatalf("allow-damaged %v: err = %v", allow, err)
+		}
+		if !strings.Contains(stderr, "offset 2286") || !strings.Contains(stderr, "truncated record") ||
+			!strings.Contains(stderr, "not the last 17 bytes") || !strings.Contains(stdout, "the last 17 bytes not") {
+			t.Errorf("stderr %q, stdout %q do not report the damage, its offset and the bytes not used", stderr, stdout)
+		}
+		if got := payloads(t, eventFiles(t, out)...); len(got) != len(good) || len(got) == 0 {
+			t.Errorf("%d records written, %d readable", len(got), len(good))
+		}
+	}
+	out := filepath.Join(t.TempDir(), "dry")
+	if _, _, err := runCmd(t, "--dry-run", "-o", out, in); !errors.As(err, new(*damagedError)) {
+		t.Errorf("dry run of a damaged input: err = %v, want a damagedError", err)
 	}
 }
 
@@ -293,7 +307,8 @@ func TestMergeRefuses(t *testing.T) {
 	}
 }
 
-// TestExitStatus runs the binary: 0, 2 for usage, 1 for a missing input.
+// TestExitStatus runs the binary: 0, 2 for usage, 1 for a missing input, 3
+// for a damaged one (0 with --allow-damaged).
 func TestExitStatus(t *testing.T) {
 	selfexec.Require(t)
 	dir := t.TempDir()
@@ -304,6 +319,8 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"-o", filepath.Join(dir, "a"), ptRun}, 0},
 		{[]string{ptRun}, 2},
 		{[]string{"-o", filepath.Join(dir, "b"), filepath.Join(dir, "missing")}, 1},
+		{[]string{"-o", filepath.Join(dir, "c"), filepath.Join(damaged, "cut_mid_payload")}, 3},
+		{[]string{"--allow-damaged", "-o", filepath.Join(dir, "d"), filepath.Join(damaged, "bad_data_crc")}, 0},
 	} {
 		cmd := exec.Command(os.Args[0], c.args...)
 		cmd.Env = append(os.Environ(), asCommand+"=1")
@@ -318,6 +335,33 @@ func TestExitStatus(t *testing.T) {
 		}
 		if code != c.code {
 			t.Errorf("tbmerge %v: exit %d, want %d", c.args, code, c.code)
+		}
+	}
+}
+
+// TestMergeKeepsEveryKind merges single real PyTorch sessions holding every
+// summary kind torch.utils.tensorboard writes — scalars (NaN and Inf
+// among them), a histogram, an image, text (torch-1.13/basic), a graph,
+// run metadata, audio, PR curves, meshes and the custom-scalars layout
+// (pytorch-writer/run): nothing is dropped, so the output must hold the
+// input's records byte for byte and in order.
+func TestMergeKeepsEveryKind(t *testing.T) {
+	for _, in := range []string{
+		filepath.Join("..", "..", "testdata", "tensorboard", "torch-1.13", "basic"),
+		filepath.Join("..", "..", "testdata", "pytorch-writer", "run"),
+	} {
+		out := filepath.Join(t.TempDir(), "merged")
+		if _, stderr, err := runCmd(t, "-o", out, in); err != nil || stderr != "" {
+			t.Fatalf("%s: %v %s", in, err, stderr)
+		}
+		want, got := payloads(t, eventFiles(t, in)...), payloads(t, eventFiles(t, out)...)
+		if len(got) != len(want) || len(want) < 5 {
+			t.Fatalf("%s: %d records written, %d in the input", in, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: record %d differs", in, i)
+			}
 		}
 	}
 }

@@ -33,6 +33,7 @@ type session struct {
 	path      string
 	records   []*record
 	damage    error   // *tbwriter.FileError, or nil
+	lost      int64   // bytes from the damage to the end of the file, not used
 	firstWall float64 // wall time of the first event; +Inf if none
 	// firstStep is where this session's values take over: its SessionLog
 	// START before any summary, else its first summary's step. hasFirst is
@@ -49,6 +50,10 @@ func readSession(path string) (*session, error) {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	s := &session{path: path, firstWall: math.Inf(1)}
 	rr := tbwriter.NewRecordReader(f)
 	for {
@@ -79,6 +84,9 @@ func readSession(path string) (*session, error) {
 			}
 		}
 		s.records = append(s.records, r)
+	}
+	if d, ok := s.damage.(*tbwriter.FileError); ok {
+		s.lost = st.Size() - d.Offset
 	}
 	return s, nil
 }
@@ -166,7 +174,7 @@ func (p *mergePlan) write(w io.Writer) {
 			fmt.Fprintf(&b, "  drops %s: replaced by %s\n", dropped, strings.Join(names, ", "))
 		}
 		if s.damage != nil {
-			fmt.Fprintf(&b, "  damaged: %v (records before it used)\n", s.damage)
+			fmt.Fprintf(&b, "  damaged: %v (the %d records before it used, the last %d bytes not)\n", s.damage, len(s.records), s.lost)
 		}
 	}
 	all, _ := summarySteps(p.out, func(*record) bool { return true })

@@ -18,6 +18,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	out := fs.StringP("output", "o", "", "the run directory to create (must not exist)")
 	dry := fs.Bool("dry-run", false, "print the plan (which steps come from which file) and write nothing")
+	allowDamaged := fs.Bool("allow-damaged", false, "exit 0, not 3, when an input is damaged (its readable part is used either way)")
 	order := fs.String("order", "time", "session order: \"time\" (wall time of each file's first event) or \"given\" (as listed)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sessions := make([]*session, 0, len(files))
+	var damaged []string
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -59,21 +61,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if s.damage != nil {
-			fmt.Fprintf(stderr, "tbmerge: warning: %v; using the %d records before it\n", s.damage, len(s.records))
+			fmt.Fprintf(stderr, "tbmerge: warning: %v; using the %d records before it, not the last %d bytes\n",
+				s.damage, len(s.records), s.lost)
+			damaged = append(damaged, f)
 		}
 		sessions = append(sessions, s)
 	}
 	p := plan(sessions, *order == "time")
 	p.write(stdout)
-	if *dry {
-		return nil
+	if !*dry {
+		path, err := p.commit(*out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
-	path, err := p.commit(*out)
-	if err != nil {
-		return err
+	if len(damaged) > 0 && !*allowDamaged {
+		return &damagedError{files: damaged, dry: *dry}
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", path)
 	return nil
+}
+
+// damagedError reports that the merge used the readable part of damaged
+// inputs: the result is complete as far as the inputs allow, but records
+// after the damage are missing from it. It maps to exit status 3.
+type damagedError struct {
+	files []string
+	dry   bool
+}
+
+func (e *damagedError) Error() string {
+	did := "merged run written"
+	if e.dry {
+		did = "plan printed"
+	}
+	return fmt.Sprintf("%s, but %d input file(s) are damaged and their records after the damage are not in it: %s "+
+		"(see the warnings above; --allow-damaged accepts this with exit status 0)", did, len(e.files), strings.Join(e.files, ", "))
 }
 
 // expand turns the inputs into event files: a directory gives the event

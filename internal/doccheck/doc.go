@@ -3,8 +3,10 @@
 // exists (and, for a link into a Markdown file with a #fragment, at a
 // heading that exists), that every page under docs/ is linked from the
 // README, and that the README stays a front page: its two commands first,
-// at most maxReadmeLines lines. It has no API; `go test ./...` runs the
-// checks.
+// at most maxReadmeLines lines. It also checks the layout every package
+// follows (a doc.go; a runnable Example, with "// Output:", in every public
+// package) and that no text file of the repository refers to the issue
+// tracker by number. It has no API; `go test ./...` runs the checks.
 //
 // Links are read from inline Markdown links and images ([text](target),
 // ![alt](target)) and from HTML src and href attributes, outside fenced

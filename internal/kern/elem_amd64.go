@@ -6,9 +6,13 @@ package kern
 // 8 (one YMM register) and return its length; the callers finish the rest
 // with the generic loops. Without AVX2 they handle nothing.
 
+// vecElem reports whether the element-wise kernels may use their AVX2
+// versions: on every vector path (avx2, avx512), not on the generic one.
+func vecElem() bool { return cur() != genericPath }
+
 func addBiasAsm(x []float32, bias float32, relu bool) int {
 	n := len(x) &^ 7
-	if !cur().vec || n == 0 {
+	if !vecElem() || n == 0 {
 		return 0
 	}
 	r := 0
@@ -21,7 +25,7 @@ func addBiasAsm(x []float32, bias float32, relu bool) int {
 
 func addBiasVecAsm(x, bias []float32, relu bool) int {
 	n := len(x) &^ 7
-	if !cur().vec || n == 0 {
+	if !vecElem() || n == 0 {
 		return 0
 	}
 	r := 0
@@ -34,7 +38,7 @@ func addBiasVecAsm(x, bias []float32, relu bool) int {
 
 func reluMaskAsm(d, y []float32) int {
 	n := len(d) &^ 7
-	if !cur().vec || n == 0 {
+	if !vecElem() || n == 0 {
 		return 0
 	}
 	reluMaskAVX2(&d[0], &y[0], n)
@@ -62,7 +66,7 @@ func reluMaskAVX2(d, y *float32, n int)
 // available (bounds already checked by the caller) and report whether they
 // did.
 func copyRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride, width int) bool {
-	if !cur().vec {
+	if !vecElem() {
 		return false
 	}
 	rowsAVX2(&dst[0], &src[0], blocks, 4*dblock, 4*sblock, rows, 4*dstride, 4*sstride, width, 0)
@@ -70,7 +74,7 @@ func copyRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstr
 }
 
 func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride, width int) bool {
-	if !cur().vec {
+	if !vecElem() {
 		return false
 	}
 	rowsAVX2(&dst[0], &src[0], blocks, 4*dblock, 4*sblock, rows, 4*dstride, 4*sstride, width, 1)
@@ -87,7 +91,7 @@ func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride,
 // maxPool2Asm runs MaxPool2 with AVX-512, or with AVX2 when the rows have
 // at least 4 outputs, and reports whether it did.
 func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
-	if !cur().vec || pw < 4 && cur() != avx512Path {
+	if !vecElem() || pw < 4 && cur() != avx512Path {
 		return false
 	}
 	r := 0
@@ -126,7 +130,7 @@ func maxPool2AVX2x8(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias
 // of 8 with AVX2+FMA and returns its length.
 func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
 	n := len(p) &^ 7
-	if !cur().vec || n == 0 {
+	if !vecElem() || n == 0 {
 		return 0
 	}
 	sgdMomentumAVX2(&p[0], &buf[0], &g[0], n, momentum, negLR)

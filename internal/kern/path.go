@@ -20,8 +20,6 @@ type path struct {
 	sgemm gemmFunc
 	rows  rowsFunc // SgemmRows
 	rowsT rowsFunc // SgemmRowsT
-	// vec: the element-wise kernels may use their AVX2 versions.
-	vec bool
 }
 
 // rowsFunc is the signature of the implementations behind [SgemmRows] and

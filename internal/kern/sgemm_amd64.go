@@ -9,7 +9,7 @@ import (
 )
 
 // avx2Path is the AVX2/FMA assembly path.
-var avx2Path = &path{name: "avx2", sgemm: sgemmAVX2, rows: sgemmRowsAVX2, rowsT: sgemmRowsTAVX2, vec: true}
+var avx2Path = &path{name: "avx2", sgemm: sgemmAVX2, rows: sgemmRowsAVX2, rowsT: sgemmRowsTAVX2}
 
 // archPaths returns the vector paths this processor can run, fastest
 // first, and why the others cannot run.

@@ -21,7 +21,10 @@
 // each flush as a new object, and callers that would rename copy.
 // [Store.PutNew] sends If-None-Match: * (honoured by AWS S3 since 2024, MinIO
 // and the SeaweedFS the tests run against), so of concurrent creators of a
-// key one wins and the others get fs.ErrExist.
+// key one wins and the others get fs.ErrExist. [Store.PutIfVersion] sends
+// If-Match with an ETag that [Store.GetVersion] returned (a compare-and-swap,
+// honoured by the same servers), so of concurrent writers that read one
+// version one replaces it and the others get storage.ErrChanged.
 //
 // # Retries
 //
@@ -32,10 +35,10 @@
 // default); then the error is returned, naming the bucket and key and the
 // number of attempts. minio-go's own retries are switched off. Every
 // request retried is idempotent (PUT of the same bytes, GET, HEAD, LIST,
-// DELETE), except the conditional create of PutNew, which on a retry that
-// finds the key already there reads it back and succeeds only if it holds
-// exactly the bytes it was writing (an earlier attempt of its own whose
-// answer was lost).
+// DELETE), except the conditional writes of PutNew and PutIfVersion, which
+// on a retry that the server refuses read the key back and succeed only if
+// it holds exactly the bytes they were writing (an earlier attempt of their
+// own whose answer was lost).
 //
 // # Concurrency
 //

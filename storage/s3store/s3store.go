@@ -29,7 +29,10 @@ type Store struct {
 	sleep func(context.Context, time.Duration) error // tests shorten pauses
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store   = (*Store)(nil)
+	_ storage.Swapper = (*Store)(nil)
+)
 
 // New returns a Store for bucket, reached as cfg says. It makes no request.
 func New(bucket string, cfg Config) (*Store, error) {
@@ -113,7 +116,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	sum := md5.Sum(data)
 	n, err := s.do(ctx, func(ctx context.Context) error {
-		if err := s.putOnce(ctx, key, data, false); err != nil {
+		if err := s.putOnce(ctx, key, data, false, ""); err != nil {
 			return err
 		}
 		return s.verify(ctx, key, data, sum)
@@ -124,7 +127,10 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-func (s *Store) putOnce(ctx context.Context, key string, data []byte, ifNoneMatch bool) error {
+// putOnce makes one PUT request of data as key. ifNoneMatch sends
+// If-None-Match: * (create only); a non-empty ifMatch sends If-Match with
+// that ETag (replace only that version).
+func (s *Store) putOnce(ctx context.Context, key string, data []byte, ifNoneMatch bool, ifMatch string) error {
 	opts := minio.PutObjectOptions{
 		DisableMultipart: true,
 		SendContentMd5:   true,
@@ -132,6 +138,9 @@ func (s *Store) putOnce(ctx context.Context, key string, data []byte, ifNoneMatc
 	}
 	if ifNoneMatch {
 		opts.SetMatchETagExcept("*") // If-None-Match: *
+	}
+	if ifMatch != "" {
+		opts.SetMatchETag(ifMatch) // If-Match: "<etag>"
 	}
 	_, err := s.client.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)), opts)
 	return err
@@ -178,7 +187,7 @@ func (s *Store) PutNew(ctx context.Context, key string, data []byte) error {
 	attempt := 0
 	n, err := s.do(ctx, func(ctx context.Context) error {
 		attempt++
-		err := s.putOnce(ctx, key, data, true)
+		err := s.putOnce(ctx, key, data, true, "")
 		if err == nil || !isPrecondition(err) {
 			return err
 		}
@@ -192,6 +201,90 @@ func (s *Store) PutNew(ctx context.Context, key string, data []byte) error {
 	})
 	if err != nil {
 		return s.fail("putnew", key, n, err)
+	}
+	return nil
+}
+
+// GetVersion reads the whole of key and returns it with its ETag, the
+// version [Store.PutIfVersion] compares against (one GET: the ETag comes
+// from the same response as the bytes, so the two always belong together).
+func (s *Store) GetVersion(ctx context.Context, key string) ([]byte, string, error) {
+	if err := checkKey(key); err != nil {
+		return nil, "", s.fail("get", key, 0, err)
+	}
+	var out []byte
+	var etag string
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			return err
+		}
+		defer obj.Close()
+		b, err := io.ReadAll(obj)
+		if err != nil {
+			return err
+		}
+		info, err := obj.Stat()
+		if err != nil {
+			return err
+		}
+		if etag = strings.Trim(info.ETag, `"`); etag == "" {
+			return fmt.Errorf("the server sent no ETag")
+		}
+		out = b
+		return nil
+	})
+	if err != nil {
+		return nil, "", s.fail("get", key, attempts, err)
+	}
+	return out, etag, nil
+}
+
+// PutIfVersion replaces key with data in one PUT carrying If-Match with
+// version (an ETag from [Store.GetVersion]), so the server refuses it (HTTP
+// 412) when key has been replaced since: of concurrent calls with one
+// version at most one succeeds, on a server that honours If-Match on PUT
+// (AWS S3 since November 2024, MinIO, SeaweedFS: the conformance suite's
+// PutIfVersionRace checks the server under test). The others get an error
+// wrapping [storage.ErrChanged]; a missing key is fs.ErrNotExist. Like
+// [Store.PutNew] this is not idempotent: when a retry is refused, PutIfVersion
+// reads key back and succeeds only if it holds exactly data (an earlier
+// attempt of its own whose answer was lost). The stored object is verified
+// as [Store.Put] verifies.
+func (s *Store) PutIfVersion(ctx context.Context, key string, data []byte, version string) error {
+	if err := checkKey(key); err != nil {
+		return s.fail("putifversion", key, 0, err)
+	}
+	if version == "" {
+		return s.fail("putifversion", key, 0, errors.New("empty version"))
+	}
+	sum := md5.Sum(data)
+	attempt := 0
+	n, err := s.do(ctx, func(ctx context.Context) error {
+		attempt++
+		err := s.putOnce(ctx, key, data, false, version)
+		if err == nil {
+			return s.verify(ctx, key, data, sum)
+		}
+		if !isPrecondition(err) {
+			return err
+		}
+		// Refused: tell a missing key (some servers answer If-Match on one
+		// with 412, AWS with 404) from a replaced one, and a replacement
+		// by an earlier attempt of ours from one by someone else.
+		got, gerr := s.getOnce(ctx, key, 0, -1)
+		switch {
+		case isNotFound(gerr):
+			return fs.ErrNotExist
+		case gerr != nil:
+			return gerr
+		case attempt > 1 && bytes.Equal(got, data):
+			return nil // an earlier attempt of ours replaced it
+		}
+		return storage.ErrChanged
+	})
+	if err != nil {
+		return s.fail("putifversion", key, n, err)
 	}
 	return nil
 }

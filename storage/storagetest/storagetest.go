@@ -1,7 +1,3 @@
-// Package storagetest is the conformance suite of [storage.Store]
-// implementations: every backend runs the same tests (as go-cloud's
-// blob/drivertest does for its drivers), so ckpt and tbwriter can rely on
-// what the interface documents whatever the backend.
 package storagetest
 
 import (
@@ -173,6 +169,81 @@ func Run(t *testing.T, st storage.Store, prefix, backend string) {
 		}
 		if got, want := string(mustGet(t, st, k)), fmt.Sprintf("writer %d", won); got != want {
 			t.Fatalf("Get = %q, want the winner's %q", got, want)
+		}
+	})
+
+	t.Run("PutIfVersion", func(t *testing.T) {
+		sw, ok := st.(storage.Swapper)
+		if !ok {
+			t.Skipf("%T does not implement storage.Swapper", st)
+		}
+		k := key(t, "obj")
+		mustPut(t, st, k, []byte("v1"))
+		got, v1, err := sw.GetVersion(ctx, k)
+		if err != nil || string(got) != "v1" || v1 == "" {
+			t.Fatalf("GetVersion = %q, %q, %v; want \"v1\", a version", got, v1, err)
+		}
+		if err := sw.PutIfVersion(ctx, k, []byte("v2"), v1); err != nil {
+			t.Fatalf("PutIfVersion at the current version: %v", err)
+		}
+		got, v2, err := sw.GetVersion(ctx, k)
+		if err != nil || string(got) != "v2" || v2 == v1 {
+			t.Fatalf("after the swap GetVersion = %q, %q, %v; want \"v2\" at a version other than %q", got, v2, err, v1)
+		}
+		err = sw.PutIfVersion(ctx, k, []byte("stale"), v1)
+		checkErr(t, "PutIfVersion at a replaced version", err, storage.ErrChanged, backend, k)
+		if got := mustGet(t, st, k); string(got) != "v2" {
+			t.Fatalf("a refused PutIfVersion stored %q", got)
+		}
+		missing := key(t, "missing")
+		err = sw.PutIfVersion(ctx, missing, []byte("x"), v2)
+		checkErr(t, "PutIfVersion of a missing key", err, fs.ErrNotExist, backend, missing)
+		if _, err := st.Stat(ctx, missing); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("a refused PutIfVersion created %s (Stat: %v)", missing, err)
+		}
+	})
+
+	t.Run("PutIfVersionRace", func(t *testing.T) {
+		// Compare-and-swap is only worth something if the server checks
+		// and writes as one step: 4 writers replace the same version, 5
+		// times over; each time exactly one may win. (SeaweedFS makes the
+		// losers of a round wait for its object lock in 1 s steps, so more
+		// writers cost seconds without racing any harder.)
+		sw, ok := st.(storage.Swapper)
+		if !ok {
+			t.Skipf("%T does not implement storage.Swapper", st)
+		}
+		k := key(t, "lease")
+		mustPut(t, st, k, []byte("round 0"))
+		const n, rounds = 4, 5
+		for r := 1; r <= rounds; r++ {
+			_, v, err := sw.GetVersion(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := range n {
+				wg.Go(func() { errs[i] = sw.PutIfVersion(ctx, k, fmt.Appendf(nil, "round %d writer %d", r, i), v) })
+			}
+			wg.Wait()
+			won := -1
+			for i, err := range errs {
+				switch {
+				case err == nil && won >= 0:
+					t.Fatalf("round %d: writers %d and %d both replaced version %s of %s", r, won, i, v, k)
+				case err == nil:
+					won = i
+				case !errors.Is(err, storage.ErrChanged):
+					t.Fatalf("round %d: writer %d: %v, want success or storage.ErrChanged", r, i, err)
+				}
+			}
+			if won < 0 {
+				t.Fatalf("round %d: no writer replaced %s", r, k)
+			}
+			if got, want := string(mustGet(t, st, k)), fmt.Sprintf("round %d writer %d", r, won); got != want {
+				t.Fatalf("round %d: Get = %q, want the winner's %q", r, got, want)
+			}
 		}
 	})
 
