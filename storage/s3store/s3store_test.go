@@ -72,11 +72,19 @@ func TestServerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Start sets srv.Endpoint, which the next tests read: wait for it
+	// (and its error) before the test ends, whatever happens.
+	startErr := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second)
-		srv.Start()
+		startErr <- srv.Start()
 	}()
 	restarted = true
+	defer func() {
+		if err := <-startErr; err != nil {
+			t.Errorf("restarting the server: %v", err)
+		}
+	}()
 	start = time.Now()
 	if err := st2.Put(ctx, key, []byte("after restart")); err != nil {
 		t.Fatalf("Put across a restart: %v", err)
