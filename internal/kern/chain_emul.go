@@ -17,11 +17,16 @@ import "math"
 func chain2x4(acc *[chainRows * chainCols]float32, a []float32, ars, acs int, b []float32, ldb int, boff []int, j, l, k int) {
 	c00, c01, c02, c03 := acc[0], acc[1], acc[2], acc[3]
 	c10, c11, c12, c13 := acc[4], acc[5], acc[6], acc[7]
+	o, ao := l*ldb+j, l*acs
 	for ; l < k; l++ {
-		o := bRow(l, j, ldb, boff)
+		if boff != nil {
+			o = boff[l] + j
+		}
 		bl := b[o : o+4 : o+4]
 		y0, y1, y2, y3 := float64(bl[0]), float64(bl[1]), float64(bl[2]), float64(bl[3])
-		x0, x1 := float64(a[l*acs]), float64(a[l*acs+ars])
+		x0, x1 := float64(a[ao]), float64(a[ao+ars])
+		o += ldb
+		ao += acs
 		p00 := x0 * y0
 		s00 := p00 + float64(c00)
 		if u := math.Float64bits(s00); u&fmaDropped == fmaHalf || (u<<1)-1 < minNormal2 {

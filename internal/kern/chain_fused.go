@@ -11,11 +11,16 @@ package kern
 func chain2x4(acc *[chainRows * chainCols]float32, a []float32, ars, acs int, b []float32, ldb int, boff []int, j, l, k int) {
 	c00, c01, c02, c03 := acc[0], acc[1], acc[2], acc[3]
 	c10, c11, c12, c13 := acc[4], acc[5], acc[6], acc[7]
+	o, ao := l*ldb+j, l*acs
 	for ; l < k; l++ {
-		o := bRow(l, j, ldb, boff)
+		if boff != nil {
+			o = boff[l] + j
+		}
 		bl := b[o : o+4 : o+4]
 		y0, y1, y2, y3 := bl[0], bl[1], bl[2], bl[3]
-		x0, x1 := a[l*acs], a[l*acs+ars]
+		x0, x1 := a[ao], a[ao+ars]
+		o += ldb
+		ao += acs
 		c00 = x0*y0 + c00
 		c01 = x0*y1 + c01
 		c02 = x0*y2 + c02
