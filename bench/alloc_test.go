@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestStepAllocs checks that a training step (gather, TrainBatch, SGD step)
+// TestStepAllocs checks that a training step (gather, TrainStep with the SGD step)
 // allocates nothing once the buffers exist, at every benchmarked batch size.
 //
 // AllocsPerRun reports the average rounded down. What it cannot see, and

@@ -43,20 +43,22 @@ func data(tb testing.TB) (train, test *mnist.Set) {
 }
 
 // run is the state of one training run: the model, the optimizer, the
-// parameter and gradient slices in the optimizer's layout, the batch buffers
-// and the epoch order.
+// batch buffers and the epoch order.
 type run struct {
-	net          *model.LeNet5
-	opt          *trainer.SGD
-	params, grad [][]float32
-	set          *mnist.Set
-	x            []float32
-	labels       []uint8
-	perm         []int
-	rng          *rand.Rand
-	batch        int
-	next         int // index in perm of the next batch's first image
+	net    *model.LeNet5
+	opt    *trainer.SGD
+	set    *mnist.Set
+	x      []float32
+	labels []uint8
+	perm   []int
+	rng    *rand.Rand
+	batch  int
+	next   int   // index in perm of the next batch's first image
+	idx    []int // the step's images: a part of perm
 }
+
+// Fill gathers images lo..hi-1 of the step's batch (a model.Filler).
+func (r *run) Fill(x []float32, lo, hi int) { r.set.BatchImages(x, r.idx[lo:hi]) }
 
 // newRun builds the model and optimizer the way trainer.New does (seeded
 // initialisation, default model options, one SGD buffer per parameter).
@@ -72,8 +74,6 @@ func newRun(set *mnist.Set, batch int) *run {
 	}
 	var sizes []int
 	for _, p := range r.net.Params() {
-		r.params = append(r.params, p.Data)
-		r.grad = append(r.grad, p.Grad)
 		sizes = append(sizes, len(p.Data))
 	}
 	r.opt = trainer.NewSGD(momentum, sizes)
@@ -100,10 +100,14 @@ func (r *run) step() float32 {
 	if r.next+r.batch > len(r.perm) {
 		r.next = 0
 	}
-	r.set.Batch(r.x, r.labels, r.perm[r.next:r.next+r.batch])
+	// as the trainer: each shard gathers its own images, and the SGD
+	// step is fused with the sum of the shards' gradients
+	r.idx = r.perm[r.next : r.next+r.batch]
 	r.next += r.batch
-	loss := r.net.TrainBatch(r.x, r.labels)
-	r.opt.Step(r.params, r.grad, lr)
+	r.set.BatchLabels(r.labels, r.idx)
+	r.opt.BeginStep(lr)
+	loss := r.net.TrainStepFill(r.x, r.labels, r, r.opt)
+	r.opt.EndStep()
 	return loss
 }
 
@@ -180,7 +184,7 @@ func report(b *testing.B, imagesPerOp int, cpu0 time.Duration) {
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/total, "cpu-µs/img")
 }
 
-// BenchmarkStep measures one training step (gather, TrainBatch, SGD step).
+// BenchmarkStep measures one training step (gather, TrainStep with the SGD step).
 func BenchmarkStep(b *testing.B) {
 	train, _ := data(b)
 	for _, n := range []int{16, 64, 256} {

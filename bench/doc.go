@@ -12,9 +12,11 @@
 // (trainer.SGD, momentum 0.9, lr 0.01). One training step is what the
 // trainer's loop does per batch, without the event logging:
 //
-//	mnist.Set.Batch      gather the batch's images, scale to float32
-//	LeNet5.TrainBatch    forward, loss, backward
-//	trainer.SGD.Step     momentum update of all 61,706 parameters
+//	LeNet5.TrainStepFill gather the batch's images and scale them to float32
+//	                     (each shard its own, mnist.Set.BatchImages), forward,
+//	                     loss, backward, and the momentum update of all 61,706
+//	                     parameters (trainer.SGD's UpdateRange, applied to each
+//	                     part of the gradient as the shards' parts are summed)
 //
 //	BenchmarkStep/batch=B   one step at batch 16, 64, 256 (batches cycle through a fixed shuffle)
 //	BenchmarkEpoch/batch=B  one epoch at batch 16 (3,750 steps) and 64 (937 steps, the

@@ -44,7 +44,8 @@ var scale = func() (t [256]float32) {
 
 // Batch gathers the images idx[0], idx[1], ... of s into dstX (image j at
 // dstX[j*Pixels:(j+1)*Pixels], NCHW with C=1) scaled to [-1, 1] as
-// (x/255 - 0.5)/0.5, and their labels into dstLabels.
+// (x/255 - 0.5)/0.5, and their labels into dstLabels. It is BatchLabels
+// and BatchImages.
 //
 // It panics if len(dstX) != len(idx)*Pixels, len(dstLabels) != len(idx) or an
 // index is out of range.
@@ -53,16 +54,45 @@ func (s *Set) Batch(dstX []float32, dstLabels []uint8, idx []int) {
 		panic(fmt.Sprintf("mnist: Batch: len(dstX)=%d, len(dstLabels)=%d, want %d and %d for %d indices",
 			len(dstX), len(dstLabels), len(idx)*Pixels, len(idx), len(idx)))
 	}
+	s.BatchLabels(dstLabels, idx)
+	s.BatchImages(dstX, idx)
+}
+
+// BatchLabels gathers the labels of images idx[0], idx[1], ... into dst.
+// It panics if len(dst) != len(idx) or an index is out of range.
+func (s *Set) BatchLabels(dst []uint8, idx []int) {
+	if len(dst) != len(idx) {
+		panic(fmt.Sprintf("mnist: BatchLabels: len(dst)=%d, want %d", len(dst), len(idx)))
+	}
 	for j, i := range idx {
-		if uint(i) >= uint(len(s.Labels)) {
-			panic(fmt.Sprintf("mnist: Batch: index %d out of range [0, %d)", i, len(s.Labels)))
-		}
+		s.check(i)
+		dst[j] = s.Labels[i]
+	}
+}
+
+// BatchImages gathers the images idx[0], idx[1], ... into dstX, scaled, as
+// Batch does. Calls writing to disjoint parts of a buffer may run
+// concurrently (model.LeNet5.TrainStepFill has each shard gather its own
+// images). It panics if len(dstX) != len(idx)*Pixels or an index is out of
+// range.
+func (s *Set) BatchImages(dstX []float32, idx []int) {
+	if len(dstX) != len(idx)*Pixels {
+		panic(fmt.Sprintf("mnist: BatchImages: len(dstX)=%d, want %d for %d indices", len(dstX), len(idx)*Pixels, len(idx)))
+	}
+	for j, i := range idx {
+		s.check(i)
 		src := s.Images[i*Pixels : (i+1)*Pixels]
 		dst := dstX[j*Pixels : (j+1)*Pixels]
 		for k, p := range src {
 			dst[k] = scale[p]
 		}
-		dstLabels[j] = s.Labels[i]
+	}
+}
+
+// check panics if i is not the index of an image of s.
+func (s *Set) check(i int) {
+	if uint(i) >= uint(len(s.Labels)) {
+		panic(fmt.Sprintf("mnist: Batch: index %d out of range [0, %d)", i, len(s.Labels)))
 	}
 }
 

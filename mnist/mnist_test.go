@@ -412,6 +412,42 @@ func TestBatch(t *testing.T) {
 	}
 }
 
+// TestBatchInPieces: BatchLabels and BatchImages on parts of the
+// indices write what Batch writes, part by part.
+func TestBatchInPieces(t *testing.T) {
+	_, s, _ := tiny()
+	idx := []int{2, 0, 1, 2}
+	x := make([]float32, len(idx)*Pixels)
+	lab := make([]uint8, len(idx))
+	s.Batch(x, lab, idx)
+	x2 := make([]float32, len(idx)*Pixels)
+	lab2 := make([]uint8, len(idx))
+	s.BatchLabels(lab2, idx)
+	s.BatchImages(x2[3*Pixels:], idx[3:])
+	s.BatchImages(x2[:3*Pixels], idx[:3])
+	if diff := cmp.Diff(lab, lab2); diff != "" {
+		t.Errorf("labels (-Batch +BatchLabels):\n%s", diff)
+	}
+	if diff := cmp.Diff(x, x2); diff != "" {
+		t.Errorf("images (-Batch +BatchImages):\n%s", diff)
+	}
+	for name, f := range map[string]func(){
+		"BatchLabels short": func() { s.BatchLabels(lab2[:1], idx) },
+		"BatchLabels index": func() { s.BatchLabels(lab2[:1], []int{3}) },
+		"BatchImages short": func() { s.BatchImages(x2[:Pixels], idx) },
+		"BatchImages index": func() { s.BatchImages(x2[:Pixels], []int{-1}) },
+	} {
+		func() {
+			defer func() {
+				if msg, ok := recover().(string); !ok || !strings.HasPrefix(msg, "mnist: ") {
+					t.Errorf("%s: panic %v, want a string starting with \"mnist: \"", name, msg)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
 func TestBatchPanics(t *testing.T) {
 	_, s, _ := tiny()
 	tests := []struct {

@@ -111,7 +111,9 @@ type LeNet5 struct {
 	labels    []uint8
 	out       EvalOutputs
 	n         int
-	active    int // shards of the TrainBatch in progress
+	active    int     // shards of the TrainBatch in progress
+	update    Updater // TrainStep's update, nil if none
+	fill      Filler  // TrainStepFill's filler, nil if none
 	chunkLoss []float64
 
 	trainJob, reduceJob, evalJob job
@@ -339,6 +341,52 @@ func shardRange(i, k, n int) (int, int) { return i * n / k, (i + 1) * n / k }
 //
 // It panics if n is 0, len(x) != 784*n or a label is >= 10.
 func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
+	return m.TrainStep(x, labels, nil)
+}
+
+// Updater is an optimizer step that works element by element, applied by
+// [LeNet5.TrainStep] piece by piece. UpdateRange updates data[lo:hi] from
+// grad[lo:hi] (data and grad are the model's Data and Grad, lo <= hi); it
+// is called once for each of a set of disjoint ranges that cover the
+// vectors, concurrently from several goroutines, each time after
+// grad[lo:hi] holds the batch's gradient. It must touch no element outside
+// [lo, hi) of data, grad or its own state.
+type Updater interface {
+	UpdateRange(data, grad []float32, lo, hi int)
+}
+
+// TrainStep is TrainBatch followed by the parameter update u (nil: none),
+// fused with the sum of the shards' gradients: each part of the gradient
+// vector is updated by the goroutine that has just summed it, while it is
+// in that core's cache, instead of in a separate pass by one goroutine.
+// Grad and the returned loss are TrainBatch's, bit for bit, and so are the
+// parameters afterwards as long as u works element by element (as
+// trainer.SGD does). If the mean loss is NaN or infinite, u is not called
+// and the parameters stay as they were.
+//
+// It panics as TrainBatch does.
+func (m *LeNet5) TrainStep(x []float32, labels []uint8, u Updater) float32 {
+	return m.TrainStepFill(x, labels, nil, u)
+}
+
+// Filler writes the images of a batch into its input buffer: Fill(x, lo,
+// hi) writes images lo..hi-1 of the batch into x, which holds exactly
+// their (hi-lo)·784 values (layout as in TrainBatch). It is called once
+// for each of a set of disjoint ranges that cover the batch, concurrently
+// from several goroutines.
+type Filler interface {
+	Fill(x []float32, lo, hi int)
+}
+
+// TrainStepFill is TrainStep on a batch whose images f writes into x (nil:
+// x is already filled): each shard fills its own images just before its
+// forward pass, so gathering a batch runs on every core and leaves the
+// images in the cache of the core that reads them. Results are
+// TrainStep's on the filled x, bit for bit. labels must be filled before
+// the call.
+//
+// It panics as TrainBatch does.
+func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater) float32 {
 	n := len(labels)
 	if n == 0 {
 		panic(errEmptyTrain)
@@ -349,17 +397,21 @@ func (m *LeNet5) TrainBatch(x []float32, labels []uint8) float32 {
 	checkLabels(labels)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n, m.active = x, labels, n, k
+	m.x, m.labels, m.n, m.active, m.fill = x, labels, n, k, f
 	m.team.run(&m.trainJob, k)
-	m.team.run(&m.reduceJob, len(m.shards))
-	var loss float64
+	var sum float64
 	for i, s := range m.shards[:k] {
 		if lo, hi := shardRange(i, k, n); hi > lo {
-			loss += s.loss
+			sum += s.loss
 		}
 	}
-	m.x, m.labels = nil, nil
-	return float32(loss / float64(n))
+	loss := float32(sum / float64(n))
+	if !math.IsNaN(float64(loss)) && !math.IsInf(float64(loss), 0) {
+		m.update = u
+	}
+	m.team.run(&m.reduceJob, len(m.shards))
+	m.x, m.labels, m.fill, m.update = nil, nil, nil, nil
+	return loss
 }
 
 func checkLabels(labels []uint8) {
@@ -384,7 +436,11 @@ func (m *LeNet5) trainTask(_, t int) {
 	if b == 0 {
 		return
 	}
-	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	x := m.x[lo*ImageSize : hi*ImageSize]
+	if m.fill != nil {
+		m.fill.Fill(x, lo, hi)
+	}
+	logits := m.forward(s, x, b)
 	last := len(m.layers)
 	s.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
 	for i := last - 1; i >= 0; i-- {
@@ -400,8 +456,18 @@ func (m *LeNet5) trainTask(_, t int) {
 }
 
 // reduceTask sums the gradients of the active shards, in shard order,
-// into part t (of len(m.shards)) of the model's gradient vector.
+// into part t (of len(m.shards)) of the model's gradient vector, and
+// applies TrainStep's update to that part.
 func (m *LeNet5) reduceTask(_, t int) {
+	m.reducePart(t)
+	if m.update != nil {
+		lo, hi := shardRange(t, len(m.shards), len(m.grad))
+		m.update.UpdateRange(m.data, m.grad, lo, hi)
+	}
+}
+
+// reducePart sums the active shards' gradients into part t of m.grad.
+func (m *LeNet5) reducePart(t int) {
 	lo, hi := shardRange(t, len(m.shards), len(m.grad))
 	dst := m.grad[lo:hi]
 	first := true

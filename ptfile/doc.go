@@ -29,9 +29,22 @@
 // (storage, storage_offset, size, stride, requires_grad, backward_hooks);
 // the storage is a persistent id, the tuple ('storage', torch.<Type>Storage,
 // key, location, numel), which names the record data/<key>. A state_dict is
-// a collections.OrderedDict of name -> tensor. The pre-1.6 ("legacy") format,
-// a sequence of pickles followed by raw storages, is recognised and refused
-// with ErrUnsupported.
+// a collections.OrderedDict of name -> tensor.
+//
+// # The legacy format (torch < 1.6)
+//
+// Before torch 1.6 (and still with _use_new_zipfile_serialization=False)
+// torch.save wrote one stream (torch/serialization.py, _legacy_save): five
+// protocol-2 pickles — the magic number 0x1950a86a20f9469cfc6c, the
+// protocol version 1001, a sys_info dict (byte order, C type sizes), the
+// saved object, the sorted list of storage keys — then each storage in
+// that order as an int64 element count and the raw elements. A storage's
+// persistent id has a sixth element, view_metadata (None; a storage view
+// is ErrUnsupported). Each pickle is scanned like data.pkl before it is
+// unpickled. The storages follow the object, so its pickle is unpickled
+// twice: once to learn the storages' types and sizes (checked against what
+// the file holds before anything is allocated), then with their bytes.
+// The tar-based format of torch before 0.4 is not read.
 //
 // # Loading runs no code
 //

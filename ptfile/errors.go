@@ -17,7 +17,7 @@ var (
 	ErrForbidden = errors.New("ptfile: pickle names a forbidden global")
 	// ErrUnsupported means the file is well formed but uses something this
 	// package does not read: a pickle opcode torch.save's protocol 2 never
-	// writes, the pre-1.6 (legacy) format, a tensor type other than float32
+	// writes, a storage view of the legacy format, a tensor type other than float32
 	// (or float64, float16, bfloat16, which convert to it)
 	// where one is needed, a storage view with a broadcast stride.
 	ErrUnsupported = errors.New("ptfile: unsupported PyTorch file content")
@@ -50,7 +50,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // the first one, before building any object.
 type ForbiddenError struct {
 	Module, Name string // as written in the pickle, e.g. "posix", "system"
-	Offset       int64  // byte offset of the GLOBAL opcode in data.pkl
+	Offset       int64  // byte offset of the GLOBAL opcode in Record
+	// Record is where Offset counts from: "" for data.pkl (the zip
+	// format), "file" for a file of the legacy format.
+	Record string
 }
 
 func (e *ForbiddenError) Error() string {
@@ -58,8 +61,12 @@ func (e *ForbiddenError) Error() string {
 	if p := e.Python3(); p != g {
 		g += " (" + p + " in Python 3)"
 	}
-	return fmt.Sprintf("pickle global %s at data.pkl offset %d is not allowed: a checkpoint only needs tensors, "+
-		"storages, OrderedDict and plain containers; torch.load would have run it", g, e.Offset)
+	rec := e.Record
+	if rec == "" {
+		rec = "data.pkl"
+	}
+	return fmt.Sprintf("pickle global %s at %s offset %d is not allowed: a checkpoint only needs tensors, "+
+		"storages, OrderedDict and plain containers; torch.load would have run it", g, rec, e.Offset)
 }
 
 // py2Modules maps the Python 2 module names that Python 3's pickle writes at

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ import (
 // fixture's first tensors) and the hostile fixtures.
 func FuzzDecode(f *testing.F) {
 	hostile, _ := filepath.Glob(filepath.Join(fixtures, "hostile", "*.pt"))
+	hostile = append(hostile, filepath.Join(fixtures, "legacy", "os_system.pt"))
 	for _, p := range hostile {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
@@ -27,6 +29,10 @@ func FuzzDecode(f *testing.F) {
 		if err := WriteCheckpoint(&buf, "seed", c); err == nil {
 			f.Add(buf.Bytes())
 		}
+	}
+	// A small file of the pre-1.6 format (testdata/pytorch-run/legacy.py).
+	if b, err := os.ReadFile(filepath.Join(fixtures, "legacy", "small.pt")); err == nil {
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Decode(bytes.NewReader(data), int64(len(data)))
@@ -126,6 +132,33 @@ func FuzzPickle(f *testing.F) {
 		_, err := Decode(bytes.NewReader(b), int64(len(b)))
 		if err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrForbidden) {
 			t.Fatalf("undocumented error: %v", err)
+		}
+	})
+}
+
+// FuzzLegacy works on the pre-1.6 format: the input follows the magic
+// number's pickle, so every mutation reaches the legacy reader (its
+// protocol, sys_info, object and key pickles and the raw storages after
+// them). No panic, documented errors only, and what decodes maps to a
+// Checkpoint or fails with ErrLayout.
+func FuzzLegacy(f *testing.F) {
+	magic := append(slices.Clone(legacyMagic), opStop)
+	for _, name := range []string{"small.pt", "os_system.pt"} {
+		if b, err := os.ReadFile(filepath.Join(fixtures, "legacy", name)); err == nil && bytes.HasPrefix(b, magic) {
+			f.Add(b[len(magic):])
+		}
+	}
+	f.Fuzz(func(t *testing.T, rest []byte) {
+		data := append(slices.Clone(magic), rest...)
+		v, err := Decode(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrForbidden) {
+				t.Fatalf("undocumented error: %v", err)
+			}
+			return
+		}
+		if _, err := CheckpointOf(v); err != nil && !errors.Is(err, ErrLayout) {
+			t.Fatalf("CheckpointOf: undocumented error: %v", err)
 		}
 	})
 }

@@ -66,7 +66,14 @@ func Decode(r io.ReaderAt, size int64) (v any, err error) {
 	if err != nil {
 		head := make([]byte, len(legacyMagic))
 		if n, _ := r.ReadAt(head, 0); n == len(head) && bytes.Equal(head, legacyMagic) {
-			return nil, unsupported("the legacy format of torch.save before torch 1.6: load and save it again with a newer torch")
+			if size > MaxSize {
+				return nil, unsupported("%d bytes, more than the %d this reader accepts", size, MaxSize)
+			}
+			b, err := readAll(r, size)
+			if err != nil {
+				return nil, err
+			}
+			return decodeLegacy(b)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotTorchFile, err)
 	}
@@ -240,16 +247,9 @@ func findClass(module, name string) (any, error) {
 // location, numel), the persistent id torch.save writes for each storage
 // (torch/serialization.py _save, persistent_id).
 func (a *archive) persistentLoad(id any) (any, error) {
-	t, ok := id.(*types.Tuple)
-	if !ok || t.Len() < 5 {
-		return nil, corrupt("persistent id %T is not a 5-tuple", id)
-	}
-	kind, _ := t.Get(0).(string)
-	class, okc := t.Get(1).(storageClass)
-	key, okk := t.Get(2).(string)
-	numel, okn := t.Get(4).(int)
-	if kind != "storage" || !okc || !okk || !okn || numel < 0 {
-		return nil, corrupt("persistent id %v is not ('storage', <Type>Storage, key, location, numel)", *t)
+	class, key, numel, err := storageID(id)
+	if err != nil {
+		return nil, err
 	}
 	if s, ok := a.storages[key]; ok {
 		if s.class != class || s.numel != numel {
@@ -276,6 +276,24 @@ func (a *archive) persistentLoad(id any) (any, error) {
 	}
 	a.storages[key] = s
 	return s, nil
+}
+
+// storageID parses the persistent id of a storage: ('storage', storage
+// class, key, location, numel), and in the legacy format a sixth element,
+// view_metadata.
+func storageID(id any) (class storageClass, key string, numel int, err error) {
+	t, ok := id.(*types.Tuple)
+	if !ok || t.Len() < 5 {
+		return class, "", 0, corrupt("persistent id %T is not a 5-tuple", id)
+	}
+	kind, _ := t.Get(0).(string)
+	class, okc := t.Get(1).(storageClass)
+	key, okk := t.Get(2).(string)
+	numel, okn := t.Get(4).(int)
+	if kind != "storage" || !okc || !okk || !okn || numel < 0 {
+		return class, "", 0, corrupt("persistent id %v is not ('storage', <Type>Storage, key, location, numel)", *t)
+	}
+	return class, key, numel, nil
 }
 
 // swap reverses the bytes of each size-byte element of b.

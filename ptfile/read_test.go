@@ -1,6 +1,7 @@
 package ptfile
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -68,11 +69,21 @@ func sha(data []float32) string {
 // TestReadCheckpointFixtures reads every .pt file PyTorch wrote and compares
 // each tensor, bit for bit (through its SHA-256), and every optimizer and
 // scheduler value with what PyTorch read from the same file.
+//
+// legacy/LenetMnist2.pt is run/LenetMnist2.pt saved in the format before
+// torch 1.6 (testdata/pytorch-run/legacy.py checks that torch.load gives
+// the same tensors and values), so it must read exactly like it.
 func TestReadCheckpointFixtures(t *testing.T) {
 	exp := readExpect(t)
-	for rel, want := range exp.Files {
-		t.Run(rel, func(t *testing.T) {
-			c, err := ReadCheckpoint(filepath.Join(fixtures, rel))
+	files := map[string]string{}
+	for rel := range exp.Files {
+		files[rel] = rel
+	}
+	files["legacy/LenetMnist2.pt"] = "run/LenetMnist2.pt"
+	for path, rel := range files {
+		want := exp.Files[rel]
+		t.Run(path, func(t *testing.T) {
+			c, err := ReadCheckpoint(filepath.Join(fixtures, path))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,6 +129,7 @@ func TestHostile(t *testing.T) {
 	// 2 module names) and its Python 3 name
 	cases := map[string][2]string{
 		"os_system.pt":             {"posix.system", "posix.system"},
+		"../legacy/os_system.pt":   {"posix.system", "posix.system"}, // the pre-1.6 format
 		"builtins_eval.pt":         {"__builtin__.eval", "builtins.eval"},
 		"subprocess_call.pt":       {"commands.call", "subprocess.call"},
 		"main_class.pt":            {"__main__.Plain", "__main__.Plain"},
@@ -143,5 +155,42 @@ func TestHostile(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatalf("%s exists: a payload ran", marker)
+	}
+}
+
+// TestLegacySmall reads legacy/small.pt, written by torch 1.13 in the
+// format before torch 1.6, and then cuts and alters it: every variant is a
+// documented error, never a panic or a wrong tensor.
+func TestLegacySmall(t *testing.T) {
+	path := filepath.Join(fixtures, "legacy", "small.pt")
+	v, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := CheckpointOf(v)
+	if err != nil || c.StartEpoch != 1 || len(c.Model) != 2 || c.Model[0].Name != "w" || c.Model[1].Name != "b" ||
+		!slices.Equal(c.Model[0].Tensor.Data, []float32{0, 1, 2, 3, 4, 5}) || !slices.Equal(c.Model[0].Tensor.Shape, []int{2, 3}) ||
+		!slices.Equal(c.Model[1].Tensor.Data, []float32{0.5, -0.5}) {
+		t.Fatalf("small.pt: %+v %v", c, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The storages follow the last pickle: an int64 element count, then
+	// the elements (6 floats of w, 2 of b).
+	first := len(b) - (8 + 6*4) - (8 + 2*4)
+	for name, bad := range map[string][]byte{
+		"cut in the storages": b[:len(b)-3],
+		"cut in the pickles":  b[:first-20],
+		"trailing byte":       append(slices.Clip(b), 0),
+		"magic only":          b[:len(legacyMagic)+1],
+		"element count":       func() []byte { c := slices.Clone(b); c[first]++; return c }(),
+		"protocol":            func() []byte { c := slices.Clone(b); c[len(legacyMagic)+4]++; return c }(),
+	} {
+		_, err := Decode(bytes.NewReader(bad), int64(len(bad)))
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: err = %v, want ErrCorrupt or ErrUnsupported", name, err)
+		}
 	}
 }

@@ -95,6 +95,14 @@ var allowed = map[string]bool{
 // before consulting its FindClass hook; the scan makes that hook the only
 // way in) and never allocates an argument longer than the data.
 func scanPickle(data []byte) error {
+	_, err := scanPickleEnd(data)
+	return err
+}
+
+// scanPickleEnd is scanPickle that also returns the length of the pickle:
+// the offset just past its STOP. The bytes after it are not looked at (the
+// legacy format writes several pickles and raw data one after the other).
+func scanPickleEnd(data []byte) (int, error) {
 	pos := 0
 	for pos < len(data) {
 		at := pos
@@ -102,46 +110,46 @@ func scanPickle(data []byte) error {
 		pos++
 		n, ok := fixedArg[op]
 		if !ok {
-			return unsupported("pickle opcode %#02x at data.pkl offset %d: torch.save (pickle protocol 2) never writes it", op, at)
+			return 0, unsupported("pickle opcode %#02x at data.pkl offset %d: torch.save (pickle protocol 2) never writes it", op, at)
 		}
 		switch op {
 		case opProto:
 			if pos < len(data) && data[pos] > 2 {
-				return unsupported("pickle protocol %d at data.pkl offset %d: torch.save writes protocol 2", data[pos], at)
+				return 0, unsupported("pickle protocol %d at data.pkl offset %d: torch.save writes protocol 2", data[pos], at)
 			}
 		case opLong1, opShortBinString:
 			if pos >= len(data) {
-				return corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
+				return 0, corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
 			}
 			n = 1 + int(data[pos])
 		case opBinUnicode:
 			if len(data)-pos < 4 {
-				return corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
+				return 0, corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
 			}
 			l := binary.LittleEndian.Uint32(data[pos:])
 			if uint64(l) > uint64(len(data)-pos-4) {
-				return corrupt("string of %d bytes at data.pkl offset %d runs past the end (%d bytes left)", l, at, len(data)-pos-4)
+				return 0, corrupt("string of %d bytes at data.pkl offset %d runs past the end (%d bytes left)", l, at, len(data)-pos-4)
 			}
 			n = 4 + int(l)
 		case opGlobal:
 			module, rest, ok1 := line(data[pos:])
 			name, _, ok2 := line(rest)
 			if !ok1 || !ok2 {
-				return corrupt("malformed GLOBAL at data.pkl offset %d", at)
+				return 0, corrupt("malformed GLOBAL at data.pkl offset %d", at)
 			}
 			if !allowed[module+"."+name] {
-				return &ForbiddenError{Module: module, Name: name, Offset: int64(at)}
+				return 0, &ForbiddenError{Module: module, Name: name, Offset: int64(at)}
 			}
 			n = len(module) + len(name) + 2
 		case opStop:
-			return nil
+			return pos, nil
 		}
 		if n > len(data)-pos {
-			return corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
+			return 0, corrupt("pickle ends inside the opcode at data.pkl offset %d", at)
 		}
 		pos += n
 	}
-	return corrupt("pickle has no STOP opcode (%d bytes)", len(data))
+	return 0, corrupt("pickle has no STOP opcode (%d bytes)", len(data))
 }
 
 // line returns the bytes up to the next newline (at most maxGlobalLine, all

@@ -230,3 +230,42 @@ func TestResumePyTorchDTypes(t *testing.T) {
 		t.Errorf("int64 weight: err = %v, want a MismatchError naming the file, the tensor and its dtype", err)
 	}
 }
+
+// TestPyTorchEpochsFlag: --epochs given on a .pt resume becomes T_max and
+// the schedule continues as PyTorch's own CosineAnnealingLR does when its
+// T_max is changed after load_state_dict: the next epoch keeps the file's
+// rate, later ones follow the recursive update with the new T_max (ending
+// at eta_min at epoch T_max). The reference rates come from torch 1.13:
+//
+//	ck = torch.load("testdata/pytorch-run/run/LenetMnist2.pt")
+//	opt = SGD(LeNet5().parameters(), lr=0.01, momentum=0.9)
+//	sched = CosineAnnealingLR(opt, T_max=5, eta_min=1e-4)
+//	opt.load_state_dict(ck["Optimizer_state_dict"]); sched.load_state_dict(ck["scheduler_state_dict"])
+//	sched.T_max = 7
+//	for e in 3..6: record opt.param_groups[0]["lr"]; sched.step()
+func TestPyTorchEpochsFlag(t *testing.T) {
+	path := filepath.Join(ptFixtures, "run", "LenetMnist2.pt")
+	pc, err := ptfile.ReadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := DefaultConfig()
+	req.BatchSize, req.Epochs = 16, 7
+	cfg, _, err := PyTorchConfig(pc, path, req, func(f string) bool { return f == "epochs" })
+	if err != nil || cfg.Epochs != 7 {
+		t.Fatalf("config epochs %d: %v", cfg.Epochs, err)
+	}
+	tr, err := ResumePyTorch(path, pc, cfg, mnisttest.Synth(64, 1), mnisttest.Synth(64, 2), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{0.0035203658778440107, 0.0022752289015027034, 0.001153399249545034, 0.00037706904287900943} {
+		e := int64(3 + i)
+		if got := tr.lr(e); math.Abs(got-want) > 4*ulp(want) || (i == 0 && got != want) {
+			t.Errorf("lr of epoch %d = %v, PyTorch with T_max 7: %v", e, got, want)
+		}
+	}
+	if got := tr.lr(7); got != cfg.EtaMin && math.Abs(got-cfg.EtaMin) > 4*ulp(cfg.EtaMin) {
+		t.Errorf("lr at T_max = %v, want eta_min %v", got, cfg.EtaMin)
+	}
+}

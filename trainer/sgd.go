@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/tbtrain/tbtrain/internal/kern"
+	"github.com/tbtrain/tbtrain/mnist"
+	"github.com/tbtrain/tbtrain/model"
 )
 
 // SGD is stochastic gradient descent with momentum, with the update rule of
@@ -25,18 +27,33 @@ import (
 // reference values.
 //
 // An SGD is not safe for concurrent use.
+//
+// Besides Step on per-parameter slices, an SGD can apply a step piece by
+// piece to the concatenation of all parameters (BeginStep, UpdateRange,
+// EndStep; it is a model.Updater for LeNet5.TrainStep), with the same bits:
+// the update works element by element.
 type SGD struct {
 	// Momentum is the momentum factor (0.9 by default in the trainer).
 	Momentum float64
-	buffers  [][]float32 // one per parameter
+	flat     []float32   // all momentum buffers, concatenated
+	buffers  [][]float32 // one per parameter, slices of flat
 	started  bool        // false until the first step (PyTorch: no buffer yet)
+
+	// the piecewise step in progress (BeginStep)
+	stepMomentum, stepNegLR float32
 }
 
 // NewSGD returns an optimizer for parameters of the given lengths.
 func NewSGD(momentum float64, sizes []int) *SGD {
-	o := &SGD{Momentum: momentum, buffers: make([][]float32, len(sizes))}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	o := &SGD{Momentum: momentum, flat: make([]float32, total), buffers: make([][]float32, len(sizes))}
+	off := 0
 	for i, n := range sizes {
-		o.buffers[i] = make([]float32, n)
+		o.buffers[i] = o.flat[off : off+n : off+n]
+		off += n
 	}
 	return o
 }
@@ -80,19 +97,50 @@ func (o *SGD) Step(params, grads [][]float32, lr float64) {
 		if len(p) != len(buf) || len(g) != len(buf) {
 			panic("trainer: SGD.Step with wrong parameter length")
 		}
-		if o.started {
-			kern.SGDMomentum(p, buf, g, m, negLR)
-			continue
-		}
-		// First step: the buffer is a copy of the gradient (PyTorch clones it,
-		// keeping the sign of zeros, which buf = 0·m + g would not).
-		copy(buf, g)
-		for j := range p {
-			p[j] = fma32(negLR, buf[j], p[j])
-		}
+		o.update(p, buf, g, m, negLR)
 	}
 	o.started = true
 }
+
+// update applies the step to one stretch of parameters p, their momentum
+// buffer buf and gradient g.
+func (o *SGD) update(p, buf, g []float32, m, negLR float32) {
+	if o.started {
+		kern.SGDMomentum(p, buf, g, m, negLR)
+		return
+	}
+	// First step: the buffer is a copy of the gradient (PyTorch clones it,
+	// keeping the sign of zeros, which buf = 0·m + g would not).
+	copy(buf, g)
+	for j := range p {
+		p[j] = fma32(negLR, buf[j], p[j])
+	}
+}
+
+// BeginStep starts a step with learning rate lr that UpdateRange applies
+// piece by piece; EndStep ends it. BeginStep, UpdateRange over ranges that
+// cover the parameters, then EndStep give the same bits as Step.
+func (o *SGD) BeginStep(lr float64) {
+	o.stepMomentum = float32(o.Momentum)
+	o.stepNegLR = -float32(lr)
+}
+
+// UpdateRange applies the step begun by BeginStep to elements lo..hi-1 of
+// the concatenation of all parameters: data and grad are the parameters
+// and their gradients concatenated in the order of the sizes given to
+// NewSGD (as model.LeNet5's Data and Grad). Calls for disjoint ranges may
+// run concurrently. It panics if data or grad does not hold every
+// parameter.
+func (o *SGD) UpdateRange(data, grad []float32, lo, hi int) {
+	if len(data) != len(o.flat) || len(grad) != len(o.flat) {
+		panic("trainer: SGD.UpdateRange with wrong vector length")
+	}
+	o.update(data[lo:hi], o.flat[lo:hi], grad[lo:hi], o.stepMomentum, o.stepNegLR)
+}
+
+// EndStep ends the step begun by BeginStep, after UpdateRange has covered
+// every parameter (the momentum buffers then hold state).
+func (o *SGD) EndStep() { o.started = true }
 
 // fma32 returns a·b + c rounded once to float32.
 //
@@ -142,3 +190,15 @@ func fma32Slow(x, y, s float64) float32 {
 	}
 	return float32(s)
 }
+
+// SGD is the Updater the trainer gives model.LeNet5.TrainStep.
+var _ model.Updater = (*SGD)(nil)
+
+// batchFiller gathers the images of the training batch in progress (idx)
+// for model.LeNet5.TrainStepFill, each shard its own.
+type batchFiller struct {
+	set *mnist.Set
+	idx []int
+}
+
+func (f *batchFiller) Fill(x []float32, lo, hi int) { f.set.BatchImages(x, f.idx[lo:hi]) }

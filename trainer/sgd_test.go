@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -143,5 +144,68 @@ func TestPermuteUniform(t *testing.T) {
 	}
 	if chi > 49.7 {
 		t.Errorf("chi-square %.1f over 24 orders, want < 49.7", chi)
+	}
+}
+
+// TestSGDPiecewiseMatchesStep: BeginStep, UpdateRange over ranges that
+// cover the concatenated parameters (cut anywhere, also inside a
+// parameter, in any order) and EndStep give Step's parameters and momentum
+// buffers bit for bit, for the first step (buffer = gradient) and later
+// ones.
+func TestSGDPiecewiseMatchesStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	sizes := []int{150, 6, 2400, 16, 37, 1}
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	flatA, flatB := make([]float32, total), make([]float32, total)
+	for i := range flatA {
+		flatA[i] = float32(rng.NormFloat64())
+	}
+	copy(flatB, flatA)
+	split := func(flat []float32) [][]float32 {
+		var out [][]float32
+		off := 0
+		for _, n := range sizes {
+			out = append(out, flat[off:off+n])
+			off += n
+		}
+		return out
+	}
+	a, b := NewSGD(0.9, sizes), NewSGD(0.9, sizes)
+	grad := make([]float32, total)
+	for step := range 4 {
+		for i := range grad {
+			grad[i] = float32(rng.NormFloat64() * 0.1)
+		}
+		lr := 0.01 * float64(step+1)
+		a.Step(split(flatA), split(grad), lr)
+		// cut points at random, the pieces applied in reverse order
+		cuts := []int{0, total}
+		for range 5 {
+			cuts = append(cuts, rng.IntN(total+1))
+		}
+		slices.Sort(cuts)
+		b.BeginStep(lr)
+		for i := len(cuts) - 1; i > 0; i-- {
+			b.UpdateRange(flatB, grad, cuts[i-1], cuts[i])
+		}
+		b.EndStep()
+		for i := range flatA {
+			if math.Float32bits(flatA[i]) != math.Float32bits(flatB[i]) {
+				t.Fatalf("step %d: parameter %d: Step %g, pieces %g", step, i, flatA[i], flatB[i])
+			}
+		}
+		for p, buf := range a.Buffers() {
+			for i, v := range buf {
+				if w := b.Buffers()[p][i]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("step %d: buffer %d[%d]: Step %g, pieces %g", step, p, i, v, w)
+				}
+			}
+		}
+	}
+	if !b.HasBuffers() {
+		t.Error("HasBuffers false after EndStep")
 	}
 }

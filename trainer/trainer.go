@@ -115,8 +115,6 @@ type Trainer struct {
 	net    *model.LeNet5
 	params []model.Param
 	opt    *SGD
-	pdata  [][]float32
-	pgrad  [][]float32
 
 	epoch        int64
 	step         int64
@@ -253,8 +251,6 @@ func newTrainer(cfg Config, train, test *mnist.Set, opts Options) (*Trainer, err
 	sizes := make([]int, len(t.params))
 	for i, p := range t.params {
 		sizes[i] = len(p.Data)
-		t.pdata = append(t.pdata, p.Data)
-		t.pgrad = append(t.pgrad, p.Grad)
 	}
 	t.opt = NewSGD(cfg.Momentum, sizes)
 	return t, nil
@@ -422,6 +418,7 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 	x := make([]float32, B*784)
 	labels := make([]uint8, B)
 	perm := make([]int, t.train.Len())
+	fill := &batchFiller{set: t.train}
 	for t.epoch < t.cfg.Epochs {
 		e := t.epoch
 		lr := t.lr(e)
@@ -432,15 +429,21 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 		}
 		for t.batchInEpoch < t.batches {
 			b := t.batchInEpoch
-			t.train.Batch(x, labels, perm[b*int64(B):(b+1)*int64(B)])
-			loss := t.net.TrainBatch(x, labels)
+			// The shards gather their own images (fill), and the SGD
+			// step is applied inside the model, part by part as the
+			// shards' gradients are summed, unless the loss is not
+			// finite.
+			fill.idx = perm[b*int64(B) : (b+1)*int64(B)]
+			t.train.BatchLabels(labels, fill.idx)
+			t.opt.BeginStep(lr)
+			loss := t.net.TrainStepFill(x, labels, fill, t.opt)
 			if !finite(float64(loss)) {
-				// Stop before the update: the weights stay those of
+				// TrainStep did not update: the weights stay those of
 				// the last finite step, and nothing is committed.
 				return &DivergedError{What: "training loss", Loss: float64(loss), Step: t.step + 1, Epoch: e,
 					Batch: t.batchInEpoch + 1, Batches: t.batches, Checkpoint: t.lastCommit}
 			}
-			t.opt.Step(t.pdata, t.pgrad, lr)
+			t.opt.EndStep()
 			t.step++
 			t.batchInEpoch++
 			t.epochLossSum += float64(loss)

@@ -4,6 +4,7 @@
 // Usage:
 //
 //	tbmerge [--dry-run] [--order=time|given] [--allow-damaged] -o OUT INPUT...
+//	tbmerge --version
 //
 // Each INPUT is an event file or a run directory (its event files, those
 // whose name contains "tfevents", directly inside it). Every event file is

@@ -338,3 +338,30 @@ func TestExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeKeepsEveryKind merges single real PyTorch sessions holding every
+// summary kind torch.utils.tensorboard writes — scalars (NaN and Inf
+// among them), a histogram, an image, text (torch-1.13/basic), a graph,
+// run metadata, audio, PR curves, meshes and the custom-scalars layout
+// (pytorch-writer/run): nothing is dropped, so the output must hold the
+// input's records byte for byte and in order.
+func TestMergeKeepsEveryKind(t *testing.T) {
+	for _, in := range []string{
+		filepath.Join("..", "..", "testdata", "tensorboard", "torch-1.13", "basic"),
+		filepath.Join("..", "..", "testdata", "pytorch-writer", "run"),
+	} {
+		out := filepath.Join(t.TempDir(), "merged")
+		if _, stderr, err := runCmd(t, "-o", out, in); err != nil || stderr != "" {
+			t.Fatalf("%s: %v %s", in, err, stderr)
+		}
+		want, got := payloads(t, eventFiles(t, in)...), payloads(t, eventFiles(t, out)...)
+		if len(got) != len(want) || len(want) < 5 {
+			t.Fatalf("%s: %d records written, %d in the input", in, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: record %d differs", in, i)
+			}
+		}
+	}
+}

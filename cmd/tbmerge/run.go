@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tbtrain/tbtrain/internal/version"
 )
 
 // run is the whole command: main only wires signals and the exit status.
@@ -20,6 +22,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dry := fs.Bool("dry-run", false, "print the plan (which steps come from which file) and write nothing")
 	allowDamaged := fs.Bool("allow-damaged", false, "exit 0, not 3, when an input is damaged (its readable part is used either way)")
 	order := fs.String("order", "time", "session order: \"time\" (wall time of each file's first event) or \"given\" (as listed)")
+	showVersion := fs.Bool("version", false, "print the module version and VCS revision of this binary")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -28,6 +31,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return usageError{err}
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line("tbmerge"))
+		return nil
 	}
 	if *out == "" && !*dry {
 		return usageError{errors.New("-o OUT is required")}

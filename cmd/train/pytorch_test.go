@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,8 @@ import (
 // TestResumePyTorchFile runs the command on a copy of a real PyTorch run
 // (testdata/pytorch-run/run, T_max 5): --resume LenetMnist1.pt trains
 // epochs 2-4 in that directory with --batch-size, writes LenetMnist<e>.ckpt
-// beside the .pt files on PyTorch's step axis, and a hostile file is refused
+// beside the .pt files on PyTorch's step axis and leaves PyTorch's files
+// (the .pt files and its event file) byte for byte, and a hostile file is refused
 // naming the file and the global, with nothing written.
 func TestResumePyTorchFile(t *testing.T) {
 	src := filepath.Join("..", "..", "testdata", "pytorch-run", "run")
@@ -22,12 +24,14 @@ func TestResumePyTorchFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(src)
+	inputs := map[string][32]byte{} // PyTorch's .pt files and event file
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+		inputs[e.Name()] = sha256.Sum256(b)
 	}
 	out := runToEnd(t, "--data", synthData(t), "--limit-train", "512", "--limit-test", "100",
 		"--batch-size", "16", "--resume", filepath.Join(dir, "LenetMnist1.pt"), "--no-progress")
@@ -41,6 +45,12 @@ func TestResumePyTorchFile(t *testing.T) {
 		}
 		if c.GetStepConvention() != ckptpb.StepConvention_STEP_CONVENTION_EPOCH || c.GetConfig().GetBatchSize() != 16 {
 			t.Errorf("epoch %d checkpoint: convention %v, batch %d", e, c.GetStepConvention(), c.GetConfig().GetBatchSize())
+		}
+	}
+
+	for name, sum := range inputs {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || sha256.Sum256(b) != sum {
+			t.Errorf("PyTorch's %s was modified or removed by the resume (%v)", name, err)
 		}
 	}
 
