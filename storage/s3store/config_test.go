@@ -40,6 +40,27 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
+// TestConfigCredentials: the credentials and region come from the AWS
+// tools' variables (SeaweedFS in the tests accepts any credentials, so only
+// this test would notice them ignored).
+func TestConfigCredentials(t *testing.T) {
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_SESSION_TOKEN": "TOKEN",
+		"AWS_DEFAULT_REGION": "eu-west-1",
+	}
+	c, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessKeyID != "AKID" || c.SecretAccessKey != "SECRET" || c.SessionToken != "TOKEN" || c.Region != "eu-west-1" {
+		t.Fatalf("ConfigFromEnv = %+v, want the AWS_* credentials and AWS_DEFAULT_REGION", c)
+	}
+	env["AWS_REGION"] = "ap-south-2"
+	if c, _ := ConfigFromEnv(func(k string) string { return env[k] }); c.Region != "ap-south-2" {
+		t.Fatalf("region %q, want AWS_REGION before AWS_DEFAULT_REGION", c.Region)
+	}
+}
+
 func TestParseURL(t *testing.T) {
 	for in, want := range map[string][2]string{
 		"s3://b":          {"b", ""},
