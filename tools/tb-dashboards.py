@@ -84,12 +84,17 @@ def main():
     print("active plugins: %s" % ", ".join(active))
     runs = sorted(get_json("/data/runs"))
     print("runs: %s" % ", ".join(runs))
+    # The projector answers only for the runs it lists (those with a
+    # projector_config.pbtxt), not for the hparams session subdirectories.
+    projector_runs = get_json("/data/plugin/projector/runs") if "projector" in active else []
 
     served = {}
 
     def report(plugin, text, has_data):
-        served[plugin] = has_data
-        print("  %-15s %s" % (plugin, text))
+        # A plugin serves data if it does for some run (the hparams
+        # session subdirectories hold only the session and its metrics).
+        served[plugin] = served.get(plugin, False) or has_data
+        print("  %-15s %s" % (plugin, text if has_data else "-"))
 
     def tags_of(plugin):
         return get_json("/data/plugin/%s/tags" % plugin)
@@ -153,7 +158,7 @@ def main():
                 text = "run graph: %d nodes (%d Parameter; ops %s)" % (
                     len(ops), ops.count("Parameter"), ", ".join(o for o in dict.fromkeys(ops) if o != "Parameter"))
             report("graphs", text or "no run graph", bool(text))
-        if "projector" in active:
+        if "projector" in active and run in projector_runs:
             info = get_json("/data/plugin/projector/info", run=run)
             parts = []
             for e in info.get("embeddings", []):

@@ -53,8 +53,12 @@
 // Lowering --epochs to exactly the epochs done ends the run then and there:
 // Run commits the checkpoint again at the same position with the new
 // --epochs (after setting aside the run's newer checkpoints, which belong to
-// the longer timeline) and ends the hparams session of the shorter run, so a
-// later plain --resume finds the run done instead of training on.
+// the longer timeline, and removing that timeline's projector entries),
+// writes the projector entry of the epoch that now ends the run (from a
+// test pass of the checkpoint's weights) and ends the hparams session of the
+// shorter run, so a later plain --resume finds the run done instead of
+// training on. A session with nothing left to train still removes the temp
+// files a killed session left.
 //
 // # Runs in object stores
 //
