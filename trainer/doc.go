@@ -178,7 +178,9 @@
 // (tbwriter.RemoveEmbeddings from its START step on), as TensorBoard drops
 // those steps' events: a session that redoes the last epoch writes the same
 // entry again, and the entries of a timeline the user went back from do not
-// stay in the Projector tab.
+// stay in the Projector tab. A session resuming a finished run with
+// another --embed N > 0 writes the entry of its last epoch again with the
+// first N test images (a test pass of the restored weights).
 //
 // The hparams tags are not in the run directory but in a session directory
 // of their own, below.

@@ -492,9 +492,11 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // after setting aside any newer checkpoint of the run (they belong to the
 // longer timeline), the projector entries of that timeline are removed and
 // the epoch that now ends the run gets its projector entry, so that a later
-// plain resume does not train on. Either way the temp files a killed
-// session left are removed and the hparams session of the extent gets its
-// end if a kill left it without one.
+// plain resume does not train on. Otherwise, if --embed changed, the
+// projector entry of the last epoch is written again with the new number of
+// test images. Either way the temp files a killed session left are removed
+// and the hparams session of the extent gets its end if a kill left it
+// without one.
 func (t *Trainer) finish() error {
 	// Temp files of a commit or of a projector file that a killed session
 	// left: removed whether or not anything is left to train.
@@ -518,6 +520,12 @@ func (t *Trainer) finish() error {
 			return err
 		}
 		if _, err := t.commit(); err != nil {
+			return err
+		}
+	} else if t.cfg.Embed != t.runCfg.Embed {
+		// --embed changed for a finished run: its Projector entry shows
+		// the new number of test images.
+		if err := t.embedAtEnd(); err != nil {
 			return err
 		}
 	}
