@@ -251,7 +251,10 @@
 // WebAssembly) and holds it until it returns. A second Run on the same
 // directory, from another process or this one, returns a [*LockedError]
 // (errors.Is [ErrLocked]) naming the directory and the PID the holder
-// recorded in the file, having changed nothing. The kernel drops the lock
+// recorded in the file, having changed nothing. A Trainer from Resume also
+// notices a trainer that held the run while Resume read it and has since
+// committed and exited: Run returns an error wrapping [ErrRunChanged]
+// instead of setting that newer checkpoint aside. The kernel drops the lock
 // when the holder dies, so a kill -9 leaves no stale lock (the file stays
 // and is simply locked again). Readers take no lock: Locate, package ckpt's
 // listing, ckptinfo and tbdump read while a session runs. A run on an object

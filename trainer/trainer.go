@@ -133,6 +133,11 @@ type Trainer struct {
 	// --save-every counts from it.
 	lastCommitAt time.Time
 	lease        *lease // held while Run runs, for a run on an object store
+	// seen holds the commit time (unix_nano) of each valid checkpoint of
+	// the directory when Resume read it, by file name (nil for a new run
+	// or a run continued from PyTorch): setAside refuses to set aside a
+	// checkpoint committed after that (see ErrRunChanged).
+	seen map[string]int64
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -219,8 +224,15 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 		return nil, err
 	}
 	t.dir = storage.Dir(path)
-	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
+	list, err := listOneRun(t.dir, path, c.GetRunId())
+	if err != nil {
 		return nil, err
+	}
+	t.seen = map[string]int64{}
+	for _, e := range list {
+		if e.Valid() {
+			t.seen[storage.Base(e.Path)] = e.UnixNano
+		}
 	}
 	t.runCfg = ConfigOf(c)
 	if err := t.restore(c); err != nil {

@@ -393,6 +393,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.As(err, new(*trainer.LeaseHeldError)) {
 			return err // it says who holds the run and until when
 		}
+		if errors.Is(err, trainer.ErrRunChanged) {
+			// Another trainer moved the run on while this one started.
+			return fmt.Errorf("%w\nresume with: go run ./cmd/train --resume %s", err, t.Dir())
+		}
 		if storage.IsURL(t.Dir()) {
 			// Listing would wait out the retries again when the server is
 			// down; every checkpoint reported committed is there.
