@@ -10,8 +10,10 @@ import (
 //
 // AllocsPerRun reports the average rounded down. What it cannot see, and
 // BenchmarkEpoch's B/op shows: now and then (0-15 times per 937-step epoch
-// in our runs) an allocation of 112 bytes, made by the Go runtime when sync.WaitGroup.Wait in the model's
-// worker team blocks and its per-P cache of waiter records (sudogs) is empty.
+// in our runs) an allocation of 112 bytes, made by the Go runtime when a
+// goroutine of the model's worker team goes to sleep on a channel (after
+// polling for a while) and its per-P cache of waiter records (sudogs) is
+// empty.
 func TestStepAllocs(t *testing.T) {
 	train, _ := data(t)
 	for _, n := range []int{16, 64, 256} {

@@ -1,8 +1,9 @@
 package model
 
 import (
-	"sync"
+	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // job is a set of tasks 0..n-1 run by a team: each participant p (0 is the
@@ -14,7 +15,13 @@ type job struct {
 	fn   func(p, t int)
 	n    int
 	next atomic.Int64
-	wg   sync.WaitGroup
+
+	// pending counts the helpers still working on the job; the caller of
+	// run waits for it to reach 0, spinning first, then asleep on done
+	// (waiting is 1 while it may sleep; see team.wait).
+	pending atomic.Int32
+	waiting atomic.Int32
+	done    chan struct{}
 }
 
 func (j *job) work(p int) {
@@ -27,51 +34,146 @@ func (j *job) work(p int) {
 	}
 }
 
-// team is a fixed set of helper goroutines, each fed through its own
-// channel, so running a job allocates nothing.
+// spinFor is how long an idle participant polls for the next event (a new
+// job for a helper, the helpers' completion for the caller) before it goes
+// to sleep. A training step (TrainStepFill) posts two jobs back to back,
+// and the next step's first job follows after a few µs of the caller's
+// work, so during training the helpers rarely sleep and a job starts
+// without the wake-up of a parked thread (a futex call, 10-50 µs on a VM:
+// as much as a tenth of a step at batch 16). Outside training the helpers
+// sleep after spinFor. Polling yields the processor (runtime.Gosched) at
+// every check, so a spinning helper never delays a goroutine that has work.
+const spinFor = 20 * time.Microsecond
+
+// team is a fixed set of helper goroutines. A job is posted by storing it
+// in cur and incrementing seq; every helper takes part in every posted job
+// (one with fewer tasks than participants is run by the caller alone, and
+// not posted). Helpers poll seq for spinFor, then sleep on their wake
+// channel. Running a job allocates nothing.
 type team struct {
-	chans    []chan *job // helper i is participant i+1
-	stopOnce sync.Once
+	helpers []*helper // helper i is participant i+1
+	cur     atomic.Pointer[job]
+	seq     atomic.Uint64
+	stopped atomic.Bool
+}
+
+// helper is one helper goroutine's sleeping state: sleeping is 1 while it
+// may be asleep on wake; whoever changes it from 1 to 0 owns the wake-up
+// (the poster sends on wake, or the helper itself goes on without
+// sleeping).
+type helper struct {
+	sleeping atomic.Int32
+	wake     chan struct{}
 }
 
 func newTeam(size int) *team {
-	t := &team{chans: make([]chan *job, size-1)}
-	for i := range t.chans {
-		c := make(chan *job)
-		t.chans[i] = c
-		go helper(c, i+1)
+	t := &team{helpers: make([]*helper, size-1)}
+	for i := range t.helpers {
+		h := &helper{wake: make(chan struct{}, 1)}
+		t.helpers[i] = h
+		go t.loop(h, i+1)
 	}
 	return t
 }
 
-func helper(c chan *job, p int) {
-	for j := range c {
+// loop is helper p's goroutine: it waits for each posted job, works on it
+// and reports completion.
+func (t *team) loop(h *helper, p int) {
+	var last uint64
+	for {
+		s := t.awaitPost(h, last)
+		if t.stopped.Load() {
+			return
+		}
+		last = s
+		j := t.cur.Load()
 		j.work(p)
-		j.wg.Done()
+		if j.pending.Add(-1) == 0 && j.waiting.CompareAndSwap(1, 0) {
+			j.done <- struct{}{}
+		}
+	}
+}
+
+// awaitPost returns the post number once it differs from last (or the
+// team is stopped): it polls for spinFor, then sleeps until woken.
+func (t *team) awaitPost(h *helper, last uint64) uint64 {
+	for {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if s := t.seq.Load(); s != last || t.stopped.Load() {
+				return s
+			}
+			runtime.Gosched()
+			if i%16 == 15 && time.Since(start) > spinFor {
+				break
+			}
+		}
+		h.sleeping.Store(1)
+		if s := t.seq.Load(); s != last || t.stopped.Load() {
+			if h.sleeping.CompareAndSwap(1, 0) {
+				return s
+			}
+			// the poster took the wake-up: consume its send
+		}
+		<-h.wake
 	}
 }
 
 // size is the number of participants, the caller included.
-func (t *team) size() int { return len(t.chans) + 1 }
+func (t *team) size() int { return len(t.helpers) + 1 }
 
 // run runs tasks 0..n-1 of j and returns when all are done.
 func (t *team) run(j *job, n int) {
 	j.n = n
 	j.next.Store(0)
-	helpers := min(len(t.chans), n-1)
-	j.wg.Add(helpers)
-	for _, c := range t.chans[:helpers] {
-		c <- j
+	if n < 2 || len(t.helpers) == 0 {
+		j.work(0)
+		return
+	}
+	if j.done == nil {
+		j.done = make(chan struct{}, 1)
+	}
+	j.pending.Store(int32(len(t.helpers)))
+	t.cur.Store(j)
+	t.seq.Add(1)
+	for _, h := range t.helpers {
+		if h.sleeping.CompareAndSwap(1, 0) {
+			h.wake <- struct{}{}
+		}
 	}
 	j.work(0)
-	j.wg.Wait()
+	t.wait(j)
+	t.cur.Store(nil) // the team must not keep the job's model alive
+}
+
+// wait returns once every helper has finished j: it polls for spinFor,
+// then sleeps until the last helper wakes it.
+func (t *team) wait(j *job) {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if j.pending.Load() == 0 {
+			return
+		}
+		runtime.Gosched()
+		if i%16 == 15 && time.Since(start) > spinFor {
+			break
+		}
+	}
+	j.waiting.Store(1)
+	if j.pending.Load() == 0 && j.waiting.CompareAndSwap(1, 0) {
+		return
+	}
+	<-j.done
 }
 
 // stop ends the helper goroutines; the team must not be used afterwards.
 func (t *team) stop() {
-	t.stopOnce.Do(func() {
-		for _, c := range t.chans {
-			close(c)
+	if t.stopped.Swap(true) {
+		return
+	}
+	for _, h := range t.helpers {
+		if h.sleeping.CompareAndSwap(1, 0) {
+			h.wake <- struct{}{}
 		}
-	})
+	}
 }
