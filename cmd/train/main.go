@@ -262,6 +262,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var t *trainer.Trainer
+	embedChanged := false // --embed differs from the checkpoint's
 	if resume == "" {
 		if err := cfg.Validate(); err != nil {
 			return usageError{err}
@@ -317,6 +318,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError{err} // a flag the checkpoint does not allow
 		}
+		embedChanged = rcfg.Embed != trainer.ConfigOf(c).Embed
 		if rcfg.Epochs != trainer.ConfigOf(c).Epochs {
 			fmt.Fprintf(stderr, "train: note: --epochs %d (was %d): the cosine schedule of the remaining epochs now uses T_max = %d\n",
 				rcfg.Epochs, trainer.ConfigOf(c).Epochs, rcfg.Epochs)
@@ -343,12 +345,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if t.Done() {
 		// Run only closes what a finished run may lack: the checkpoint's
-		// --epochs when it was lowered to the epochs done, the hparams
-		// session end when a kill came between the last commit and it.
+		// --epochs when it was lowered to the epochs done, the projector
+		// entry of its end when --epochs was lowered or --embed changed,
+		// the hparams session end when a kill came between the last commit
+		// and it.
 		if err := t.Run(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
+		if n := t.Config().Embed; embedChanged && n > 0 {
+			fmt.Fprintf(stdout, "its projector entry now shows the first %d test images\n", n)
+		}
 		return nil
 	}
 	if storage.IsURL(t.Dir()) {
@@ -385,6 +392,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if errors.As(err, new(*trainer.LeaseHeldError)) {
 			return err // it says who holds the run and until when
+		}
+		if errors.Is(err, trainer.ErrRunChanged) {
+			// Another trainer moved the run on while this one started.
+			return fmt.Errorf("%w\nresume with: go run ./cmd/train --resume %s", err, t.Dir())
 		}
 		if storage.IsURL(t.Dir()) {
 			// Listing would wait out the retries again when the server is
