@@ -25,6 +25,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{env: map[string]string{"S3_ENDPOINT": "h:2", "S3_USE_HTTPS": "0"}, endpoint: "http://h:2"},
 		{env: map[string]string{"S3_ENDPOINT": "ftp://h"}, err: "scheme"},
 		{env: map[string]string{"S3_ENDPOINT": "http://h/path"}, err: "path"},
+		{env: map[string]string{"S3_ENDPOINT": "!", "S3_USE_HTTPS": "0"}, err: "S3_ENDPOINT=http://!: endpoint host"},
 		{env: map[string]string{"AWS_ENDPOINT_URL": "http://a:1", "S3_ENDPOINT": "http://b:1"}, err: "different servers"},
 	} {
 		c, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
