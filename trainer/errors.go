@@ -65,6 +65,13 @@ func (e *OtherRunsError) Error() string {
 // Unwrap lets errors.Is(err, ErrOtherRuns) succeed.
 func (e *OtherRunsError) Unwrap() error { return ErrOtherRuns }
 
+// ErrRunChanged is returned by Run when another trainer committed a
+// checkpoint of the run beyond the one this session resumes from after
+// Resume read the run directory and before Run took its lock (the other
+// trainer has since exited): going on would set that newer work aside.
+// Run then changes nothing; resuming again starts from the newer state.
+var ErrRunChanged = errors.New("trainer: another trainer committed to the run after this session read it")
+
 // ConflictError reports a setting given on resume that differs from the one
 // stored in the checkpoint and may not change (see Config).
 type ConflictError struct {

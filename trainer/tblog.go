@@ -239,12 +239,15 @@ func (t *Trainer) embeddingOf(tp *testPass) ([][]float32, tbwriter.Metadata, []i
 	return vecs, tbwriter.Metadata{Header: []string{"label", "predicted", "result"}, Rows: rows}, sprites
 }
 
-// embedAtEnd writes the projector entry of the epoch that now ends the
-// run, for a session that lowered --epochs to the epochs done: the longer
-// timeline embedded only at its own last epoch, so the Projector would show
-// nothing of this run's end. The test pass is that of the restored
-// weights, the model that ends the run (an entry already there, from when
-// the run first ended here, is replaced by the same files).
+// embedAtEnd writes the projector entry of the epoch that ends the run,
+// for a session with nothing left to train that lowered --epochs to the
+// epochs done (the longer timeline embedded only at its own last epoch, so
+// the Projector would show nothing of this run's end) or changed --embed
+// (the entry then shows the first --embed test images; --embed 0 writes
+// nothing and leaves an entry there). The test pass is that of the
+// restored weights, the model that ends the run, so the entry is what a
+// run with that --embed wrote at its end; an entry already there at that
+// step is replaced.
 func (t *Trainer) embedAtEnd() error {
 	if t.cfg.Embed == 0 || t.epoch == 0 {
 		return nil
