@@ -37,13 +37,20 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM asks the trainer to stop at a checkpoint;
+	// a second one kills at once instead of waiting for it. Both arrive on
+	// one buffered channel, so a second signal sent before this goroutine
+	// has run is still seen as the second (restoring the default handler
+	// from the goroutine would lose it in that window).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// After the first signal, restore the default handling so a second
-		// Ctrl-C kills at once instead of waiting for the checkpoint.
-		<-ctx.Done()
-		stop()
+		<-sigs
+		cancel()
+		sig := <-sigs
+		killSelf(sig)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
@@ -61,6 +68,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(exitError)
 	}
+}
+
+// killSelf ends the process the way sig does by default (so a shell sees
+// "killed by SIGINT"); where a process cannot signal itself it exits with
+// the interrupted status.
+func killSelf(sig os.Signal) {
+	signal.Reset(sig)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		time.Sleep(time.Second) // the signal ends the process
+	}
+	os.Exit(exitInterrupted)
 }
 
 // errBeforeStart is returned for a signal that arrives before training starts.
