@@ -408,8 +408,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			// the other trainer holds the run.
 			return err
 		}
-		if errors.As(err, new(*trainer.LeaseHeldError)) {
-			return err // it says who holds the run and until when
+		if errors.As(err, new(*trainer.LeaseHeldError)) || errors.Is(err, trainer.ErrNoSafeTakeover) {
+			return err // it says who holds the run and until when, or what to do
+		}
+		if errors.Is(err, trainer.ErrLeaseLost) {
+			// Another trainer took the run over: a resume here would only
+			// be refused while it trains.
+			return fmt.Errorf("%w\nthe run goes on under that trainer; its checkpoints are in %s", err, t.Dir())
 		}
 		if errors.Is(err, trainer.ErrRunChanged) {
 			// Another trainer moved the run on while this one started.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -452,4 +453,53 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestS3LeaseLost replaces the lease of a running S3 trainer with another
+// trainer's, as a takeover after a long pause would: the trainer stops at
+// its next checkpoint commit at the latest, with exit 1 and a message
+// naming the new holder, and leaves the new holder's lease alone.
+func TestS3LeaseLost(t *testing.T) {
+	t.Parallel()
+	srv, logdir := s3Logdir(t, false)
+	c := startS3(t, srv, s3Quick(t, logdir, "--step-delay", "5ms")...)
+	line, _ := c.waitLine(runRe, 0, 60*time.Second)
+	if line == "" {
+		t.Fatalf("no new run line:\n%s", c.output())
+	}
+	run := runRe.FindStringSubmatch(line)[1]
+	if l, _ := c.waitLine(regexp.MustCompile(`^tbtrain-test: commit-end .*step8`), 0, 60*time.Second); l == "" {
+		t.Fatalf("no commit at step 8:\n%s", c.output())
+	}
+	st, key, err := storage.For(storage.Join(run, trainer.LeaseName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := fmt.Sprintf("tbtrain lease 1\nholder host elsewhere pid 4242\ntoken 00ff\nexpires %d\n", time.Now().Add(time.Hour).UnixNano())
+	if err := st.Put(context.Background(), key, []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	from := c.count()
+	code := c.wait(t)
+	out := c.output()
+	if code != 1 || !strings.Contains(out, "lost the run's lease") || !strings.Contains(out, "host elsewhere pid 4242") ||
+		!strings.Contains(out, "goes on under that trainer") {
+		t.Fatalf("exit %d after the lease was taken over; want 1 and a message naming the new holder:\n%s", code, lastLines(out, 6))
+	}
+	// A commit whose renewal came before the takeover may still finish;
+	// none after it.
+	after := 0
+	for _, l := range strings.Split(out, "\n")[from:] {
+		if strings.HasPrefix(l, "tbtrain-test: commit-end ") {
+			after++
+		}
+	}
+	if after > 1 {
+		t.Fatalf("%d checkpoints committed after the lease was taken over:\n%s", after, out)
+	}
+	b, err := st.Get(context.Background(), key, 0, -1)
+	if err != nil || string(b) != other {
+		t.Fatalf("the new holder's lease is %q, %v after the old trainer stopped", b, err)
+	}
+	t.Logf("after the takeover: %d commit finished, then %s", after, lastLines(out, 2))
 }
