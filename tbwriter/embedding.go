@@ -9,7 +9,9 @@ import (
 	"image/png"
 	"io/fs"
 	"math"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -452,7 +454,8 @@ func cleanProtoErr(err error) string {
 }
 
 // RemoveEmbeddings removes from runDir's projector_config.pbtxt the entries
-// that AddEmbedding wrote for tag at steps >= from, and their files: what a
+// that AddEmbedding wrote for tag at steps >= from, and their files (and in
+// a local run directory the entry and step directories left empty): what a
 // session that resumes a run at step from replaces, as its SessionLog START
 // at from makes TensorBoard drop the events of those steps. Entries of other
 // tags, entries not named the way AddEmbedding names them, and files outside
@@ -494,6 +497,15 @@ func RemoveEmbeddings(runDir, tag string, from int64) error {
 				if err := files.remove(p); err != nil {
 					return err
 				}
+			}
+		}
+		if !storage.IsURL(runDir) {
+			// A local directory outlives its files (an object store has
+			// none): the entry's directory and its step directory go too
+			// if nothing else is in them. os.Remove leaves a directory
+			// that is not empty; one that cannot go is only untidy.
+			for _, d := range []string{dir, path.Dir(dir)} {
+				_ = os.Remove(filepath.Join(runDir, filepath.FromSlash(d)))
 			}
 		}
 	}

@@ -110,6 +110,12 @@ func TestRemoveEmbeddings(t *testing.T) {
 			t.Errorf("%s of a removed entry still there (%v)", p, err)
 		}
 	}
+	// The emptied directories go; a step directory with other entries stays.
+	for _, p := range []string{"00120", "00200/emb"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("directory %s of a removed entry still there (%v)", p, err)
+		}
+	}
 	for _, p := range []string{"00080/emb/tensors.tsv", "00200/other/sprite.png", "00200/emb:x/tensors.tsv"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("%s of a kept entry: %v", p, err)

@@ -18,7 +18,12 @@
 #                                    DIR/endpoint hold the rest). Starting again on
 #                                    the same DIR reuses the ports and the data.
 #   tools/seaweedfs.sh stop DIR      stop the server started on DIR (SIGTERM, then
-#                                    SIGKILL after 10 s)
+#                                    SIGKILL after 10 s: SeaweedFS 2026-11 does not
+#                                    finish a SIGTERM shutdown in that time)
+#   tools/seaweedfs.sh kill DIR      kill it at once (SIGKILL), as a crash would;
+#                                    what it acknowledged stays readable after a
+#                                    start on DIR (the tests' restarts and
+#                                    teardown use this)
 #
 # The S3 tests (storage/s3store and the cmd/train S3 tests) read
 # TBTRAIN_S3_ENDPOINT; without it they look for the cached binary (TBTRAIN_WEED
@@ -135,10 +140,25 @@ stop() {
   rm -f "$dir/weed.pid"
 }
 
+kill_() {
+  local dir=${1:?usage: $0 kill DIR}
+  [ -f "$dir/weed.pid" ] || return 0
+  local pid
+  pid=$(cat "$dir/weed.pid")
+  kill -KILL "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  rm -f "$dir/weed.pid"
+}
+
 case ${1:-} in
   build) build ;;
   path) [ -x "$bin" ] || exit 1; echo "$bin" ;;
   start) start "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 build|path|start DIR|stop DIR" >&2; exit 2 ;;
+  kill) kill_ "${2:-}" ;;
+  *) echo "usage: $0 build|path|start DIR|stop DIR|kill DIR" >&2; exit 2 ;;
 esac

@@ -16,7 +16,7 @@
 # from a fresh directory and HOME once the killed trainer's lease has lapsed,
 # then runs tools/tb-steps.py on s3://tbcheck/runs with S3_ENDPOINT set, which
 # loads the run with TensorBoard's EventMultiplexer (through boto3, Debian's
-# python3-boto3) and exits 1 if any tag repeats a step. The server is stopped
+# python3-boto3) and exits 1 if any tag repeats a step. The server is killed
 # at the end. Needs: go, curl, python3-boto3 and tensorboard-env.sh's needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ fi
 kills=${KILLS:-3}
 
 work=$(mktemp -d)
-trap 'tools/seaweedfs.sh stop "$work/s3" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'tools/seaweedfs.sh kill "$work/s3" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 tools/seaweedfs.sh build >/dev/null
 eval "$(tools/seaweedfs.sh start "$work/s3")"
 export AWS_ENDPOINT_URL_S3=$TBTRAIN_S3_ENDPOINT S3_ENDPOINT=$TBTRAIN_S3_ENDPOINT

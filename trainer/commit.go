@@ -42,6 +42,12 @@ func (t *Trainer) setAside() error {
 		if !e.Valid() || e.RunID != t.runID || e.Step <= t.step {
 			continue
 		}
+		if nano, ok := t.seen[storage.Base(e.Path)]; t.seen != nil && (!ok || nano != e.UnixNano) {
+			// Committed by another trainer between Resume and the lock:
+			// its work is newer than the checkpoint this session holds.
+			return fmt.Errorf("%w: %s (global step %d) was committed after this session read %s, from its global step %d; "+
+				"nothing was changed, resume again", ErrRunChanged, e.Path, e.Step, t.dir, t.step)
+		}
 		// A name already taken holds a checkpoint set aside earlier (the
 		// user went back twice); rename would replace it, so number on.
 		from := storage.Base(e.Path)
@@ -83,7 +89,7 @@ func (t *Trainer) commit() (string, error) {
 	if hook == nil {
 		hook = func(CommitStage, string, int64) {}
 	}
-	if t.w != nil { // nil only for the step-0 commit, made before any event
+	if t.w != nil { // nil for the step-0 commit, made before any event, and for a session that trains nothing
 		hook(SyncBegin, path, t.step)
 		if err := t.w.Sync(); err != nil {
 			return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)

@@ -178,7 +178,9 @@
 // (tbwriter.RemoveEmbeddings from its START step on), as TensorBoard drops
 // those steps' events: a session that redoes the last epoch writes the same
 // entry again, and the entries of a timeline the user went back from do not
-// stay in the Projector tab.
+// stay in the Projector tab. A session resuming a finished run with
+// another --embed N > 0 writes the entry of its last epoch again with the
+// first N test images (a test pass of the restored weights).
 //
 // The hparams tags are not in the run directory but in a session directory
 // of their own, below.
@@ -249,7 +251,10 @@
 // WebAssembly) and holds it until it returns. A second Run on the same
 // directory, from another process or this one, returns a [*LockedError]
 // (errors.Is [ErrLocked]) naming the directory and the PID the holder
-// recorded in the file, having changed nothing. The kernel drops the lock
+// recorded in the file, having changed nothing. A Trainer from Resume also
+// notices a trainer that held the run while Resume read it and has since
+// committed and exited: Run returns an error wrapping [ErrRunChanged]
+// instead of setting that newer checkpoint aside. The kernel drops the lock
 // when the holder dies, so a kill -9 leaves no stale lock (the file stays
 // and is simply locked again). Readers take no lock: Locate, package ckpt's
 // listing, ckptinfo and tbdump read while a session runs. A run on an object

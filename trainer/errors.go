@@ -65,6 +65,13 @@ func (e *OtherRunsError) Error() string {
 // Unwrap lets errors.Is(err, ErrOtherRuns) succeed.
 func (e *OtherRunsError) Unwrap() error { return ErrOtherRuns }
 
+// ErrRunChanged is returned by Run when another trainer committed a
+// checkpoint of the run beyond the one this session resumes from after
+// Resume read the run directory and before Run took its lock (the other
+// trainer has since exited): going on would set that newer work aside.
+// Run then changes nothing; resuming again starts from the newer state.
+var ErrRunChanged = errors.New("trainer: another trainer committed to the run after this session read it")
+
 // ConflictError reports a setting given on resume that differs from the one
 // stored in the checkpoint and may not change (see Config).
 type ConflictError struct {
@@ -87,3 +94,14 @@ func errBufferCount(got, want int) error {
 func errBufferSize(i, got, want int) error {
 	return fmt.Errorf("trainer: momentum buffer %d has %d values, want %d", i, got, want)
 }
+
+// ErrNoSafeTakeover means the store holding a run's lapsed lease cannot
+// replace an object conditionally (no storage.Swapper), so the lease cannot
+// be taken over without risking two trainers on one run.
+var ErrNoSafeTakeover = errors.New("trainer: the store cannot replace the lease conditionally")
+
+// ErrLeaseLost means another trainer took over the lease of the run on an
+// object store (this session's lease lapsed: it was paused or cut off from
+// the store for longer than the TTL): Run stops before its next checkpoint
+// commit, and the run goes on under the other trainer.
+var ErrLeaseLost = errors.New("trainer: lost the run's lease")

@@ -147,11 +147,6 @@ func (l *lease) read(ctx context.Context) ([]byte, string, error) {
 	return b, "", err
 }
 
-// ErrNoSafeTakeover means the store holding a run's lapsed lease cannot
-// replace an object conditionally (no storage.Swapper), so the lease cannot
-// be taken over without risking two trainers on one run.
-var ErrNoSafeTakeover = errors.New("trainer: the store cannot replace the lease conditionally")
-
 // acquire takes the lease of an existing run: it creates the lease object,
 // or replaces one that has lapsed (its holder stopped renewing: killed, or
 // its machine gone). A live lease of another trainer is a *LeaseHeldError.
@@ -212,16 +207,13 @@ func (l *lease) keep() {
 			case <-t.C:
 				// A transient failure (the store already retried) is
 				// left for the next tick: the TTL leaves two more.
-				if err := l.renew(context.Background()); errors.Is(err, errLeaseLost) {
+				if err := l.renew(context.Background()); errors.Is(err, ErrLeaseLost) {
 					l.lose(err)
 				}
 			}
 		}
 	}()
 }
-
-// errLeaseLost marks renewal errors that mean another trainer has the lease.
-var errLeaseLost = errors.New("lost the run's lease")
 
 func (l *lease) lose(err error) {
 	l.mu.Lock()
@@ -234,7 +226,7 @@ func (l *lease) lose(err error) {
 // renew checks that the lease object still holds this session's token and
 // extends it, replacing it only if it is still the version read, so that
 // a takeover between the read and the write is never overwritten. An error
-// wrapping errLeaseLost means another trainer holds the lease (or it is
+// wrapping ErrLeaseLost means another trainer holds the lease (or it is
 // gone and another trainer created it); other errors are the store's.
 func (l *lease) renew(ctx context.Context) error {
 	l.renewMu.Lock()
@@ -259,7 +251,7 @@ func (l *lease) renew(ctx context.Context) error {
 			if perr != nil {
 				who = "an unreadable lease object"
 			}
-			return fmt.Errorf("trainer: %w %s to %s", errLeaseLost, l.loc, who)
+			return fmt.Errorf("%w %s to %s", ErrLeaseLost, l.loc, who)
 		}
 		if l.sw == nil {
 			// No compare-and-swap: a takeover between the read and this
@@ -284,7 +276,7 @@ func (l *lease) confirm(ctx context.Context) error {
 		return err
 	}
 	if err := l.renew(ctx); err != nil {
-		if errors.Is(err, errLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) {
 			l.lose(err)
 			return err
 		}

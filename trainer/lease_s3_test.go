@@ -1,7 +1,9 @@
 package trainer
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/tbtrain/tbtrain/internal/s3test"
 )
@@ -17,4 +19,26 @@ func TestLeaseTakeoverRaceS3(t *testing.T) {
 	st := srv.Store(t)
 	key := s3test.Prefix(t) + "/run/" + LeaseName
 	raceTakeover(t, st, key, st.Location(key), 10)
+}
+
+// BenchmarkLeaseRenewS3 times the renewal every checkpoint commit now
+// starts with (a GET of the lease, a PUT with If-Match, a HEAD to verify),
+// next to ckpt's BenchmarkSaveLeNetS3.
+func BenchmarkLeaseRenewS3(b *testing.B) {
+	srv := s3test.Get(b)
+	st := srv.Store(b)
+	key := s3test.Prefix(b) + "/run/" + LeaseName
+	l, err := newLeaseOn(st, key, st.Location(key), time.Minute, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if ok, err := l.create(ctx); !ok || err != nil {
+		b.Fatalf("create = %v, %v", ok, err)
+	}
+	for b.Loop() {
+		if err := l.confirm(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

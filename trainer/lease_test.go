@@ -188,7 +188,7 @@ func TestLease(t *testing.T) {
 	if tok, _ := read(); tok != b.token {
 		t.Fatalf("lease holds token %s, want the new holder's %s", tok, b.token)
 	}
-	if err := a.confirm(ctx); !errors.Is(err, errLeaseLost) {
+	if err := a.confirm(ctx); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("the first holder's confirm before a commit: %v, want the lease lost", err)
 	}
 	if err := a.check(); err == nil {
@@ -231,7 +231,7 @@ func TestLeaseRenewAfterTakeover(t *testing.T) {
 			t.Errorf("takeover: %v", err)
 		}
 	}}
-	if err := a.renew(ctx); !errors.Is(err, errLeaseLost) {
+	if err := a.renew(ctx); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("renew across a takeover: %v, want the lease lost", err)
 	}
 	got, _ := st.Get(ctx, leaseKey, 0, -1)

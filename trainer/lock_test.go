@@ -75,3 +75,52 @@ func TestRunLocked(t *testing.T) {
 		t.Errorf("a session after the first ended: %v", err)
 	}
 }
+
+// TestRunChangedBeforeLock: a trainer reads the run (Resume) while another
+// holds it; the other commits newer checkpoints and exits before the first
+// takes the lock. The first must not set that newer work aside as an
+// abandoned timeline: Run returns ErrRunChanged naming the newer
+// checkpoint and changes nothing, and resuming again continues from it.
+// Going back on purpose (naming an older checkpoint whose newer ones were
+// there when Resume read the run) still sets those aside.
+func TestRunChangedBeforeLock(t *testing.T) {
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, smallConfig(), 5)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	c, path, _, err := trainer.Locate(trainer.Latest, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := trainer.Resume(path, c, trainer.ConfigOf(c), trainSet, testSet, trainer.Options{Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other trainer: from the same checkpoint to step 8, then gone.
+	if err := resume(t, path, logdir, trainer.Config{}, nil, 8); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	_, newer, _, err := trainer.Locate(trainer.Latest, logdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := dirSnapshot(t, dir)
+	err = late.Run(context.Background())
+	if !errors.Is(err, trainer.ErrRunChanged) || !strings.Contains(err.Error(), newer) {
+		t.Fatalf("Run after another trainer committed %s: %v, want ErrRunChanged naming it", newer, err)
+	}
+	if diff := cmp.Diff(before, dirSnapshot(t, dir)); diff != "" {
+		t.Errorf("the refused Run changed the run directory (-before +after):\n%s", diff)
+	}
+	if err := resume(t, trainer.Latest, logdir, trainer.Config{}, nil, 0); err != nil {
+		t.Errorf("resuming again: %v", err)
+	}
+	// On purpose: back to the step-5 checkpoint, read after the newer ones.
+	if err := resume(t, path, logdir, trainer.Config{}, nil, 7); !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatalf("resuming an older checkpoint on purpose: %v", err)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dir, "*"+trainer.AbandonedSuffix)); len(aside) == 0 {
+		t.Error("going back on purpose set nothing aside")
+	}
+}

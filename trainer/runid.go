@@ -50,9 +50,15 @@ func checkEpochs(c *ckptpb.Checkpoint, path string, epochs int64) error {
 // whose run ID is not run. Files that do not verify are not counted: they
 // are never touched either.
 func checkOneRun(dir, path, run string) error {
+	_, err := listOneRun(dir, path, run)
+	return err
+}
+
+// listOneRun is checkOneRun that also returns the listing of dir.
+func listOneRun(dir, path, run string) ([]ckpt.Entry, error) {
 	list, err := ckpt.List(dir)
 	if err != nil {
-		return fmt.Errorf("trainer: %w", err)
+		return nil, fmt.Errorf("trainer: %w", err)
 	}
 	byID := map[string]*OtherRun{}
 	for _, e := range list {
@@ -68,12 +74,12 @@ func checkOneRun(dir, path, run string) error {
 		o.Newest = e.Path // List orders valid entries oldest to newest
 	}
 	if len(byID) == 0 {
-		return nil
+		return list, nil
 	}
 	oe := &OtherRunsError{Dir: dir, Checkpoint: path, Run: run}
 	for _, o := range byID {
 		oe.Others = append(oe.Others, *o)
 	}
 	slices.SortFunc(oe.Others, func(a, b OtherRun) int { return strings.Compare(a.ID, b.ID) })
-	return oe
+	return nil, oe
 }

@@ -405,3 +405,41 @@ func TestResumeDropsLaterEmbeddings(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishedRunEmbedChange: --embed given when resuming a finished run
+// writes the projector entry of its last epoch again with that many test
+// images, the files of a run that had that --embed from its start;
+// --embed 0 then leaves the entry as it is.
+func TestFinishedRunEmbedChange(t *testing.T) {
+	cfg := smallConfig() // 2 epochs of 12 steps: the entry at 24
+	cfg.Embed = 30
+	logdir := t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	straight := cfg
+	straight.Embed = 60
+	want, err := runFresh(t, t.TempDir(), straight, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	embed := func(f string) bool { return f == "embed" }
+	if err := resume(t, dir, logdir, trainer.Config{Embed: 60}, embed, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, wantFiles := projectorFiles(t, dir), projectorFiles(t, want)
+	if len(wantFiles) != 4 || !maps.EqualFunc(got, wantFiles, bytes.Equal) {
+		t.Errorf("projector files after --embed 60 on the finished run: %v, want those of a run with --embed 60: %v",
+			slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(wantFiles)))
+	}
+	if names := projectorEntries(t, dir); !slices.Equal(names, []string{tbwriter.EmbeddingTensorName("penultimate", 24)}) {
+		t.Errorf("projector entries %q, want only the last epoch's", names)
+	}
+	if err := resume(t, dir, logdir, trainer.Config{Embed: 0}, embed, 0); err != nil {
+		t.Fatal(err)
+	}
+	if again := projectorFiles(t, dir); !maps.EqualFunc(again, wantFiles, bytes.Equal) {
+		t.Errorf("--embed 0 on the finished run changed its projector files: %v", slices.Sorted(maps.Keys(again)))
+	}
+}

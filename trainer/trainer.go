@@ -133,6 +133,11 @@ type Trainer struct {
 	// --save-every counts from it.
 	lastCommitAt time.Time
 	lease        *lease // held while Run runs, for a run on an object store
+	// seen holds the commit time (unix_nano) of each valid checkpoint of
+	// the directory when Resume read it, by file name (nil for a new run
+	// or a run continued from PyTorch): setAside refuses to set aside a
+	// checkpoint committed after that (see ErrRunChanged).
+	seen map[string]int64
 	// runCfg is the config that the step-0 tags (config, hparams) show: the
 	// session's own in a new run, the checkpoint's when resuming, so that a
 	// session re-logging step 0 writes what the first session wrote.
@@ -219,8 +224,15 @@ func Resume(path string, c *ckptpb.Checkpoint, cfg Config, train, test *mnist.Se
 		return nil, err
 	}
 	t.dir = storage.Dir(path)
-	if err := checkOneRun(t.dir, path, c.GetRunId()); err != nil {
+	list, err := listOneRun(t.dir, path, c.GetRunId())
+	if err != nil {
 		return nil, err
+	}
+	t.seen = map[string]int64{}
+	for _, e := range list {
+		if e.Valid() {
+			t.seen[storage.Base(e.Path)] = e.UnixNano
+		}
 	}
 	t.runCfg = ConfigOf(c)
 	if err := t.restore(c); err != nil {
@@ -492,9 +504,11 @@ func (t *Trainer) Run(ctx context.Context) (err error) {
 // after setting aside any newer checkpoint of the run (they belong to the
 // longer timeline), the projector entries of that timeline are removed and
 // the epoch that now ends the run gets its projector entry, so that a later
-// plain resume does not train on. Either way the temp files a killed
-// session left are removed and the hparams session of the extent gets its
-// end if a kill left it without one.
+// plain resume does not train on. Otherwise, if --embed changed, the
+// projector entry of the last epoch is written again with the new number of
+// test images. Either way the temp files a killed session left are removed
+// and the hparams session of the extent gets its end if a kill left it
+// without one.
 func (t *Trainer) finish() error {
 	// Temp files of a commit or of a projector file that a killed session
 	// left: removed whether or not anything is left to train.
@@ -503,6 +517,11 @@ func (t *Trainer) finish() error {
 	}
 	if t.runCfg.Epochs != t.cfg.Epochs {
 		if err := t.setAside(); err != nil {
+			return err
+		}
+		// Nothing is trained, so nothing else would drop the longer
+		// timeline's later points from TensorBoard's curves.
+		if err := t.endCurvesHere(); err != nil {
 			return err
 		}
 		// The longer timeline's projector entries go, and the new end
@@ -518,6 +537,12 @@ func (t *Trainer) finish() error {
 			return err
 		}
 		if _, err := t.commit(); err != nil {
+			return err
+		}
+	} else if t.cfg.Embed != t.runCfg.Embed {
+		// --embed changed for a finished run: its Projector entry shows
+		// the new number of test images.
+		if err := t.embedAtEnd(); err != nil {
 			return err
 		}
 	}

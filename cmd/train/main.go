@@ -37,13 +37,20 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM asks the trainer to stop at a checkpoint;
+	// a second one kills at once instead of waiting for it. Both arrive on
+	// one buffered channel, so a second signal sent before this goroutine
+	// has run is still seen as the second (restoring the default handler
+	// from the goroutine would lose it in that window).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// After the first signal, restore the default handling so a second
-		// Ctrl-C kills at once instead of waiting for the checkpoint.
-		<-ctx.Done()
-		stop()
+		<-sigs
+		cancel()
+		sig := <-sigs
+		killSelf(sig)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
@@ -61,6 +68,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "train:", err)
 		os.Exit(exitError)
 	}
+}
+
+// killSelf ends the process the way sig does by default (so a shell sees
+// "killed by SIGINT"); where a process cannot signal itself it exits with
+// the interrupted status.
+func killSelf(sig os.Signal) {
+	signal.Reset(sig)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+		time.Sleep(time.Second) // the signal ends the process
+	}
+	os.Exit(exitInterrupted)
 }
 
 // errBeforeStart is returned for a signal that arrives before training starts.
@@ -262,6 +280,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var t *trainer.Trainer
+	embedChanged := false // --embed differs from the checkpoint's
 	if resume == "" {
 		if err := cfg.Validate(); err != nil {
 			return usageError{err}
@@ -317,6 +336,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError{err} // a flag the checkpoint does not allow
 		}
+		embedChanged = rcfg.Embed != trainer.ConfigOf(c).Embed
 		if rcfg.Epochs != trainer.ConfigOf(c).Epochs {
 			fmt.Fprintf(stderr, "train: note: --epochs %d (was %d): the cosine schedule of the remaining epochs now uses T_max = %d\n",
 				rcfg.Epochs, trainer.ConfigOf(c).Epochs, rcfg.Epochs)
@@ -343,12 +363,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if t.Done() {
 		// Run only closes what a finished run may lack: the checkpoint's
-		// --epochs when it was lowered to the epochs done, the hparams
-		// session end when a kill came between the last commit and it.
+		// --epochs when it was lowered to the epochs done, the projector
+		// entry of its end when --epochs was lowered or --embed changed,
+		// the hparams session end when a kill came between the last commit
+		// and it.
 		if err := t.Run(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "the run in %s has finished all %d epochs; pass --epochs N to extend it\n", t.Dir(), t.Config().Epochs)
+		if n := t.Config().Embed; embedChanged && n > 0 {
+			fmt.Fprintf(stdout, "its projector entry now shows the first %d test images\n", n)
+		}
 		return nil
 	}
 	if storage.IsURL(t.Dir()) {
@@ -383,8 +408,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			// the other trainer holds the run.
 			return err
 		}
-		if errors.As(err, new(*trainer.LeaseHeldError)) {
-			return err // it says who holds the run and until when
+		if errors.As(err, new(*trainer.LeaseHeldError)) || errors.Is(err, trainer.ErrNoSafeTakeover) {
+			return err // it says who holds the run and until when, or what to do
+		}
+		if errors.Is(err, trainer.ErrLeaseLost) {
+			// Another trainer took the run over: a resume here would only
+			// be refused while it trains.
+			return fmt.Errorf("%w\nthe run goes on under that trainer; its checkpoints are in %s", err, t.Dir())
+		}
+		if errors.Is(err, trainer.ErrRunChanged) {
+			// Another trainer moved the run on while this one started.
+			return fmt.Errorf("%w\nresume with: go run ./cmd/train --resume %s", err, t.Dir())
 		}
 		if storage.IsURL(t.Dir()) {
 			// Listing would wait out the retries again when the server is

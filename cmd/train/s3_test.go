@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,7 +20,9 @@ import (
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
+	"github.com/tbtrain/tbtrain/storage"
 	"github.com/tbtrain/tbtrain/tbwriter"
+	"github.com/tbtrain/tbtrain/trainer"
 )
 
 // s3Child is a train process talking to the S3 test server, whose stdout
@@ -143,25 +148,40 @@ func (c *s3Child) runToEnd(t *testing.T) string {
 	return c.output()
 }
 
-// s3Logdir returns a fresh s3:// log directory on the test server, and
-// makes this process read s3:// there.
-func s3Logdir(t *testing.T) (*s3test.Server, string) {
+// s3Logdir returns a fresh s3:// log directory on the shared test server
+// (or, private, on a server of t's own, which t may stop), and makes this
+// process read s3:// there.
+func s3Logdir(t *testing.T, private bool) (*s3test.Server, string) {
 	selfexec.Require(t) // every S3 test here runs train as a child
-	srv := s3test.Get(t)
+	var srv *s3test.Server
+	if private {
+		srv = s3test.Private(t)
+	} else {
+		srv = s3test.Get(t)
+	}
 	srv.Register()
-	return srv, "s3://" + s3test.Bucket + "/" + s3test.Prefix(t)
+	return srv, "s3://" + srv.Bucket + "/" + s3test.Prefix(t)
 }
 
 // s3Quick are the flags of the S3 runs: quick's, 3 epochs of 32 steps, a
-// checkpoint every 8 steps (so kills find commits to land in), a 10 s lease.
+// checkpoint every 8 steps (so kills find commits to land in), a 10 s lease
+// (a later --lease-ttl in extra wins).
 func s3Quick(t *testing.T, logdir string, extra ...string) []string {
 	return quick(t, logdir, append([]string{"--epochs", "3", "--save-every-steps", "8", "--lease-ttl", leaseTTL.String(), "--no-progress"}, extra...)...)
 }
 
-// leaseTTL is the lease of the test runs: long enough that a resume started
-// right after a kill finds it live (the killed trainer renewed it at most a
-// third of it before), short enough to wait out.
+// leaseTTL is the lease of the test runs that wait for a lease to lapse:
+// short, to wait out.
 const leaseTTL = 10 * time.Second
+
+// killLeaseTTL is the lease of TestS3KillResume's runs: long enough that a
+// resume started right after a kill reaches its lease check while the lease
+// is surely live, on a loaded machine too. The killed trainer renewed it at
+// most a third of the TTL before the kill; the resume starts a process,
+// finds and reads a checkpoint on S3 and loads MNIST before it looks at the
+// lease, which on a machine shared by many jobs can take more than the
+// 6.7 s a 10 s lease may have left (the test logs how long it took).
+const killLeaseTTL = 20 * time.Second
 
 // reference is an uninterrupted local run of the same flags.
 func reference(t *testing.T) (string, func(*testing.T, string)) {
@@ -183,7 +203,8 @@ func reference(t *testing.T) (string, func(*testing.T, string)) {
 // directory: the final weights and every logged value are equal, bit for
 // bit.
 func TestS3MatchesLocal(t *testing.T) {
-	srv, logdir := s3Logdir(t)
+	t.Parallel()
+	srv, logdir := s3Logdir(t, false)
 	_, check := reference(t)
 	out := startS3(t, srv, s3Quick(t, logdir)...).runToEnd(t)
 	dir := runDirOf(t, out)
@@ -215,16 +236,19 @@ var (
 // another working directory and HOME with --resume s3://.../<run> (as a new
 // machine would): the finished run equals the uninterrupted local one bit
 // for bit, every step once. A resume while the killed trainer's lease is
-// live is refused, naming the lease.
+// live is refused, naming the lease; then the first round waits for the
+// lease to lapse (a resume takes it over), the others delete it by hand, as
+// the refusal tells a user who knows the trainer is gone.
 func TestS3KillResume(t *testing.T) {
-	srv, logdir := s3Logdir(t)
+	t.Parallel()
+	srv, logdir := s3Logdir(t, false)
 	_, check := reference(t)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 13))
 
 	// Slow steps (5 ms) leave time to aim; they change no result.
-	args := s3Quick(t, logdir, "--step-delay", "5ms")
+	args := s3Quick(t, logdir, "--step-delay", "5ms", "--lease-ttl", killLeaseTTL.String())
 	c := startS3(t, srv, args...)
 	line, _ := c.waitLine(runRe, 0, 60*time.Second)
 	if line == "" {
@@ -270,15 +294,28 @@ func TestS3KillResume(t *testing.T) {
 		}
 		// The killed trainer's lease is live for a while: a resume right
 		// away is refused, naming it.
-		r := startS3(t, srv, s3Quick(t, logdir, "--resume", run)...)
-		if code := r.wait(t); code == 0 {
+		killedAt := time.Now()
+		r := startS3(t, srv, append(args, "--resume", run)...)
+		code := r.wait(t)
+		t.Logf("round %d: the immediate resume ended %s after the kill", round, time.Since(killedAt).Round(time.Millisecond))
+		if code == 0 {
 			t.Fatalf("round %d: a resume right after the kill was not refused for the live lease:\n%s", round, r.output())
 		} else if leaseRe.MatchString(r.output()) {
 			refused++
 		} else {
 			t.Fatalf("round %d: immediate resume exit %d, not refused for the lease:\n%s", round, code, r.output())
 		}
-		time.Sleep(leaseTTL + 500*time.Millisecond)
+		if round == 0 {
+			time.Sleep(time.Until(leaseExpiry(t, run)) + 500*time.Millisecond)
+		} else {
+			st, key, err := storage.For(storage.Join(run, trainer.LeaseName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Delete(context.Background(), key); err != nil {
+				t.Fatal(err)
+			}
+		}
 		// Every form of --resume: the run, the newest checkpoint under
 		// --logdir, and a checkpoint file: the last one the killed trainer
 		// reported committed (a newer one may exist: it is then set
@@ -307,14 +344,15 @@ func TestS3KillResume(t *testing.T) {
 	check(t, run)
 }
 
-// TestS3ServerRestart stops the S3 server under a running trainer. Down
-// for a few seconds, the trainer's retries ride it out and the run ends
-// equal to the local one. Down for longer than the retry budget, the run
-// fails naming the bucket and key, the last committed checkpoint is intact,
-// and a resume once the server is back ends bit for bit equal.
+// TestS3ServerRestart kills the S3 server (one of its own) under a running
+// trainer. Down for a few seconds, the trainer's retries ride it out and
+// the run ends equal to the local one. Down for longer than the retry
+// budget, the run fails naming the bucket and key, the last committed
+// checkpoint is intact, and a resume once the server is back ends bit for
+// bit equal.
 func TestS3ServerRestart(t *testing.T) {
-	srv, logdir := s3Logdir(t)
-	srv.Restartable(t)
+	t.Parallel()
+	srv, logdir := s3Logdir(t, true)
 	_, check := reference(t)
 
 	t.Run("retried", func(t *testing.T) {
@@ -354,7 +392,7 @@ func TestS3ServerRestart(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d with the server down, want 1:\n%s", code, out)
 		}
-		if !strings.Contains(out, "s3://"+s3test.Bucket+"/") || !strings.Contains(out, "attempts") || !strings.Contains(out, "resume with") {
+		if !strings.Contains(out, "s3://"+srv.Bucket+"/") || !strings.Contains(out, "attempts") || !strings.Contains(out, "resume with") {
 			t.Fatalf("the error does not name the bucket and key, the retries and how to resume:\n%s", out)
 		}
 		t.Logf("with the server down the trainer failed after %s:\n%s", took.Round(time.Millisecond), lastLines(out, 4))
@@ -371,6 +409,30 @@ func TestS3ServerRestart(t *testing.T) {
 		r.runToEnd(t)
 		check(t, run)
 	})
+}
+
+// leaseExpiry reads when the lease of the run at dir lapses.
+func leaseExpiry(t *testing.T, dir string) time.Time {
+	t.Helper()
+	st, key, err := storage.For(storage.Join(dir, trainer.LeaseName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Get(context.Background(), key, 0, -1)
+	if err != nil {
+		t.Fatalf("reading the lease of %s: %v", dir, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "expires "); ok {
+			ns, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("lease %q: %v", b, err)
+			}
+			return time.Unix(0, ns)
+		}
+	}
+	t.Fatalf("lease %q has no expiry", b)
+	return time.Time{}
 }
 
 // lastCommitted returns the last checkpoint a train output reports
@@ -391,4 +453,53 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestS3LeaseLost replaces the lease of a running S3 trainer with another
+// trainer's, as a takeover after a long pause would: the trainer stops at
+// its next checkpoint commit at the latest, with exit 1 and a message
+// naming the new holder, and leaves the new holder's lease alone.
+func TestS3LeaseLost(t *testing.T) {
+	t.Parallel()
+	srv, logdir := s3Logdir(t, false)
+	c := startS3(t, srv, s3Quick(t, logdir, "--step-delay", "5ms")...)
+	line, _ := c.waitLine(runRe, 0, 60*time.Second)
+	if line == "" {
+		t.Fatalf("no new run line:\n%s", c.output())
+	}
+	run := runRe.FindStringSubmatch(line)[1]
+	if l, _ := c.waitLine(regexp.MustCompile(`^tbtrain-test: commit-end .*step8`), 0, 60*time.Second); l == "" {
+		t.Fatalf("no commit at step 8:\n%s", c.output())
+	}
+	st, key, err := storage.For(storage.Join(run, trainer.LeaseName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := fmt.Sprintf("tbtrain lease 1\nholder host elsewhere pid 4242\ntoken 00ff\nexpires %d\n", time.Now().Add(time.Hour).UnixNano())
+	if err := st.Put(context.Background(), key, []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	from := c.count()
+	code := c.wait(t)
+	out := c.output()
+	if code != 1 || !strings.Contains(out, "lost the run's lease") || !strings.Contains(out, "host elsewhere pid 4242") ||
+		!strings.Contains(out, "goes on under that trainer") {
+		t.Fatalf("exit %d after the lease was taken over; want 1 and a message naming the new holder:\n%s", code, lastLines(out, 6))
+	}
+	// A commit whose renewal came before the takeover may still finish;
+	// none after it.
+	after := 0
+	for _, l := range strings.Split(out, "\n")[from:] {
+		if strings.HasPrefix(l, "tbtrain-test: commit-end ") {
+			after++
+		}
+	}
+	if after > 1 {
+		t.Fatalf("%d checkpoints committed after the lease was taken over:\n%s", after, out)
+	}
+	b, err := st.Get(context.Background(), key, 0, -1)
+	if err != nil || string(b) != other {
+		t.Fatalf("the new holder's lease is %q, %v after the old trainer stopped", b, err)
+	}
+	t.Logf("after the takeover: %d commit finished, then %s", after, lastLines(out, 2))
 }

@@ -28,15 +28,26 @@ func fma32(a, b, c float32) float32 {
 func fmaFast(a, b, c float32) (float32, bool) {
 	s := float64(a)*float64(b) + float64(c)
 	u := math.Float64bits(s)
-	const (
-		dropped = 1<<29 - 1 // float64 significand bits below float32's
-		half    = 1 << 28   // a float32 halfway point in those bits
-		// Biased float64 exponent of 2^-126, the smallest float32 normal:
-		// 1023 - 126 = 897 = 0x381. Nonzero results below it lose more bits.
-		minNormalExp = 0x381
-	)
+	if u&fmaDropped == fmaHalf {
+		return 0, false
+	}
 	// u<<1 drops the sign; for s = 0, (u<<1)-1 wraps around to the top
 	// (zero is exact), and a nonzero s below 2^-126 in magnitude gives a
-	// value below minNormalExp<<53 - 1.
-	return float32(s), u&dropped != half && (u<<1)-1 >= minNormalExp<<53-1
+	// value below minNormal2.
+	if (u<<1)-1 < minNormal2 {
+		return 0, false
+	}
+	return float32(s), true
 }
+
+const (
+	fmaDropped = 1<<29 - 1 // float64 significand bits below float32's
+	fmaHalf    = 1 << 28   // a float32 halfway point in those bits
+)
+
+// minNormal2 is the biased float64 exponent of 2^-126, the smallest
+// float32 normal (1023 - 126 = 897 = 0x381), in the place u<<1 has it,
+// minus 1: nonzero results below 2^-126 lose more than 29 bits. It is a
+// variable so that the kernels compare with it in memory instead of
+// loading the 64-bit constant at every step.
+var minNormal2 uint64 = 0x381<<53 - 1

@@ -15,9 +15,16 @@ import "math"
 func fma32Slow(a, b, c float32) float32 {
 	x := float64(float64(a) * float64(b))
 	y := float64(c)
-	s := x + y
-	bv := s - x
-	err := (x - (s - bv)) + (y - bv)
+	return float32(roundOdd(x, y, float64(x+y)))
+}
+
+// roundOdd returns x + y rounded to odd in float64, given s = x + y
+// rounded to nearest: s itself if exact, else s nudged one ulp towards
+// the exact sum when its last bit is even. The kernels call it where the
+// quick check of fmaFast fails, with x = a·b (exact).
+func roundOdd(x, y, s float64) float64 {
+	bv := float64(s - x)
+	err := float64(float64(x-float64(s-bv)) + float64(y-bv))
 	if bits := math.Float64bits(s); err != 0 && !math.IsInf(s, 0) && bits&1 == 0 {
 		if (err > 0) == (s > 0) {
 			bits++
@@ -26,5 +33,5 @@ func fma32Slow(a, b, c float32) float32 {
 		}
 		s = math.Float64frombits(bits)
 	}
-	return float32(s)
+	return s
 }

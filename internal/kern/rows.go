@@ -85,48 +85,13 @@ func checkRows(m, n, k int, a []float32, lda int, b []float32, boff []int, rows,
 }
 
 // sgemmRowsGeneric is the portable SgemmRows: the chain form, as
-// sgemmGeneric without transposes.
+// sgemmGeneric without transposes (chainGeneric).
 func sgemmRowsGeneric(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		c0 := c[i*ldc : i*ldc+n]
-		c1 := c[(i+1)*ldc : (i+1)*ldc+n]
-		c2 := c[(i+2)*ldc : (i+2)*ldc+n]
-		c3 := c[(i+3)*ldc : (i+3)*ldc+n]
-		if !accumulate {
-			clear(c0)
-			clear(c1)
-			clear(c2)
-			clear(c3)
-		}
-		for l := range k {
-			fmaRows4(c0, c1, c2, c3, b[boff[l]:boff[l]+n], a[i*lda+l], a[(i+1)*lda+l], a[(i+2)*lda+l], a[(i+3)*lda+l])
-		}
-	}
-	for ; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if !accumulate {
-			clear(ci)
-		}
-		for l := range k {
-			fmaRow(ci, b[boff[l]:boff[l]+n], a[i*lda+l])
-		}
-	}
+	chainGeneric(m, n, k, a, lda, 1, b, 0, boff, accumulate, c, ldc)
 }
 
 // sgemmRowsTGeneric is the portable SgemmRowsT: the dot form, as
 // sgemmGeneric with transB.
 func sgemmRowsTGeneric(m, n, k int, a []float32, lda int, b []float32, boff []int, accumulate bool, c []float32, ldc int) {
-	for i := range m {
-		ai := a[i*lda : i*lda+k]
-		ci := c[i*ldc : i*ldc+n]
-		for j := range n {
-			d := dot16(ai, b[boff[j]:boff[j]+k])
-			if accumulate {
-				ci[j] += d
-			} else {
-				ci[j] = d
-			}
-		}
-	}
+	dotGeneric(m, n, k, a, lda, b, 0, boff, accumulate, c, ldc)
 }

@@ -2,104 +2,34 @@ package kern
 
 // sgemmGeneric is the portable implementation of [Sgemm]; arguments have
 // been checked and m, n, k are all positive. It computes the canonical
-// arithmetic (package doc) in the most direct way: the chain form over l
-// for every element, or the 16 lanes of the dot form, each step an fma32.
+// arithmetic (package doc): the dot form for A·Bᵀ (dotGeneric), the chain
+// form with register blocks where B's rows are contiguous (chainGeneric),
+// and for Aᵀ·Bᵀ, which the model never asks for, the chain of each
+// element by itself.
 func sgemmGeneric(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	if transB && !transA {
-		for i := range m {
-			ai := a[i*lda : i*lda+k]
-			ci := c[i*ldc : i*ldc+n]
-			for j := range n {
-				d := dot16(ai, b[j*ldb:j*ldb+k])
-				if accumulate {
-					ci[j] += d
-				} else {
-					ci[j] = d
-				}
-			}
-		}
-		return
-	}
-	at := func(i, l int) float32 {
+	switch {
+	case transB && !transA:
+		dotGeneric(m, n, k, a, lda, b, ldb, nil, accumulate, c, ldc)
+	case !transB:
+		ars, acs := lda, 1
 		if transA {
-			return a[l*lda+i]
+			ars, acs = 1, lda
 		}
-		return a[i*lda+l]
-	}
-	// Chain form. Rows of C are updated with a(i,l)·(row l of op(B)) for
-	// l = 0, 1, ...: a saxpy over contiguous memory, four rows of C at a
-	// time so that each element of B is loaded once per four steps. Every
-	// element still takes its steps in the order of l.
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		c0 := c[i*ldc : i*ldc+n]
-		c1 := c[(i+1)*ldc : (i+1)*ldc+n]
-		c2 := c[(i+2)*ldc : (i+2)*ldc+n]
-		c3 := c[(i+3)*ldc : (i+3)*ldc+n]
-		if !accumulate {
-			clear(c0)
-			clear(c1)
-			clear(c2)
-			clear(c3)
-		}
-		for l := range k {
-			a0, a1, a2, a3 := at(i, l), at(i+1, l), at(i+2, l), at(i+3, l)
-			if transB {
-				for j := range n {
-					bv := b[j*ldb+l]
-					c0[j] = fma32(a0, bv, c0[j])
-					c1[j] = fma32(a1, bv, c1[j])
-					c2[j] = fma32(a2, bv, c2[j])
-					c3[j] = fma32(a3, bv, c3[j])
+		chainGeneric(m, n, k, a, ars, acs, b, ldb, nil, accumulate, c, ldc)
+	default:
+		for i := range m {
+			ci := c[i*ldc : i*ldc+n]
+			for j := range ci {
+				v := ci[j]
+				if !accumulate {
+					v = 0
 				}
-				continue
-			}
-			fmaRows4(c0, c1, c2, c3, b[l*ldb:l*ldb+n], a0, a1, a2, a3)
-		}
-	}
-	for ; i < m; i++ {
-		ci := c[i*ldc : i*ldc+n]
-		if !accumulate {
-			clear(ci)
-		}
-		for l := range k {
-			av := at(i, l)
-			if transB {
-				for j := range ci {
-					ci[j] = fma32(av, b[j*ldb+l], ci[j])
+				for l := range k {
+					v = fma32(a[l*lda+i], b[j*ldb+l], v)
 				}
-				continue
+				ci[j] = v
 			}
-			fmaRow(ci, b[l*ldb:l*ldb+n], av)
 		}
-	}
-}
-
-// fmaRow sets c[j] = fma(a, b[j], c[j]) for every j < len(b)
-// (len(c) >= len(b)): one step of the chains of a row of C.
-func fmaRow(c, b []float32, a float32) {
-	c = c[:len(b)]
-	for j, bv := range b {
-		r, ok := fmaFast(a, bv, c[j])
-		if !ok {
-			r = fma32Slow(a, bv, c[j])
-		}
-		c[j] = r
-	}
-}
-
-// fmaRows4 is fmaRow on four rows of C with their own a, sharing b.
-func fmaRows4(c0, c1, c2, c3, b []float32, a0, a1, a2, a3 float32) {
-	c0, c1, c2, c3 = c0[:len(b)], c1[:len(b)], c2[:len(b)], c3[:len(b)]
-	for j, bv := range b {
-		r0, ok0 := fmaFast(a0, bv, c0[j])
-		r1, ok1 := fmaFast(a1, bv, c1[j])
-		r2, ok2 := fmaFast(a2, bv, c2[j])
-		r3, ok3 := fmaFast(a3, bv, c3[j])
-		if !(ok0 && ok1 && ok2 && ok3) {
-			r0, r1, r2, r3 = fma32(a0, bv, c0[j]), fma32(a1, bv, c1[j]), fma32(a2, bv, c2[j]), fma32(a3, bv, c3[j])
-		}
-		c0[j], c1[j], c2[j], c3[j] = r0, r1, r2, r3
 	}
 }
 

@@ -3,8 +3,15 @@
 // proxy into a cache directory; see that script). One server serves every
 // test of a test binary; [Main] stops it when they are done.
 //
-// Tests that need the server call [Get]. Without a built binary they skip,
-// saying how to build it; with CI=true in the environment they fail instead.
-// TBTRAIN_S3_ENDPOINT names an already running server to use instead (then
-// the tests that stop and restart the server skip, or fail under CI=true).
+// Tests that need the server call [Get]; a test that stops and restarts
+// its server calls [Private] for one of its own, so that it can run in
+// parallel with the others. Without a built binary they skip, saying how to
+// build it; with CI=true in the environment they fail instead.
+// TBTRAIN_S3_ENDPOINT names an already running server to use instead of the
+// shared one. TBTRAIN_S3_TESTS=skip skips every S3 test, even under CI=true:
+// CI sets it in the one of its two test passes that does not run them.
+//
+// A server is stopped with SIGKILL (tools/seaweedfs.sh kill), as a crash
+// would stop it: SeaweedFS does not finish a SIGTERM shutdown within 10 s,
+// and what it acknowledged is readable after a restart either way.
 package s3test

@@ -29,21 +29,30 @@ const Bucket = "tbtrain-test"
 // Server is a running S3 server.
 type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
+	Bucket   string // the bucket made for the tests: [Bucket], or a private server's own
 
 	script string // tools/seaweedfs.sh; "" for an external server
 	dir    string // its data, ports, pid and log
 }
 
 var (
-	mu     sync.Mutex
-	shared *Server
-	skip   string // why there is no server
+	mu       sync.Mutex
+	shared   *Server
+	skip     string // why there is no server
+	privates int    // private servers started
+
+	regMu      sync.Mutex
+	registered map[string]*s3store.Store // bucket -> its store, for Register's opener
 )
+
+// SkipEnv set to "skip" skips every S3 test, even under CI=true.
+const SkipEnv = "TBTRAIN_S3_TESTS"
 
 // Get returns the test binary's server, starting it on first use, with
 // Bucket created. It skips t (fails under CI=true) when no server can be had.
 func Get(t testing.TB) *Server {
 	t.Helper()
+	skipped(t)
 	mu.Lock()
 	defer mu.Unlock()
 	if shared == nil && skip == "" {
@@ -56,6 +65,37 @@ func Get(t testing.TB) *Server {
 		t.Skipf("no S3 test server: %s", skip)
 	}
 	return shared
+}
+
+func skipped(t testing.TB) {
+	t.Helper()
+	if os.Getenv(SkipEnv) == "skip" {
+		t.Skipf("%s=skip: the S3 tests are not run in this pass", SkipEnv)
+	}
+}
+
+// Private starts a server of t's own (Bucket created), which t may stop and
+// restart, and kills it when t ends. It skips t (fails under CI=true) when
+// no server can be started.
+func Private(t testing.TB) *Server {
+	t.Helper()
+	skipped(t)
+	mu.Lock()
+	privates++
+	bucket := fmt.Sprintf("%s-p%d-%d", Bucket, os.Getpid(), privates)
+	mu.Unlock()
+	s, why := startOwn(bucket)
+	if s == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no S3 test server but CI=true: %s", why)
+		}
+		t.Skipf("no S3 test server: %s", why)
+	}
+	t.Cleanup(func() {
+		s.stop()
+		os.RemoveAll(s.dir)
+	})
+	return s
 }
 
 // Main runs the tests and stops the server if one was started.
@@ -79,12 +119,17 @@ func Stop() {
 
 func start() (*Server, string) {
 	if ep := os.Getenv(EndpointEnv); ep != "" {
-		s := &Server{Endpoint: ep}
+		s := &Server{Endpoint: ep, Bucket: Bucket}
 		if err := s.makeBucket(); err != nil {
 			return nil, fmt.Sprintf("%s=%s: %v", EndpointEnv, ep, err)
 		}
 		return s, ""
 	}
+	return startOwn(Bucket)
+}
+
+// startOwn starts a server through tools/seaweedfs.sh with bucket made.
+func startOwn(bucket string) (*Server, string) {
 	script, err := findScript()
 	if err != nil {
 		return nil, err.Error()
@@ -96,7 +141,7 @@ func start() (*Server, string) {
 	if err != nil {
 		return nil, err.Error()
 	}
-	s := &Server{script: script, dir: dir}
+	s := &Server{Bucket: bucket, script: script, dir: dir}
 	if err := s.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err.Error()
@@ -164,7 +209,8 @@ func (s *Server) Restartable(t testing.TB) {
 	}
 }
 
-// Stop stops the server; its data stays for Start.
+// Stop kills the server (SIGKILL, as a crash would); its data stays for
+// Start.
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
 	if err := s.stop(); err != nil {
@@ -173,8 +219,8 @@ func (s *Server) Stop(t testing.TB) {
 }
 
 func (s *Server) stop() error {
-	if out, err := exec.Command("bash", s.script, "stop", s.dir).CombinedOutput(); err != nil {
-		return fmt.Errorf("tools/seaweedfs.sh stop: %v\n%s", err, out)
+	if out, err := exec.Command("bash", s.script, "kill", s.dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("tools/seaweedfs.sh kill: %v\n%s", err, out)
 	}
 	return nil
 }
@@ -203,21 +249,39 @@ func (s *Server) Env() []string {
 	}
 }
 
-// Register makes this process's s3:// locations (ckpt, tbwriter, trainer)
-// reach the server.
+// Register makes this process's s3:// locations of the server's bucket
+// (ckpt, tbwriter, trainer) reach the server. Servers registered keep apart
+// by bucket, so tests of a shared and a private server can run in parallel.
 func (s *Server) Register() {
-	env := map[string]string{}
-	for _, kv := range s.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
+	st, err := s3store.New(s.Bucket, s.Config())
+	if err != nil {
+		panic(err) // s.Config is valid by construction
 	}
-	storage.Register("s3", s3store.Opener(func(k string) string { return env[k] }, s3store.Retry{}))
+	regMu.Lock()
+	defer regMu.Unlock()
+	if registered == nil {
+		registered = map[string]*s3store.Store{}
+		storage.Register("s3", func(u string) (storage.Store, string, error) {
+			bucket, key, err := s3store.ParseURL(u)
+			if err != nil {
+				return nil, "", err
+			}
+			regMu.Lock()
+			defer regMu.Unlock()
+			st := registered[bucket]
+			if st == nil {
+				return nil, "", fmt.Errorf("s3test: %s: no test server has bucket %s", u, bucket)
+			}
+			return st, key, nil
+		})
+	}
+	registered[s.Bucket] = st
 }
 
-// Store returns a client of Bucket.
+// Store returns a client of the server's bucket.
 func (s *Server) Store(t testing.TB) *s3store.Store {
 	t.Helper()
-	st, err := s3store.New(Bucket, s.Config())
+	st, err := s3store.New(s.Bucket, s.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +295,7 @@ func Prefix(t testing.TB) string {
 }
 
 func (s *Server) makeBucket() error {
-	st, err := s3store.New(Bucket, s.Config())
+	st, err := s3store.New(s.Bucket, s.Config())
 	if err != nil {
 		return err
 	}

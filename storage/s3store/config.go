@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/tbtrain/tbtrain/storage"
 )
 
@@ -165,6 +167,12 @@ func parseEndpoint(s string) (host string, secure bool, err error) {
 	}
 	if u.Path != "" && u.Path != "/" {
 		return "", false, fmt.Errorf("endpoint has a path %q; give only scheme://host:port", u.Path)
+	}
+	// minio-go checks the host (a domain name or an IP address) when a
+	// client is made; making one here (no request is sent) lets
+	// ConfigFromEnv report a bad host naming its variable.
+	if _, err := minio.New(u.Host, &minio.Options{Secure: secure}); err != nil {
+		return "", false, fmt.Errorf("endpoint host %q: %w", u.Host, err)
 	}
 	return u.Host, secure, nil
 }

@@ -25,6 +25,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{env: map[string]string{"S3_ENDPOINT": "h:2", "S3_USE_HTTPS": "0"}, endpoint: "http://h:2"},
 		{env: map[string]string{"S3_ENDPOINT": "ftp://h"}, err: "scheme"},
 		{env: map[string]string{"S3_ENDPOINT": "http://h/path"}, err: "path"},
+		{env: map[string]string{"S3_ENDPOINT": "!", "S3_USE_HTTPS": "0"}, err: "S3_ENDPOINT=http://!: endpoint host"},
 		{env: map[string]string{"AWS_ENDPOINT_URL": "http://a:1", "S3_ENDPOINT": "http://b:1"}, err: "different servers"},
 	} {
 		c, err := ConfigFromEnv(func(k string) string { return tc.env[k] })
@@ -37,6 +38,27 @@ func TestConfigFromEnv(t *testing.T) {
 		if err != nil || c.Endpoint != tc.endpoint {
 			t.Errorf("%v: endpoint %q, %v; want %q", tc.env, c.Endpoint, err, tc.endpoint)
 		}
+	}
+}
+
+// TestConfigCredentials: the credentials and region come from the AWS
+// tools' variables (SeaweedFS in the tests accepts any credentials, so only
+// this test would notice them ignored).
+func TestConfigCredentials(t *testing.T) {
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_SESSION_TOKEN": "TOKEN",
+		"AWS_DEFAULT_REGION": "eu-west-1",
+	}
+	c, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessKeyID != "AKID" || c.SecretAccessKey != "SECRET" || c.SessionToken != "TOKEN" || c.Region != "eu-west-1" {
+		t.Fatalf("ConfigFromEnv = %+v, want the AWS_* credentials and AWS_DEFAULT_REGION", c)
+	}
+	env["AWS_REGION"] = "ap-south-2"
+	if c, _ := ConfigFromEnv(func(k string) string { return env[k] }); c.Region != "ap-south-2" {
+		t.Fatalf("region %q, want AWS_REGION before AWS_DEFAULT_REGION", c.Region)
 	}
 }
 

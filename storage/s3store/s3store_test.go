@@ -19,19 +19,21 @@ func TestMain(m *testing.M) { s3test.Main(m) }
 // TestConformance runs the storage conformance suite against a real
 // SeaweedFS on loopback.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Get(t)
 	storagetest.Run(t, srv.Store(t), s3test.Prefix(t), "s3")
 }
 
-// TestServerDown stops the server: a request fails after the retry budget
-// with an error naming the bucket and key; a request made while the server
+// TestServerDown kills the server (a server of its own, so that the other
+// tests run meanwhile): a request fails after the retry budget with an
+// error naming the bucket and key; a request made while the server
 // restarts succeeds once it is back.
 func TestServerDown(t *testing.T) {
-	srv := s3test.Get(t)
-	srv.Restartable(t)
+	t.Parallel()
+	srv := s3test.Private(t)
 	cfg := srv.Config()
 	cfg.Retry = s3store.Retry{Base: 50 * time.Millisecond, Max: 200 * time.Millisecond, For: 2 * time.Second}
-	st, err := s3store.New(s3test.Bucket, cfg)
+	st, err := s3store.New(srv.Bucket, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +43,6 @@ func TestServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Stop(t)
-	restarted := false
-	t.Cleanup(func() {
-		if !restarted {
-			srv.Start()
-		}
-	})
 	start := time.Now()
 	err = st.Put(ctx, key, []byte("while down"))
 	took := time.Since(start)
@@ -54,10 +50,10 @@ func TestServerDown(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("Put to a stopped server: %v, want a *storage.Error", err)
 	}
-	if se.Bucket != s3test.Bucket || se.Key != key || se.Attempts < 2 {
-		t.Fatalf("error %v: bucket %q key %q after %d attempts; want %q %q and retries", err, se.Bucket, se.Key, se.Attempts, s3test.Bucket, key)
+	if se.Bucket != srv.Bucket || se.Key != key || se.Attempts < 2 {
+		t.Fatalf("error %v: bucket %q key %q after %d attempts; want %q %q and retries", err, se.Bucket, se.Key, se.Attempts, srv.Bucket, key)
 	}
-	if !strings.Contains(err.Error(), "s3://"+s3test.Bucket+"/"+key) {
+	if !strings.Contains(err.Error(), "s3://"+srv.Bucket+"/"+key) {
 		t.Fatalf("message %q does not name s3://bucket/key", err)
 	}
 	t.Logf("Put to a stopped server failed after %s: %v", took.Round(time.Millisecond), err)
@@ -68,25 +64,21 @@ func TestServerDown(t *testing.T) {
 	// A longer budget rides out a restart (SeaweedFS takes writes again
 	// some seconds after it answers; short pauses notice that soon).
 	cfg.Retry.For, cfg.Retry.Max = 60*time.Second, time.Second
-	st2, err := s3store.New(s3test.Bucket, cfg)
+	st2, err := s3store.New(srv.Bucket, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Start sets srv.Endpoint, which the next tests read: wait for it
-	// (and its error) before the test ends, whatever happens.
-	startErr := make(chan error, 1)
+	started := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second)
-		startErr <- srv.Start()
-	}()
-	restarted = true
-	defer func() {
-		if err := <-startErr; err != nil {
-			t.Errorf("restarting the server: %v", err)
-		}
+		started <- srv.Start()
 	}()
 	start = time.Now()
-	if err := st2.Put(ctx, key, []byte("after restart")); err != nil {
+	err = st2.Put(ctx, key, []byte("after restart"))
+	if serr := <-started; serr != nil {
+		t.Fatal(serr)
+	}
+	if err != nil {
 		t.Fatalf("Put across a restart: %v", err)
 	}
 	t.Logf("a Put made while the server was down and restarted after 1 s succeeded after %s", time.Since(start).Round(time.Millisecond))
