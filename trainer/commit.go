@@ -89,7 +89,7 @@ func (t *Trainer) commit() (string, error) {
 	if hook == nil {
 		hook = func(CommitStage, string, int64) {}
 	}
-	if t.w != nil { // nil only for the step-0 commit, made before any event
+	if t.w != nil { // nil for the step-0 commit, made before any event, and for a session that trains nothing
 		hook(SyncBegin, path, t.step)
 		if err := t.w.Sync(); err != nil {
 			return "", fmt.Errorf("trainer: syncing events before a checkpoint: %w", err)

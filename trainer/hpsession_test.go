@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
@@ -250,6 +251,7 @@ func TestEpochsLoweredToDone(t *testing.T) {
 		}
 	}
 	epochs := func(f string) bool { return f == "epochs" }
+	before := runOf(t, dir).Series(tbwriter.PythonPurge)
 	if err := resume(t, filepath.Join(dir, "LenetMnist1.ckpt"), logdir, trainer.Config{Epochs: 2}, epochs, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +303,36 @@ func TestEpochsLoweredToDone(t *testing.T) {
 		t.Errorf("set aside (-want +got):\n%s", diff)
 	}
 	checkFinished(t, hpSessions(t, dir), "hparams-epochs2", 2, c)
+	// TensorBoard's curves end where the run now ends: the longer
+	// timeline's steps 25 to 30 are purged in both loaders, and every point
+	// up to step 24 is shown once, as it was before.
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		series := runOf(t, dir).Series(rule)
+		for _, tag := range []string{"train/loss_step", "learning_rate", "test/acc"} {
+			if len(series[tag]) == 0 {
+				t.Errorf("%v: no %s after lowering --epochs", rule, tag)
+			}
+		}
+		for tag, pts := range before {
+			var want []tbwriter.Point
+			for _, p := range pts {
+				if p.Step <= 24 {
+					want = append(want, p)
+				}
+			}
+			got := series[tag]
+			same := len(got) == len(want)
+			for i := 0; same && i < len(got); i++ {
+				same = got[i].Step == want[i].Step && got[i].WallTime == want[i].WallTime &&
+					got[i].Value.GetSimpleValue() == want[i].Value.GetSimpleValue() &&
+					proto.Equal(got[i].Value.GetTensor(), want[i].Value.GetTensor()) &&
+					proto.Equal(got[i].Value.GetImage(), want[i].Value.GetImage())
+			}
+			if !same {
+				t.Errorf("%v: %s at steps %v after lowering --epochs to 2, want %v as before", rule, tag, pointSteps(got), pointSteps(want))
+			}
+		}
+	}
 	// A plain resume has nothing to do: no training, no event file.
 	events := eventFiles(t, dir)
 	tr, err := trainer.Resume(path, c, trainer.ConfigOf(c), trainSet, testSet, trainer.Options{})
@@ -319,4 +351,13 @@ func TestEpochsLoweredToDone(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "hparams-epochs3")); err != nil {
 		t.Errorf("the 3-epoch session directory: %v", err)
 	}
+}
+
+// pointSteps returns the steps of pts.
+func pointSteps(pts []tbwriter.Point) []int64 {
+	var s []int64
+	for _, p := range pts {
+		s = append(s, p.Step)
+	}
+	return s
 }

@@ -10,6 +10,7 @@ package trainer
 import (
 	"fmt"
 	"image"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,12 +23,16 @@ import (
 )
 
 // openEvents opens this session's event file in the run directory.
-func (t *Trainer) openEvents() error {
+func (t *Trainer) openEvents() error { return t.openEventsAt(t.startStep()) }
+
+// openEventsAt opens this session's event file with its SessionLog START
+// at step start.
+func (t *Trainer) openEventsAt(start int64) error {
 	eo := t.opts.Events
 	if eo.FlushInterval == 0 {
 		eo.FlushInterval = DefaultFlushInterval
 	}
-	eo.StartStep = t.startStep()
+	eo.StartStep = start
 	w, err := tbwriter.Create(t.dir, eo)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
@@ -462,4 +467,64 @@ func lenetGraph(params []model.Param, batch int64) *tbwriter.Graph {
 	g.Node("LeNet5/labels", "Input").OutputShape(batch).Attr("what", "the true digits")
 	g.Node("LeNet5/loss", "CrossEntropyLoss", prev, "LeNet5/labels").OutputShape().Attr("reduction", "mean")
 	return g
+}
+
+// endCurvesHere makes TensorBoard's curves end at this session's checkpoint
+// when the session trains nothing (--epochs lowered to the epochs done):
+// otherwise nothing would drop a longer timeline's later points. It writes
+// an event file whose START is at the checkpoint's own last logged step p,
+// which TensorBoard's Python loader purges from (steps >= p, every tag),
+// followed by every point the run shows at p, copied as they are: each
+// one, in TensorBoard's Rust data server, drops its tag's points at steps
+// >= p (that server ignores START), and in both loaders puts p back.
+func (t *Trainer) endCurvesHere() error {
+	p := t.startStep() - 1
+	if p < 0 {
+		return nil
+	}
+	runs, err := tbwriter.ReadLogdir(t.dir)
+	if err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	var series map[string][]tbwriter.Point
+	for _, r := range runs {
+		if r.Name == "." {
+			series = r.Series(tbwriter.PythonPurge)
+		}
+	}
+	var tags []string
+	later := false
+	for tag, pts := range series {
+		tags = append(tags, tag)
+		if len(pts) > 0 && pts[len(pts)-1].Step > p {
+			later = true
+		}
+	}
+	if !later {
+		return nil // nothing to drop
+	}
+	slices.Sort(tags)
+	if err := t.openEventsAt(p); err != nil {
+		return err
+	}
+	for _, tag := range tags {
+		for _, pt := range series[tag] {
+			if pt.Step != p {
+				continue
+			}
+			e := &tbpb.Event{WallTime: pt.WallTime, Step: p, What: &tbpb.Event_Summary{
+				Summary: &tbpb.Summary{Value: []*tbpb.Summary_Value{pt.Value}}}}
+			if err := t.w.AddEvent(e); err != nil {
+				t.w.Close()
+				t.w = nil
+				return fmt.Errorf("trainer: %w", err)
+			}
+		}
+	}
+	err = t.w.Close() // synced: stored before the commit that follows
+	t.w = nil
+	if err != nil {
+		return fmt.Errorf("trainer: closing events: %w", err)
+	}
+	return nil
 }

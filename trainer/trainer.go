@@ -519,6 +519,11 @@ func (t *Trainer) finish() error {
 		if err := t.setAside(); err != nil {
 			return err
 		}
+		// Nothing is trained, so nothing else would drop the longer
+		// timeline's later points from TensorBoard's curves.
+		if err := t.endCurvesHere(); err != nil {
+			return err
+		}
 		// The longer timeline's projector entries go, and the new end
 		// gets its own.
 		if err := t.dropReplacedEmbeddings(); err != nil {

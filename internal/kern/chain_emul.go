@@ -11,17 +11,35 @@ import "math"
 // first, as fma32Slow does. The check is one predictable branch per
 // step; the fix is out of line.
 
+// wideChains: amd64 has too few registers for 4×4 blocks of emulated
+// fmas, so chainGeneric uses 2×4 blocks only.
+const wideChains = false
+
+// chain4x4 is chain2x4 on the two halves of a 4×4 block (unused, as
+// wideChains is false; it keeps the arithmetic defined).
+func chain4x4(acc *[16]float32, a []float32, ars, acs int, b []float32, ldb int, boff []int, j, k int) {
+	h0 := (*[8]float32)(acc[0:8])
+	h1 := (*[8]float32)(acc[8:16])
+	chain2x4(h0, a, ars, acs, b, ldb, boff, j, 0, k)
+	chain2x4(h1, a[2*ars:], ars, acs, b, ldb, boff, j, 0, k)
+}
+
 // chain2x4 advances the chains of a 2×4 block of C, held in acc (row-major),
 // over steps l..k-1: A(r, l) = a[r*ars+l*acs] and B̃(l, q) = b[bRow(l, q)]
 // for r < 2 and q < 4 (q relative to column j).
 func chain2x4(acc *[chainRows * chainCols]float32, a []float32, ars, acs int, b []float32, ldb int, boff []int, j, l, k int) {
 	c00, c01, c02, c03 := acc[0], acc[1], acc[2], acc[3]
 	c10, c11, c12, c13 := acc[4], acc[5], acc[6], acc[7]
+	o, ao := l*ldb+j, l*acs
 	for ; l < k; l++ {
-		o := bRow(l, j, ldb, boff)
+		if boff != nil {
+			o = boff[l] + j
+		}
 		bl := b[o : o+4 : o+4]
 		y0, y1, y2, y3 := float64(bl[0]), float64(bl[1]), float64(bl[2]), float64(bl[3])
-		x0, x1 := float64(a[l*acs]), float64(a[l*acs+ars])
+		x0, x1 := float64(a[ao]), float64(a[ao+ars])
+		o += ldb
+		ao += acs
 		p00 := x0 * y0
 		s00 := p00 + float64(c00)
 		if u := math.Float64bits(s00); u&fmaDropped == fmaHalf || (u<<1)-1 < minNormal2 {

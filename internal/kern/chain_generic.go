@@ -18,7 +18,9 @@ package kern
 
 // chainRows×chainCols is the block of the micro-kernel: 8 accumulators,
 // besides the 2+4 operands of a step, fit the 16 floating-point registers
-// of amd64 (arm64 has 32).
+// of amd64. With wideChains (arm64: 32 registers) rows are taken 4 at a
+// time first (chain4x4: 16 chains, enough to keep several FMA pipelines
+// busy), the 2×4 block doing what is left.
 const (
 	chainRows = 2
 	chainCols = 4
@@ -33,6 +35,31 @@ const (
 func chainGeneric(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, boff []int, accumulate bool, c []float32, ldc int) {
 	var acc [chainRows * chainCols]float32
 	i := 0
+	if wideChains {
+		var acc4 [16]float32
+		for ; i+4 <= m; i += 4 {
+			ai := a[i*ars:]
+			j := 0
+			for ; j+4 <= n; j += 4 {
+				for r := range 4 {
+					if accumulate {
+						copy(acc4[4*r:4*r+4], c[(i+r)*ldc+j:])
+					} else {
+						clear(acc4[4*r : 4*r+4])
+					}
+				}
+				chain4x4(&acc4, ai, ars, acs, b, ldb, boff, j, k)
+				for r := range 4 {
+					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+4], acc4[4*r:4*r+4])
+				}
+			}
+			for ; j < n; j++ {
+				for r := range 4 {
+					c[(i+r)*ldc+j] = chain1(c[(i+r)*ldc+j], accumulate, k, ai[r*ars:], acs, b, ldb, boff, j)
+				}
+			}
+		}
+	}
 	for ; i+chainRows <= m; i += chainRows {
 		ai := a[i*ars:]
 		c0 := c[i*ldc : i*ldc+n]
