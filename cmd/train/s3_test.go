@@ -458,7 +458,8 @@ func lastLines(s string, n int) string {
 // TestS3LeaseLost replaces the lease of a running S3 trainer with another
 // trainer's, as a takeover after a long pause would: the trainer stops at
 // its next checkpoint commit at the latest, with exit 1 and a message
-// naming the new holder, and leaves the new holder's lease alone.
+// naming the new holder, and leaves the new holder's lease alone; what it
+// logged past its last checkpoint does not show in the resumed run.
 func TestS3LeaseLost(t *testing.T) {
 	t.Parallel()
 	srv, logdir := s3Logdir(t, false)
@@ -502,4 +503,29 @@ func TestS3LeaseLost(t *testing.T) {
 		t.Fatalf("the new holder's lease is %q, %v after the old trainer stopped", b, err)
 	}
 	t.Logf("after the takeover: %d commit finished, then %s", after, lastLines(out, 2))
+
+	// The events the stopped trainer uploaded past its last checkpoint
+	// (at the Sync of the refused commit, and at its Close) do not show:
+	// once the lease is free, a resume from that checkpoint ends equal to
+	// an uninterrupted run, every logged value under both purge rules.
+	lastCommit := int64(-1)
+	if _, newest, _, err := ckpt.Newest(run); err == nil {
+		if c, err := ckpt.Load(newest); err == nil {
+			lastCommit = c.GetGlobalStep()
+		}
+	}
+	logged := int64(-1)
+	for _, p := range series(t, run, tbwriter.PythonPurge)["train/loss_step"] {
+		logged = max(logged, p.Step)
+	}
+	if lastCommit < 0 || logged <= lastCommit {
+		t.Fatalf("events reach step %d, the last checkpoint step %d: want events past it to test", logged, lastCommit)
+	}
+	t.Logf("the stopped trainer logged up to step %d, its last checkpoint is at step %d", logged, lastCommit)
+	if err := st.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	_, check := reference(t)
+	startS3(t, srv, s3Quick(t, logdir, "--resume", run)...).runToEnd(t)
+	check(t, run)
 }
