@@ -41,12 +41,20 @@ func TestSigtermResume(t *testing.T) {
 
 func signalResume(t *testing.T, r *refRun, bin string, seed uint64, rng *rand.Rand, sig syscall.Signal, twice bool) {
 	logdir := t.TempDir()
-	c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), hookEnv, nil)
+	// The child sleeps after each step, and the aim leaves at least
+	// signalSlack steps before the epoch ends: the signal must land inside
+	// the epoch even when a loaded machine delays reading the marker and
+	// delivering the signal by a few hundred milliseconds (without the
+	// sleep, a signal aimed two steps before the end was once handled only
+	// after the epoch's last step). The sleep changes no bits.
+	const signalSlack = 8
+	env := append(slices.Clone(hookEnv), "TBTRAIN_TEST_STEP_DELAY=30ms")
+	c, err := startChild(bin, append(slices.Clone(tinyArgs), "--logdir", logdir), env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Aim at a step strictly inside the second epoch.
-	target := stepsPerEpoch + 1 + rng.IntN(stepsPerEpoch-2)
+	target := stepsPerEpoch + 1 + rng.IntN(stepsPerEpoch-1-signalSlack)
 	aimed := false
 	if r.markers {
 		idx := 0
