@@ -63,7 +63,10 @@
 // shards' gradients and applies the optimizer's element-wise step
 // ([Updater]) to that part. The workers are a fixed team of goroutines
 // that poll for the next job for up to 20 µs before they sleep, so the
-// jobs of consecutive steps start without waking a parked thread.
+// jobs of consecutive steps start without waking a parked thread. Each
+// participant runs the tasks of its own residue class first (task t on
+// participant t mod P) and then takes over any left, so a shard and a part
+// of the vectors stay in one core's cache from step to step.
 //
 // They are also identical on every processor and every kern code path
 // (kern.Impl, kern.SetPath): every product is a kern kernel computing the
