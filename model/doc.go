@@ -51,7 +51,8 @@
 // A batch of n images is split into S = min(Options.Shards, max(1,
 // n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
 // gradient vector; the shard gradients are then added in shard order
-// (kern.Add, one float32 addition per element and shard). Goroutines
+// (one float32 addition per element and shard: ((g0 + g1) + g2) + g3,
+// two shards per pass with kern.Sum and kern.Add2). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
 // shard, so losses and gradients are bitwise identical for any worker
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
