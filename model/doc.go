@@ -49,8 +49,10 @@
 // # Determinism and concurrency
 //
 // A batch of n images is split into S = min(Options.Shards, max(1,
-// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
-// gradient vector; the shard gradients are then added in shard order
+// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own
+// gradient vector (the activations and scratch buffers are those of the
+// goroutine computing it, which need not be the shard's own: no result
+// depends on which buffer holds it); the shard gradients are then added in shard order
 // (kern.Add, one float32 addition per element and shard). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
 // shard, so losses and gradients are bitwise identical for any worker
