@@ -49,8 +49,10 @@
 // # Determinism and concurrency
 //
 // A batch of n images is split into S = min(Options.Shards, max(1,
-// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
-// gradient vector; the shard gradients are then added in shard order
+// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own
+// gradient vector (the activations and scratch buffers are those of the
+// goroutine computing it, which need not be the shard's own: no result
+// depends on which buffer holds it); the shard gradients are then added in shard order
 // (one float32 addition per element and shard: ((g0 + g1) + g2) + g3,
 // two shards per pass with kern.Sum and kern.Add2). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
