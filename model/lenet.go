@@ -477,19 +477,33 @@ func (m *LeNet5) reduceTask(_, t int) {
 func (m *LeNet5) reducePart(t int) {
 	lo, hi := shardRange(t, len(m.shards), len(m.grad))
 	dst := m.grad[lo:hi]
-	first := true
+	// dst = ((s0 + s1) + s2) + ..., two shards per pass over dst (kern.Sum,
+	// kern.Add2: the same additions in the same order as copy and Add).
+	var pend []float32 // a shard's part not yet added
+	n := 0             // shards seen
 	k := m.active
 	for i, s := range m.shards[:k] {
 		if a, b := shardRange(i, k, m.n); b == a {
 			continue
 		}
 		src := s.grad[lo:hi]
-		if first {
-			copy(dst, src)
-			first = false
-			continue
+		switch {
+		case n == 1:
+			kern.Sum(dst, pend, src)
+			pend = nil
+		case pend != nil:
+			kern.Add2(dst, pend, src)
+			pend = nil
+		default:
+			pend = src
 		}
-		kern.Add(dst, src)
+		n++
+	}
+	switch {
+	case n == 1:
+		copy(dst, pend)
+	case pend != nil:
+		kern.Add(dst, pend)
 	}
 }
 
