@@ -11,6 +11,10 @@
 # in the machine's load hits both sides alike. Each round gives one sample per
 # side, path and batch size; the script prints every sample, the median img/s
 # of each, the ratio of the medians and the median of the per-round ratios.
+# With --kernels each round also runs internal/kern's BenchmarkSgemm (every
+# matrix product of a training step, -cpu 1) on the same paths and on gonum's
+# pure-Go Sgemm, and the script prints the median CPU-GFLOP/s of each product
+# and path and their geometric means.
 #
 # Needs: go, /usr/bin/python3 with torch (Debian: apt-get install -y
 # python3-torch), /usr/bin/time for --rss. Installs nothing; benchstat is used
@@ -27,6 +31,10 @@ usage: bench/compare.sh [options]
                      confidence interval)
   --paths LIST       our kern code paths, comma-separated (avx512,avx2,generic;
                      default: every path this CPU can run, fastest first)
+  --kernels          also measure every matrix product of a training step on
+                     each path (internal/kern BenchmarkSgemm, -cpu 1, one
+                     sample per round) and print CPU-GFLOP/s per product and
+                     path, with gonum's Sgemm for reference
   --eval             also compare evaluation of the 10,000 test images at
                      batch 16 and 1000 (our BenchmarkEval vs pytorch_lenet.py
                      --eval-batch-sizes) in the same rounds
@@ -44,13 +52,15 @@ bench/pytorch_lenet.py (the same LeNet-5, SGD with momentum, in-memory MNIST
 from the GoMNIST module, 2 threads, a warm-up epoch; see its --help). One round
 takes 2 x (Go epochs at batch 16 and 64) per path + 2 x (PyTorch epochs at
 batch 16 and 64) + PyTorch start-up: with all three paths, about 5 minutes on
-a 2-core machine (the generic path takes 2 of them).
+a 2-core machine (the generic path takes 2 of them); --kernels adds about
+half a minute per round.
 EOF
 }
 
 rounds=6
 paths=""
 do_eval=0
+do_kernels=0
 do_rss=0
 rss_epochs=20
 keep=""
@@ -59,6 +69,7 @@ while [ $# -gt 0 ]; do
     -n|--rounds) rounds="$2"; shift 2 ;;
     --paths) paths="$2"; shift 2 ;;
     --eval) do_eval=1; shift ;;
+    --kernels) do_kernels=1; shift ;;
     --rss) do_rss=1; shift ;;
     --rss-epochs) rss_epochs="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
@@ -127,6 +138,11 @@ for p in "${path_list[@]}"; do
   "$out/bench.test" -kern "$p" -test.run '^$' -test.bench '^$' >/dev/null || exit 1
 done
 echo "kern paths: ${path_list[*]}"
+if [ "$do_kernels" = 1 ]; then
+  go test -c -o "$out/kern.test" ./internal/kern
+  kern_impls="gonum"
+  for p in "${path_list[@]}"; do kern_impls="$kern_impls|$p"; done
+fi
 
 gobench='^BenchmarkEpoch$'
 torch_eval=()
@@ -135,6 +151,7 @@ if [ "$do_eval" = 1 ]; then
 fi
 
 : >"$out/go.txt"
+: >"$out/kern.txt"
 for i in $(seq 1 "$rounds"); do
   for p in "${path_list[@]}"; do
     bench=$gobench
@@ -145,6 +162,13 @@ for i in $(seq 1 "$rounds"); do
     "$out/bench.test" -kern "$p" -test.run '^$' -test.bench "$bench" -test.count 1 | tee "$out/go_${p}_$i.txt"
     { echo "kern: $p"; grep '^Benchmark' "$out/go_${p}_$i.txt"; } >>"$out/go.txt"
   done
+  if [ "$do_kernels" = 1 ]; then
+    echo "== round $i/$rounds: matrix products (internal/kern BenchmarkSgemm, impl=$kern_impls, -cpu 1)"
+    (cd internal/kern && "$out/kern.test" -test.run '^$' -test.bench "^BenchmarkSgemm\$/.*/impl=($kern_impls)\$" \
+      -test.cpu 1 -test.count 1 -test.benchtime 0.1s) >"$out/kern_$i.txt"
+    grep -c '^BenchmarkSgemm' "$out/kern_$i.txt" | sed 's/$/ products measured/'
+    grep '^Benchmark' "$out/kern_$i.txt" >>"$out/kern.txt"
+  fi
   echo "== round $i/$rounds: PyTorch (bench/pytorch_lenet.py --batch-sizes 16,64 ${torch_eval[*]})"
   "$py" "$torch_bench" --batch-sizes 16,64 "${torch_eval[@]}" --out "$out/torch_$i.json"
   if [ ! -s "$out/torch_$i.json" ]; then
@@ -157,15 +181,20 @@ after_load=$(uptime)
 if [ -n "$benchstat" ]; then
   echo "== benchstat (tbtrain, $rounds runs per kern path)"
   "$benchstat" -col kern "$out/go.txt"
+  if [ "$do_kernels" = 1 ]; then
+    echo "== benchstat (matrix products, $rounds runs, CPU-GFLOP/s)"
+    "$benchstat" -col /impl -filter '.unit:cpu-GFLOP/s' "$out/kern.txt"
+  fi
 else
   echo "== (benchstat not installed: go install golang.org/x/perf/cmd/benchstat@latest)"
 fi
 
 echo "== summary"
-"$py" - "$out" "$rounds" "$do_eval" "$paths" <<'PYEOF'
-import json, os, re, statistics, sys
+"$py" - "$out" "$rounds" "$do_eval" "$paths" "$do_kernels" <<'PYEOF'
+import json, math, os, re, statistics, sys
 
 out, rounds, do_eval, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1', sys.argv[4].split(',')
+do_kernels = sys.argv[5] == '1'
 
 def go_metric(path, name):
     """img/s and cpu-µs/img of the benchmark line whose name starts with name."""
@@ -219,6 +248,38 @@ print('  | batch | side | img/s | ratio to PyTorch |')
 print('  | ---: | --- | ---: | ---: |')
 for bs, side, ips, r in table:
     print('  | %d | %s | %.0f | %.2f× |' % (bs, side if side == 'PyTorch' else 'tbtrain ' + side, ips, r))
+if do_kernels:
+    # BenchmarkSgemm/<product>/impl=<impl>-1 ... <v> cpu-GFLOP/s ...
+    gf, order = {}, []
+    for line in open(os.path.join(out, 'kern.txt'), encoding='utf-8'):
+        f = line.split()
+        m = re.fullmatch(r'BenchmarkSgemm/(.+)/impl=([a-z0-9]+)(-\d+)?', f[0]) if f else None
+        if not m:
+            continue
+        vals = {f[k + 1]: float(f[k]) for k in range(2, len(f) - 1, 2)}
+        v = vals.get('cpu-GFLOP/s', vals.get('GFLOP/s'))
+        if m.group(1) not in gf:
+            order.append(m.group(1))
+        gf.setdefault(m.group(1), {}).setdefault(m.group(2), []).append(v)
+    impls = paths + ['gonum']
+    print('matrix products of a training step, CPU-GFLOP/s (median of %d rounds, -cpu 1; gonum: its pure-Go Sgemm,'
+          ' which has no counterpart for conv1\'s row products):' % rounds)
+    print('  | product | ' + ' | '.join(impls) + ' |')
+    print('  | --- | ' + ' | '.join('---:' for _ in impls) + ' |')
+    logs = {i: [] for i in impls}
+    for name in order:
+        row = []
+        for i in impls:
+            v = gf[name].get(i)
+            if v:
+                row.append('%.2f' % med(v) if med(v) < 10 else '%.1f' % med(v))
+                logs[i].append(math.log(med(v)))
+            else:
+                row.append('')
+        print('  | %s | %s |' % (name, ' | '.join(row)))
+    print('  | geomean | %s |' % ' | '.join(
+        ('%.2f' % math.exp(statistics.fmean(logs[i]))) if logs[i] else '' for i in impls))
+    print('  (gonum\'s geomean is over the products it has: all but conv1\'s two row products)')
 if do_eval:
     ev_o, ev16_o = [], []
     for i in range(1, rounds + 1):

@@ -48,6 +48,7 @@
 //	go test -run '^$' -bench . -count 6 ./bench > new.txt && benchstat new.txt
 //	go test -run '^$' -bench Epoch ./bench -args -kern=avx2   # on one kern code path
 //	bench/compare.sh                  # side by side with PyTorch, every kern path; see its --help
+//	bench/compare.sh --kernels        # and every matrix product's CPU-GFLOP/s per path, in the same rounds
 //
 // The flag -kern (avx512, avx2 or generic) makes the benchmarks run on that
 // kern code path (kern.SetPath) instead of the fastest one.

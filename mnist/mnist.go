@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tbtrain/tbtrain/internal/errpath"
+	"github.com/tbtrain/tbtrain/internal/kern"
 )
 
 // Image geometry of MNIST (28x28 pixels, LeCun's MNIST page).
@@ -81,11 +82,9 @@ func (s *Set) BatchImages(dstX []float32, idx []int) {
 	}
 	for j, i := range idx {
 		s.check(i)
-		src := s.Images[i*Pixels : (i+1)*Pixels]
-		dst := dstX[j*Pixels : (j+1)*Pixels]
-		for k, p := range src {
-			dst[k] = scale[p]
-		}
+		// a table look-up per pixel (a vector gather where the CPU has
+		// one): the table's bits on every path
+		kern.Lookup(dstX[j*Pixels:(j+1)*Pixels], s.Images[i*Pixels:(i+1)*Pixels], &scale)
 	}
 }
 

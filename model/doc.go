@@ -49,9 +49,12 @@
 // # Determinism and concurrency
 //
 // A batch of n images is split into S = min(Options.Shards, max(1,
-// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own activations and
-// gradient vector; the shard gradients are then added in shard order
-// (kern.Add, one float32 addition per element and shard). Goroutines
+// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own
+// gradient vector (the activations and scratch buffers are those of the
+// goroutine computing it, which need not be the shard's own: no result
+// depends on which buffer holds it); the shard gradients are then added in shard order
+// (one float32 addition per element and shard: ((g0 + g1) + g2) + g3,
+// two shards per pass with kern.Sum and kern.Add2). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
 // shard, so losses and gradients are bitwise identical for any worker
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
@@ -63,7 +66,10 @@
 // shards' gradients and applies the optimizer's element-wise step
 // ([Updater]) to that part. The workers are a fixed team of goroutines
 // that poll for the next job for up to 20 µs before they sleep, so the
-// jobs of consecutive steps start without waking a parked thread.
+// jobs of consecutive steps start without waking a parked thread. Each
+// participant runs the tasks of its own residue class first (task t on
+// participant t mod P) and then takes over any left, so a shard and a part
+// of the vectors stay in one core's cache from step to step.
 //
 // They are also identical on every processor and every kern code path
 // (kern.Impl, kern.SetPath): every product is a kern kernel computing the

@@ -428,9 +428,16 @@ func (m *LeNet5) shardsFor(n int) int {
 	return min(len(m.shards), max(1, n/MinShardImages))
 }
 
-// trainTask computes shard t's loss sum and gradient (of the batch mean).
-func (m *LeNet5) trainTask(_, t int) {
-	s := m.shards[t]
+// trainTask computes shard t's loss sum and gradient (of the batch mean)
+// on team participant p. Only the gradient and loss are shard t's: the
+// activations and scratch are used within the task alone, so it takes
+// shard p's (no other participant uses them meanwhile). With two shards
+// per core, one set of them per core stays in the core's L2 cache, where
+// one set per shard did not (about 1.5 MB each in shards of 16 images,
+// 960 KB of it conv2's patch matrix, against 2 MB of L2 per core on the
+// AVX-512 machine of docs/speed.md).
+func (m *LeNet5) trainTask(p, t int) {
+	s, gs := m.shards[p], m.shards[t]
 	lo, hi := shardRange(t, m.active, m.n)
 	b := hi - lo
 	if b == 0 {
@@ -442,7 +449,7 @@ func (m *LeNet5) trainTask(_, t int) {
 	}
 	logits := m.forward(s, x, b)
 	last := len(m.layers)
-	s.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
+	gs.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
 	for i := last - 1; i >= 0; i-- {
 		l := m.layers[i]
 		var din []float32
@@ -451,7 +458,7 @@ func (m *LeNet5) trainTask(_, t int) {
 		}
 		np := l.numParams()
 		l.backward(m.data[m.offs[i]:], s.acts[i][:b*l.inSize()], s.acts[i+1][:b*l.outSize()],
-			s.dacts[i+1][:b*l.outSize()], din, s.grad[m.offs[i]:m.offs[i]+np], b, &s.sc[i])
+			s.dacts[i+1][:b*l.outSize()], din, gs.grad[m.offs[i]:m.offs[i]+np], b, &s.sc[i])
 	}
 }
 
@@ -470,19 +477,33 @@ func (m *LeNet5) reduceTask(_, t int) {
 func (m *LeNet5) reducePart(t int) {
 	lo, hi := shardRange(t, len(m.shards), len(m.grad))
 	dst := m.grad[lo:hi]
-	first := true
+	// dst = ((s0 + s1) + s2) + ..., two shards per pass over dst (kern.Sum,
+	// kern.Add2: the same additions in the same order as copy and Add).
+	var pend []float32 // a shard's part not yet added
+	n := 0             // shards seen
 	k := m.active
 	for i, s := range m.shards[:k] {
 		if a, b := shardRange(i, k, m.n); b == a {
 			continue
 		}
 		src := s.grad[lo:hi]
-		if first {
-			copy(dst, src)
-			first = false
-			continue
+		switch {
+		case n == 1:
+			kern.Sum(dst, pend, src)
+			pend = nil
+		case pend != nil:
+			kern.Add2(dst, pend, src)
+			pend = nil
+		default:
+			pend = src
 		}
-		kern.Add(dst, src)
+		n++
+	}
+	switch {
+	case n == 1:
+		copy(dst, pend)
+	case pend != nil:
+		kern.Add(dst, pend)
 	}
 }
 

@@ -6,15 +6,22 @@ import (
 	"time"
 )
 
-// job is a set of tasks 0..n-1 run by a team: each participant p (0 is the
-// calling goroutine) takes the next task number until none is left and calls
-// fn(p, t). Which participant runs a task never matters to the result: a
-// task only writes memory owned by the task (or by participant p's buffers,
-// whose contents do not survive the task).
+// job is a set of tasks 0..n-1 run by a team of P participants (0 is the
+// calling goroutine): participant p first runs its own tasks p, p+P,
+// p+2P, ..., then any task still left, from the last one down, claiming
+// each task with an atomic flag, and calls fn(p, t) for each. Which
+// participant runs a task never matters to the result: a task only writes
+// memory owned by the task (or by participant p's buffers, whose contents
+// do not survive the task). It matters to the speed: task t of every job
+// runs on the same goroutine (and mostly the same core) step after step
+// unless that goroutine is late, so a shard's buffers and a part of the
+// gradient and optimizer vectors stay in one core's cache instead of
+// moving to the other core's at every step.
 type job struct {
-	fn   func(p, t int)
-	n    int
-	next atomic.Int64
+	fn    func(p, t int)
+	n     int
+	parts int           // P
+	taken []atomic.Bool // taken[t]: task t is claimed
 
 	// pending counts the helpers still working on the job; the caller of
 	// run waits for it to reach 0, spinning first, then asleep on done
@@ -25,12 +32,15 @@ type job struct {
 }
 
 func (j *job) work(p int) {
-	for {
-		t := int(j.next.Add(1)) - 1
-		if t >= j.n {
-			return
+	for t := p; t < j.n; t += j.parts {
+		if j.taken[t].CompareAndSwap(false, true) {
+			j.fn(p, t)
 		}
-		j.fn(p, t)
+	}
+	for t := j.n - 1; t >= 0; t-- {
+		if t%j.parts != p && !j.taken[t].Load() && j.taken[t].CompareAndSwap(false, true) {
+			j.fn(p, t)
+		}
 	}
 }
 
@@ -125,7 +135,13 @@ func (t *team) size() int { return len(t.helpers) + 1 }
 // run runs tasks 0..n-1 of j and returns when all are done.
 func (t *team) run(j *job, n int) {
 	j.n = n
-	j.next.Store(0)
+	j.parts = t.size()
+	if len(j.taken) < n {
+		j.taken = make([]atomic.Bool, n) // buffers only grow: no allocation in steady state
+	}
+	for i := range j.taken[:n] {
+		j.taken[i].Store(false)
+	}
 	if n < 2 || len(t.helpers) == 0 {
 		j.work(0)
 		return

@@ -129,7 +129,7 @@
 //
 // # Object stores (S3)
 //
-// [Create], [ReadFile] and [ReadLogdir] also take the URL of a store
+// [Create], [ReadFile], [ReadLogdir] and [ReadRun] also take the URL of a store
 // registered with storage.Register (cmd/train registers s3:// through
 // storage/s3store). Objects cannot be appended to, so there each upload is
 // a new object named <session's file name>.<9-digit sequence>: sorting after
@@ -166,5 +166,5 @@
 // [NewWriter] never closes the io.Writer it was given.
 //
 // [RecordWriter] and [RecordReader] are not safe for concurrent use.
-// The reading functions ([ReadFile], [ReadLogdir]) share no state.
+// The reading functions ([ReadFile], [ReadLogdir], [ReadRun]) share no state.
 package tbwriter

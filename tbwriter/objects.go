@@ -181,18 +181,16 @@ func readLogdirStore(dir string) ([]*Run, error) {
 		if depth > maxStoreDepth {
 			return nil
 		}
-		list, err := st.List(context.Background(), k)
+		files, dirs, err := listStore(st, k)
 		if err != nil {
 			return err
 		}
-		for _, e := range list {
-			switch {
-			case e.Dir:
-				if err := walk(e.Key, depth+1); err != nil {
-					return err
-				}
-			case IsEventFile(e.Name()):
-				byDir[k] = append(byDir[k], e.Key)
+		if len(files) > 0 {
+			byDir[k] = files
+		}
+		for _, d := range dirs {
+			if err := walk(d, depth+1); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -201,22 +199,36 @@ func readLogdirStore(dir string) ([]*Run, error) {
 		return nil, fmt.Errorf("tbwriter: read logdir: %w", err)
 	}
 	var runs []*Run
-	for runKey, keys := range byDir {
+	for runKey, files := range byDir {
 		name := strings.TrimPrefix(strings.TrimPrefix(runKey, key), "/")
 		if name == "" {
 			name = "."
 		}
-		sort.Strings(keys)
-		files := make([]string, len(keys))
-		for i, k := range keys {
-			files[i] = st.Location(k)
-		}
+		sort.Strings(files)
 		run := &Run{Name: name, Files: files}
 		run.load()
 		runs = append(runs, run)
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Name < runs[j].Name })
 	return runs, nil
+}
+
+// listStore returns the locations of the event objects directly under key
+// and the keys of the prefixes under it.
+func listStore(st storage.Store, key string) (files, dirs []string, err error) {
+	list, err := st.List(context.Background(), key)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range list {
+		switch {
+		case e.Dir:
+			dirs = append(dirs, e.Key)
+		case IsEventFile(e.Name()):
+			files = append(files, st.Location(e.Key))
+		}
+	}
+	return files, dirs, nil
 }
 
 // maxStoreDepth bounds the walk of a store's prefixes (a run is at most a

@@ -222,6 +222,36 @@ func ReadLogdirContext(ctx context.Context, dir string) ([]*Run, error) {
 	return runs, nil
 }
 
+// ReadRun reads the run in dir alone: the event files directly in dir,
+// read as ReadLogdir reads its run "." (links followed, name order, damage
+// in Run.Err), and nothing below dir: the directories under it (other
+// runs, as ReadLogdir would list them) are neither walked nor read. The
+// error result is for a directory that cannot be listed. dir may be a URL
+// of a registered store.
+func ReadRun(dir string) (*Run, error) {
+	var run *Run
+	if storage.IsURL(dir) {
+		st, key, err := storage.For(dir)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: read run: %w", err)
+		}
+		files, _, err := listStore(st, key)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: read run: %w", err)
+		}
+		run = &Run{Name: ".", Files: files}
+	} else {
+		files, _, err := listDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("tbwriter: read run: %w", err)
+		}
+		run = &Run{Name: ".", Files: files}
+	}
+	sort.Strings(run.Files)
+	run.load()
+	return run, nil
+}
+
 // NewRun assembles a run named name from its files as read, in load order:
 // Files, Events and Err follow from them (see Run).
 func NewRun(name string, files []*EventFile) *Run {
@@ -261,9 +291,28 @@ func walkLogdir(dir string, byDir map[string][]string, ancestors []os.FileInfo) 
 		}
 	}
 	ancestors = append(ancestors, fi)
-	entries, err := os.ReadDir(dir)
+	files, dirs, err := listDir(dir)
 	if err != nil {
 		return err
+	}
+	if len(files) > 0 {
+		byDir[dir] = files
+	}
+	for _, d := range dirs {
+		if err := walkLogdir(d, byDir, ancestors); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listDir returns the paths of the event files and of the directories
+// directly in dir, in directory order, following symbolic links (a
+// dangling one is ignored).
+func listDir(dir string) (files, dirs []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
@@ -277,14 +326,12 @@ func walkLogdir(dir string, byDir map[string][]string, ancestors []os.FileInfo) 
 		}
 		switch {
 		case typ.IsDir():
-			if err := walkLogdir(path, byDir, ancestors); err != nil {
-				return err
-			}
+			dirs = append(dirs, path)
 		case typ.IsRegular() && IsEventFile(e.Name()):
-			byDir[dir] = append(byDir[dir], path)
+			files = append(files, path)
 		}
 	}
-	return nil
+	return files, dirs, nil
 }
 
 // load reads the run's Files in order.

@@ -2,6 +2,7 @@ package tbwriter_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,14 @@ func TestObjectsOnS3(t *testing.T) {
 	}
 	if len(runs) != 1 || runs[0].Name != "run" || runs[0].Err != nil {
 		t.Fatalf("ReadLogdir = %d runs (%+v)", len(runs), runs)
+	}
+	// ReadRun reads the same objects, and nothing under a prefix below.
+	if err := st.Put(context.Background(), runKey+"/sub/events.out.tfevents.0.bad", []byte("not an event file")); err != nil {
+		t.Fatal(err)
+	}
+	own, err := tbwriter.ReadRun(run)
+	if err != nil || own.Err != nil || !slices.Equal(own.Files, runs[0].Files) {
+		t.Errorf("ReadRun(%s) = files %v, %v, %v; want ReadLogdir's %v", run, own.Files, own.Err, err, runs[0].Files)
 	}
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		pts := runs[0].Series(rule)["loss"]

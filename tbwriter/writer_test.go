@@ -9,9 +9,11 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -984,6 +986,61 @@ func TestHParamsSessionEndValue(t *testing.T) {
 	}
 }
 
+// writeX writes an event file in dir holding the scalar x = v at step and
+// returns its path.
+func writeX(t *testing.T, dir string, step int64, v float32) string {
+	t.Helper()
+	w, err := Create(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddScalar("x", step, v)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return w.Path()
+}
+
+// TestReadRun: ReadRun reads the event files directly in a directory (a
+// link to one too), as ReadLogdir reads the run ".", and nothing below it:
+// another run's files there, damaged or not, are not read.
+func TestReadRun(t *testing.T) {
+	elsewhere := t.TempDir()
+	dir := t.TempDir()
+	own := writeX(t, dir, 1, 1)
+	linked := filepath.Join(dir, "events.out.tfevents.2.linked")
+	if err := os.Symlink(writeX(t, elsewhere, 2, 2), linked); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeX(t, sub, 3, 3)
+	if err := os.WriteFile(filepath.Join(sub, "events.out.tfevents.0.bad"), []byte("not an event file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{own, linked}
+	sort.Strings(want)
+	if run.Name != "." || run.Err != nil || !slices.Equal(run.Files, want) {
+		t.Errorf("ReadRun = run %q files %v err %v, want \".\" with %v and no error", run.Name, run.Files, run.Err, want)
+	}
+	if got := steps(run.Series(NoPurge)["x"]); !slices.Equal(got, []int64{1, 2}) {
+		t.Errorf("ReadRun: steps of x %v, want [1 2]", got)
+	}
+	runs, err := ReadLogdir(dir)
+	if err != nil || len(runs) != 2 || runs[0].Name != "." || !slices.Equal(runs[0].Files, run.Files) {
+		t.Errorf("ReadLogdir's run \".\" differs from ReadRun's %v: %v, %v", run.Files, runs, err)
+	}
+	if _, err := ReadRun(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadRun of a missing directory: %v, want fs.ErrNotExist", err)
+	}
+}
+
 // TestReadLogdirFollowsSymlinks: both TensorBoard loaders follow symbolic
 // links to run directories and to event files (the Rust server walks with
 // follow_links(true)), a common way to gather runs for comparison. A link
@@ -991,24 +1048,12 @@ func TestHParamsSessionEndValue(t *testing.T) {
 func TestReadLogdirFollowsSymlinks(t *testing.T) {
 	elsewhere := t.TempDir()
 	logdir := t.TempDir()
-	write := func(dir string, v float32) string {
-		t.Helper()
-		w, err := Create(dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.AddScalar("x", 1, v)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return w.Path()
-	}
 	realRun := filepath.Join(elsewhere, "exp1")
 	if err := os.Mkdir(realRun, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write(realRun, 1)
-	file := write(elsewhere, 2)
+	writeX(t, realRun, 1, 1)
+	file := writeX(t, elsewhere, 1, 2)
 	if err := os.Symlink(realRun, filepath.Join(logdir, "linked")); err != nil {
 		t.Fatal(err)
 	}

@@ -98,24 +98,19 @@ func TestNonFiniteCheckpointSkipped(t *testing.T) {
 	if !errors.Is(err, trainer.ErrInterrupted) {
 		t.Fatal(err)
 	}
-	var c *ckptpb.Checkpoint
 	for _, tc := range []struct {
 		name string
-		edit func()
+		edit func(c *ckptpb.Checkpoint)
 	}{
-		{"loss sum", func() { c.EpochLossSum = math.NaN() }},
-		{"weight", func() { c.Params[2].Data[7] = float32(math.Inf(1)) }},
+		{"loss sum", func(c *ckptpb.Checkpoint) { c.EpochLossSum = math.NaN() }},
+		{"weight", func(c *ckptpb.Checkpoint) { c.Params[2].Data[7] = float32(math.Inf(1)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if c, err = ckpt.Load(filepath.Join(dir, "LenetMnist0-step9.ckpt")); err != nil {
-				t.Fatal(err)
-			}
-			tc.edit()
-			c.GlobalStep, c.BatchInEpoch = 10, 10
 			nan := filepath.Join(dir, "LenetMnist0-step10.ckpt")
-			if err := ckpt.Save(nan, c); err != nil {
-				t.Fatal(err)
-			}
+			editCheckpoint(t, filepath.Join(dir, "LenetMnist0-step9.ckpt"), nan, func(c *ckptpb.Checkpoint) {
+				tc.edit(c)
+				c.GlobalStep, c.BatchInEpoch = 10, 10
+			})
 			defer os.Remove(nan)
 			for _, target := range []string{dir, trainer.Latest} {
 				got, path, skipped, err := trainer.Locate(target, logdir)

@@ -75,27 +75,22 @@ func readHPSession(dir string) (hpSession, error) {
 			return s, fmt.Errorf("%s is not a directory", dir)
 		}
 	}
-	runs, err := tbwriter.ReadLogdir(dir)
+	r, err := tbwriter.ReadRun(dir) // the session's own files, not the directories below
 	if err != nil {
 		return s, err
 	}
-	for _, r := range runs {
-		if r.Name != "." {
-			continue
-		}
-		if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
-			return s, r.Err
-		}
-		for _, ev := range r.Events { // in the loaders' file order
-			for _, v := range ev.GetSummary().GetValue() {
-				d, ok := tbwriter.HParamsOf(v)
-				switch {
-				case !ok:
-				case v.GetTag() == tbwriter.HParamsSessionStartTag && s.start == nil:
-					s.start = d.GetSessionStartInfo()
-				case v.GetTag() == tbwriter.HParamsSessionEndTag:
-					s.end = true
-				}
+	if r.Err != nil && !errors.Is(r.Err, io.ErrUnexpectedEOF) {
+		return s, r.Err
+	}
+	for _, ev := range r.Events { // in the loaders' file order
+		for _, v := range ev.GetSummary().GetValue() {
+			d, ok := tbwriter.HParamsOf(v)
+			switch {
+			case !ok:
+			case v.GetTag() == tbwriter.HParamsSessionStartTag && s.start == nil:
+				s.start = d.GetSessionStartInfo()
+			case v.GetTag() == tbwriter.HParamsSessionEndTag:
+				s.end = true
 			}
 		}
 	}

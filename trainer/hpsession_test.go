@@ -222,19 +222,28 @@ func TestHParamsNewTimeline(t *testing.T) {
 	checkFinished(t, s, "hparams-epochs2-2", 2, newest(t, dir))
 }
 
+// threeEpochsStoppedAt30 trains a 3-epoch run, checkpointing every 5
+// steps, and stops it after step 30 (epoch 2, 6 batches in); it returns the
+// log and run directories.
+func threeEpochsStoppedAt30(t *testing.T) (logdir, dir string) {
+	t.Helper()
+	cfg := smallConfig()
+	cfg.Epochs = 3
+	cfg.SaveEverySteps = 5
+	logdir = t.TempDir()
+	dir, err := runFresh(t, logdir, cfg, 30)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	return logdir, dir
+}
+
 // TestEpochsLoweredToDone: lowering --epochs to exactly the epochs done ends
 // the run: the checkpoint is committed again with the new --epochs (the
 // longer timeline's newer checkpoints set aside), the hparams session of the
 // shorter run ends, and a later plain resume trains nothing.
 func TestEpochsLoweredToDone(t *testing.T) {
-	cfg := smallConfig()
-	cfg.Epochs = 3
-	cfg.SaveEverySteps = 5
-	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 30) // epoch 2, 6 batches in
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	logdir, dir := threeEpochsStoppedAt30(t)
 	// The longer timeline's projector entry (as if it had ended at step
 	// 30) and the temp files of a commit and a projector file a kill left.
 	long, err := tbwriter.EmbeddingFiles("penultimate", 30, [][]float32{{1, 2}}, tbwriter.Metadata{Labels: []string{"x"}}, nil)
@@ -351,6 +360,70 @@ func TestEpochsLoweredToDone(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "hparams-epochs3")); err != nil {
 		t.Errorf("the 3-epoch session directory: %v", err)
 	}
+}
+
+// TestEpochsLoweredReadsOwnRunOnly: to end the curves when --epochs is
+// lowered to the epochs done, the session reads the run's own event files,
+// not the directories below the run directory. There, another run's
+// damaged event file and a directory that cannot be walked (a path longer
+// than the system allows: it stands for a directory the trainer may not
+// read, and stops a walk as root too) do not stop the session, and the
+// curves end at the new end. Reading the whole tree failed with "file name
+// too long".
+func TestEpochsLoweredReadsOwnRunOnly(t *testing.T) {
+	logdir, dir := threeEpochsStoppedAt30(t)
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "events.out.tfevents.1.other"), []byte("not an event file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deepDir(t, other)
+	epochs := func(f string) bool { return f == "epochs" }
+	if err := resume(t, filepath.Join(dir, "LenetMnist1.ckpt"), logdir, trainer.Config{Epochs: 2}, epochs, 0); err != nil {
+		t.Fatalf("lowering --epochs to 2 with a directory below the run that cannot be walked: %v", err)
+	}
+	run, err := tbwriter.ReadRun(dir)
+	if err != nil || run.Err != nil {
+		t.Fatalf("ReadRun(%s): %v, %v", dir, err, run.Err)
+	}
+	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
+		series := run.Series(rule)
+		if len(series["train/loss_step"]) == 0 {
+			t.Errorf("%v: no train/loss_step after lowering --epochs", rule)
+		}
+		for tag, pts := range series {
+			if n := len(pts); n > 0 && pts[n-1].Step > 24 {
+				t.Errorf("%v: %s ends at step %d after lowering --epochs to 2, want 24 at most", rule, tag, pts[n-1].Step)
+			}
+		}
+	}
+}
+
+// deepDir makes a chain of directories below dir whose path is longer than
+// a path may be (4096 bytes on Linux, 1024 on macOS), through os.Root so
+// that no call names the whole path.
+func deepDir(t *testing.T, dir string) {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("d", 200)
+	for range 25 { // 25 × 201 bytes
+		if err := r.Mkdir(name, 0o755); err != nil {
+			r.Close()
+			t.Fatal(err)
+		}
+		next, err := r.OpenRoot(name)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = next
+	}
+	r.Close()
 }
 
 // pointSteps returns the steps of pts.

@@ -15,9 +15,8 @@ func TestMain(m *testing.M) { s3test.Main(m) }
 // one of them win each time. With a plain PUT (the takeover before
 // compare-and-swap) every taker that read the lapsed lease won.
 func TestLeaseTakeoverRaceS3(t *testing.T) {
-	srv := s3test.Get(t)
-	st := srv.Store(t)
-	key := s3test.Prefix(t) + "/run/" + LeaseName
+	st, prefix := s3test.GetStore(t)
+	key := prefix + "/run/" + LeaseName
 	raceTakeover(t, st, key, st.Location(key), 10)
 }
 
@@ -25,9 +24,8 @@ func TestLeaseTakeoverRaceS3(t *testing.T) {
 // starts with (a GET of the lease, a PUT with If-Match, a HEAD to verify),
 // next to ckpt's BenchmarkSaveLeNetS3.
 func BenchmarkLeaseRenewS3(b *testing.B) {
-	srv := s3test.Get(b)
-	st := srv.Store(b)
-	key := s3test.Prefix(b) + "/run/" + LeaseName
+	st, prefix := s3test.GetStore(b)
+	key := prefix + "/run/" + LeaseName
 	l, err := newLeaseOn(st, key, st.Location(key), time.Minute, time.Now)
 	if err != nil {
 		b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -166,14 +167,7 @@ func TestKeepBestAndResumeBest(t *testing.T) {
 	if order[0] != 3 {
 		second = filepath.Join(tr.Dir(), fmt.Sprintf("LenetMnist%d.ckpt", order[0]))
 	}
-	sc, err := ckpt.Load(second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.History[len(sc.History)-1].TestAcc = 1.5
-	if err := ckpt.Save(second, sc); err != nil {
-		t.Fatal(err)
-	}
+	editCheckpoint(t, second, second, func(c *ckptpb.Checkpoint) { c.History[len(c.History)-1].TestAcc = 1.5 })
 	if _, path, _, err := trainer.Locate(trainer.Best, logdir); err != nil || path != second {
 		t.Fatalf("--resume best after raising %s's accuracy: %s, %v", second, path, err)
 	}

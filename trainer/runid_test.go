@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -47,6 +48,20 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editCheckpoint loads the checkpoint at from, lets edit change it and
+// saves it at to (which may be from).
+func editCheckpoint(t *testing.T, from, to string, edit func(c *ckptpb.Checkpoint)) {
+	t.Helper()
+	c, err := ckpt.Load(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(c)
+	if err := ckpt.Save(to, c); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -245,14 +260,7 @@ func TestLegacyRunWithoutID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range list { // as an older tbtrain wrote them
-		c, err := ckpt.Load(e.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.RunId = ""
-		if err := ckpt.Save(e.Path, c); err != nil {
-			t.Fatal(err)
-		}
+		editCheckpoint(t, e.Path, e.Path, func(c *ckptpb.Checkpoint) { c.RunId = "" })
 	}
 	req := trainer.Config{Keep: 2}
 	if err := resume(t, filepath.Join(dir, "LenetMnist0-step10.ckpt"), logdir, req, func(f string) bool { return f == "keep" }, 0); err != nil {

@@ -482,16 +482,14 @@ func (t *Trainer) endCurvesHere() error {
 	if p < 0 {
 		return nil
 	}
-	runs, err := tbwriter.ReadLogdir(t.dir)
+	// The run's own event files only: its hparams session directories and
+	// any other directory below it are other runs, and none of them may
+	// cost time here or stop the session.
+	run, err := tbwriter.ReadRun(t.dir)
 	if err != nil {
 		return fmt.Errorf("trainer: %w", err)
 	}
-	var series map[string][]tbwriter.Point
-	for _, r := range runs {
-		if r.Name == "." {
-			series = r.Series(tbwriter.PythonPurge)
-		}
-	}
+	series := run.Series(tbwriter.PythonPurge)
 	var tags []string
 	later := false
 	for tag, pts := range series {

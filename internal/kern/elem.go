@@ -79,3 +79,48 @@ func Add(dst, s []float32) {
 	}
 	addRows(dst, s, 1, 0, 0, 1, 0, 0, len(dst))
 }
+
+// Sum sets dst to a + b element by element: dst[i] = a[i] + b[i], one
+// float32 addition each, which is copy(dst, a) followed by Add(dst, b) in
+// one pass. It panics if the three slices differ in length.
+func Sum(dst, a, b []float32) {
+	if len(a) != len(dst) || len(b) != len(dst) {
+		panic(errLength)
+	}
+	n := sum2Asm(dst, a, b, false)
+	a, b = a[n:len(dst)], b[n:len(dst)]
+	for i := range dst[n:] {
+		dst[n+i] = a[i] + b[i]
+	}
+}
+
+// Add2 adds a and then b to dst element by element: dst[i] = (dst[i] +
+// a[i]) + b[i], two float32 additions rounded in that order, which is
+// Add(dst, a) followed by Add(dst, b) in one pass. It panics if the three
+// slices differ in length.
+func Add2(dst, a, b []float32) {
+	if len(a) != len(dst) || len(b) != len(dst) {
+		panic(errLength)
+	}
+	n := sum2Asm(dst, a, b, true)
+	a, b = a[n:len(dst)], b[n:len(dst)]
+	for i := range dst[n:] {
+		// The conversion keeps the two roundings (Go spec,
+		// "Floating-point operators").
+		dst[n+i] = float32(dst[n+i]+a[i]) + b[i]
+	}
+}
+
+// Lookup sets dst[i] = table[src[i]] for every i, a table look-up per byte
+// (it turns pixel bytes into scaled floats); no arithmetic, so every path
+// gives the table's bits. It panics if len(src) != len(dst).
+func Lookup(dst []float32, src []uint8, table *[256]float32) {
+	if len(src) != len(dst) {
+		panic(errLength)
+	}
+	n := lookupAsm(dst, src, table)
+	src = src[n:len(dst)]
+	for i, b := range src {
+		dst[n+i] = table[b]
+	}
+}

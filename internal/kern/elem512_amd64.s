@@ -392,3 +392,24 @@ unpool_next_row:
 	JLT unpool_row
 	VZEROUPPER
 	RET
+
+// func lookupAVX512(dst *float32, src *uint8, n int, table *[256]float32)
+//
+// dst[i] = table[src[i]] for i < n, n a positive multiple of 16: 16 bytes
+// widened to int32 indexes, then one gather from the table.
+TEXT ·lookupAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ table+24(FP), DX
+	XORQ AX, AX
+lookup512_loop:
+	VPMOVZXBD (SI)(AX*1), Z0
+	KXNORW K1, K1, K1
+	VGATHERDPS (DX)(Z0*4), K1, Z1
+	VMOVUPS Z1, (DI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JLT lookup512_loop
+	VZEROUPPER
+	RET

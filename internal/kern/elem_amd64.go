@@ -127,7 +127,9 @@ func maxPool2AVX2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias f
 func maxPool2AVX2x8(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
 
 // sgdMomentumAsm runs SGDMomentum on the longest prefix that is a multiple
-// of 8 with AVX2+FMA and returns its length.
+// of 8 with AVX2+FMA and returns its length. (An AVX-512 version was no
+// faster on LeNet-5's 61,706 parameters: the update is bound by the L2
+// cache's bandwidth, not by the vector width.)
 func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
 	n := len(p) &^ 7
 	if !vecElem() || n == 0 {
@@ -141,6 +143,28 @@ func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int {
 //
 //go:noescape
 func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)
+
+// sum2Asm runs Sum (acc false) or Add2 (acc true) on the longest prefix
+// that is a multiple of 8 with AVX2 and returns its length (as for
+// SGDMomentum, AVX-512 was no faster).
+func sum2Asm(dst, a, b []float32, acc bool) int {
+	n := len(dst) &^ 7
+	if !vecElem() || n == 0 {
+		return 0
+	}
+	r := 0
+	if acc {
+		r = 1
+	}
+	sum2AVX2(&dst[0], &a[0], &b[0], n, r)
+	return n
+}
+
+// sum2AVX2 sets dst[i] = a[i] + b[i] (acc == 0) or (dst[i] + a[i]) + b[i]
+// for i < n, n a positive multiple of 8.
+//
+//go:noescape
+func sum2AVX2(dst, a, b *float32, n int, acc int)
 
 // convAsm runs Im2col (col2im false) or Col2im on the avx512 path when an
 // AVX-512 kernel exists for the shape (no padding, see asmgen's
@@ -177,3 +201,19 @@ func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, 
 //
 //go:noescape
 func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32) float64
+
+// lookupAsm runs Lookup on the longest prefix that is a multiple of 16 on
+// the avx512 path (a gather from the table) and returns its length.
+func lookupAsm(dst []float32, src []uint8, table *[256]float32) int {
+	n := len(dst) &^ 15
+	if cur() != avx512Path || n == 0 {
+		return 0
+	}
+	lookupAVX512(&dst[0], &src[0], n, table)
+	return n
+}
+
+// lookupAVX512 is Lookup on n floats, n a positive multiple of 16.
+//
+//go:noescape
+func lookupAVX512(dst *float32, src *uint8, n int, table *[256]float32)

@@ -486,3 +486,35 @@ pool8_next_row:
 	JLT pool8_row
 	VZEROUPPER
 	RET
+
+// func sum2AVX2(dst, a, b *float32, n int, acc int)
+//
+// dst = a + b (acc == 0) or dst = (dst + a) + b, each addition rounded.
+TEXT ·sum2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHLQ $2, CX
+	XORQ AX, AX
+	CMPQ acc+32(FP), $0
+	JNE sum2_acc
+sum2_set:
+	VMOVUPS (SI)(AX*1), Y0
+	VADDPS (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT sum2_set
+	VZEROUPPER
+	RET
+sum2_acc:
+	VMOVUPS (DI)(AX*1), Y0
+	VADDPS (SI)(AX*1), Y0, Y0
+	VADDPS (DX)(AX*1), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, CX
+	JLT sum2_acc
+	VZEROUPPER
+	RET

@@ -23,8 +23,12 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias
 
 func sgdMomentumAsm(p, buf, g []float32, momentum, negLR float32) int { return 0 }
 
+func sum2Asm(dst, a, b []float32, acc bool) int { return 0 }
+
 func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool { return false }
 
 func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) (float64, bool) {
 	return 0, false
 }
+
+func lookupAsm(dst []float32, src []uint8, table *[256]float32) int { return 0 }

@@ -136,11 +136,156 @@ func TestAdd(t *testing.T) {
 	})
 }
 
+// TestSum and TestAdd2 compare the one-pass sums with their two-pass
+// definitions on every path, for all lengths 0..70 (the 16- and 8-float
+// vector bodies and the scalar tails) and offsets.
+func TestSum(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			a, b := specialValues(rng, n), specialValues(rng, n)
+			Sum(buf[off:off+n], a, b)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = a[i-off] + b[i-off]
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v", n, off, i, got, want)
+				}
+			}
+		})
+	})
+}
+
+func TestAdd2(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		elemCases(t, func(t *testing.T, rng *rand.Rand, n, off int) {
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			a, b := specialValues(rng, n), specialValues(rng, n)
+			Add2(buf[off:off+n], a, b)
+			twice := append([]float32(nil), orig[off:off+n]...)
+			Add(twice, a)
+			Add(twice, b)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = twice[i-off]
+				}
+				if !sameBits(got, want) {
+					t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v", n, off, i, got, want)
+				}
+			}
+		})
+	})
+}
+
+// TestElemPathsRandom runs Sum, Add2 and SGDMomentum on random lengths up
+// to 5000 on every path and requires the generic path's bits.
+func TestElemPathsRandom(t *testing.T) {
+	defer SetPath("")
+	rng := rand.New(rand.NewPCG(21, 21))
+	for range 50 {
+		n := rng.IntN(5000)
+		a, b, c := specialValues(rng, n), specialValues(rng, n), specialValues(rng, n)
+		m, negLR := 4*rng.Float32()-2, 4*rng.Float32()-2
+		var want [4][]float32
+		for _, name := range append([]string{"generic"}, Paths()...) {
+			if err := SetPath(name); err != nil {
+				t.Fatal(err)
+			}
+			s := make([]float32, n)
+			Sum(s, a, b)
+			s2 := append([]float32(nil), c...)
+			Add2(s2, a, b)
+			p, buf := append([]float32(nil), a...), append([]float32(nil), b...)
+			SGDMomentum(p, buf, c, m, negLR)
+			got := [4][]float32{s, s2, p, buf}
+			if want[0] == nil {
+				want = got
+				continue
+			}
+			for k := range got {
+				for i := range got[k] {
+					if !sameBits(got[k][i], want[k][i]) {
+						t.Fatalf("%s, n=%d, result %d: element %d = %v, generic %v", name, n, k, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLookup checks Lookup against the table on every path, for all
+// lengths 0..70 at offsets 0..3 and on a 784-byte image, with guard
+// elements that must stay untouched.
+func TestLookup(t *testing.T) {
+	var table [256]float32
+	rng := rand.New(rand.NewPCG(22, 22))
+	copy(table[:], specialValues(rng, 256))
+	forPaths(t, func(t *testing.T) {
+		check := func(n, off int) {
+			src := make([]uint8, n)
+			for i := range src {
+				src[i] = uint8(rng.IntN(256))
+			}
+			buf := specialValues(rng, n+off+3)
+			orig := append([]float32(nil), buf...)
+			Lookup(buf[off:off+n], src, &table)
+			for i, got := range buf {
+				want := orig[i]
+				if i >= off && i < off+n {
+					want = table[src[i-off]]
+				}
+				if math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("n=%d off=%d: buf[%d] = %v, want %v", n, off, i, got, want)
+				}
+			}
+		}
+		for n := range 71 {
+			for off := range 4 {
+				check(n, off)
+			}
+		}
+		check(784, 1)
+	})
+}
+
+func BenchmarkLookup(b *testing.B) {
+	// One MNIST image.
+	var table [256]float32
+	for i := range table {
+		table[i] = float32(i)
+	}
+	src := make([]uint8, 784)
+	for i := range src {
+		src[i] = uint8(i * 7)
+	}
+	dst := make([]float32, 784)
+	defer SetPath("")
+	for _, impl := range Paths() {
+		b.Run("impl="+impl, func(b *testing.B) {
+			if err := SetPath(impl); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(784)
+			for b.Loop() {
+				Lookup(dst, src, &table)
+			}
+		})
+	}
+}
+
 func TestElemPanics(t *testing.T) {
 	for name, f := range map[string]func(){
 		"AddBiasVec": func() { AddBiasVec(make([]float32, 3), make([]float32, 4), true) },
 		"ReLUMask":   func() { ReLUMask(make([]float32, 3), make([]float32, 2)) },
 		"Add":        func() { Add(make([]float32, 3), make([]float32, 4)) },
+		"Sum":        func() { Sum(make([]float32, 3), make([]float32, 3), make([]float32, 4)) },
+		"Add2":       func() { Add2(make([]float32, 3), make([]float32, 2), make([]float32, 3)) },
+		"Lookup":     func() { Lookup(make([]float32, 3), make([]uint8, 2), new([256]float32)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
@@ -229,6 +374,22 @@ func FuzzElem(f *testing.F) {
 			got = append(got[:0], x...)
 			Add(got, y)
 			check("Add", got, func(i int) float32 { return x[i] + y[i] })
+			got = append(got[:0], x...)
+			Sum(got, y, x)
+			check("Sum", got, func(i int) float32 { return y[i] + x[i] })
+			got = append(got[:0], x...)
+			Add2(got, y, x)
+			check("Add2", got, func(i int) float32 { return float32(x[i]+y[i]) + x[i] })
+			var table [256]float32
+			for i := range table {
+				table[i] = float32(i)
+				if n > 0 {
+					table[i] += x[i%n]
+				}
+			}
+			got = append(got[:0], x...)
+			Lookup(got, data[:n], &table)
+			check("Lookup", got, func(i int) float32 { return table[data[i]] })
 			// SGD with p = x, buf = y, g = x reversed, momentum = bias.
 			g := make([]float32, n)
 			for i := range g {

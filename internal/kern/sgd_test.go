@@ -128,12 +128,55 @@ func TestSGDMomentumPanics(t *testing.T) {
 }
 
 func BenchmarkSGDMomentum(b *testing.B) {
-	// LeNet-5's 61706 parameters in one vector.
+	// LeNet-5's 61706 parameters in one vector, on every path.
+	defer SetPath("")
 	rng := rand.New(rand.NewPCG(1, 1))
 	p, buf, g := randSlice(rng, 61706), randSlice(rng, 61706), randSlice(rng, 61706)
-	b.ReportAllocs()
-	b.SetBytes(3 * 4 * 61706)
-	for b.Loop() {
-		SGDMomentum(p, buf, g, 0.9, -0.01)
+	for _, impl := range Paths() {
+		b.Run("impl="+impl, func(b *testing.B) {
+			if err := SetPath(impl); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(3 * 4 * 61706)
+			for b.Loop() {
+				SGDMomentum(p, buf, g, 0.9, -0.01)
+			}
+		})
+	}
+}
+
+// BenchmarkReduce sums four shards' gradients (LeNet-5's 61706 parameters
+// in one vector) as model.LeNet5 does: copy then Add three times
+// (sum=add), or Sum then Add2 (sum=pairs), on every path.
+func BenchmarkReduce(b *testing.B) {
+	defer SetPath("")
+	rng := rand.New(rand.NewPCG(1, 1))
+	const n = 61706
+	dst, g0, g1, g2, g3 := make([]float32, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+	for _, impl := range Paths() {
+		for _, pairs := range []bool{false, true} {
+			name := "sum=add"
+			if pairs {
+				name = "sum=pairs"
+			}
+			b.Run(name+"/impl="+impl, func(b *testing.B) {
+				if err := SetPath(impl); err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(5 * 4 * n)
+				for b.Loop() {
+					if pairs {
+						Sum(dst, g0, g1)
+						Add2(dst, g2, g3)
+						continue
+					}
+					copy(dst, g0)
+					Add(dst, g1)
+					Add(dst, g2)
+					Add(dst, g3)
+				}
+			})
+		}
 	}
 }

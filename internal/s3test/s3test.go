@@ -288,6 +288,15 @@ func (s *Server) Store(t testing.TB) *s3store.Store {
 	return st
 }
 
+// GetStore returns a client of the bucket of the test binary's server
+// ([Get]) and a key prefix of t's own ([Prefix]): what a test of one store
+// needs. Like Get, it skips t (fails under CI=true) when no server can be
+// had.
+func GetStore(t testing.TB) (*s3store.Store, string) {
+	t.Helper()
+	return Get(t).Store(t), Prefix(t)
+}
+
 // Prefix returns a key prefix no other test (of this or an earlier run on
 // the same server) uses.
 func Prefix(t testing.TB) string {

@@ -20,8 +20,8 @@ func TestMain(m *testing.M) { s3test.Main(m) }
 // SeaweedFS on loopback.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	srv := s3test.Get(t)
-	storagetest.Run(t, srv.Store(t), s3test.Prefix(t), "s3")
+	st, prefix := s3test.GetStore(t)
+	storagetest.Run(t, st, prefix, "s3")
 }
 
 // TestServerDown kills the server (a server of its own, so that the other

@@ -146,51 +146,22 @@ func Run(t *testing.T, st storage.Store, prefix, backend string) {
 
 	t.Run("PutNewRace", func(t *testing.T) {
 		k := key(t, "lease")
-		const n = 8
-		var wg sync.WaitGroup
-		errs := make([]error, n)
-		for i := range n {
-			wg.Go(func() { errs[i] = st.PutNew(ctx, k, fmt.Appendf(nil, "writer %d", i)) })
-		}
-		wg.Wait()
-		won := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && won >= 0:
-				t.Fatalf("writers %d and %d both created %s", won, i, k)
-			case err == nil:
-				won = i
-			case !errors.Is(err, fs.ErrExist):
-				t.Fatalf("writer %d: %v, want success or fs.ErrExist", i, err)
-			}
-		}
-		if won < 0 {
-			t.Fatalf("no writer created %s", k)
-		}
-		if got, want := string(mustGet(t, st, k)), fmt.Sprintf("writer %d", won); got != want {
-			t.Fatalf("Get = %q, want the winner's %q", got, want)
-		}
+		oneWins(t, st, k, "PutNew of "+k, 8, fs.ErrExist, func(i int) []byte { return fmt.Appendf(nil, "writer %d", i) },
+			func(data []byte) error { return st.PutNew(ctx, k, data) })
 	})
 
 	t.Run("PutIfVersion", func(t *testing.T) {
-		sw, ok := st.(storage.Swapper)
-		if !ok {
-			t.Skipf("%T does not implement storage.Swapper", st)
-		}
 		k := key(t, "obj")
-		mustPut(t, st, k, []byte("v1"))
-		got, v1, err := sw.GetVersion(ctx, k)
-		if err != nil || string(got) != "v1" || v1 == "" {
-			t.Fatalf("GetVersion = %q, %q, %v; want \"v1\", a version", got, v1, err)
-		}
+		sw := swapper(t, st, k, []byte("v1"))
+		v1 := version(t, sw, k, "v1")
 		if err := sw.PutIfVersion(ctx, k, []byte("v2"), v1); err != nil {
 			t.Fatalf("PutIfVersion at the current version: %v", err)
 		}
-		got, v2, err := sw.GetVersion(ctx, k)
-		if err != nil || string(got) != "v2" || v2 == v1 {
-			t.Fatalf("after the swap GetVersion = %q, %q, %v; want \"v2\" at a version other than %q", got, v2, err, v1)
+		v2 := version(t, sw, k, "v2")
+		if v2 == v1 {
+			t.Fatalf("after the swap %s is still at version %q", k, v1)
 		}
-		err = sw.PutIfVersion(ctx, k, []byte("stale"), v1)
+		err := sw.PutIfVersion(ctx, k, []byte("stale"), v1)
 		checkErr(t, "PutIfVersion at a replaced version", err, storage.ErrChanged, backend, k)
 		if got := mustGet(t, st, k); string(got) != "v2" {
 			t.Fatalf("a refused PutIfVersion stored %q", got)
@@ -209,41 +180,16 @@ func Run(t *testing.T, st storage.Store, prefix, backend string) {
 		// times over; each time exactly one may win. (SeaweedFS makes the
 		// losers of a round wait for its object lock in 1 s steps, so more
 		// writers cost seconds without racing any harder.)
-		sw, ok := st.(storage.Swapper)
-		if !ok {
-			t.Skipf("%T does not implement storage.Swapper", st)
-		}
 		k := key(t, "lease")
-		mustPut(t, st, k, []byte("round 0"))
+		sw := swapper(t, st, k, []byte("round 0"))
 		const n, rounds = 4, 5
+		prev := "round 0"
 		for r := 1; r <= rounds; r++ {
-			_, v, err := sw.GetVersion(ctx, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var wg sync.WaitGroup
-			errs := make([]error, n)
-			for i := range n {
-				wg.Go(func() { errs[i] = sw.PutIfVersion(ctx, k, fmt.Appendf(nil, "round %d writer %d", r, i), v) })
-			}
-			wg.Wait()
-			won := -1
-			for i, err := range errs {
-				switch {
-				case err == nil && won >= 0:
-					t.Fatalf("round %d: writers %d and %d both replaced version %s of %s", r, won, i, v, k)
-				case err == nil:
-					won = i
-				case !errors.Is(err, storage.ErrChanged):
-					t.Fatalf("round %d: writer %d: %v, want success or storage.ErrChanged", r, i, err)
-				}
-			}
-			if won < 0 {
-				t.Fatalf("round %d: no writer replaced %s", r, k)
-			}
-			if got, want := string(mustGet(t, st, k)), fmt.Sprintf("round %d writer %d", r, won); got != want {
-				t.Fatalf("round %d: Get = %q, want the winner's %q", r, got, want)
-			}
+			v := version(t, sw, k, prev)
+			won := oneWins(t, st, k, fmt.Sprintf("round %d: PutIfVersion of %s at version %s", r, k, v), n, storage.ErrChanged,
+				func(i int) []byte { return fmt.Appendf(nil, "round %d writer %d", r, i) },
+				func(data []byte) error { return sw.PutIfVersion(ctx, k, data, v) })
+			prev = fmt.Sprintf("round %d writer %d", r, won)
 		}
 	})
 
@@ -358,6 +304,61 @@ func mustGet(t *testing.T, st storage.Store, key string) []byte {
 		t.Fatalf("Get(%q): %v", key, err)
 	}
 	return b
+}
+
+// swapper returns st as a storage.Swapper after putting data at key,
+// skipping t when st cannot compare and swap.
+func swapper(t *testing.T, st storage.Store, key string, data []byte) storage.Swapper {
+	t.Helper()
+	sw, ok := st.(storage.Swapper)
+	if !ok {
+		t.Skipf("%T does not implement storage.Swapper", st)
+	}
+	mustPut(t, st, key, data)
+	return sw
+}
+
+// version returns the version of key read with GetVersion, failing t
+// unless the read succeeds, returns want and names a version.
+func version(t *testing.T, sw storage.Swapper, key, want string) string {
+	t.Helper()
+	got, v, err := sw.GetVersion(context.Background(), key)
+	if err != nil || string(got) != want || v == "" {
+		t.Fatalf("GetVersion(%q) = %q, %q, %v; want %q at a version", key, got, v, err, want)
+	}
+	return v
+}
+
+// oneWins has n writers put data(i) at key at once and checks that exactly
+// one of them succeeded, that every other failed with an error wrapping
+// lost, and that key holds the winner's data; it returns the winner. what
+// names the race in failures.
+func oneWins(t *testing.T, st storage.Store, key, what string, n int, lost error, data func(i int) []byte, put func(data []byte) error) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = put(data(i)) })
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("%s: writers %d and %d both succeeded", what, won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, lost):
+			t.Fatalf("%s: writer %d: %v, want success or an error wrapping %v", what, i, err, lost)
+		}
+	}
+	if won < 0 {
+		t.Fatalf("%s: no writer succeeded", what)
+	}
+	if got, want := mustGet(t, st, key), data(won); !bytes.Equal(got, want) {
+		t.Fatalf("%s: Get = %q, want the winner's %q", what, got, want)
+	}
+	return won
 }
 
 // checkErr checks that err wraps target and is a *storage.Error naming the

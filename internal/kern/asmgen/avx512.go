@@ -335,6 +335,10 @@ func dot512(w *bytes.Buffer, r, c int) {
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("%s_tree:", name)
+	if r == 4 && c == 4 {
+		tree4x4(p, name)
+		return
+	}
 	t := bZ
 	for i := 0; i < nacc; i++ {
 		p("\tVEXTRACTF32X8 $1, Z%d, Y%d", i, t)
@@ -384,4 +388,84 @@ func maskOp(mask string) string {
 		return ""
 	}
 	return mask + ", "
+}
+
+// tree4x4 ends d512x4x4 (after the label <name>_tree): it sums the lanes
+// of its 16 accumulators by the tree of the package doc, like the other
+// kernels, but on whole registers: each level pairs the halves of two
+// elements' lanes (VSHUFF32X4 for the 256- and 128-bit halves, VSHUFPS
+// within 128-bit blocks) and adds them in one VADDPS, so the same pairs
+// of lanes are added as for one element alone, with 15 additions and 30
+// shuffles instead of 64 and 64. Element (i, j) enters as number 4j+i;
+// the sums then end in the single register Z0 as C's block: 128-bit block
+// i holds row i, columns 0..3.
+func tree4x4(p func(string, ...any), name string) {
+	// regs[e] is the register of element 4j+i, acc(i, j) = 4i+j.
+	var regs [16]int
+	for e := range regs {
+		regs[e] = 4*(e%4) + e/4
+	}
+	// level emits one level: for each pair (x, y) of registers, x becomes
+	// op(imm0)(x, y) + op(imm1)(x, y).
+	level := func(op string, imm0, imm1 int, pairs [][2]int) {
+		for _, pr := range pairs {
+			x, y := pr[0], pr[1]
+			p("\t%s $0x%02x, Z%d, Z%d, Z30", op, imm0, y, x)
+			p("\t%s $0x%02x, Z%d, Z%d, Z31", op, imm1, y, x)
+			p("\tVADDPS Z31, Z30, Z%d", x)
+		}
+	}
+	// Level 1, t_q = s_q + s_(q+8): elements 2m and 2m+1 into regs[2m]
+	// (lanes 0-7 and 8-15).
+	var pairs [][2]int
+	for m := 0; m < 8; m++ {
+		pairs = append(pairs, [2]int{regs[2*m], regs[2*m+1]})
+	}
+	level("VSHUFF32X4", 0x44, 0xee, pairs)
+	// Level 2, u_q = t_q + t_(q+4): elements 4n..4n+3 into regs[4n],
+	// block b element 4n+b.
+	pairs = nil
+	for n := 0; n < 4; n++ {
+		pairs = append(pairs, [2]int{regs[4*n], regs[4*n+2]})
+	}
+	level("VSHUFF32X4", 0x88, 0xdd, pairs)
+	// Level 3, v_q = u_q + u_(q+2): block b of regs[8p] holds elements
+	// 8p+b (lanes 0, 1) and 8p+4+b (lanes 2, 3).
+	level("VSHUFPS", 0x44, 0xee, [][2]int{{regs[0], regs[4]}, {regs[8], regs[12]}})
+	// Level 4, d = v_0 + v_1: block b lane q holds element 4q+b, that is
+	// (i, j) = (b, q).
+	level("VSHUFPS", 0x88, 0xdd, [][2]int{{regs[0], regs[8]}})
+	d := regs[0]
+	p("\tMOVQ c+48(FP), DX")
+	p("\tMOVQ ldc+56(FP), R13")
+	p("\tCMPQ add+64(FP), $0")
+	p("\tJEQ %s_put", name)
+	for i := 0; i < 4; i++ {
+		if i == 0 {
+			p("\tVADDPS (DX), X%d, X1", d)
+		} else {
+			p("\tVEXTRACTF32X4 $%d, Z%d, X1", i, d)
+			p("\tVADDPS (DX), X1, X1")
+		}
+		p("\tVMOVUPS X1, (DX)")
+		if i < 3 {
+			p("\tADDQ R13, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("%s_put:", name)
+	for i := 0; i < 4; i++ {
+		if i == 0 {
+			p("\tVMOVUPS X%d, (DX)", d)
+		} else {
+			p("\tVEXTRACTF32X4 $%d, Z%d, X1", i, d)
+			p("\tVMOVUPS X1, (DX)")
+		}
+		if i < 3 {
+			p("\tADDQ R13, DX")
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
