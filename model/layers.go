@@ -22,6 +22,7 @@ type scratch struct {
 	col   []float32 // conv: im2col matrix (K × chunk*GH*GW), reused as dcol (wide: dcol only)
 	pre   []float32 // conv: products W·col of a chunk, reused for their gradient
 	pad   []float32 // wide conv: zero-padded input images of a chunk
+	padCB int       // wide conv: pad is +0 outside the images of a chunk of padCB images (0: unknown)
 	stage []float32 // conv: a chunk's input (or its gradient) made contiguous
 	boff  []int     // wide conv: start of each patch row in pad
 	arg   []int32   // pooling conv: index into pre of each output's maximum
@@ -152,6 +153,14 @@ func (c *conv) fillPad(in []float32, b, i0, cb int, s *scratch) {
 	hw := c.h * c.w
 	ph, pw := c.padded()
 	ps := ph * pw
+	if s.padCB != cb {
+		// Everything outside the images' interiors is +0 from now on: the
+		// copies below write only interiors, so the borders and the slack
+		// are cleared once per layout, not per chunk (col2im, which sums
+		// into pad, resets padCB).
+		clear(s.pad)
+		s.padCB = cb
+	}
 	for ci := range c.cin {
 		for il := range cb {
 			src := in[(ci*b+i0+il)*hw:][:hw]
@@ -160,17 +169,11 @@ func (c *conv) fillPad(in []float32, b, i0, cb int, s *scratch) {
 				copy(dst, src)
 				continue
 			}
-			clear(dst[:c.pad*pw])
 			for y := range c.h {
-				r := dst[(y+c.pad)*pw:][:pw]
-				clear(r[:c.pad])
-				copy(r[c.pad:], src[y*c.w:][:c.w])
-				clear(r[c.pad+c.w:])
+				copy(dst[(y+c.pad)*pw+c.pad:][:c.w], src[y*c.w:][:c.w])
 			}
-			clear(dst[(c.h+c.pad)*pw:])
 		}
 	}
-	clear(s.pad[c.cin*cb*ps:])
 	for ci := range c.cin {
 		for ky := range c.k {
 			for kx := range c.k {
@@ -223,6 +226,7 @@ func (c *conv) col2im(din []float32, b, i0, cb int, s *scratch) {
 		ph, pw := c.padded()
 		ps := ph * pw
 		clear(s.pad)
+		s.padCB = 0 // pad now holds sums, not a chunk's images
 		for r, off := range s.boff {
 			addTo(s.pad[off:][:n], s.col[r*n:][:n])
 		}

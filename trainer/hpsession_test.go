@@ -231,11 +231,7 @@ func threeEpochsStoppedAt30(t *testing.T) (logdir, dir string) {
 	cfg.Epochs = 3
 	cfg.SaveEverySteps = 5
 	logdir = t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 30)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
-	return logdir, dir
+	return logdir, stoppedAt(t, logdir, cfg, 30)
 }
 
 // TestEpochsLoweredToDone: lowering --epochs to exactly the epochs done ends

@@ -67,10 +67,7 @@ func TestSaveEvery(t *testing.T) {
 	logdir2 := t.TempDir()
 	plain := cfg
 	plain.SaveEvery = 0
-	dir2, err := runFresh(t, logdir2, plain, 4)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir2 := stoppedAt(t, logdir2, plain, 4)
 	c, path, _, err := trainer.Locate(dir2, logdir2)
 	if err != nil {
 		t.Fatal(err)
@@ -194,9 +191,7 @@ func TestKeepBestAndResumeBest(t *testing.T) {
 // rank, and --resume best says so.
 func TestResumeBestNeedsEpochEnd(t *testing.T) {
 	logdir := t.TempDir()
-	if _, err := runFresh(t, logdir, smallConfig(), 5); !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	stoppedAt(t, logdir, smallConfig(), 5)
 	if _, _, _, err := trainer.Locate(trainer.Best, logdir); !errors.Is(err, ckpt.ErrNoCheckpoint) {
 		t.Errorf("--resume best with no epoch-end checkpoint: %v, want ErrNoCheckpoint", err)
 	}

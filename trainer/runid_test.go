@@ -89,10 +89,7 @@ func TestRunIDKeptAcrossResumes(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 7)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 7)
 	ids := runIDs(t, dir)
 	id := ids["LenetMnist0-step0.ckpt"]
 	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
@@ -110,10 +107,7 @@ func TestRunIDKeptAcrossResumes(t *testing.T) {
 			t.Errorf("%s has run ID %q, want the run's %q", name, got, id)
 		}
 	}
-	other, err := runFresh(t, t.TempDir(), cfg, 3)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	other := stoppedAt(t, t.TempDir(), cfg, 3)
 	if got := runIDs(t, other)["LenetMnist0-step0.ckpt"]; got == id || got == "" {
 		t.Errorf("a second run has run ID %q, the first %q: want a new one", got, id)
 	}
@@ -127,16 +121,10 @@ func TestResumeRefusesOtherRuns(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 4
 	logdir := t.TempDir()
-	dir1, err := runFresh(t, logdir, cfg, 13)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir1 := stoppedAt(t, logdir, cfg, 13)
 	cfg2 := cfg
 	cfg2.Seed = 2
-	dir2, err := runFresh(t, logdir, cfg2, 20)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir2 := stoppedAt(t, logdir, cfg2, 20)
 	saved := filepath.Join(t.TempDir(), "saved")
 	if err := os.Mkdir(saved, 0o755); err != nil {
 		t.Fatal(err)
@@ -185,10 +173,7 @@ func TestRetentionAndSetAsideOnlyOwnRun(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 20) // 0, 5, 10, 12 (epoch 0), 15, 20
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 20) // 0, 5, 10, 12 (epoch 0), 15, 20
 	cfg2 := cfg
 	cfg2.Seed = 2
 	other, err := runFresh(t, t.TempDir(), cfg2, 0)
@@ -251,10 +236,7 @@ func TestLegacyRunWithoutID(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 15)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 15)
 	list, err := ckpt.List(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -291,10 +273,7 @@ func TestLegacyRunWithoutID(t *testing.T) {
 // done.
 func TestResumeRefusesDroppingBegunEpoch(t *testing.T) {
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, smallConfig(), 15) // epoch 1, batch 3
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, smallConfig(), 15) // epoch 1, batch 3
 	c, path, _, err := trainer.Locate(dir, logdir)
 	if err != nil {
 		t.Fatal(err)
@@ -326,10 +305,7 @@ func TestSetAsideInterrupted(t *testing.T) {
 	cfg.SaveEverySteps = 5
 	cfg.Epochs = 3
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 20) // 0, 5, 10, 12 (epoch 0), 15, 20
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 20) // 0, 5, 10, 12 (epoch 0), 15, 20
 	// Going back with another --epochs makes the abandoned timeline
 	// differ from the new one (another cosine schedule).
 	c, path, _, err := trainer.Locate(filepath.Join(dir, "LenetMnist0-step10.ckpt"), logdir)
@@ -395,10 +371,7 @@ func TestLocateTrailingSlash(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 4
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 9)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 9)
 	_, want, _, err := trainer.Locate(dir, logdir)
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,18 @@ func runFresh(t *testing.T, logdir string, cfg trainer.Config, stop int64) (stri
 	return tr.Dir(), tr.Run(ctx)
 }
 
+// stoppedAt trains a new run under logdir, stops it after step stop (which
+// must come before the run's end) and returns the run directory; it fails t
+// unless Run stopped with ErrInterrupted.
+func stoppedAt(t *testing.T, logdir string, cfg trainer.Config, stop int64) string {
+	t.Helper()
+	dir, err := runFresh(t, logdir, cfg, stop)
+	if !errors.Is(err, trainer.ErrInterrupted) {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // resume continues from target (a file, directory or "latest"), stopping
 // after step stop (0: to the end).
 func resume(t *testing.T, target, logdir string, req trainer.Config, set func(string) bool, stop int64) error {
@@ -351,10 +363,7 @@ func sameGraphs(t *testing.T, got, want []*tbpb.Event) {
 func TestEveryStepOnce(t *testing.T) {
 	cfg := smallConfig()
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 5)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 5)
 	if err := resume(t, dir, logdir, trainer.Config{}, nil, 12); !errors.Is(err, trainer.ErrInterrupted) {
 		t.Fatal(err)
 	}
@@ -464,10 +473,7 @@ func TestRunDirectories(t *testing.T) {
 func TestResumeConfig(t *testing.T) {
 	cfg := smallConfig()
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 3)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 3)
 	c, path, _, err := trainer.Locate(dir, logdir)
 	if err != nil {
 		t.Fatal(err)
@@ -511,10 +517,7 @@ func TestResumeConfig(t *testing.T) {
 // the steps trained in it and call the run finished.
 func TestEpochsNotBeforeStartedEpoch(t *testing.T) {
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, smallConfig(), 15) // 12 batches per epoch: epoch 1, batch 3
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, smallConfig(), 15) // 12 batches per epoch: epoch 1, batch 3
 	c, path, _, err := trainer.Locate(dir, logdir)
 	if err != nil {
 		t.Fatal(err)
@@ -609,10 +612,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 4
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 10)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 10)
 	list, err := ckpt.List(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -774,10 +774,7 @@ func TestLatestAcrossRuns(t *testing.T) {
 // is a symbolic link under the log directory, as TensorBoard does.
 func TestLatestFollowsLinkedRun(t *testing.T) {
 	elsewhere := t.TempDir()
-	dir, err := runFresh(t, elsewhere, smallConfig(), 3)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, elsewhere, smallConfig(), 3)
 	logdir := t.TempDir()
 	link := filepath.Join(logdir, "linked-run")
 	if err := os.Symlink(dir, link); err != nil {
@@ -803,10 +800,7 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 20) // checkpoints at 0, 5, 10, 12 (epoch 0), 15, 20
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 20) // checkpoints at 0, 5, 10, 12 (epoch 0), 15, 20
 	older := filepath.Join(dir, "LenetMnist0-step10.ckpt")
 	c, path, _, err := trainer.Locate(older, logdir)
 	if err != nil {
@@ -860,10 +854,7 @@ func TestResumeOlderTwice(t *testing.T) {
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, cfg, 15) // checkpoints at 0, 5, 10, 12 (epoch 0), 15
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, cfg, 15) // checkpoints at 0, 5, 10, 12 (epoch 0), 15
 	older := filepath.Join(dir, "LenetMnist0-step10.ckpt")
 	newest := filepath.Join(dir, "LenetMnist1-step15.ckpt")
 	first, err := os.ReadFile(newest)
@@ -899,10 +890,7 @@ func TestResumeOlderTwice(t *testing.T) {
 // of a commit its predecessor did not finish, and that Locate ignores it.
 func TestResumeCleansTemp(t *testing.T) {
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, smallConfig(), 4)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, smallConfig(), 4)
 	temp := filepath.Join(dir, ".LenetMnist0-step5.ckpt.tmp-123456")
 	if !ckpt.IsTemp(filepath.Base(temp)) {
 		t.Fatalf("%s is not a ckpt temp file name", temp)
@@ -1036,10 +1024,7 @@ func TestStepZeroCommitFirst(t *testing.T) {
 // would continue a different training, so it is a *ConflictError.
 func TestResumeRefusesChangedSettings(t *testing.T) {
 	logdir := t.TempDir()
-	dir, err := runFresh(t, logdir, smallConfig(), 3)
-	if !errors.Is(err, trainer.ErrInterrupted) {
-		t.Fatal(err)
-	}
+	dir := stoppedAt(t, logdir, smallConfig(), 3)
 	c, path, _, err := trainer.Locate(dir, logdir)
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func TestDot512Kernels(t *testing.T) {
 					if accumulate {
 						add = 1
 					}
-					offs := []int{0, ldb, 2 * ldb, 3 * ldb}
+					offs := []int{0, ldb, 2 * ldb, 3 * ldb, 4 * ldb, 5 * ldb}
 					dot512(m, n, 64*(k/16), 1<<(k%16)-1, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, nil, 0)
 				}
 				checkSame(t, kern, sgemmGeneric, g, rng)

@@ -292,6 +292,12 @@ func d512x1x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 func d512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
+func d512x1x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x1x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
 func d512x2x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
@@ -302,6 +308,12 @@ func d512x2x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 
 //go:noescape
 func d512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x2x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x2x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
 func d512x3x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
@@ -316,6 +328,12 @@ func d512x3x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 func d512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
+func d512x3x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x3x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
 func d512x4x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
@@ -326,6 +344,12 @@ func d512x4x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 
 //go:noescape
 func d512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x4x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
+//go:noescape
+func d512x4x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
 //go:noescape
 func d512x5x1(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
@@ -348,8 +372,11 @@ func d512x6x2(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 //go:noescape
 func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
+//go:noescape
+func d512x6x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
+
 // dot512Blocks lists the blocks that have an AVX-512 dot kernel.
-var dot512Blocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {4, 1}, {4, 2}, {4, 3}, {4, 4}, {5, 1}, {5, 2}, {5, 3}, {5, 4}, {6, 1}, {6, 2}, {6, 3}}
+var dot512Blocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {2, 5}, {2, 6}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 6}, {4, 1}, {4, 2}, {4, 3}, {4, 4}, {4, 5}, {4, 6}, {5, 1}, {5, 2}, {5, 3}, {5, 4}, {6, 1}, {6, 2}, {6, 3}, {6, 4}}
 
 // dot512 calls the kernel d512x<rows>x<cols>.
 func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int) {
@@ -362,6 +389,10 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		d512x1x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 1<<3 | 4:
 		d512x1x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 1<<3 | 5:
+		d512x1x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 1<<3 | 6:
+		d512x1x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 1:
 		d512x2x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 2:
@@ -370,6 +401,10 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		d512x2x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 2<<3 | 4:
 		d512x2x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 2<<3 | 5:
+		d512x2x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 2<<3 | 6:
+		d512x2x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 1:
 		d512x3x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 2:
@@ -378,6 +413,10 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		d512x3x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 3<<3 | 4:
 		d512x3x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 3<<3 | 5:
+		d512x3x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 3<<3 | 6:
+		d512x3x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 1:
 		d512x4x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 2:
@@ -386,6 +425,10 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		d512x4x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 4<<3 | 4:
 		d512x4x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 4<<3 | 5:
+		d512x4x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 4<<3 | 6:
+		d512x4x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 1:
 		d512x5x1(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 5<<3 | 2:
@@ -400,6 +443,8 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 		d512x6x2(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	case 6<<3 | 3:
 		d512x6x3(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
+	case 6<<3 | 4:
+		d512x6x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)
 	default:
 		panic("kern: no AVX-512 dot kernel for this block")
 	}

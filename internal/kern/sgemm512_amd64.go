@@ -39,7 +39,7 @@ func colMask(nb int) (uint64, int) {
 // C = A·Bᵀ).
 func sgemmAVX512(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	if transB && !transA {
-		offs := [4]int{0, ldb, 2 * ldb, 3 * ldb}
+		offs := [6]int{0, ldb, 2 * ldb, 3 * ldb, 4 * ldb, 5 * ldb}
 		sgemmDot512(m, n, k, a, lda, b, offs[:], ldb, accumulate, c, ldc)
 		return
 	}
@@ -137,11 +137,19 @@ func sgemmRowsTAVX512(m, n, k int, a []float32, lda int, b []float32, boff []int
 }
 
 // sgemmDot512 is sgemmDot with the AVX-512 dot kernels: one ZMM register
-// per element of C, blocks of 4×4, or 6×3 when that covers the rows
-// exactly (conv1's 6 output channels). offs holds the offsets of 4
+// per element of C, blocks of 4×6 when the 10 rows a block reads fit in
+// 40 KiB (k <= dotKC floats: 4 rows of A and 6 of B, 10 loads for 24
+// fused multiply-adds), else 4×4 (8 loads for 16), or 6×3 when that
+// covers the rows exactly (conv1's 6 output channels). Measured on the
+// AVX-512 machine of docs/speed.md: conv2's weight gradient in shards of
+// 8 images (k = 800) +7 % with 4×6, in shards of 16 (k = 1600) 3 %
+// slower (not significant), so the limit. offs holds the offsets of 6
 // consecutive rows (ldb != 0) or the table (ldb == 0).
 func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
 	dotR, dotC := 4, 4
+	if k <= dotKC {
+		dotC = 6
+	}
 	if m%6 == 0 && m%4 != 0 {
 		dotR, dotC = 6, 3
 	}

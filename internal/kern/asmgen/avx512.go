@@ -235,13 +235,13 @@ func chain512(w *bytes.Buffer, name string, r, v int, table bool) {
 }
 
 // dot512Shapes lists the blocks r×c of the AVX-512 dot kernels: at most 6
-// rows and 4 columns, a base register for each row of A and of B (r+c <= 9
-// of the general registers left) and at most 24 accumulators.
+// rows and 4 columns, or 4 rows and 6 columns, a base register for each
+// row of A and of B (at most 10) and at most 24 accumulators.
 func dot512Shapes() [][2]int {
 	var s [][2]int
 	for r := 1; r <= 6; r++ {
-		for c := 1; c <= 4; c++ {
-			if r+c <= 9 && r*c <= 24 {
+		for c := 1; c <= 6; c++ {
+			if (c <= 4 || r <= 4) && r+c <= 10 && r*c <= 24 {
 				s = append(s, [2]int{r, c})
 			}
 		}
@@ -258,14 +258,15 @@ func dot512Shapes() [][2]int {
 //
 //	AX  byte offset along k, shared by all row pointers; R13 its end (k16)
 //	SI, DI, R8, R9, BX, CX    rows 0..5 of A
-//	R10, R11, R12, DX         rows 0..3 of B (b + 4*boff[j])
+//	R10, R11, R12, DX, BX, CX rows 0..5 of B (b + 4*boff[j]; rows 4, 5
+//	                          only with at most 4 rows of A)
 //	K1  the lane mask of the last block
 //	Z0..      accumulators (i*c+j); then c registers for B, one for A
 func dot512(w *bytes.Buffer, r, c int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("d512x%dx%d", r, c)
 	aReg := []string{"SI", "DI", "R8", "R9", "BX", "CX"}
-	bReg := []string{"R10", "R11", "R12", "DX"}
+	bReg := []string{"R10", "R11", "R12", "DX", "BX", "CX"}
 	nacc := r * c
 	bZ := nacc
 	aZ := bZ + c
@@ -335,8 +336,8 @@ func dot512(w *bytes.Buffer, r, c int) {
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("%s_tree:", name)
-	if r == 4 && c == 4 {
-		tree4x4(p, name)
+	if r == 4 && c >= 4 {
+		tree4xN(p, name, c, acc, bZ)
 		return
 	}
 	t := bZ
@@ -390,20 +391,34 @@ func maskOp(mask string) string {
 	return mask + ", "
 }
 
-// tree4x4 ends d512x4x4 (after the label <name>_tree): it sums the lanes
-// of its 16 accumulators by the tree of the package doc, like the other
-// kernels, but on whole registers: each level pairs the halves of two
-// elements' lanes (VSHUFF32X4 for the 256- and 128-bit halves, VSHUFPS
-// within 128-bit blocks) and adds them in one VADDPS, so the same pairs
-// of lanes are added as for one element alone, with 15 additions and 30
-// shuffles instead of 64 and 64. Element (i, j) enters as number 4j+i;
-// the sums then end in the single register Z0 as C's block: 128-bit block
-// i holds row i, columns 0..3.
-func tree4x4(p func(string, ...any), name string) {
-	// regs[e] is the register of element 4j+i, acc(i, j) = 4i+j.
+// tree4xN ends d512x4x<c>, c >= 4 (after the label <name>_tree): it sums
+// the lanes of the elements in columns 4.. one by one, as the other
+// kernels do (temporary register t), and those of the 4×4 block of
+// columns 0..3 by the same tree on whole registers: each level pairs the
+// halves of two elements' lanes (VSHUFF32X4 for the 256- and 128-bit
+// halves, VSHUFPS within 128-bit blocks) and adds them in one VADDPS, so
+// the same pairs of lanes are added as for one element alone, with 15
+// additions and 30 shuffles instead of 64 and 64. Element (i, j) of the
+// block enters as number 4j+i; the sums then end in one register as the
+// block: 128-bit block i holds row i, columns 0..3.
+func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int, t int) {
+	for i := 0; i < 4; i++ {
+		for j := 4; j < c; j++ {
+			z := acc(i, j)
+			p("\tVEXTRACTF32X8 $1, Z%d, Y%d", z, t)
+			p("\tVADDPS Y%d, Y%d, Y%d", t, z, z)
+			p("\tVEXTRACTF32X4 $1, Y%d, X%d", z, t)
+			p("\tVADDPS X%d, X%d, X%d", t, z, z)
+			p("\tVMOVHLPS X%d, X%d, X%d", z, z, t)
+			p("\tVADDPS X%d, X%d, X%d", t, z, z)
+			p("\tVMOVSHDUP X%d, X%d", z, t)
+			p("\tVADDSS X%d, X%d, X%d", t, z, z)
+		}
+	}
+	// regs[e] is the register of block element 4j+i.
 	var regs [16]int
 	for e := range regs {
-		regs[e] = 4*(e%4) + e/4
+		regs[e] = acc(e%4, e/4)
 	}
 	// level emits one level: for each pair (x, y) of registers, x becomes
 	// op(imm0)(x, y) + op(imm1)(x, y).
@@ -435,37 +450,39 @@ func tree4x4(p func(string, ...any), name string) {
 	// Level 4, d = v_0 + v_1: block b lane q holds element 4q+b, that is
 	// (i, j) = (b, q).
 	level("VSHUFPS", 0x88, 0xdd, [][2]int{{regs[0], regs[8]}})
-	d := regs[0]
+	d, x := regs[0], regs[4] // x: a spent register of the block
+	store := func(add bool) {
+		for i := 0; i < 4; i++ {
+			switch {
+			case i == 0 && add:
+				p("\tVADDPS (DX), X%d, X%d", d, x)
+			case i == 0:
+				p("\tVMOVAPS X%d, X%d", d, x)
+			default:
+				p("\tVEXTRACTF32X4 $%d, Z%d, X%d", i, d, x)
+				if add {
+					p("\tVADDPS (DX), X%d, X%d", x, x)
+				}
+			}
+			p("\tVMOVUPS X%d, (DX)", x)
+			for j := 4; j < c; j++ {
+				if add {
+					p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+				}
+				p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+			}
+			if i < 3 {
+				p("\tADDQ R13, DX")
+			}
+		}
+		p("\tVZEROUPPER")
+		p("\tRET")
+	}
 	p("\tMOVQ c+48(FP), DX")
 	p("\tMOVQ ldc+56(FP), R13")
 	p("\tCMPQ add+64(FP), $0")
 	p("\tJEQ %s_put", name)
-	for i := 0; i < 4; i++ {
-		if i == 0 {
-			p("\tVADDPS (DX), X%d, X1", d)
-		} else {
-			p("\tVEXTRACTF32X4 $%d, Z%d, X1", i, d)
-			p("\tVADDPS (DX), X1, X1")
-		}
-		p("\tVMOVUPS X1, (DX)")
-		if i < 3 {
-			p("\tADDQ R13, DX")
-		}
-	}
-	p("\tVZEROUPPER")
-	p("\tRET")
+	store(true)
 	p("%s_put:", name)
-	for i := 0; i < 4; i++ {
-		if i == 0 {
-			p("\tVMOVUPS X%d, (DX)", d)
-		} else {
-			p("\tVEXTRACTF32X4 $%d, Z%d, X1", i, d)
-			p("\tVMOVUPS X1, (DX)")
-		}
-		if i < 3 {
-			p("\tADDQ R13, DX")
-		}
-	}
-	p("\tVZEROUPPER")
-	p("\tRET")
+	store(false)
 }
