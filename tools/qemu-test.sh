@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # qemu-test.sh: run the test suite built for another architecture under
-# qemu-user, so that code paths of that architecture (the portable kernels on
-# arm64, its atomics and memory model, the per-platform files) are tested on
-# this amd64 machine.
+# qemu-user, so that code paths of that architecture (the NEON and portable
+# kernels on arm64, its atomics and memory model, the per-platform files) are
+# tested on this amd64 machine; it prints the kern code paths the numerics
+# tests ran on.
 #
 #   tools/qemu-test.sh [-short] [GOARCH]     (GOARCH: arm64, the default)
 #
@@ -88,6 +89,12 @@ for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
         out.setdefault(t, []).append(e['Output'].rstrip())
     elif e['Action'] in ('pass', 'fail', 'skip'):
         result[t] = e['Action']
+# Which kern code paths the numerics tests ran on (kern's TestPaths and
+# model's numerics tests log them).
+for t, lines in out.items():
+    for l in lines:
+        if 'code paths tested here' in l or 'kern code paths:' in l:
+            print('     %s: %s' % (t, l.strip()))
 for t, r in result.items():
     if r == 'skip':
         print('     skip %s: %s' % (t, ' '.join(l.strip() for l in out.get(t, [])) or '(no reason given)'))

@@ -143,7 +143,7 @@ One trainer per run directory: a second train on a run that is training exits
 A run's checkpoints carry its run ID; resuming a checkpoint whose directory
 also holds another run's checkpoints is refused (nothing is changed).
 
-Environment: TBTRAIN_KERN=avx512|avx2|generic makes the numeric kernels use
+Environment: TBTRAIN_KERN=avx512|avx2|neon|generic makes the numeric kernels use
 that code path instead of the fastest one this CPU has (for comparisons; every
 path computes the same bits, so a run may stop on one and resume on another).
 

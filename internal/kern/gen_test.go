@@ -21,11 +21,12 @@ func TestGeneratedUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	asm, decl := filepath.Join(dir, "sgemm_amd64.s"), filepath.Join(dir, "kernels_amd64.go")
 	asm512, decl512 := filepath.Join(dir, "sgemm512_amd64.s"), filepath.Join(dir, "kernels512_amd64.go")
-	cmd := exec.Command(goTool, "run", "./asmgen", "-out", asm, "-goout", decl, "-out512", asm512, "-goout512", decl512)
+	asmNeon, declNeon := filepath.Join(dir, "sgemm_arm64.s"), filepath.Join(dir, "kernels_arm64.go")
+	cmd := exec.Command(goTool, "run", "./asmgen", "-out", asm, "-goout", decl, "-out512", asm512, "-goout512", decl512, "-outneon", asmNeon, "-goneon", declNeon)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("asmgen: %v\n%s", err, out)
 	}
-	for _, f := range []string{asm, decl, asm512, decl512} {
+	for _, f := range []string{asm, decl, asm512, decl512, asmNeon, declNeon} {
 		got, err := os.ReadFile(filepath.Base(f))
 		if err != nil {
 			t.Fatal(err)

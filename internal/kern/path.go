@@ -30,7 +30,7 @@ type rowsFunc func(m, n, k int, a []float32, lda int, b []float32, boff []int, a
 var genericPath = &path{name: "generic", sgemm: sgemmGeneric, rows: sgemmRowsGeneric, rowsT: sgemmRowsTGeneric}
 
 // allPaths lists every path this package knows, fastest first.
-var allPaths = []string{"avx512", "avx2", "generic"}
+var allPaths = []string{"avx512", "avx2", "neon", "generic"}
 
 // available lists the paths that can run here, fastest first (the first is
 // the default); unavailable gives the reason for each of the others.
@@ -69,8 +69,9 @@ func cur() *path { return active.Load() }
 
 // Impl names the code path in use: "avx512" on amd64 processors with
 // AVX-512 F, DQ and VL (and AVX2 and FMA), "avx2" on those with AVX2 and
-// FMA, "generic" elsewhere or when built with the purego build tag, unless
-// [SetPath] chose another. Every path computes the same bits.
+// FMA, "neon" on arm64, "generic" elsewhere or when built with the purego
+// build tag, unless [SetPath] chose another. Every path computes the same
+// bits.
 func Impl() string { return cur().name }
 
 // Paths lists the code paths that can run on this processor, the default
@@ -87,7 +88,7 @@ func Paths() []string {
 // if the name is unknown).
 func Unavailable(name string) string { return unavailable[name] }
 
-// SetPath makes the named code path ("avx512", "avx2" or "generic") the
+// SetPath makes the named code path ("avx512", "avx2", "neon" or "generic") the
 // one every later call uses; "" or "auto" selects the default, the first
 // of [Paths]. The choice never changes a result, only the speed, so it is
 // meant for tests and speed comparisons (cmd/train sets it from

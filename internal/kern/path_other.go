@@ -1,4 +1,4 @@
-//go:build !amd64 || purego
+//go:build !(amd64 || arm64) || purego
 
 package kern
 
@@ -6,7 +6,7 @@ package kern
 func archPaths() ([]*path, map[string]string) {
 	why := map[string]string{}
 	if purego {
-		for _, name := range []string{"avx512", "avx2"} {
+		for _, name := range []string{"avx512", "avx2", "neon"} {
 			why[name] = "built with the purego tag"
 		}
 	}

@@ -4,7 +4,14 @@
 //
 //	go generate ./internal/kern
 //
-// It writes three families of kernels:
+// It also writes the AVX-512 kernels (sgemm512_amd64.s, kernels512_amd64.go;
+// see avx512.go) and the arm64 NEON kernels (sgemm_arm64.s,
+// kernels_arm64.go; see neon.go): chain kernels neon<r>x<v>(t) of up to 4
+// rows and 4 vectors of 4 columns, reading A through its strides, and dot
+// kernels neonDot<r>x<c> that carry 16 lanes per element in four
+// registers.
+//
+// The AVX2 file holds three families of kernels:
 //
 //   - kern<r>x16 (r = 1..6): consecutive packed panels of r rows of A times
 //     16 columns of B read in place (row stride ldb), stored into or added
@@ -21,5 +28,6 @@
 //
 // Usage:
 //
-//	asmgen [-out sgemm_amd64.s] [-goout kernels_amd64.go]
+//	asmgen [-out sgemm_amd64.s] [-goout kernels_amd64.go] [-out512 sgemm512_amd64.s]
+//	       [-goout512 kernels512_amd64.go] [-outneon sgemm_arm64.s] [-goneon kernels_arm64.go]
 package main

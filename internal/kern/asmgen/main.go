@@ -19,7 +19,21 @@ func main() {
 	goOut := flag.String("goout", "kernels_amd64.go", "Go declarations output file")
 	out512 := flag.String("out512", "sgemm512_amd64.s", "AVX-512 assembly output file")
 	goOut512 := flag.String("goout512", "kernels512_amd64.go", "AVX-512 Go declarations output file")
+	outNeon := flag.String("outneon", "sgemm_arm64.s", "arm64 NEON assembly output file")
+	goOutNeon := flag.String("goneon", "kernels_arm64.go", "arm64 NEON Go declarations output file")
 	flag.Parse()
+	var wn, gn bytes.Buffer
+	neon(&wn, &gn)
+	srcNeon, err := format.Source(gn.Bytes())
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*outNeon, wn.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*goOutNeon, srcNeon, 0o644); err != nil {
+		log.Fatal(err)
+	}
 	var w512, g512 bytes.Buffer
 	avx512(&w512, &g512)
 	src512, err := format.Source(g512.Bytes())
