@@ -82,6 +82,11 @@ func (s *Set) BatchImages(dstX []float32, idx []int) {
 	}
 	for j, i := range idx {
 		s.check(i)
+		if j+1 < len(idx) {
+			if k := idx[j+1]; uint(k) < uint(len(s.Labels)) {
+				kern.Prefetch(s.Images[k*Pixels : (k+1)*Pixels])
+			}
+		}
 		// a table look-up per pixel (a vector gather where the CPU has
 		// one): the table's bits on every path
 		kern.Lookup(dstX[j*Pixels:(j+1)*Pixels], s.Images[i*Pixels:(i+1)*Pixels], &scale)

@@ -217,3 +217,15 @@ func lookupAsm(dst []float32, src []uint8, table *[256]float32) int {
 //
 //go:noescape
 func lookupAVX512(dst *float32, src *uint8, n int, table *[256]float32)
+
+// prefetch asks the processor to bring b's cache lines into its caches.
+func prefetch(b []uint8) {
+	if len(b) > 0 {
+		prefetchLines(&b[0], len(b))
+	}
+}
+
+// prefetchLines issues a prefetch of every cache line of p[0:n], n > 0.
+//
+//go:noescape
+func prefetchLines(p *uint8, n int)

@@ -518,3 +518,20 @@ sum2_acc:
 	JLT sum2_acc
 	VZEROUPPER
 	RET
+
+// func prefetchLines(p *uint8, n int)
+//
+// PREFETCHT0 of every 64-byte line of p[0:n], n > 0: a hint that changes
+// no memory.
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ -1(SI)(CX*1), CX
+	ANDQ $-64, CX
+	ANDQ $-64, SI
+prefetch_loop:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	CMPQ SI, CX
+	JLE prefetch_loop
+	RET

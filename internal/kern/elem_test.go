@@ -253,6 +253,30 @@ func TestLookup(t *testing.T) {
 	})
 }
 
+// TestPrefetch checks that Prefetch changes no memory for every length up to
+// 200 at offsets 0..63 of a buffer (ranges starting and ending inside cache
+// lines, and the empty one), including a range that ends at the end of the
+// allocation.
+func TestPrefetch(t *testing.T) {
+	buf := make([]uint8, 300)
+	for i := range buf {
+		buf[i] = uint8(i * 13)
+	}
+	orig := append([]uint8(nil), buf...)
+	for off := range 64 {
+		for n := range 201 {
+			Prefetch(buf[off : off+n])
+		}
+	}
+	Prefetch(buf[299:])
+	Prefetch(nil)
+	for i := range buf {
+		if buf[i] != orig[i] {
+			t.Fatalf("buf[%d] = %d after Prefetch, want %d", i, buf[i], orig[i])
+		}
+	}
+}
+
 func BenchmarkLookup(b *testing.B) {
 	// One MNIST image.
 	var table [256]float32
