@@ -299,7 +299,7 @@ func dotB(b []float32, offs []int, ldb, j, pc int) (*float32, *int) {
 
 // dotKC is the chunk of k, in floats, of a chunked dot-form product: rows
 // of 4 KiB, so that the rows of A and B̃ a block of the AVX-512 path reads
-// (up to 6 and 3, for LeNet-5's conv1 weight gradient) stay in a 48 KiB L1
+// (up to 6 and 4, for LeNet-5's conv1 weight gradient) stay in a 48 KiB L1
 // data cache while every block of columns passes.
 const dotKC = 1024
 
