@@ -60,6 +60,18 @@ const spinFor = 20 * time.Microsecond
 // (one with fewer tasks than participants is run by the caller alone, and
 // not posted). Helpers poll seq for spinFor, then sleep on their wake
 // channel. Running a job allocates nothing.
+//
+// Going to sleep is a handshake between two flags: the sleeper sets its
+// flag (helper.sleeping, job.waiting) and then reads the other side's
+// value (seq, pending); the other side changes its value and then reads
+// the flag. Sequential consistency guarantees that at least one of them
+// sees the other's write, so a wake-up is never lost. The sleeper sets its
+// flag with Swap, not Store: a read-modify-write orders the following load
+// on every implementation, while a Store followed by a Load of another
+// variable is reordered by qemu-user running arm64 code on an x86 host
+// (Go's STLR then LDAR become a plain store and load with no fence between
+// them; a litmus test saw it in 43 % of two million tries), which lost a
+// wake-up and hung the arm64 tests. TestTeamHandshake reproduces it.
 type team struct {
 	helpers []*helper // helper i is participant i+1
 	cur     atomic.Pointer[job]
@@ -118,7 +130,7 @@ func (t *team) awaitPost(h *helper, last uint64) uint64 {
 				break
 			}
 		}
-		h.sleeping.Store(1)
+		h.sleeping.Swap(1) // not Store: see team
 		if s := t.seq.Load(); s != last || t.stopped.Load() {
 			if h.sleeping.CompareAndSwap(1, 0) {
 				return s
@@ -175,7 +187,7 @@ func (t *team) wait(j *job) {
 			break
 		}
 	}
-	j.waiting.Store(1)
+	j.waiting.Swap(1) // not Store: see team
 	if j.pending.Load() == 0 && j.waiting.CompareAndSwap(1, 0) {
 		return
 	}
