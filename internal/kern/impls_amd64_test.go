@@ -64,6 +64,45 @@ func TestDot512Kernels(t *testing.T) {
 	}
 }
 
+// TestPanel512Kernels drives every AVX-512 panel kernel directly on one
+// and on three blocks of columns, with B's rows found along B (stride
+// ldb) and through an offset table, for the same sums as
+// TestDot512Kernels, against the generic dot form.
+func TestPanel512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, rc := range panel512Blocks {
+		r, c := rc[0], rc[1]
+		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 33, 64, 69} {
+			for _, blocks := range []int{1, 3} {
+				for _, table := range []bool{false, true} {
+					g := gemmCase{transB: true, acc: (k+blocks)%2 == 0, m: r, n: c * blocks, k: k, pad: 3}
+					kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+						add := 0
+						if accumulate {
+							add = 1
+						}
+						k16, tail := 64*(k/16), uint64(1)<<(k%16)-1
+						if table {
+							offs := make([]int, n)
+							for j := range offs {
+								offs[j] = j * ldb
+							}
+							panel512(m, c, k16, tail, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, blocks, 0, 8*c)
+						} else {
+							offs := []int{0, ldb, 2 * ldb, 3 * ldb, 4 * ldb, 5 * ldb}
+							panel512(m, c, k16, tail, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, blocks, 4*c*ldb, 0)
+						}
+					}
+					checkSame(t, kern, sgemmGeneric, g, rng)
+				}
+			}
+		}
+	}
+}
+
 // TestChain512Kernels drives every AVX-512 chain kernel directly, with and
 // without the offset table, on every width of its last vector, storing
 // and continuing from C, and on two panels at once.

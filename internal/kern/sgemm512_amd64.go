@@ -154,8 +154,42 @@ func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb
 	if m%6 == 0 && m%4 != 0 {
 		dotR, dotC = 6, 4
 	}
+	if !dotChunked(m, n, k, dotR, dotC) {
+		dotRows512(m, n, k, dotR, dotC, a, lda, b, offs, ldb, accumulate, c, ldc)
+		return
+	}
 	dotChunks(m, n, k, dotR, dotC, accumulate, func(pc, kb, mode, i, j, rows, cols int, lanes *float32, add int) {
 		bp, op := dotB(b, offs, ldb, j, pc)
 		dot512(rows, cols, 64*(kb/16), uint64(1)<<(kb%16)-1, &a[i*lda+pc], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add, lanes, mode)
 	})
+}
+
+// dotRows512 is sgemmDot512 on an unchunked k with blocks of r×c: one call
+// of the panel kernel p512x<rows>x<c> per row of blocks (instead of one
+// call per block: the calls cost as much as the arithmetic in the small
+// fully connected products), and d512 for the last, narrower block of the
+// row. Rows of blocks outer, so the rows of A a panel reads stay in L1.
+func dotRows512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, cm []float32, ldc int) {
+	add := 0
+	if accumulate {
+		add = 1
+	}
+	k16, tail := 64*(k/16), uint64(1)<<(k%16)-1
+	full := n / c
+	// The step from one block of B̃ to the next: through the table
+	// (ldb == 0) or along B's rows.
+	bstep, offstep := 4*c*ldb, 0
+	if ldb == 0 {
+		bstep, offstep = 0, 8*c
+	}
+	for i := 0; i < m; i += r {
+		rows := min(r, m-i)
+		if full > 0 {
+			panel512(rows, c, k16, tail, &a[i*lda], 4*lda, &b[0], &offs[0], &cm[i*ldc], 4*ldc, add, full, bstep, offstep)
+		}
+		if j := full * c; j < n {
+			bp, op := dotB(b, offs, ldb, j, 0)
+			dot512(rows, n-j, k16, tail, &a[i*lda], 4*lda, bp, op, &cm[i*ldc+j], 4*ldc, add, nil, 0)
+		}
+	}
 }
