@@ -80,19 +80,20 @@ func avx512(w, g *bytes.Buffer) {
 		dot512(w, rc[0], rc[1], false)
 		fmt.Fprintf(g, "\n//go:noescape\nfunc d512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)\n", rc[0], rc[1])
 	}
-	fmt.Fprintf(g, "\n// The panel kernels p512x<r>x<c> compute blocks > 0 consecutive r×c\n")
-	fmt.Fprintf(g, "// blocks of C as d512x<r>x<c> with mode 0 does, in one call: block q\n")
-	fmt.Fprintf(g, "// reads B at b+q*bstep bytes with the offsets at boff+q*offstep bytes and\n")
-	fmt.Fprintf(g, "// writes C at c+4*c*q bytes (the next c columns).\n")
+	fmt.Fprintf(g, "\n// The panel kernels p512x<r>x<c> compute blocks > 0 r×c blocks of C in\n")
+	fmt.Fprintf(g, "// one call: block q is d512x<r>x<c> with the same k16, tail, lda, ldc,\n")
+	fmt.Fprintf(g, "// add and mode, A at a+q*astep bytes, B at b+q*bstep bytes, the offsets\n")
+	fmt.Fprintf(g, "// of B's rows at boff+q*offstep bytes, C at c+q*cstep bytes and (if\n")
+	fmt.Fprintf(g, "// mode != 0) the lanes at lanes+q*64*r*c bytes.\n")
 	for _, rc := range panel512Shapes() {
 		dot512(w, rc[0], rc[1], true)
-		fmt.Fprintf(g, "\n//go:noescape\nfunc p512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, blocks int, bstep int, offstep int)\n", rc[0], rc[1])
+		fmt.Fprintf(g, "\n//go:noescape\nfunc p512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)\n", rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\n// panel512 calls the kernel p512x<rows>x<cols>.\n")
-	fmt.Fprintf(g, "func panel512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, blocks int, bstep int, offstep int) {\n")
+	fmt.Fprintf(g, "func panel512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int) {\n")
 	fmt.Fprintf(g, "\tswitch rows<<3 | cols {\n")
 	for _, rc := range panel512Shapes() {
-		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\tp512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, blocks, bstep, offstep)\n", rc[0], rc[1], rc[0], rc[1])
+		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\tp512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 panel kernel for this block\")\n\t}\n}\n")
 	fmt.Fprintf(g, "\n// panel512Blocks lists the blocks that have an AVX-512 panel kernel.\nvar panel512Blocks = [][2]int{")
@@ -270,12 +271,12 @@ func dot512Shapes() [][2]int {
 }
 
 // panel512Shapes lists the blocks of the panel kernels: those of
-// dot512Shapes with 4 or 6 columns, the widths sgemmDot512 uses for the
+// dot512Shapes with 4 to 6 columns, the widths sgemmDot512 uses for the
 // full blocks of a row.
 func panel512Shapes() [][2]int {
 	var s [][2]int
 	for _, rc := range dot512Shapes() {
-		if rc[1] == 4 || rc[1] == 6 {
+		if rc[1] >= 4 {
 			s = append(s, rc)
 		}
 	}
@@ -287,11 +288,12 @@ func panel512Shapes() [][2]int {
 // past k get +0, and fma(0, 0, s) = s for every lane value s, as a lane
 // sum is never -0); then the tree of the package doc: upper 256 bits onto
 // the lower, then 128, then lanes 2-3 onto 0-1, then lane 1 onto 0.
-// With panel set it writes p512x<r>x<c> instead: the same block for
-// blocks consecutive blocks of c columns in one call (no lane buffer),
-// the next block's B at b+bstep bytes and its row offsets boff+offstep
-// bytes on, its C 4*c bytes on, so that a row of blocks costs one call
-// from Go instead of one per block.
+// With panel set it writes p512x<r>x<c> instead: the same for blocks
+// consecutive blocks in one call, so that a row or column of blocks costs
+// one call from Go instead of one per block; each block is a d512x<r>x<c>
+// call with the same mode, and the next block's a, b, boff and c are
+// astep, bstep, offstep and cstep bytes on, its lanes (if the mode uses
+// them) 64*r*c bytes on.
 // Register use:
 //
 //	AX  byte offset along k, shared by all row pointers; R13 its end (k16)
@@ -301,8 +303,8 @@ func panel512Shapes() [][2]int {
 //	K1  the lane mask of the last block
 //	Z0..      accumulators (i*c+j); then c registers for B, one for A
 //
-// A panel kernel keeps its position (b, boff, c, blocks) in its argument
-// slots.
+// A panel kernel keeps its position (a, b, boff, c, lanes, blocks) in its
+// argument slots.
 func dot512(w *bytes.Buffer, r, c int, panel bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("d512x%dx%d", r, c)
@@ -317,21 +319,21 @@ func dot512(w *bytes.Buffer, r, c int, panel bool) {
 	acc := func(i, j int) int { return i*c + j }
 	p("")
 	if panel {
-		p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, blocks int, bstep int, offstep int)", name)
-		p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
+		p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $0-128", name)
 	} else {
 		p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)", name)
 		p("TEXT ·%s(SB), NOSPLIT, $0-88", name)
 	}
 	p("\tMOVQ tail+8(FP), AX")
 	p("\tKMOVW AX, K1")
+	if panel {
+		p("%s_block:", name)
+	}
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), AX")
 	for i := 1; i < r; i++ {
 		p("\tLEAQ (%s)(AX*1), %s", aReg[i-1], aReg[i])
-	}
-	if panel {
-		p("%s_block:", name)
 	}
 	p("\tMOVQ b+32(FP), AX")
 	p("\tMOVQ boff+40(FP), R13")
@@ -340,25 +342,19 @@ func dot512(w *bytes.Buffer, r, c int, panel bool) {
 		p("\tMOVQ %d(R13), %s", 8*j, bReg[j])
 		p("\tLEAQ (AX)(%s*4), %s", bReg[j], bReg[j])
 	}
-	if panel {
-		for i := 0; i < nacc; i++ {
-			p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
-		}
-	} else {
-		// The lanes start from +0, or (mode bit 0) from the lane buffer.
-		p("\tTESTQ $1, mode+80(FP)")
-		p("\tJNE %s_loadlanes", name)
-		for i := 0; i < nacc; i++ {
-			p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
-		}
-		p("\tJMP %s_start", name)
-		p("%s_loadlanes:", name)
-		p("\tMOVQ lanes+72(FP), R13")
-		for i := 0; i < nacc; i++ {
-			p("\tVMOVUPS %d(R13), Z%d", 64*i, i)
-		}
-		p("%s_start:", name)
+	// The lanes start from +0, or (mode bit 0) from the lane buffer.
+	p("\tTESTQ $1, mode+80(FP)")
+	p("\tJNE %s_loadlanes", name)
+	for i := 0; i < nacc; i++ {
+		p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
+	p("\tJMP %s_start", name)
+	p("%s_loadlanes:", name)
+	p("\tMOVQ lanes+72(FP), R13")
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS %d(R13), Z%d", 64*i, i)
+	}
+	p("%s_start:", name)
 	p("\tMOVQ k16+0(FP), R13")
 	p("\tXORQ AX, AX")
 	p("\tCMPQ AX, R13")
@@ -384,18 +380,20 @@ func dot512(w *bytes.Buffer, r, c int, panel bool) {
 	p("\tJEQ %s_reduce", name)
 	block("K1")
 	p("%s_reduce:", name)
-	if !panel {
-		// Mode bit 1: store the lanes for the next chunk of k instead.
-		p("\tTESTQ $2, mode+80(FP)")
-		p("\tJEQ %s_tree", name)
-		p("\tMOVQ lanes+72(FP), R13")
-		for i := 0; i < nacc; i++ {
-			p("\tVMOVUPS Z%d, %d(R13)", i, 64*i)
-		}
+	// Mode bit 1: store the lanes for the next chunk of k instead.
+	p("\tTESTQ $2, mode+80(FP)")
+	p("\tJEQ %s_tree", name)
+	p("\tMOVQ lanes+72(FP), R13")
+	for i := 0; i < nacc; i++ {
+		p("\tVMOVUPS Z%d, %d(R13)", i, 64*i)
+	}
+	if panel {
+		p("\tJMP %s_next", name)
+	} else {
 		p("\tVZEROUPPER")
 		p("\tRET")
-		p("%s_tree:", name)
 	}
+	p("%s_tree:", name)
 	// end finishes a block: return, or go on with the next one.
 	end := func() {
 		if panel {
@@ -444,17 +442,19 @@ func dot512(w *bytes.Buffer, r, c int, panel bool) {
 		end()
 	}
 	if panel {
-		// The next block, if any: its B rows, offsets and C. The position
-		// is advanced only when there is a next block, so that no pointer
-		// slot ever points past its operand.
+		// The next block, if any. The position is advanced only when
+		// there is a next block, so that no pointer slot ever points past
+		// its operand.
 		p("%s_next:", name)
-		p("\tDECQ blocks+72(FP)")
+		p("\tDECQ blocks+88(FP)")
 		p("\tJEQ %s_done", name)
-		p("\tMOVQ bstep+80(FP), AX")
-		p("\tADDQ AX, b+32(FP)")
-		p("\tMOVQ offstep+88(FP), AX")
-		p("\tADDQ AX, boff+40(FP)")
-		p("\tADDQ $%d, c+48(FP)", 4*c)
+		for _, f := range [][2]string{{"astep+96", "a+16"}, {"bstep+104", "b+32"}, {"offstep+112", "boff+40"}, {"cstep+120", "c+48"}} {
+			p("\tMOVQ %s(FP), AX", f[0])
+			p("\tADDQ AX, %s(FP)", f[1])
+		}
+		p("\tTESTQ $3, mode+80(FP)")
+		p("\tJEQ %s_block", name)
+		p("\tADDQ $%d, lanes+72(FP)", 64*nacc)
 		p("\tJMP %s_block", name)
 		p("%s_done:", name)
 		p("\tVZEROUPPER")
