@@ -226,8 +226,8 @@ GLOBL unpoolHi<>(SB), RODATA|NOPTR, $64
 // is ((0 + S_0) + S_1) + ... of the planes' sums S_q (0 + S_0 = S_0: a sum
 // started from +0 is never -0). Per plane:
 // First the sum, over the plane as one array of n = ph*pw values: four
-// float64 lanes (Y8), 4 values per step (lane q takes the j ≡ q mod 4 in
-// order), the last n%4 values added to lane 0 in order, then
+// float64 lanes (Y8), 16 then 4 values per step (lane q takes the j ≡ q
+// mod 4 in order), the last n%4 values added to lane 0 in order, then
 // (s0+s1)+(s2+s3). The ReLU mask is VANDPS with (y > 0), as ReLUMask's.
 // Then the windows, one row of up to 16 outputs per group (masks K1 for
 // the outputs, K6/K7 for the 2·16 columns of each input row): v (Z0), the
@@ -257,6 +257,32 @@ unpool_plane:
 	IMULQ R9, R11
 	VXORPD Y8, Y8, Y8
 	XORQ AX, AX
+	// 16 values per step while they last: the same four additions per
+	// lane in the same order (values 0-3, 4-7, 8-11, 12-15 of the step),
+	// with a quarter of the loads, masks and conversions.
+	LEAQ -16(R11), R13
+unpool_sum16:
+	CMPQ AX, R13
+	JGT unpool_sum4_start
+	VMOVUPS (SI)(AX*4), Z0
+	TESTQ R12, R12
+	JEQ unpool_sum16_add
+	VMOVUPS (DX)(AX*4), Z1
+	VCMPPS $0x1e, Z27, Z1, K2
+	VMOVAPS.Z Z0, K2, Z0
+unpool_sum16_add:
+	VCVTPS2PD Y0, Z2
+	VEXTRACTF32X8 $1, Z0, Y3
+	VCVTPS2PD Y3, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VEXTRACTF64X4 $1, Z3, Y5
+	VADDPD Y2, Y8, Y8
+	VADDPD Y4, Y8, Y8
+	VADDPD Y3, Y8, Y8
+	VADDPD Y5, Y8, Y8
+	ADDQ $16, AX
+	JMP unpool_sum16
+unpool_sum4_start:
 	LEAQ -4(R11), R13
 unpool_sum4:
 	CMPQ AX, R13
