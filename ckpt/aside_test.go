@@ -34,7 +34,7 @@ func TestSetAsideCrash(t *testing.T) {
 			withHooks(t, func() {
 				real := hooks.rename
 				hooks.rename = func(from, to string) error {
-					if isTemp(filepath.Base(from)) { // the record's own commit
+					if IsTemp(filepath.Base(from)) { // the record's own commit
 						return real(from, to)
 					}
 					if n == killAt {
@@ -121,7 +121,7 @@ func TestSetAsideReplacesRecord(t *testing.T) {
 		mustSave(t, filepath.Join(dir, name(s)), sample(s, false))
 	}
 	kill := func(from, to string) error {
-		if isTemp(filepath.Base(from)) { // the record's own commit
+		if IsTemp(filepath.Base(from)) { // the record's own commit
 			return os.Rename(from, to)
 		}
 		return errKilled

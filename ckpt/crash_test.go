@@ -37,7 +37,7 @@ func startSaver(t *testing.T, path, delay string) *exec.Cmd {
 func tempFiles(t *testing.T, dir string) []string {
 	var out []string
 	for _, n := range dirNames(t, dir) {
-		if isTemp(n) {
+		if IsTemp(n) {
 			out = append(out, n)
 		}
 	}

@@ -62,7 +62,7 @@ func List(dir string) ([]Entry, error) {
 	var bad, good []Entry
 	for _, de := range ents {
 		name := de.name
-		if !strings.HasSuffix(name, Ext) || isTemp(name) {
+		if !strings.HasSuffix(name, Ext) || IsTemp(name) {
 			continue
 		}
 		e := Entry{Path: locJoin(dir, name), Aside: aside[name], Size: de.size}
@@ -252,7 +252,7 @@ func CleanTemp(dir string) error {
 	}
 	var errs []error
 	for _, de := range ents {
-		if !isTemp(de.Name()) || !de.Type().IsRegular() {
+		if !IsTemp(de.Name()) || !de.Type().IsRegular() {
 			continue
 		}
 		p := filepath.Join(dir, de.Name())
@@ -264,27 +264,9 @@ func CleanTemp(dir string) error {
 }
 
 // IsTemp reports whether a file name (without directory) is that of a temp
-// file of [Save]: "." + final name + ".tmp-" + decimal digits.
-func IsTemp(name string) bool { return isTemp(name) }
-
-// isTemp reports whether name is a temp file of Save: "." + name + ".tmp-" +
-// the decimal digits os.CreateTemp substitutes for its "*".
-func isTemp(name string) bool {
-	i := strings.LastIndex(name, tempInfix)
-	if !strings.HasPrefix(name, tempPrefix) || i < len(tempPrefix) {
-		return false
-	}
-	digits := name[i+len(tempInfix):]
-	if digits == "" {
-		return false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
+// file of [Save]: "." + final name + ".tmp-" + decimal digits. Save commits
+// through storage.Local, whose temp files these are ([storage.IsTemp]).
+func IsTemp(name string) bool { return storage.IsTemp(name) }
 
 // ParamShape names one expected parameter for [CheckModel].
 type ParamShape struct {

@@ -53,13 +53,6 @@ var local = storage.Local{FS: hookFS{}}
 // filePerm is the permission of committed checkpoint files.
 const filePerm = storage.FilePerm
 
-// Temp files are named "." + <final name> + ".tmp-" + <digits>: hidden, never
-// ending in ".ckpt", and recognisable by CleanTemp.
-const (
-	tempPrefix = "."
-	tempInfix  = ".tmp-"
-)
-
 // Save writes c to path atomically and durably. It encodes c (refusing a
 // checkpoint that [Load] would reject, with [ErrVersion] or [ErrInvalid]),
 // then commits in this order (storage.Local.Put): create a temp file in the

@@ -17,9 +17,7 @@ import (
 // s3Dir registers s3:// with the test server and returns a fresh run
 // directory URL there.
 func s3Dir(t testing.TB) string {
-	srv := s3test.Get(t)
-	srv.Register()
-	return "s3://" + s3test.Bucket + "/" + s3test.Prefix(t) + "/run"
+	return s3test.Get(t).Dir(t) + "/run"
 }
 
 // TestS3 runs a checkpoint directory's life on S3: save, load, list, newest

@@ -66,8 +66,9 @@ func TestLocalListFollowsLinksSkipsTemp(t *testing.T) {
 
 func TestIsTemp(t *testing.T) {
 	for name, want := range map[string]bool{
-		".a.ckpt.tmp-123": true, ".a.ckpt.tmp-": false, "a.ckpt.tmp-1": false,
-		".a.ckpt.tmp-1x": false, ".tmp-1": false, "a.ckpt": false,
+		".a.ckpt.tmp-123": true, ".a.ckpt.tmp-0": true, ".LenetMnist3.ckpt.tmp-123456": true,
+		".a.ckpt.tmp-": false, "a.ckpt.tmp-1": false, // not hidden: not ours
+		".a.ckpt.tmp-1x": false, ".tmp-1": false, "a.ckpt": false, ".bashrc": false,
 	} {
 		if got := storage.IsTemp(name); got != want {
 			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)

@@ -33,7 +33,7 @@ func registerS3(t *testing.T) *s3test.Server {
 // read one series.
 func TestObjectsOnS3(t *testing.T) {
 	srv := registerS3(t)
-	logdir := "s3://" + s3test.Bucket + "/" + s3test.Prefix(t)
+	logdir := srv.URL(s3test.Prefix(t))
 	run := logdir + "/run"
 	st := srv.Store(t)
 	_, runKey, _ := s3store.ParseURL(run)

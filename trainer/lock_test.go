@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -41,9 +42,9 @@ func TestRunLocked(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		before = dirSnapshot(t, dir)
+		before = dirtest.Files(t, dir)
 		lockErr = second.Run(context.Background())
-		after = dirSnapshot(t, dir)
+		after = dirtest.Files(t, dir)
 		secondRan = true
 	}}
 	tr, err := trainer.New(logdir, smallConfig(), trainSet, testSet, opts)
@@ -102,12 +103,12 @@ func TestRunChangedBeforeLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := dirSnapshot(t, dir)
+	before := dirtest.Files(t, dir)
 	err = late.Run(context.Background())
 	if !errors.Is(err, trainer.ErrRunChanged) || !strings.Contains(err.Error(), newer) {
 		t.Fatalf("Run after another trainer committed %s: %v, want ErrRunChanged naming it", newer, err)
 	}
-	if diff := cmp.Diff(before, dirSnapshot(t, dir)); diff != "" {
+	if diff := cmp.Diff(before, dirtest.Files(t, dir)); diff != "" {
 		t.Errorf("the refused Run changed the run directory (-before +after):\n%s", diff)
 	}
 	if err := resume(t, trainer.Latest, logdir, trainer.Config{}, nil, 0); err != nil {

@@ -14,31 +14,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/trainer"
 )
-
-// dirSnapshot returns every file of dir with its content.
-func dirSnapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, e := range ents {
-		if e.IsDir() {
-			m[e.Name()+"/"] = ""
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[e.Name()] = string(b)
-	}
-	return m
-}
 
 // copyFile copies a checkpoint file byte for byte.
 func copyFile(t *testing.T, from, to string) {
@@ -134,7 +113,7 @@ func TestResumeRefusesOtherRuns(t *testing.T) {
 	}
 	named := filepath.Join(saved, "LenetMnist0.ckpt")
 	copyFile(t, filepath.Join(dir1, "LenetMnist0.ckpt"), named)
-	before := dirSnapshot(t, saved)
+	before := dirtest.Files(t, saved)
 
 	for _, target := range []string{named, saved} {
 		c, path, _, err := trainer.Locate(target, logdir)
@@ -159,7 +138,7 @@ func TestResumeRefusesOtherRuns(t *testing.T) {
 			}
 		}
 	}
-	if diff := cmp.Diff(before, dirSnapshot(t, saved)); diff != "" {
+	if diff := cmp.Diff(before, dirtest.Files(t, saved)); diff != "" {
 		t.Errorf("the directory changed (-before +after):\n%s", diff)
 	}
 }

@@ -14,9 +14,7 @@ import (
 // step are stored: at each commit the run's event objects on the server
 // already hold the per-step loss of every step up to the checkpoint's.
 func TestEventsStoredBeforeCheckpointS3(t *testing.T) {
-	srv := s3test.Get(t)
-	srv.Register()
-	logdir := "s3://" + srv.Bucket + "/" + s3test.Prefix(t)
+	logdir := s3test.Get(t).Dir(t)
 	cfg := smallConfig()
 	cfg.SaveEverySteps = 5
 	var tr *trainer.Trainer

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
@@ -178,33 +179,33 @@ type summary struct {
 	// checkpoint (its epoch-end tags at step = epoch), absent for tbtrain's
 	// global-step axis; FirstEpoch is the first epoch trained in tbtrain
 	// (the PyTorch file's start_epoch; absent for a run tbtrain started).
-	StepConvention string         `json:"step_convention,omitempty"`
-	FirstEpoch     int64          `json:"first_epoch,omitempty"`
-	BatchInEpoch   int64          `json:"batch_in_epoch"`
-	UnixNano       int64          `json:"unix_nano"`
-	Committed      string         `json:"committed"`
-	EpochLossSum   jsonFloat      `json:"epoch_loss_sum"`
-	Params         int            `json:"param_tensors"`
-	Values         int            `json:"param_values"`
-	Optimizer      optimizer      `json:"optimizer"`
-	Scheduler      scheduler      `json:"scheduler"`
-	RNGStateBytes  int            `json:"rng_state_bytes"`
-	Config         config         `json:"config"`
-	History        []epochMetrics `json:"history"`
+	StepConvention string          `json:"step_convention,omitempty"`
+	FirstEpoch     int64           `json:"first_epoch,omitempty"`
+	BatchInEpoch   int64           `json:"batch_in_epoch"`
+	UnixNano       int64           `json:"unix_nano"`
+	Committed      string          `json:"committed"`
+	EpochLossSum   jsonfloat.Float `json:"epoch_loss_sum"`
+	Params         int             `json:"param_tensors"`
+	Values         int             `json:"param_values"`
+	Optimizer      optimizer       `json:"optimizer"`
+	Scheduler      scheduler       `json:"scheduler"`
+	RNGStateBytes  int             `json:"rng_state_bytes"`
+	Config         config          `json:"config"`
+	History        []epochMetrics  `json:"history"`
 }
 
 type optimizer struct {
-	LR             jsonFloat `json:"lr"`
-	Momentum       jsonFloat `json:"momentum"`
-	HasBuffers     bool      `json:"has_buffers"`
-	MomentumBuffer int       `json:"momentum_buffers"`
+	LR             jsonfloat.Float `json:"lr"`
+	Momentum       jsonfloat.Float `json:"momentum"`
+	HasBuffers     bool            `json:"has_buffers"`
+	MomentumBuffer int             `json:"momentum_buffers"`
 }
 
 type scheduler struct {
-	BaseLR    jsonFloat `json:"base_lr"`
-	EtaMin    jsonFloat `json:"eta_min"`
-	TMax      int64     `json:"t_max"`
-	LastEpoch int64     `json:"last_epoch"`
+	BaseLR    jsonfloat.Float `json:"base_lr"`
+	EtaMin    jsonfloat.Float `json:"eta_min"`
+	TMax      int64           `json:"t_max"`
+	LastEpoch int64           `json:"last_epoch"`
 	// Anchor is set for a schedule continued from PyTorch's
 	// CosineAnnealingLR: the rate of its first epoch, which PyTorch's
 	// scheduler had set; later epochs follow PyTorch's recursive update.
@@ -212,48 +213,48 @@ type scheduler struct {
 }
 
 type anchor struct {
-	Epoch int64     `json:"epoch"`
-	LR    jsonFloat `json:"lr"`
+	Epoch int64           `json:"epoch"`
+	LR    jsonfloat.Float `json:"lr"`
 }
 
 type config struct {
-	Epochs         int64     `json:"epochs"`
-	BatchSize      int64     `json:"batch_size"`
-	LR             jsonFloat `json:"lr"`
-	Momentum       jsonFloat `json:"momentum"`
-	EtaMin         jsonFloat `json:"eta_min"`
-	Seed           uint64    `json:"seed"`
-	LimitTrain     int64     `json:"limit_train"`
-	LimitTest      int64     `json:"limit_test"`
-	SaveEverySteps int64     `json:"save_every_steps"`
-	SaveEveryNanos int64     `json:"save_every_nanos"`
-	Keep           int64     `json:"keep"`
-	KeepBest       int64     `json:"keep_best"`
-	Embed          int64     `json:"embed"`
-	Data           string    `json:"data"`
+	Epochs         int64           `json:"epochs"`
+	BatchSize      int64           `json:"batch_size"`
+	LR             jsonfloat.Float `json:"lr"`
+	Momentum       jsonfloat.Float `json:"momentum"`
+	EtaMin         jsonfloat.Float `json:"eta_min"`
+	Seed           uint64          `json:"seed"`
+	LimitTrain     int64           `json:"limit_train"`
+	LimitTest      int64           `json:"limit_test"`
+	SaveEverySteps int64           `json:"save_every_steps"`
+	SaveEveryNanos int64           `json:"save_every_nanos"`
+	Keep           int64           `json:"keep"`
+	KeepBest       int64           `json:"keep_best"`
+	Embed          int64           `json:"embed"`
+	Data           string          `json:"data"`
 }
 
 type epochMetrics struct {
-	Epoch     int64     `json:"epoch"`
-	Step      int64     `json:"step"`
-	TrainLoss jsonFloat `json:"train_loss"`
-	TestLoss  jsonFloat `json:"test_loss"`
-	TestAcc   jsonFloat `json:"test_acc"`
-	LR        jsonFloat `json:"lr"`
-	Seconds   jsonFloat `json:"seconds"`
+	Epoch     int64           `json:"epoch"`
+	Step      int64           `json:"step"`
+	TrainLoss jsonfloat.Float `json:"train_loss"`
+	TestLoss  jsonfloat.Float `json:"test_loss"`
+	TestAcc   jsonfloat.Float `json:"test_acc"`
+	LR        jsonfloat.Float `json:"lr"`
+	Seconds   jsonfloat.Float `json:"seconds"`
 }
 
 // tensor holds statistics of one parameter tensor. Non-finite values are
 // counted and left out of the other statistics.
 type tensor struct {
-	Name      string    `json:"name"`
-	Shape     []int64   `json:"shape"`
-	Count     int       `json:"count"`
-	Min       jsonFloat `json:"min"`
-	Max       jsonFloat `json:"max"`
-	Mean      jsonFloat `json:"mean"`
-	L2        jsonFloat `json:"l2"`
-	NonFinite int       `json:"non_finite"`
+	Name      string          `json:"name"`
+	Shape     []int64         `json:"shape"`
+	Count     int             `json:"count"`
+	Min       jsonfloat.Float `json:"min"`
+	Max       jsonfloat.Float `json:"max"`
+	Mean      jsonfloat.Float `json:"mean"`
+	L2        jsonfloat.Float `json:"l2"`
+	NonFinite int             `json:"non_finite"`
 }
 
 // inspect loads and describes the checkpoint at path.
@@ -289,7 +290,7 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		BatchInEpoch:  c.GetBatchInEpoch(),
 		UnixNano:      c.GetUnixNano(),
 		Committed:     r.when.Format(time.RFC3339Nano),
-		EpochLossSum:  jsonFloat(c.GetEpochLossSum()),
+		EpochLossSum:  jsonfloat.Float(c.GetEpochLossSum()),
 		RunID:         c.GetRunId(),
 		HParamsRun:    c.GetHparamsRun(),
 		Build:         buildOf(c.GetBuild()),
@@ -300,24 +301,24 @@ func (r *report) fill(c *ckptpb.Checkpoint, err error, withTensors bool) {
 		s.Values += len(t.GetData())
 	}
 	o := c.GetOptimizer()
-	s.Optimizer = optimizer{jsonFloat(o.GetLr()), jsonFloat(o.GetMomentum()), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
+	s.Optimizer = optimizer{jsonfloat.Float(o.GetLr()), jsonfloat.Float(o.GetMomentum()), o.GetHasBuffers(), len(o.GetMomentumBuffer())}
 	sc := c.GetScheduler()
-	s.Scheduler = scheduler{BaseLR: jsonFloat(sc.GetBaseLr()), EtaMin: jsonFloat(sc.GetEtaMin()), TMax: sc.GetTMax(), LastEpoch: sc.GetLastEpoch()}
+	s.Scheduler = scheduler{BaseLR: jsonfloat.Float(sc.GetBaseLr()), EtaMin: jsonfloat.Float(sc.GetEtaMin()), TMax: sc.GetTMax(), LastEpoch: sc.GetLastEpoch()}
 	if sc.GetHasAnchor() {
-		s.Scheduler.Anchor = &anchor{sc.GetAnchorEpoch(), jsonFloat(sc.GetAnchorLr())}
+		s.Scheduler.Anchor = &anchor{sc.GetAnchorEpoch(), jsonfloat.Float(sc.GetAnchorLr())}
 	}
 	if c.GetStepConvention() == ckptpb.StepConvention_STEP_CONVENTION_EPOCH {
 		s.StepConvention = "epoch"
 	}
 	s.FirstEpoch = c.GetFirstEpoch()
 	cf := c.GetConfig()
-	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonFloat(cf.GetLr()), jsonFloat(cf.GetMomentum()), jsonFloat(cf.GetEtaMin()), cf.GetSeed(),
+	s.Config = config{cf.GetEpochs(), cf.GetBatchSize(), jsonfloat.Float(cf.GetLr()), jsonfloat.Float(cf.GetMomentum()), jsonfloat.Float(cf.GetEtaMin()), cf.GetSeed(),
 		cf.GetLimitTrain(), cf.GetLimitTest(), cf.GetSaveEverySteps(), cf.GetSaveEveryNanos(), cf.GetKeep(), cf.GetKeepBest(),
 		cf.GetEmbed(), cf.GetData()}
 	s.History = []epochMetrics{}
 	for _, h := range c.GetHistory() {
-		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), jsonFloat(h.GetTrainLoss()), jsonFloat(h.GetTestLoss()),
-			jsonFloat(h.GetTestAcc()), jsonFloat(h.GetLr()), jsonFloat(h.GetSeconds())})
+		s.History = append(s.History, epochMetrics{h.GetEpoch(), h.GetStep(), jsonfloat.Float(h.GetTrainLoss()), jsonfloat.Float(h.GetTestLoss()),
+			jsonfloat.Float(h.GetTestAcc()), jsonfloat.Float(h.GetLr()), jsonfloat.Float(h.GetSeconds())})
 	}
 	r.Checkpoint = s
 	if withTensors {
@@ -345,19 +346,19 @@ func stats(t *ckptpb.Tensor, prefix string) tensor {
 			continue
 		}
 		if n == 0 || f < float64(s.Min) {
-			s.Min = jsonFloat(f)
+			s.Min = jsonfloat.Float(f)
 		}
 		if n == 0 || f > float64(s.Max) {
-			s.Max = jsonFloat(f)
+			s.Max = jsonfloat.Float(f)
 		}
 		sum += f
 		sq += f * f
 		n++
 	}
 	if n > 0 {
-		s.Mean = jsonFloat(sum / float64(n))
+		s.Mean = jsonfloat.Float(sum / float64(n))
 	}
-	s.L2 = jsonFloat(math.Sqrt(sq))
+	s.L2 = jsonfloat.Float(math.Sqrt(sq))
 	return s
 }
 
@@ -544,47 +545,6 @@ func shortRun(id string) string {
 		return "-"
 	}
 	return id[:min(8, len(id))]
-}
-
-// jsonFloat is a float64 that encodes non-finite values as the strings
-// "NaN", "Infinity" and "-Infinity", which plain JSON numbers cannot
-// express (protobuf's JSON mapping does the same, and so does tbdump
-// --json), so that a checkpoint of a diverged run can still be reported.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(v)
-}
-
-// UnmarshalJSON implements json.Unmarshaler (for scripts written in Go).
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"NaN"`:
-		*f = jsonFloat(math.NaN())
-		return nil
-	case `"Infinity"`:
-		*f = jsonFloat(math.Inf(1))
-		return nil
-	case `"-Infinity"`:
-		*f = jsonFloat(math.Inf(-1))
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = jsonFloat(v)
-	return nil
 }
 
 func orDash(s string) string {

@@ -3,9 +3,9 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"math"
 	"strings"
 
+	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -72,10 +72,10 @@ type jsonError struct {
 }
 
 type jsonSession struct {
-	Status   string    `json:"status"`
-	Step     int64     `json:"step"`
-	WallTime jsonFloat `json:"wall_time"`
-	File     string    `json:"file"`
+	Status   string          `json:"status"`
+	Step     int64           `json:"step"`
+	WallTime jsonfloat.Float `json:"wall_time"`
+	File     string          `json:"file"`
 }
 
 type jsonTag struct {
@@ -96,14 +96,14 @@ type jsonTag struct {
 }
 
 type jsonPoint struct {
-	Step     int64     `json:"step"`
-	WallTime jsonFloat `json:"wall_time"`
+	Step     int64           `json:"step"`
+	WallTime jsonfloat.Float `json:"wall_time"`
 	jsonValue
 }
 
 type jsonValue struct {
-	// Number is set for scalars (see jsonFloat for NaN and infinities).
-	Number *jsonFloat `json:"number,omitempty"`
+	// Number is set for scalars (see jsonfloat.Float for NaN and infinities).
+	Number *jsonfloat.Float `json:"number,omitempty"`
 	// Text is set for single-string tensors (the text plugin).
 	Text *string `json:"text,omitempty"`
 	// Summary is the same one-line description the text output shows.
@@ -112,12 +112,12 @@ type jsonValue struct {
 }
 
 type jsonEvent struct {
-	Index    int       `json:"index"`
-	Offset   *int64    `json:"offset,omitempty"` // byte offset of the event's record
-	Step     int64     `json:"step"`
-	WallTime jsonFloat `json:"wall_time"`
-	What     string    `json:"what"`
-	Detail   string    `json:"detail,omitempty"`
+	Index    int             `json:"index"`
+	Offset   *int64          `json:"offset,omitempty"` // byte offset of the event's record
+	Step     int64           `json:"step"`
+	WallTime jsonfloat.Float `json:"wall_time"`
+	What     string          `json:"what"`
+	Detail   string          `json:"detail,omitempty"`
 	// GraphNodes is the node count of a graph_def event.
 	GraphNodes *int             `json:"graph_nodes,omitempty"`
 	Values     []jsonEventValue `json:"values,omitempty"`
@@ -132,29 +132,10 @@ type jsonEventValue struct {
 	jsonValue
 }
 
-// jsonFloat is a float64 that encodes non-finite values as the strings
-// "NaN", "Infinity" and "-Infinity" (the convention of protobuf's JSON
-// mapping), which plain JSON numbers cannot express.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(v)
-}
-
 func newJSONValue(v *tbpb.Summary_Value, plugin string) jsonValue {
 	jv := jsonValue{Summary: describeValue(v, plugin), jsonKinds: newJSONKinds(v, plugin)}
 	if f, ok := scalarOf(v); ok {
-		n := jsonFloat(f)
+		n := jsonfloat.Float(f)
 		jv.Number = &n
 	} else if t := v.GetTensor(); t.GetDtype() == tbpb.DataType_DT_STRING && len(t.GetStringVal()) == 1 {
 		s := string(t.GetStringVal()[0])
@@ -208,7 +189,7 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 				jr.EmbeddingError = strings.TrimPrefix(cleanErr(r.EmbErr.Error()), "tbwriter: ")
 			}
 			for _, s := range r.sessions() {
-				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonFloat(s.WallTime), File: s.File})
+				jr.Sessions = append(jr.Sessions, jsonSession{Status: s.Status, Step: s.Step, WallTime: jsonfloat.Float(s.WallTime), File: s.File})
 			}
 			for _, m := range r.mixedKinds(o.tags) {
 				jm := jsonMixed{Tag: m.Tag}
@@ -226,8 +207,8 @@ func writeJSON(w io.Writer, ins []*input, o *options) error {
 					jr.Tags = append(jr.Tags, jsonTag{
 						Tag: t.Tag, Plugin: t.Plugin, DataClass: t.DataClass, Kind: t.Kind, Count: t.Count, Shown: shown, Dups: t.Dups,
 						MinStep: t.MinStep, MaxStep: t.MaxStep,
-						First: jsonPoint{Step: t.First.Step, WallTime: jsonFloat(t.First.WallTime), jsonValue: newJSONValue(t.First.Value, t.Plugin)},
-						Last:  jsonPoint{Step: t.Last.Step, WallTime: jsonFloat(t.Last.WallTime), jsonValue: newJSONValue(t.Last.Value, t.Plugin)},
+						First: jsonPoint{Step: t.First.Step, WallTime: jsonfloat.Float(t.First.WallTime), jsonValue: newJSONValue(t.First.Value, t.Plugin)},
+						Last:  jsonPoint{Step: t.Last.Step, WallTime: jsonfloat.Float(t.Last.WallTime), jsonValue: newJSONValue(t.Last.Value, t.Plugin)},
 					})
 				}
 			}
@@ -269,7 +250,7 @@ func jsonEvents(r *runDump, f *fileDump, o *options) []jsonEvent {
 		if e.GetSummary() != nil && len(vals) == 0 && len(e.GetSummary().GetValue()) > 0 {
 			continue // every value filtered out by --tags
 		}
-		je := jsonEvent{Index: i, Step: e.GetStep(), WallTime: jsonFloat(e.GetWallTime()), What: eventKind(e)}
+		je := jsonEvent{Index: i, Step: e.GetStep(), WallTime: jsonfloat.Float(e.GetWallTime()), What: eventKind(e)}
 		if off, ok := f.offset(i); ok {
 			je.Offset = &off
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
@@ -78,17 +79,17 @@ func meshNoun(ct tbpb.MeshPluginData_ContentType) string {
 
 // The --json fields of the kinds above; each is set only for its kind.
 type jsonPRCurve struct {
-	Thresholds int       `json:"thresholds"`
-	Threshold  jsonFloat `json:"middle_threshold"`
-	Precision  jsonFloat `json:"precision"`
-	Recall     jsonFloat `json:"recall"`
+	Thresholds int             `json:"thresholds"`
+	Threshold  jsonfloat.Float `json:"middle_threshold"`
+	Precision  jsonfloat.Float `json:"precision"`
+	Recall     jsonfloat.Float `json:"recall"`
 }
 
 type jsonAudio struct {
-	SampleRate jsonFloat `json:"sample_rate"`
-	Channels   int64     `json:"channels"`
-	Frames     int64     `json:"frames"`
-	Seconds    jsonFloat `json:"seconds"`
+	SampleRate jsonfloat.Float `json:"sample_rate"`
+	Channels   int64           `json:"channels"`
+	Frames     int64           `json:"frames"`
+	Seconds    jsonfloat.Float `json:"seconds"`
 }
 
 type jsonVideo struct {
@@ -121,11 +122,11 @@ func newJSONKinds(v *tbpb.Summary_Value, plugin string) jsonKinds {
 	var k jsonKinds
 	if c, ok := tbwriter.PRCurveOf(v); ok && plugin == "pr_curves" {
 		i, t := prMiddle(c)
-		k.PRCurve = &jsonPRCurve{Thresholds: c.Thresholds(), Threshold: jsonFloat(t),
-			Precision: jsonFloat(c.Precision[i]), Recall: jsonFloat(c.Recall[i])}
+		k.PRCurve = &jsonPRCurve{Thresholds: c.Thresholds(), Threshold: jsonfloat.Float(t),
+			Precision: jsonfloat.Float(c.Precision[i]), Recall: jsonfloat.Float(c.Recall[i])}
 	}
 	if a, ok := tbwriter.AudioOf(v); ok {
-		k.Audio = &jsonAudio{SampleRate: jsonFloat(a.SampleRate), Channels: a.Channels, Frames: a.Frames, Seconds: jsonFloat(a.Seconds())}
+		k.Audio = &jsonAudio{SampleRate: jsonfloat.Float(a.SampleRate), Channels: a.Channels, Frames: a.Frames, Seconds: jsonfloat.Float(a.Seconds())}
 	}
 	if vi, ok := tbwriter.VideoOf(v); ok {
 		k.Video = &jsonVideo{Frames: vi.Frames, Width: vi.Width, Height: vi.Height}

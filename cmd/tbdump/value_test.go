@@ -76,25 +76,6 @@ func TestDescribeValue(t *testing.T) {
 	}
 }
 
-func TestJSONFloat(t *testing.T) {
-	cases := []struct {
-		f    float64
-		want string
-	}{
-		{0.5, "0.5"}, {math.NaN(), `"NaN"`}, {math.Inf(1), `"Infinity"`}, {math.Inf(-1), `"-Infinity"`},
-		{1795952040.648655, "1795952040.648655"}, {float64(float32(0.05)), "0.05000000074505806"},
-	}
-	for _, tc := range cases {
-		b, err := json.Marshal(jsonFloat(tc.f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(b) != tc.want {
-			t.Errorf("jsonFloat(%v) = %s, want %s", tc.f, b, tc.want)
-		}
-	}
-}
-
 // FuzzRenderEvent decodes arbitrary bytes as an Event and renders it in every
 // output mode: rendering must not panic, JSON must be valid, and two
 // renderings must be identical.

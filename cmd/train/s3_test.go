@@ -159,8 +159,7 @@ func s3Logdir(t *testing.T, private bool) (*s3test.Server, string) {
 	} else {
 		srv = s3test.Get(t)
 	}
-	srv.Register()
-	return srv, "s3://" + srv.Bucket + "/" + s3test.Prefix(t)
+	return srv, srv.Dir(t)
 }
 
 // s3Quick are the flags of the S3 runs: quick's, 3 epochs of 32 steps, a

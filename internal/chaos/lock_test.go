@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/trainer"
 )
 
@@ -51,7 +52,7 @@ func TestOneTrainerPerRun(t *testing.T) {
 		t.Fatalf("%d run directories", len(dirs))
 	}
 	runDir := dirs[0]
-	before := files(t, runDir)
+	before := dirtest.Files(t, runDir)
 	if _, ok := before[trainer.LockName]; !ok {
 		t.Fatalf("no lock file %s in %s: %v", trainer.LockName, runDir, slices.Sorted(maps.Keys(before)))
 	}
@@ -88,7 +89,7 @@ func TestOneTrainerPerRun(t *testing.T) {
 			t.Errorf("%s %v while the run is held: %+v, %v\n%s", filepath.Base(tool.bin), tool.args, es, err, tail(c.output(), 20))
 		}
 	}
-	after := files(t, runDir)
+	after := dirtest.Files(t, runDir)
 	if !maps.Equal(before, after) {
 		t.Errorf("the run directory changed while the first trainer was stopped: before %v, after %v",
 			slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
@@ -105,28 +106,6 @@ func TestOneTrainerPerRun(t *testing.T) {
 		t.Fatalf("--resume latest after the holder was killed: %v\n%s", err, tail(c.output(), 30))
 	}
 	checkAgainstReference(t, r, logdir, runDir, "after the holder was killed", nil)
-}
-
-// files returns every file of dir (not below it) with its content.
-func files(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, e := range ents {
-		if e.IsDir() {
-			m[e.Name()+"/"] = ""
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[e.Name()] = string(b)
-	}
-	return m
 }
 
 // waitStopped waits until process pid is stopped: kill(2) returns before

@@ -64,6 +64,69 @@ func TestDot512Kernels(t *testing.T) {
 	}
 }
 
+// TestPanel512Kernels drives every AVX-512 panel kernel directly on one
+// and on three blocks of columns, with B's rows found along B (stride
+// ldb) and through an offset table, for the same sums as
+// TestDot512Kernels, against the generic dot form.
+func TestPanel512Kernels(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, rc := range panel512Blocks {
+		r, c := rc[0], rc[1]
+		for _, k := range []int{1, 7, 15, 16, 17, 31, 32, 33, 64, 69} {
+			for _, blocks := range []int{1, 3} {
+				for _, table := range []bool{false, true} {
+					g := gemmCase{transB: true, acc: (k+blocks)%2 == 0, m: r, n: c * blocks, k: k, pad: 3}
+					kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+						add := 0
+						if accumulate {
+							add = 1
+						}
+						k16, tail := 64*(k/16), uint64(1)<<(k%16)-1
+						if table {
+							offs := make([]int, n)
+							for j := range offs {
+								offs[j] = j * ldb
+							}
+							panel512(m, c, k16, tail, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, nil, 0, blocks, 0, 0, 8*c, 4*c)
+						} else {
+							offs := []int{0, ldb, 2 * ldb, 3 * ldb, 4 * ldb, 5 * ldb}
+							panel512(m, c, k16, tail, &a[0], 4*lda, &b[0], &offs[0], &cc[0], 4*ldc, add, nil, 0, blocks, 0, 4*c*ldb, 0, 4*c)
+						}
+					}
+					checkSame(t, kern, sgemmGeneric, g, rng)
+				}
+				if k < 32 {
+					continue
+				}
+				// A column of blocks in two chunks of k, the lanes of the
+				// first kept in the lane buffer.
+				g := gemmCase{transB: true, acc: blocks == 3, m: r * blocks, n: c, k: k, pad: 2}
+				kern := func(_, _ bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, cc []float32, ldc int) {
+					add := 0
+					if accumulate {
+						add = 1
+					}
+					lanes := make([]float32, blocks*r*c*16)
+					offs := []int{0, ldb, 2 * ldb, 3 * ldb, 4 * ldb, 5 * ldb}
+					kc := 16 * (k / 32)
+					for h, pc := range []int{0, kc} {
+						kb := kc
+						if h == 1 {
+							kb = k - kc
+						}
+						k16, tail := 64*(kb/16), uint64(1)<<(kb%16)-1
+						panel512(r, c, k16, tail, &a[pc], 4*lda, &b[pc], &offs[0], &cc[0], 4*ldc, add, &lanes[0], 2-h, blocks, 4*r*lda, 0, 0, 4*r*ldc)
+					}
+				}
+				checkSame(t, kern, sgemmGeneric, g, rng)
+			}
+		}
+	}
+}
+
 // TestChain512Kernels drives every AVX-512 chain kernel directly, with and
 // without the offset table, on every width of its last vector, storing
 // and continuing from C, and on two panels at once.
@@ -113,5 +176,22 @@ func TestChain512Kernels(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDotHalves512 checks the AVX-512 dot form on k between one and two
+// chunks (dotKC < k <= 2*dotKC: two chunks, blocks of 4×6 columnwise)
+// against the generic path, with partial blocks of rows and columns,
+// columns of fewer than 4 and a partial last block of k.
+func TestDotHalves512(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 11))
+	for _, g := range []gemmCase{
+		{transB: true, m: 16, n: 150, k: 1600}, {transB: true, acc: true, m: 7, n: 13, k: 1100, pad: 1},
+		{transB: true, m: 5, n: 10, k: 2048, pad: 2}, {transB: true, acc: true, m: 3, n: 3, k: 1025},
+	} {
+		checkSame(t, sgemmAVX512, sgemmGeneric, g, rng)
 	}
 }

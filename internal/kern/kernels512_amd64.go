@@ -375,6 +375,93 @@ func d512x6x3(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, 
 //go:noescape
 func d512x6x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)
 
+// The panel kernels p512x<r>x<c> compute blocks > 0 r×c blocks of C in
+// one call: block q is d512x<r>x<c> with the same k16, tail, lda, ldc,
+// add and mode, A at a+q*astep bytes, B at b+q*bstep bytes, the offsets
+// of B's rows at boff+q*offstep bytes, C at c+q*cstep bytes and (if
+// mode != 0) the lanes at lanes+q*64*r*c bytes.
+
+//go:noescape
+func p512x1x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x1x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x1x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x2x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x2x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x2x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x3x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x3x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x3x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x4x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x4x5(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x4x6(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x5x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+//go:noescape
+func p512x6x4(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)
+
+// panel512 calls the kernel p512x<rows>x<cols>.
+func panel512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int) {
+	switch rows<<3 | cols {
+	case 1<<3 | 4:
+		p512x1x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 1<<3 | 5:
+		p512x1x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 1<<3 | 6:
+		p512x1x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 2<<3 | 4:
+		p512x2x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 2<<3 | 5:
+		p512x2x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 2<<3 | 6:
+		p512x2x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 3<<3 | 4:
+		p512x3x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 3<<3 | 5:
+		p512x3x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 3<<3 | 6:
+		p512x3x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 4<<3 | 4:
+		p512x4x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 4<<3 | 5:
+		p512x4x5(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 4<<3 | 6:
+		p512x4x6(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 5<<3 | 4:
+		p512x5x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	case 6<<3 | 4:
+		p512x6x4(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)
+	default:
+		panic("kern: no AVX-512 panel kernel for this block")
+	}
+}
+
+// panel512Blocks lists the blocks that have an AVX-512 panel kernel.
+var panel512Blocks = [][2]int{{1, 4}, {1, 5}, {1, 6}, {2, 4}, {2, 5}, {2, 6}, {3, 4}, {3, 5}, {3, 6}, {4, 4}, {4, 5}, {4, 6}, {5, 4}, {6, 4}}
+
 // dot512Blocks lists the blocks that have an AVX-512 dot kernel.
 var dot512Blocks = [][2]int{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {2, 1}, {2, 2}, {2, 3}, {2, 4}, {2, 5}, {2, 6}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 6}, {4, 1}, {4, 2}, {4, 3}, {4, 4}, {4, 5}, {4, 6}, {5, 1}, {5, 2}, {5, 3}, {5, 4}, {6, 1}, {6, 2}, {6, 3}, {6, 4}}
 

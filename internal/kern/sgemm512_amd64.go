@@ -143,9 +143,10 @@ func sgemmRowsTAVX512(m, n, k int, a []float32, lda int, b []float32, boff []int
 // covers the rows exactly (conv1's 6 output channels; 6.6 % faster than
 // the 6×3 blocks before it on conv1's weight gradient). Measured on the
 // AVX-512 machine of docs/speed.md: conv2's weight gradient in shards of
-// 8 images (k = 800) +7 % with 4×6, in shards of 16 (k = 1600) 3 %
-// slower (not significant), so the limit. offs holds the offsets of 6
-// consecutive rows (ldb != 0) or the table (ldb == 0).
+// 8 images (k = 800) +7 % with 4×6; in shards of 16 (k = 1600) 4×6 was
+// 3 % slower (not significant) unchunked, and 4×6 blocks over two chunks
+// of k (dotHalves512) 6 % faster than unchunked 4×4. offs holds the
+// offsets of 6 consecutive rows (ldb != 0) or the table (ldb == 0).
 func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, c []float32, ldc int) {
 	dotR, dotC := 4, 4
 	if k <= dotKC {
@@ -154,8 +155,93 @@ func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb
 	if m%6 == 0 && m%4 != 0 {
 		dotR, dotC = 6, 4
 	}
+	if dotR == 4 && k > dotKC && k <= 2*dotKC && (m+dotR)*6*16 <= len(workspace{}.lanes) {
+		dotHalves512(m, n, k, dotR, 6, a, lda, b, offs, ldb, accumulate, c, ldc)
+		return
+	}
+	if !dotChunked(m, n, k, dotR, dotC) {
+		dotRows512(m, n, k, dotR, dotC, a, lda, b, offs, ldb, accumulate, c, ldc)
+		return
+	}
 	dotChunks(m, n, k, dotR, dotC, accumulate, func(pc, kb, mode, i, j, rows, cols int, lanes *float32, add int) {
 		bp, op := dotB(b, offs, ldb, j, pc)
 		dot512(rows, cols, 64*(kb/16), uint64(1)<<(kb%16)-1, &a[i*lda+pc], 4*lda, bp, op, &c[i*ldc+j], 4*ldc, add, lanes, mode)
 	})
+}
+
+// dotRows512 is sgemmDot512 on an unchunked k with blocks of r×c: one call
+// of the panel kernel p512x<rows>x<c> per row of blocks (instead of one
+// call per block: the calls cost as much as the arithmetic in the small
+// fully connected products), and d512 for the last, narrower block of the
+// row. Rows of blocks outer, so the rows of A a panel reads stay in L1.
+func dotRows512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, cm []float32, ldc int) {
+	add := 0
+	if accumulate {
+		add = 1
+	}
+	k16, tail := 64*(k/16), uint64(1)<<(k%16)-1
+	full := n / c
+	// The step from one block of B̃ to the next: through the table
+	// (ldb == 0) or along B's rows.
+	bstep, offstep := 4*c*ldb, 0
+	if ldb == 0 {
+		bstep, offstep = 0, 8*c
+	}
+	for i := 0; i < m; i += r {
+		rows := min(r, m-i)
+		if full > 0 {
+			panel512(rows, c, k16, tail, &a[i*lda], 4*lda, &b[0], &offs[0], &cm[i*ldc], 4*ldc, add, nil, 0, full, 0, bstep, offstep, 4*c)
+		}
+		if j := full * c; j < n {
+			bp, op := dotB(b, offs, ldb, j, 0)
+			dot512(rows, n-j, k16, tail, &a[i*lda], 4*lda, bp, op, &cm[i*ldc+j], 4*ldc, add, nil, 0)
+		}
+	}
+}
+
+// dotHalves512 is sgemmDot512 for dotKC < k <= 2*dotKC in two chunks of k
+// (the first a multiple of 16 floats, so each lane keeps its steps; three
+// or four chunks measured no different on conv2's weight gradient) with
+// blocks of r×c: for each block of c columns, the first chunk of every
+// block of rows, its lanes stored in a small lane buffer that stays in
+// L1, then the second chunk from those lanes; a column of blocks per call
+// of the panel kernel. The rows a block reads in one chunk (r+c rows of at
+// most dotKC floats) fit in L1 with the lanes, where the unchunked rows of
+// conv2's weight gradient in shards of 16 images (4+4 rows of 1600
+// floats, 51 KB) did not.
+func dotHalves512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []int, ldb int, accumulate bool, cm []float32, ldc int) {
+	add := 0
+	if accumulate {
+		add = 1
+	}
+	ws, slot := getWorkspace()
+	defer putWorkspace(ws, slot)
+	lanes := ws.lanes[:]
+	kc := 16 * ((k + 31) / 32)
+	full := m / r
+	for j := 0; j < n; j += c {
+		cols := min(c, n-j)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			mode := 0
+			if pc > 0 {
+				mode |= 1
+			}
+			if pc+kb < k {
+				mode |= 2
+			}
+			k16, tail := 64*(kb/16), uint64(1)<<(kb%16)-1
+			bp, op := dotB(b, offs, ldb, j, pc)
+			if full > 0 && cols >= 4 {
+				panel512(r, cols, k16, tail, &a[pc], 4*lda, bp, op, &cm[j], 4*ldc, add, &lanes[0], mode, full, 4*r*lda, 0, 0, 4*r*ldc)
+			} else {
+				for q := range full {
+					dot512(r, cols, k16, tail, &a[q*r*lda+pc], 4*lda, bp, op, &cm[q*r*ldc+j], 4*ldc, add, &lanes[q*r*cols*16], mode)
+				}
+			}
+			if i := full * r; i < m {
+				dot512(m-i, cols, k16, tail, &a[i*lda+pc], 4*lda, bp, op, &cm[i*ldc+j], 4*ldc, add, &lanes[full*r*cols*16], mode)
+			}
+		}
+	}
 }

@@ -303,6 +303,14 @@ func dotB(b []float32, offs []int, ldb, j, pc int) (*float32, *int) {
 // data cache while every block of columns passes.
 const dotKC = 1024
 
+// dotChunked reports whether dotChunks splits k for blocks of r×c: when k
+// is longer than two chunks and the blocks' lanes fit the workspace's lane
+// buffer.
+func dotChunked(m, n, k, r, c int) bool {
+	blocks := ((m + r - 1) / r) * ((n + c - 1) / c)
+	return k > 2*dotKC && blocks*r*c*16 <= len(workspace{}.lanes)
+}
+
 // dotChunks calls block for every block of C (rows×cols at row i, column
 // j, in blocks of r×c: columns outer, rows inner) and every chunk of k
 // (pc, kb), chunks outer, with the kernel mode (bit 0: continue the lanes
@@ -315,10 +323,9 @@ func dotChunks(m, n, k, r, c int, accumulate bool, block func(pc, kb, mode, i, j
 	if accumulate {
 		add = 1
 	}
-	blocks := ((m + r - 1) / r) * ((n + c - 1) / c)
 	chunk := k
 	var lanes []float32
-	if k > 2*dotKC && blocks*r*c*16 <= len(workspace{}.lanes) {
+	if dotChunked(m, n, k, r, c) {
 		ws, slot := getWorkspace()
 		defer putWorkspace(ws, slot)
 		lanes = ws.lanes[:]

@@ -32,7 +32,7 @@ func (s *Server) CopyDir(t testing.TB, dir, prefix string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "s3://" + Bucket + "/" + prefix
+	return s.URL(prefix)
 }
 
 // Setenv points this process's environment (read by the commands' run) at

@@ -278,6 +278,19 @@ func (s *Server) Register() {
 	registered[s.Bucket] = st
 }
 
+// URL returns the s3:// URL of key in the server's bucket.
+func (s *Server) URL(key string) string {
+	return "s3://" + s.Bucket + "/" + key
+}
+
+// Dir registers the server for this process's s3:// locations ([Server.Register])
+// and returns the s3:// URL of a key prefix of t's own ([Prefix]): a fresh
+// directory for a test of code that takes locations.
+func (s *Server) Dir(t testing.TB) string {
+	s.Register()
+	return s.URL(Prefix(t))
+}
+
 // Store returns a client of the server's bucket.
 func (s *Server) Store(t testing.TB) *s3store.Store {
 	t.Helper()

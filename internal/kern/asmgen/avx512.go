@@ -77,9 +77,30 @@ func avx512(w, g *bytes.Buffer) {
 	fmt.Fprintf(g, "// Strides are in bytes, boff in floats. lanes and mode as for the AVX2\n")
 	fmt.Fprintf(g, "// dot kernels (one element's 16 lanes are one ZMM register).\n")
 	for _, rc := range dot512Shapes() {
-		dot512(w, rc[0], rc[1])
+		dot512(w, rc[0], rc[1], false)
 		fmt.Fprintf(g, "\n//go:noescape\nfunc d512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)\n", rc[0], rc[1])
 	}
+	fmt.Fprintf(g, "\n// The panel kernels p512x<r>x<c> compute blocks > 0 r×c blocks of C in\n")
+	fmt.Fprintf(g, "// one call: block q is d512x<r>x<c> with the same k16, tail, lda, ldc,\n")
+	fmt.Fprintf(g, "// add and mode, A at a+q*astep bytes, B at b+q*bstep bytes, the offsets\n")
+	fmt.Fprintf(g, "// of B's rows at boff+q*offstep bytes, C at c+q*cstep bytes and (if\n")
+	fmt.Fprintf(g, "// mode != 0) the lanes at lanes+q*64*r*c bytes.\n")
+	for _, rc := range panel512Shapes() {
+		dot512(w, rc[0], rc[1], true)
+		fmt.Fprintf(g, "\n//go:noescape\nfunc p512x%dx%d(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)\n", rc[0], rc[1])
+	}
+	fmt.Fprintf(g, "\n// panel512 calls the kernel p512x<rows>x<cols>.\n")
+	fmt.Fprintf(g, "func panel512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int) {\n")
+	fmt.Fprintf(g, "\tswitch rows<<3 | cols {\n")
+	for _, rc := range panel512Shapes() {
+		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\tp512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode, blocks, astep, bstep, offstep, cstep)\n", rc[0], rc[1], rc[0], rc[1])
+	}
+	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 panel kernel for this block\")\n\t}\n}\n")
+	fmt.Fprintf(g, "\n// panel512Blocks lists the blocks that have an AVX-512 panel kernel.\nvar panel512Blocks = [][2]int{")
+	for _, rc := range panel512Shapes() {
+		fmt.Fprintf(g, "{%d, %d}, ", rc[0], rc[1])
+	}
+	fmt.Fprintf(g, "}\n")
 	fmt.Fprintf(g, "\n// dot512Blocks lists the blocks that have an AVX-512 dot kernel.\nvar dot512Blocks = [][2]int{")
 	for _, rc := range dot512Shapes() {
 		fmt.Fprintf(g, "{%d, %d}, ", rc[0], rc[1])
@@ -249,11 +270,30 @@ func dot512Shapes() [][2]int {
 	return s
 }
 
+// panel512Shapes lists the blocks of the panel kernels: those of
+// dot512Shapes with 4 to 6 columns, the widths sgemmDot512 uses for the
+// full blocks of a row.
+func panel512Shapes() [][2]int {
+	var s [][2]int
+	for _, rc := range dot512Shapes() {
+		if rc[1] >= 4 {
+			s = append(s, rc)
+		}
+	}
+	return s
+}
+
 // dot512 writes d512x<r>x<c>: one ZMM register holds the 16 lanes of an
 // element; the last, partial block of k is loaded with zero-masking (lanes
 // past k get +0, and fma(0, 0, s) = s for every lane value s, as a lane
 // sum is never -0); then the tree of the package doc: upper 256 bits onto
 // the lower, then 128, then lanes 2-3 onto 0-1, then lane 1 onto 0.
+// With panel set it writes p512x<r>x<c> instead: the same for blocks
+// consecutive blocks in one call, so that a row or column of blocks costs
+// one call from Go instead of one per block; each block is a d512x<r>x<c>
+// call with the same mode, and the next block's a, b, boff and c are
+// astep, bstep, offstep and cstep bytes on, its lanes (if the mode uses
+// them) 64*r*c bytes on.
 // Register use:
 //
 //	AX  byte offset along k, shared by all row pointers; R13 its end (k16)
@@ -262,9 +302,15 @@ func dot512Shapes() [][2]int {
 //	                          only with at most 4 rows of A)
 //	K1  the lane mask of the last block
 //	Z0..      accumulators (i*c+j); then c registers for B, one for A
-func dot512(w *bytes.Buffer, r, c int) {
+//
+// A panel kernel keeps its position (a, b, boff, c, lanes, blocks) in its
+// argument slots.
+func dot512(w *bytes.Buffer, r, c int, panel bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	name := fmt.Sprintf("d512x%dx%d", r, c)
+	if panel {
+		name = fmt.Sprintf("p512x%dx%d", r, c)
+	}
 	aReg := []string{"SI", "DI", "R8", "R9", "BX", "CX"}
 	bReg := []string{"R10", "R11", "R12", "DX", "BX", "CX"}
 	nacc := r * c
@@ -272,10 +318,18 @@ func dot512(w *bytes.Buffer, r, c int) {
 	aZ := bZ + c
 	acc := func(i, j int) int { return i*c + j }
 	p("")
-	p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-88", name)
+	if panel {
+		p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int, blocks int, astep int, bstep int, offstep int, cstep int)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $0-128", name)
+	} else {
+		p("// func %s(k16 int, tail uint64, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, add int, lanes *float32, mode int)", name)
+		p("TEXT ·%s(SB), NOSPLIT, $0-88", name)
+	}
 	p("\tMOVQ tail+8(FP), AX")
 	p("\tKMOVW AX, K1")
+	if panel {
+		p("%s_block:", name)
+	}
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), AX")
 	for i := 1; i < r; i++ {
@@ -333,48 +387,79 @@ func dot512(w *bytes.Buffer, r, c int) {
 	for i := 0; i < nacc; i++ {
 		p("\tVMOVUPS Z%d, %d(R13)", i, 64*i)
 	}
-	p("\tVZEROUPPER")
-	p("\tRET")
+	if panel {
+		p("\tJMP %s_next", name)
+	} else {
+		p("\tVZEROUPPER")
+		p("\tRET")
+	}
 	p("%s_tree:", name)
+	// end finishes a block: return, or go on with the next one.
+	end := func() {
+		if panel {
+			p("\tJMP %s_next", name)
+		} else {
+			p("\tVZEROUPPER")
+			p("\tRET")
+		}
+	}
 	if r == 4 && c >= 4 {
-		tree4xN(p, name, c, acc, bZ)
-		return
-	}
-	t := bZ
-	for i := 0; i < nacc; i++ {
-		p("\tVEXTRACTF32X8 $1, Z%d, Y%d", i, t)
-		p("\tVADDPS Y%d, Y%d, Y%d", t, i, i)
-		p("\tVEXTRACTF32X4 $1, Y%d, X%d", i, t)
-		p("\tVADDPS X%d, X%d, X%d", t, i, i)
-		p("\tVMOVHLPS X%d, X%d, X%d", i, i, t)
-		p("\tVADDPS X%d, X%d, X%d", t, i, i)
-		p("\tVMOVSHDUP X%d, X%d", i, t)
-		p("\tVADDSS X%d, X%d, X%d", t, i, i)
-	}
-	p("\tMOVQ c+48(FP), DX")
-	p("\tMOVQ ldc+56(FP), R13")
-	p("\tCMPQ add+64(FP), $0")
-	p("\tJEQ %s_put", name)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+		tree4xN(p, name, c, acc, bZ, end)
+	} else {
+		t := bZ
+		for i := 0; i < nacc; i++ {
+			p("\tVEXTRACTF32X8 $1, Z%d, Y%d", i, t)
+			p("\tVADDPS Y%d, Y%d, Y%d", t, i, i)
+			p("\tVEXTRACTF32X4 $1, Y%d, X%d", i, t)
+			p("\tVADDPS X%d, X%d, X%d", t, i, i)
+			p("\tVMOVHLPS X%d, X%d, X%d", i, i, t)
+			p("\tVADDPS X%d, X%d, X%d", t, i, i)
+			p("\tVMOVSHDUP X%d, X%d", i, t)
+			p("\tVADDSS X%d, X%d, X%d", t, i, i)
 		}
-		if i < r-1 {
-			p("\tADDQ R13, DX")
+		p("\tMOVQ c+48(FP), DX")
+		p("\tMOVQ ldc+56(FP), R13")
+		p("\tCMPQ add+64(FP), $0")
+		p("\tJEQ %s_put", name)
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+			}
+			if i < r-1 {
+				p("\tADDQ R13, DX")
+			}
 		}
+		p("\tMOVQ c+48(FP), DX")
+		p("%s_put:", name)
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+			}
+			if i < r-1 {
+				p("\tADDQ R13, DX")
+			}
+		}
+		end()
 	}
-	p("\tMOVQ c+48(FP), DX")
-	p("%s_put:", name)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+	if panel {
+		// The next block, if any. The position is advanced only when
+		// there is a next block, so that no pointer slot ever points past
+		// its operand.
+		p("%s_next:", name)
+		p("\tDECQ blocks+88(FP)")
+		p("\tJEQ %s_done", name)
+		for _, f := range [][2]string{{"astep+96", "a+16"}, {"bstep+104", "b+32"}, {"offstep+112", "boff+40"}, {"cstep+120", "c+48"}} {
+			p("\tMOVQ %s(FP), AX", f[0])
+			p("\tADDQ AX, %s(FP)", f[1])
 		}
-		if i < r-1 {
-			p("\tADDQ R13, DX")
-		}
+		p("\tTESTQ $3, mode+80(FP)")
+		p("\tJEQ %s_block", name)
+		p("\tADDQ $%d, lanes+72(FP)", 64*nacc)
+		p("\tJMP %s_block", name)
+		p("%s_done:", name)
+		p("\tVZEROUPPER")
+		p("\tRET")
 	}
-	p("\tVZEROUPPER")
-	p("\tRET")
 }
 
 func maskSuffix(mask string) string {
@@ -391,7 +476,8 @@ func maskOp(mask string) string {
 	return mask + ", "
 }
 
-// tree4xN ends d512x4x<c>, c >= 4 (after the label <name>_tree): it sums
+// tree4xN ends d512x4x<c> and p512x4x<c>, c >= 4 (end finishes the
+// block; the label <name>_tree precedes it in d512x4x<c>): it sums
 // the lanes of the elements in columns 4.. one by one, as the other
 // kernels do (temporary register t), and those of the 4×4 block of
 // columns 0..3 by the same tree on whole registers: each level pairs the
@@ -401,7 +487,7 @@ func maskOp(mask string) string {
 // additions and 30 shuffles instead of 64 and 64. Element (i, j) of the
 // block enters as number 4j+i; the sums then end in one register as the
 // block: 128-bit block i holds row i, columns 0..3.
-func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int, t int) {
+func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int, t int, end func()) {
 	for i := 0; i < 4; i++ {
 		for j := 4; j < c; j++ {
 			z := acc(i, j)
@@ -475,8 +561,7 @@ func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int,
 				p("\tADDQ R13, DX")
 			}
 		}
-		p("\tVZEROUPPER")
-		p("\tRET")
+		end()
 	}
 	p("\tMOVQ c+48(FP), DX")
 	p("\tMOVQ ldc+56(FP), R13")
