@@ -102,11 +102,7 @@ func removeObject(path string) error {
 
 // exists reports whether the object at the URL path exists.
 func existsObject(path string) (bool, error) {
-	st, key, err := storage.For(path)
-	if err != nil {
-		return false, err
-	}
-	_, err = st.Stat(context.Background(), key)
+	_, err := storage.Stat(context.Background(), path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

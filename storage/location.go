@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -77,6 +78,17 @@ func For(loc string) (Store, string, error) {
 		return nil, "", fmt.Errorf("storage: %s: this program does not read or write %s:// locations", loc, s)
 	}
 	return open(loc)
+}
+
+// Stat describes the file or directory at loc: the Store [For] gives, asked
+// for its key. An object store's prefix with objects below it is a
+// directory.
+func Stat(ctx context.Context, loc string) (Info, error) {
+	st, key, err := For(loc)
+	if err != nil {
+		return Info{}, err
+	}
+	return st.Stat(ctx, key)
 }
 
 // Join joins a location and path elements: filepath.Join for a local path,

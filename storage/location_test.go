@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +60,29 @@ func TestFor(t *testing.T) {
 	storage.Register("mem", func(u string) (storage.Store, string, error) { return storage.Local{}, "k" + u[len("mem://"):], nil })
 	if _, key, err := storage.For("mem://x"); err != nil || key != "kx" {
 		t.Fatalf("For(registered) = %q, %v", key, err)
+	}
+}
+
+// TestStat: Stat describes a local file and directory, says fs.ErrNotExist
+// for a missing one, and names an unregistered scheme.
+func TestStat(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.ckpt")
+	if err := os.WriteFile(file, []byte("four"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if info, err := storage.Stat(ctx, file); err != nil || info.Dir || info.Size != 4 || info.Key != filepath.ToSlash(file) {
+		t.Errorf("Stat(file) = %+v, %v; want 4 bytes, not a directory", info, err)
+	}
+	if info, err := storage.Stat(ctx, dir+"/"); err != nil || !info.Dir {
+		t.Errorf("Stat(dir/) = %+v, %v; want a directory", info, err)
+	}
+	if _, err := storage.Stat(ctx, filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat(missing) = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := storage.Stat(ctx, "gs://b/x"); err == nil || !strings.Contains(err.Error(), "gs://") {
+		t.Errorf("Stat(unregistered scheme) = %v, want an error naming it", err)
 	}
 }
 

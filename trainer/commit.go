@@ -289,10 +289,6 @@ func exists(loc string) bool {
 		_, err := os.Lstat(loc)
 		return err == nil || !errors.Is(err, fs.ErrNotExist)
 	}
-	st, key, err := storage.For(loc)
-	if err != nil {
-		return true
-	}
-	_, err = st.Stat(context.Background(), key)
+	_, err := storage.Stat(context.Background(), loc)
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
 }

@@ -45,7 +45,7 @@ func Locate(target, logdir string) (c *ckptpb.Checkpoint, path string, skipped [
 	case Best:
 		return locateBest(logdir)
 	}
-	info, err := stat(target)
+	info, err := storage.Stat(context.Background(), target)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("trainer: --resume %s: %w", target, aboutTarget(err, target))
 	}
@@ -120,15 +120,6 @@ func aboutTarget(err error, target string) error {
 		}
 	}
 	return errpath.Bare(err, target)
-}
-
-// stat describes a local path or a store URL.
-func stat(loc string) (storage.Info, error) {
-	st, key, err := storage.For(loc)
-	if err != nil {
-		return storage.Info{}, err
-	}
-	return st.Stat(context.Background(), key)
 }
 
 func locateBest(logdir string) (*ckptpb.Checkpoint, string, []error, error) {

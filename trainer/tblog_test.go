@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -145,33 +146,15 @@ func graphsOf(t *testing.T, dir string) []*tbpb.Event {
 }
 
 // projectorFiles returns the run's projector_config.pbtxt and every file
-// its entries name, by path relative to dir (nil if there is no config).
+// its entries name (dirtest.ProjectorFiles), failing t if one cannot be
+// read.
 func projectorFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	cfg, err := tbwriter.ReadProjectorConfig(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	files, err := dirtest.ProjectorFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]byte{}
-	read := func(rel string) {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			t.Fatalf("projector file: %v", err)
-		}
-		out[rel] = b
-	}
-	read(tbwriter.ProjectorConfigFile)
-	for _, e := range cfg.GetEmbeddings() {
-		for _, p := range []string{e.GetTensorPath(), e.GetMetadataPath(), e.GetSprite().GetImagePath()} {
-			if p != "" {
-				read(p)
-			}
-		}
-	}
-	return out
+	return files
 }
 
 // TestDashboardTags checks what a run shows in the PR Curves, Custom

@@ -20,6 +20,7 @@ import (
 	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 	"github.com/tbtrain/tbtrain/internal/version"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
+	"github.com/tbtrain/tbtrain/storage"
 )
 
 // run is the whole command: it parses args, inspects each path and writes
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		switch st, err := stat(p); {
+		switch st, err := storage.Stat(context.Background(), p); {
 		case p == "-":
 			b, err := io.ReadAll(io.LimitReader(stdin, int64(maxStdin)+1))
 			r := report{Path: "-", Size: int64(len(b))}
@@ -260,7 +261,7 @@ type tensor struct {
 // inspect loads and describes the checkpoint at path.
 func inspect(path string, withTensors bool) report {
 	r := report{Path: path}
-	if st, err := stat(path); err == nil {
+	if st, err := storage.Stat(context.Background(), path); err == nil {
 		r.Size = st.Size
 	}
 	c, err := ckpt.Load(path)

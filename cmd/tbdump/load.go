@@ -26,7 +26,7 @@ var purgeRules = map[string]tbwriter.PurgeRule{
 // files. The error is for arguments that cannot be read at all, or ctx.Err()
 // when ctx ends between files.
 func load(ctx context.Context, path string, rule tbwriter.PurgeRule, events bool) (*input, error) {
-	fi, err := stat(path)
+	fi, err := storage.Stat(context.Background(), path)
 	if err != nil {
 		return nil, err
 	}

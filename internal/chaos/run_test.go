@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -115,7 +116,7 @@ func reference(t *testing.T) *refRun {
 			return
 		}
 		// The projector entry of the last epoch: config, tensors, metadata, sprite.
-		if r.projector, err = projectorFiles(r.runDir); err != nil || len(r.projector) != 4 {
+		if r.projector, err = dirtest.ProjectorFiles(r.runDir); err != nil || len(r.projector) != 4 {
 			refErr = fmt.Errorf("reference run: projector files %v (%v), want 4", slices.Sorted(maps.Keys(r.projector)), err)
 			return
 		}
@@ -322,7 +323,7 @@ func checkAgainstReference(t *testing.T, r *refRun, logdir, runDir, context stri
 	}
 	// The projector files, byte for byte: a session that redid the last
 	// epoch replaced the entry, and no kill left half a file.
-	pf, err := projectorFiles(runDir)
+	pf, err := dirtest.ProjectorFiles(runDir)
 	if err != nil {
 		t.Errorf("%s: %v", context, err)
 	}
@@ -440,38 +441,6 @@ func isStepDir(name string) bool {
 		}
 	}
 	return true
-}
-
-// projectorFiles returns the run's projector_config.pbtxt and every file its
-// entries name, by path relative to runDir (nil if there is no config).
-func projectorFiles(runDir string) (map[string][]byte, error) {
-	cfg, err := tbwriter.ReadProjectorConfig(runDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]byte{}
-	read := func(rel string) error {
-		b, err := os.ReadFile(filepath.Join(runDir, filepath.FromSlash(rel)))
-		out[rel] = b
-		return err
-	}
-	if err := read(tbwriter.ProjectorConfigFile); err != nil {
-		return nil, err
-	}
-	for _, e := range cfg.GetEmbeddings() {
-		for _, p := range []string{e.GetTensorPath(), e.GetMetadataPath(), e.GetSprite().GetImagePath()} {
-			if p == "" {
-				continue
-			}
-			if err := read(p); err != nil {
-				return nil, fmt.Errorf("projector entry %s: %v", e.GetTensorName(), err)
-			}
-		}
-	}
-	return out, nil
 }
 
 // graphsOf returns the graphs of every graph event in the event files of

@@ -1,10 +1,12 @@
 // Package dirtest reads directories for tests that check what an operation
 // left in one: [Files] takes a directory's files with their content, to
 // compare before and after (trainer's lock and run-ID tests, internal/chaos's
-// lock test).
+// lock test); [ProjectorFiles] takes a run's projector config and the files
+// its entries name, to compare a run with a straight one (trainer's and
+// internal/chaos's resume tests).
 //
 // # Concurrency
 //
-// Files only reads; it is safe for concurrent use, and sees whatever the
-// directory holds while it reads.
+// Both only read; they are safe for concurrent use, and see whatever the
+// directory holds while they read.
 package dirtest

@@ -151,6 +151,11 @@ func sgemmDot512(m, n, k int, a []float32, lda int, b []float32, offs []int, ldb
 	dotR, dotC := 4, 4
 	if k <= dotKC {
 		dotC = 6
+		if n%6 != 0 && n%5 == 0 {
+			// 4×5 blocks cover n exactly (fc3's 10 outputs: one call
+			// per row of blocks, no narrower last block).
+			dotC = 5
+		}
 	}
 	if m%6 == 0 && m%4 != 0 {
 		dotR, dotC = 6, 4

@@ -404,7 +404,7 @@ func dot512(w *bytes.Buffer, r, c int, panel bool) {
 		}
 	}
 	if r == 4 && c >= 4 {
-		tree4xN(p, name, c, acc, bZ, end)
+		tree4xN(p, name, c, acc, end)
 	} else {
 		t := bZ
 		for i := 0; i < nacc; i++ {
@@ -476,36 +476,20 @@ func maskOp(mask string) string {
 	return mask + ", "
 }
 
-// tree4xN ends d512x4x<c> and p512x4x<c>, c >= 4 (end finishes the
-// block; the label <name>_tree precedes it in d512x4x<c>): it sums
-// the lanes of the elements in columns 4.. one by one, as the other
-// kernels do (temporary register t), and those of the 4×4 block of
-// columns 0..3 by the same tree on whole registers: each level pairs the
-// halves of two elements' lanes (VSHUFF32X4 for the 256- and 128-bit
-// halves, VSHUFPS within 128-bit blocks) and adds them in one VADDPS, so
-// the same pairs of lanes are added as for one element alone, with 15
-// additions and 30 shuffles instead of 64 and 64. Element (i, j) of the
-// block enters as number 4j+i; the sums then end in one register as the
-// block: 128-bit block i holds row i, columns 0..3.
-func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int, t int, end func()) {
-	for i := 0; i < 4; i++ {
-		for j := 4; j < c; j++ {
-			z := acc(i, j)
-			p("\tVEXTRACTF32X8 $1, Z%d, Y%d", z, t)
-			p("\tVADDPS Y%d, Y%d, Y%d", t, z, z)
-			p("\tVEXTRACTF32X4 $1, Y%d, X%d", z, t)
-			p("\tVADDPS X%d, X%d, X%d", t, z, z)
-			p("\tVMOVHLPS X%d, X%d, X%d", z, z, t)
-			p("\tVADDPS X%d, X%d, X%d", t, z, z)
-			p("\tVMOVSHDUP X%d, X%d", z, t)
-			p("\tVADDSS X%d, X%d, X%d", t, z, z)
-		}
-	}
-	// regs[e] is the register of block element 4j+i.
-	var regs [16]int
-	for e := range regs {
-		regs[e] = acc(e%4, e/4)
-	}
+// tree4xN ends d512x4x<c> and p512x4x<c>, 4 <= c <= 6 (end finishes the
+// block; the label <name>_tree precedes it in d512x4x<c>): it sums the
+// lanes of the 4×4 block of columns 0..3 by the canonical tree on whole
+// registers: each level pairs the halves of two elements' lanes
+// (VSHUFF32X4 for the 256- and 128-bit halves, VSHUFPS within 128-bit
+// blocks) and adds them in one VADDPS, so the same pairs of lanes are
+// added as for one element alone, with 15 additions and 30 shuffles
+// instead of 64 and 64. Element (i, j) of the block enters as number
+// 4j+i; the sums then end in one register as the block: 128-bit block i
+// holds row i, columns 0..3. The 4 or 8 elements of columns 4 and 5 are
+// summed the same way as a group of their own (the last levels pair a
+// register with itself), ending as block i, lanes 0 (and 1), of their
+// register: 7 or 8 additions instead of 32 or 64.
+func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int, end func()) {
 	// level emits one level: for each pair (x, y) of registers, x becomes
 	// op(imm0)(x, y) + op(imm1)(x, y).
 	level := func(op string, imm0, imm1 int, pairs [][2]int) {
@@ -516,26 +500,59 @@ func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int,
 			p("\tVADDPS Z31, Z30, Z%d", x)
 		}
 	}
-	// Level 1, t_q = s_q + s_(q+8): elements 2m and 2m+1 into regs[2m]
-	// (lanes 0-7 and 8-15).
-	var pairs [][2]int
-	for m := 0; m < 8; m++ {
-		pairs = append(pairs, [2]int{regs[2*m], regs[2*m+1]})
+	// tree sums the lanes of a group of g = 16, 8 or 4 elements, regs[e]
+	// the register of element e; at the end block b lane q of regs[0]
+	// holds element 4q+b (q < g/4).
+	tree := func(regs []int) {
+		g := len(regs)
+		// Level 1, t_q = s_q + s_(q+8): elements 2m and 2m+1 into
+		// regs[2m] (lanes 0-7 and 8-15).
+		var pairs [][2]int
+		for m := 0; m < g/2; m++ {
+			pairs = append(pairs, [2]int{regs[2*m], regs[2*m+1]})
+		}
+		level("VSHUFF32X4", 0x44, 0xee, pairs)
+		// Level 2, u_q = t_q + t_(q+4): elements 4n..4n+3 into regs[4n],
+		// block b element 4n+b.
+		pairs = nil
+		for n := 0; n < g/4; n++ {
+			pairs = append(pairs, [2]int{regs[4*n], regs[4*n+2]})
+		}
+		level("VSHUFF32X4", 0x88, 0xdd, pairs)
+		// Level 3, v_q = u_q + u_(q+2): block b of regs[8p] holds elements
+		// 8p+b (lanes 0, 1) and 8p+4+b (lanes 2, 3); a group of 4 pairs
+		// its register with itself (lanes 2, 3 repeat lanes 0, 1).
+		switch g {
+		case 16:
+			level("VSHUFPS", 0x44, 0xee, [][2]int{{regs[0], regs[4]}, {regs[8], regs[12]}})
+		case 8:
+			level("VSHUFPS", 0x44, 0xee, [][2]int{{regs[0], regs[4]}})
+		default:
+			level("VSHUFPS", 0x44, 0xee, [][2]int{{regs[0], regs[0]}})
+		}
+		// Level 4, d = v_0 + v_1: block b lane q holds element 4q+b.
+		if g == 16 {
+			level("VSHUFPS", 0x88, 0xdd, [][2]int{{regs[0], regs[8]}})
+		} else {
+			level("VSHUFPS", 0x88, 0xdd, [][2]int{{regs[0], regs[0]}})
+		}
 	}
-	level("VSHUFF32X4", 0x44, 0xee, pairs)
-	// Level 2, u_q = t_q + t_(q+4): elements 4n..4n+3 into regs[4n],
-	// block b element 4n+b.
-	pairs = nil
-	for n := 0; n < 4; n++ {
-		pairs = append(pairs, [2]int{regs[4*n], regs[4*n+2]})
+	// The block of columns 0..3: element 4j+i is (i, j), so block i of
+	// the result holds row i, columns 0..3.
+	regs := make([]int, 16)
+	for e := range regs {
+		regs[e] = acc(e%4, e/4)
 	}
-	level("VSHUFF32X4", 0x88, 0xdd, pairs)
-	// Level 3, v_q = u_q + u_(q+2): block b of regs[8p] holds elements
-	// 8p+b (lanes 0, 1) and 8p+4+b (lanes 2, 3).
-	level("VSHUFPS", 0x44, 0xee, [][2]int{{regs[0], regs[4]}, {regs[8], regs[12]}})
-	// Level 4, d = v_0 + v_1: block b lane q holds element 4q+b, that is
-	// (i, j) = (b, q).
-	level("VSHUFPS", 0x88, 0xdd, [][2]int{{regs[0], regs[8]}})
+	tree(regs)
+	// Columns 4.. (c = 5 or 6): element 4(j-4)+i is (i, j), so block i
+	// lane j-4 holds row i, column j.
+	var xregs []int
+	for e := 0; e < 4*(c-4); e++ {
+		xregs = append(xregs, acc(e%4, 4+e/4))
+	}
+	if len(xregs) > 0 {
+		tree(xregs)
+	}
 	d, x := regs[0], regs[4] // x: a spent register of the block
 	store := func(add bool) {
 		for i := 0; i < 4; i++ {
@@ -551,11 +568,27 @@ func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int,
 				}
 			}
 			p("\tVMOVUPS X%d, (DX)", x)
-			for j := 4; j < c; j++ {
-				if add {
-					p("\tVADDSS %d(DX), X%d, X%d", 4*j, acc(i, j), acc(i, j))
+			if c > 4 {
+				xd, xs := xregs[0], xregs[1] // xs: a spent register
+				if i == 0 {
+					xs = xd
+				} else {
+					p("\tVEXTRACTF32X4 $%d, Z%d, X%d", i, xd, xs)
 				}
-				p("\tVMOVSS X%d, %d(DX)", acc(i, j), 4*j)
+				if c == 5 {
+					if add {
+						p("\tVADDSS 16(DX), X%d, X%d", xs, x)
+						xs = x
+					}
+					p("\tVMOVSS X%d, 16(DX)", xs)
+				} else {
+					if add {
+						p("\tVMOVSD 16(DX), X%d", x)
+						p("\tVADDPS X%d, X%d, X%d", xs, x, x)
+						xs = x
+					}
+					p("\tVMOVSD X%d, 16(DX)", xs)
+				}
 			}
 			if i < 3 {
 				p("\tADDQ R13, DX")
