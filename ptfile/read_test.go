@@ -2,69 +2,19 @@ package ptfile
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/ptfixture"
 )
 
 // fixtures is the directory written by testdata/pytorch-run/gen.py (real
 // PyTorch 1.13 output).
 var fixtures = filepath.Join("..", "testdata", "pytorch-run")
-
-// expect is testdata/pytorch-run/expect.json: what PyTorch itself read from
-// each .pt file.
-type expect struct {
-	Source  string    `json:"source"`
-	EpochLR []float64 `json:"epoch_lr"`
-	Files   map[string]struct {
-		StartEpoch      int64             `json:"start_epoch"`
-		OptimizerKey    string            `json:"optimizer_key"`
-		Weights         map[string]string `json:"weights"`
-		MomentumBuffers map[string]string `json:"momentum_buffers"`
-		LR              float64           `json:"lr"`
-		Momentum        float64           `json:"momentum"`
-		TMax            int64             `json:"t_max"`
-		EtaMin          float64           `json:"eta_min"`
-		BaseLRs         []float64         `json:"base_lrs"`
-		LastEpoch       int64             `json:"last_epoch"`
-		LastLR          []float64         `json:"last_lr"`
-	} `json:"files"`
-}
-
-func readExpect(t *testing.T) *expect {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, "expect.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e expect
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.Files) == 0 {
-		t.Fatal("expect.json lists no files")
-	}
-	return &e
-}
-
-// sha returns the SHA-256 of the float32 values, little-endian: what
-// gen.py computes from the tensors PyTorch loaded.
-func sha(data []float32) string {
-	b := make([]byte, 0, 4*len(data))
-	for _, f := range data {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // TestReadCheckpointFixtures reads every .pt file PyTorch wrote and compares
 // each tensor, bit for bit (through its SHA-256), and every optimizer and
@@ -74,7 +24,7 @@ func sha(data []float32) string {
 // torch 1.6 (testdata/pytorch-run/legacy.py checks that torch.load gives
 // the same tensors and values), so it must read exactly like it.
 func TestReadCheckpointFixtures(t *testing.T) {
-	exp := readExpect(t)
+	exp := ptfixture.Read(t, fixtures)
 	files := map[string]string{}
 	for rel := range exp.Files {
 		files[rel] = rel
@@ -94,13 +44,13 @@ func TestReadCheckpointFixtures(t *testing.T) {
 				t.Fatalf("%d tensors, want %d", len(c.Model), len(want.Weights))
 			}
 			for i, nt := range c.Model {
-				if got := sha(nt.Tensor.Data); got != want.Weights[nt.Name] {
+				if got := ptfixture.SHA(nt.Tensor.Data); got != want.Weights[nt.Name] {
 					t.Errorf("%s: sha256 %s, PyTorch %s", nt.Name, got, want.Weights[nt.Name])
 				}
 				if nt.Tensor.Numel() != len(nt.Tensor.Data) {
 					t.Errorf("%s: shape %v with %d values", nt.Name, nt.Tensor.Shape, len(nt.Tensor.Data))
 				}
-				if buf := c.Optimizer.MomentumBuffers[i]; buf == nil || sha(buf.Data) != want.MomentumBuffers[nt.Name] {
+				if buf := c.Optimizer.MomentumBuffers[i]; buf == nil || ptfixture.SHA(buf.Data) != want.MomentumBuffers[nt.Name] {
 					t.Errorf("%s: momentum buffer differs from PyTorch's", nt.Name)
 				}
 				if c.Optimizer.Params[i] != int64(i) {

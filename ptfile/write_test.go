@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/ptfixture"
 )
 
 // TestEncodeRoundTrip writes each fixture checkpoint again with Encode and
 // reads it back: every value and every tensor bit must survive.
 func TestEncodeRoundTrip(t *testing.T) {
-	exp := readExpect(t)
+	exp := ptfixture.Read(t, fixtures)
 	for rel := range exp.Files {
 		t.Run(rel, func(t *testing.T) {
 			c, err := ReadCheckpoint(filepath.Join(fixtures, rel))

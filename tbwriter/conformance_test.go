@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 )
 
 // tbView is the part of a tensorboard-view.json (written by TensorBoard's
@@ -40,26 +41,14 @@ type viewRun struct {
 }
 
 // viewNumber decodes a JSON number or one of Python's "NaN", "Infinity",
-// "-Infinity" strings.
+// "-Infinity" strings (as jsonfloat.Float does).
 func viewNumber(t *testing.T, raw json.RawMessage) float64 {
 	t.Helper()
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		switch s {
-		case "NaN":
-			return math.NaN()
-		case "Infinity":
-			return math.Inf(1)
-		case "-Infinity":
-			return math.Inf(-1)
-		}
-		t.Fatalf("unexpected string number %q", s)
-	}
-	var f float64
+	var f jsonfloat.Float
 	if err := json.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("bad number %s: %v", raw, err)
 	}
-	return f
+	return float64(f)
 }
 
 type scalarRow struct {

@@ -1,9 +1,6 @@
 package trainer
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
@@ -12,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/internal/ptfixture"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/ptfile"
 )
@@ -20,46 +18,13 @@ import (
 // README.md and gen.py); expect.json is what PyTorch read from each file.
 var ptFixtures = filepath.Join("..", "testdata", "pytorch-run")
 
-type ptExpect struct {
-	EpochLR []float64 `json:"epoch_lr"`
-	Files   map[string]struct {
-		StartEpoch      int64             `json:"start_epoch"`
-		Weights         map[string]string `json:"weights"`
-		MomentumBuffers map[string]string `json:"momentum_buffers"`
-		LastLR          []float64         `json:"last_lr"`
-		TMax            int64             `json:"t_max"`
-	} `json:"files"`
-}
-
-func readPTExpect(t *testing.T) *ptExpect {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(ptFixtures, "expect.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e ptExpect
-	if err := json.Unmarshal(b, &e); err != nil || len(e.Files) == 0 || len(e.EpochLR) == 0 {
-		t.Fatalf("expect.json: %v", err)
-	}
-	return &e
-}
-
-func sha32(data []float32) string {
-	b := make([]byte, 0, 4*len(data))
-	for _, f := range data {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
-	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // TestResumePyTorchBits resumes every .pt file of the fixture run: the
 // trainer's weights and momentum buffers equal the file's tensors bit for bit
 // (as PyTorch read them), --epochs defaults to T_max, the next epoch's
 // learning rate is PyTorch's exactly (the scheduler's _last_lr) and the
 // epochs after it follow PyTorch's schedule (the rates the real run used).
 func TestResumePyTorchBits(t *testing.T) {
-	exp := readPTExpect(t)
+	exp := ptfixture.Read(t, ptFixtures)
 	req := DefaultConfig()
 	req.BatchSize, req.LimitTrain, req.LimitTest = 16, 512, 256
 	train, test := mnisttest.Synth(512, 1), mnisttest.Synth(256, 2)
@@ -88,10 +53,10 @@ func TestResumePyTorchBits(t *testing.T) {
 				t.Fatal("no momentum buffers")
 			}
 			for i, p := range tr.params {
-				if got := sha32(p.Data); got != want.Weights[p.Name] {
+				if got := ptfixture.SHA(p.Data); got != want.Weights[p.Name] {
 					t.Errorf("%s: weights differ from the file's", p.Name)
 				}
-				if got := sha32(tr.opt.Buffers()[i]); got != want.MomentumBuffers[p.Name] {
+				if got := ptfixture.SHA(tr.opt.Buffers()[i]); got != want.MomentumBuffers[p.Name] {
 					t.Errorf("%s: momentum buffer differs from the file's", p.Name)
 				}
 			}
@@ -205,10 +170,10 @@ func TestResumePyTorchDTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, p := range tr.params {
-				if sha32(p.Data) != want.Model[p.Name] {
+				if ptfixture.SHA(p.Data) != want.Model[p.Name] {
 					t.Errorf("%s: weights differ from PyTorch's float32 load", p.Name)
 				}
-				if sha32(tr.opt.Buffers()[i]) != want.MomentumBuffer[p.Name] {
+				if ptfixture.SHA(tr.opt.Buffers()[i]) != want.MomentumBuffer[p.Name] {
 					t.Errorf("%s: momentum buffer differs from PyTorch's float32 load", p.Name)
 				}
 			}

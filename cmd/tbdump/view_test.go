@@ -4,32 +4,21 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/jsonfloat"
 )
 
 // parseNumber reads a JSON number or one of the strings "NaN", "Infinity",
-// "-Infinity".
+// "-Infinity" (as jsonfloat.Float does).
 func parseNumber(t *testing.T, raw json.RawMessage) float64 {
 	t.Helper()
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		switch s {
-		case "NaN":
-			return math.NaN()
-		case "Infinity":
-			return math.Inf(1)
-		case "-Infinity":
-			return math.Inf(-1)
-		}
-		t.Fatalf("unexpected string number %q", s)
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil {
+	var f jsonfloat.Float
+	if err := json.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("number %s: %v", raw, err)
 	}
-	return f
+	return float64(f)
 }
 
 func sameFloat(a, b float64) bool {
