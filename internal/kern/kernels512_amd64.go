@@ -537,6 +537,13 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 	}
 }
 
+// packT512 copies, for l < kb, the r floats (1 <= r <= 16) at
+// src+l*lda bytes to dst+4*r*l bytes: packA's panel of r rows of a
+// transposed A. kb must be positive.
+//
+//go:noescape
+func packT512(kb int, src *float32, lda int, dst *float32, r int)
+
 // The Im2col and Col2im kernels for one channel of count images of
 // H×W, window K×K, no padding (OH = H-K+1, OW = W-K+1): im2col512h..
 // writes the K·K rows of the im2col matrix (row r at col + r*ldcol bytes,

@@ -17970,6 +17970,28 @@ p512x6x4_done:
 	VZEROUPPER
 	RET
 
+// func packT512(kb int, src *float32, lda int, dst *float32, r int)
+TEXT ·packT512(SB), NOSPLIT, $0-40
+	MOVQ kb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ r+32(FP), AX
+	MOVL $1, DX
+	SHLXL AX, DX, DX
+	DECL DX
+	KMOVW DX, K1
+	SHLQ $2, AX
+packT512_loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ R8, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNE packT512_loop
+	VZEROUPPER
+	RET
+
 // func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
 TEXT ·im2col512h14w14k5(SB), NOSPLIT, $0-48
 	MOVQ col+0(FP), DI

@@ -113,7 +113,42 @@ func avx512(w, g *bytes.Buffer) {
 		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\td512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 dot kernel for this block\")\n\t}\n}\n")
+	packT512(w, g)
 	conv512(w, g)
+}
+
+// packT512 writes packT512, the AVX-512 copy of packA for a transposed A:
+// for l < kb, the r <= 16 contiguous floats at src+l*lda (bytes) go to
+// dst+4*r*l, one masked load and one masked store each (masked-off
+// lanes are neither read nor written).
+func packT512(w, g *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	fmt.Fprintf(g, "\n// packT512 copies, for l < kb, the r floats (1 <= r <= 16) at\n")
+	fmt.Fprintf(g, "// src+l*lda bytes to dst+4*r*l bytes: packA's panel of r rows of a\n")
+	fmt.Fprintf(g, "// transposed A. kb must be positive.\n")
+	fmt.Fprintf(g, "//\n//go:noescape\nfunc packT512(kb int, src *float32, lda int, dst *float32, r int)\n")
+	p("")
+	p("// func packT512(kb int, src *float32, lda int, dst *float32, r int)")
+	p("TEXT ·packT512(SB), NOSPLIT, $0-40")
+	p("\tMOVQ kb+0(FP), CX")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ lda+16(FP), R8")
+	p("\tMOVQ dst+24(FP), DI")
+	p("\tMOVQ r+32(FP), AX")
+	p("\tMOVL $1, DX")
+	p("\tSHLXL AX, DX, DX")
+	p("\tDECL DX")
+	p("\tKMOVW DX, K1")
+	p("\tSHLQ $2, AX")
+	p("packT512_loop:")
+	p("\tVMOVUPS.Z (SI), K1, Z0")
+	p("\tVMOVUPS Z0, K1, (DI)")
+	p("\tADDQ R8, SI")
+	p("\tADDQ AX, DI")
+	p("\tDECQ CX")
+	p("\tJNE packT512_loop")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
 
 func chain512Name(r, v int, table bool) string {
