@@ -288,25 +288,28 @@ func (c *conv) emit(bias, out []float32, b, i0, nb int, s *scratch) {
 	oh, ow := c.convHW()
 	g := gh * gw
 	for co, bv := range bias {
+		if c.pool {
+			// the chunk's nb planes of channel co in one call: plane il
+			// is at (co*nb+il)*g in pre, its outputs at outBase(co, i0+il)
+			o := c.outBase(co, i0, b)
+			step := c.outBase(co, i0+1, b) - o
+			kern.MaxPool2Planes(out[o:], s.arg[o:], s.pre[co*nb*g:], nb, oh, ow, gw, g, step, bv, c.relu, int32(co*nb*g))
+			continue
+		}
 		for il := range nb {
 			base := (co*nb + il) * g
 			src := s.pre[base:][:g:g]
 			o := c.outBase(co, i0+il, b)
-			if !c.pool {
-				for oy := range oh {
-					dst := out[o+oy*ow:][:ow:ow]
-					for ox, v := range src[oy*gw:][:ow] {
-						v += bv
-						if c.relu {
-							v = max(v, 0)
-						}
-						dst[ox] = v
+			for oy := range oh {
+				dst := out[o+oy*ow:][:ow:ow]
+				for ox, v := range src[oy*gw:][:ow] {
+					v += bv
+					if c.relu {
+						v = max(v, 0)
 					}
+					dst[ox] = v
 				}
-				continue
 			}
-			ph, pw := oh/2, ow/2
-			kern.MaxPool2(out[o:][:ph*pw], s.arg[o:][:ph*pw], src, oh, ow, gw, bv, c.relu, int32(base))
 		}
 	}
 }
@@ -359,21 +362,22 @@ func (c *conv) routeGrad(out, dout []float32, b, i0, nb int, s *scratch) {
 		clear(dpre)
 	}
 	for co := range c.cout {
+		if c.pool {
+			// The chunk's nb planes of channel co in one call. The
+			// windows cover the first 2oh rows of each plane (and +0 goes
+			// into their columns past 2ow); on a wide grid the rows past
+			// 2oh are cleared. The sum is the planes' sums added in order.
+			o := c.outBase(co, i0, b)
+			step := c.outBase(co, i0+1, b) - o
+			s.bsum[co] += kern.MaxUnpool2Planes(dpre[co*nb*g:][:nb*g], dout[o:], out[o:], s.arg[o:], nb, oh, ow, gw, step, g, c.relu, int32(co*nb*g))
+			continue
+		}
 		var sum float64
 		for il := range nb {
 			o := c.outBase(co, i0+il, b)
 			d := dout[o:][: oh*ow : oh*ow]
 			y := out[o:][: oh*ow : oh*ow]
 			base := (co*nb + il) * g
-			if c.pool {
-				// The windows cover the first 2oh rows of the grid (and
-				// +0 goes into their columns past 2ow); on a wide grid
-				// the rows past 2oh are cleared.
-				plane := dpre[base:][:g:g]
-				sum += kern.MaxUnpool2(plane, d, y, s.arg[o:][:oh*ow:oh*ow], oh, ow, gw, c.relu, int32(base))
-				clear(plane[2*oh*gw:])
-				continue
-			}
 			for oy := range oh {
 				for ox := range ow {
 					v := d[oy*ow+ox]
@@ -416,13 +420,12 @@ func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch)
 	}
 	// dL/dW (out × in) = doutᵀ (out × b) · in (b × in)
 	kern.Sgemm(true, false, l.out, l.in, b, dout, l.out, in, l.in, false, g, l.in)
+	// the bias gradient: the rows of dout added in image order, a vector
+	// at a time (the same float32 additions per element as a scalar loop)
 	gb := g[l.out*l.in:][:l.out]
 	clear(gb)
 	for i := range b {
-		row := dout[i*l.out:][:l.out]
-		for j, v := range row {
-			gb[j] += v
-		}
+		kern.Add(gb, dout[i*l.out:][:l.out])
 	}
 	if din == nil {
 		return

@@ -26,19 +26,26 @@ DATA pool16Even<>+56(SB)/4, $28
 DATA pool16Even<>+60(SB)/4, $30
 GLOBL pool16Even<>(SB), RODATA|NOPTR, $64
 
-// func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+// func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32, n, sstride, dstride int)
 //
+// n >= 1 planes, plane q's inputs at src + 4q·sstride bytes, its outputs
+// and arg-maxes at dst and arg + 4q·dstride bytes, its base base+q·sstride.
 // maxPool2AVX2x8 with ZMM registers: 16 windows per group, the last group
 // of a row masked (K1 for its outputs, K6/K7 for the 2·16 input columns of
-// each row), so rows of any width take ceil(pw/16) groups. BX is scratch
-// (SHLXL: BMI2, which every AVX-512 processor has and hasAVX512 checks).
+// each row), so rows of any width take ceil(pw/16) groups; rows of at most
+// 16 outputs (one group each) set the masks once. BX is scratch (SHLXL:
+// BMI2, which every AVX-512 processor has and hasAVX512 checks).
 //   Z0..Z3 = window elements a0..a3 (even/odd columns of rows 2py, 2py+1)
 //   Z4 = running maximum m, Z5 = offset of the arg-max inside the window
-//   step with x: Z5 = (x > m) ? K : Z5 (K2); m = max(m, x) & max(x, m), the
-//   AND giving +0 for max(±0, ∓0) as Go's max does (a NaN is patched after)
+//   step with x: Z5 = (x > m) ? K : Z5 (K2); m = VRANGEPS $5 (m, x): the
+//   larger value with the sign of the comparison's result, which is Go's
+//   max(m, x) for every pair without a NaN, max(±0, ∓0) = +0 included
+//   (Intel SDM, VRANGEPS: imm8 bits 1:0 = 01 max, bits 3:2 = 01 sign from
+//   the compare result; checked against Go's max on every pair of special
+//   values and millions of random bit patterns); a NaN is patched after
 //   Z20 = 0, 2, ..., 30; Z21 = Z20 + 1; Z23..Z25 = the window offsets 1,
 //   ld, ld+1; Z26 = bias; Z27 = 0.
-TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-68
+TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-96
 	MOVQ dst+0(FP), DI
 	MOVQ arg+8(FP), R8
 	MOVQ src+16(FP), SI
@@ -54,6 +61,7 @@ TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-68
 	VPADDD Z23, Z20, Z21
 	VPBROADCASTD R10, Z24
 	VPADDD Z23, Z24, Z25
+pool16_plane:
 	// CX = py, the row of outputs.
 	XORQ CX, CX
 pool16_row:
@@ -62,6 +70,11 @@ pool16_row:
 	IMULQ R10, DX
 	SHLQ $1, DX
 	XORQ AX, AX
+	// Rows of at most 16 outputs: one group each, masks set once.
+	CMPQ R9, $16
+	JGT pool16_group
+	TESTQ CX, CX
+	JNE pool16_load
 pool16_group:
 	// R11 = outputs in this group (<= 16); K1, K6, K7 their masks.
 	MOVQ R9, R11
@@ -113,37 +126,30 @@ pool16_load:
 	// a1
 	VCMPPS $0x1e, Z4, Z1, K2
 	VMOVDQA32 Z23, K2, Z5
-	VMAXPS Z1, Z4, Z10
-	VMAXPS Z4, Z1, Z11
-	VPANDD Z11, Z10, Z4
+	VRANGEPS $5, Z1, Z4, Z4
 	// a2
 	VCMPPS $0x1e, Z4, Z2, K2
 	VMOVDQA32 Z24, K2, Z5
-	VMAXPS Z2, Z4, Z10
-	VMAXPS Z4, Z2, Z11
-	VPANDD Z11, Z10, Z4
+	VRANGEPS $5, Z2, Z4, Z4
 	// a3
 	VCMPPS $0x1e, Z4, Z3, K2
 	VMOVDQA32 Z25, K2, Z5
-	VMAXPS Z3, Z4, Z10
-	VMAXPS Z4, Z3, Z11
-	VPANDD Z11, Z10, Z4
-	// A NaN anywhere in the window makes the maximum NaN.
+	VRANGEPS $5, Z3, Z4, Z4
+	// A NaN anywhere in the window makes the maximum NaN: a0+a1 where a0
+	// or a1 is one, a2+a3 where a2 or a3 is.
 	VCMPPS $3, Z1, Z0, K3
 	VCMPPS $3, Z3, Z2, K4
-	KORW K4, K3, K3
-	VADDPS Z1, Z0, Z10
-	VADDPS Z3, Z2, Z11
-	VADDPS Z11, Z10, Z10
-	VMOVAPS Z10, K3, Z4
-	// bias, then ReLU as Go's max(v, 0): +0 for v <= 0 or -0, NaN kept.
+	VADDPS Z1, Z0, K3, Z4
+	VADDPS Z3, Z2, K4, Z4
+	// bias, then ReLU as Go's max(v, 0): VMAXPS with v as the second
+	// (Intel) source gives (0 > v) ? 0 : v, which keeps a NaN and maps
+	// -0 to itself; adding +0 then turns -0 into +0 and changes nothing
+	// else.
 	VADDPS Z26, Z4, Z4
 	CMPQ relu+56(FP), $0
 	JEQ pool16_store
-	VMAXPS Z27, Z4, Z10
-	VCMPPS $3, Z4, Z4, K3
-	VMOVAPS Z4, K3, Z10
-	VMOVAPS Z10, Z4
+	VMAXPS Z4, Z27, Z4
+	VADDPS Z27, Z4, Z4
 pool16_store:
 	// Output index o = py*pw + px.
 	MOVQ CX, R13
@@ -163,6 +169,15 @@ pool16_store:
 	INCQ CX
 	CMPQ CX, ph+24(FP)
 	JLT pool16_row
+	// The next plane (n is counted down in its argument slot).
+	MOVQ sstride+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDL AX, R12
+	MOVQ dstride+88(FP), AX
+	LEAQ (DI)(AX*4), DI
+	LEAQ (R8)(AX*4), R8
+	DECQ n+72(FP)
+	JNE pool16_plane
 	VZEROUPPER
 	RET
 
@@ -203,11 +218,16 @@ DATA unpoolHi<>+56(SB)/4, $15
 DATA unpoolHi<>+60(SB)/4, $31
 GLOBL unpoolHi<>(SB), RODATA|NOPTR, $64
 
-// func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32) float64
+// func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32, n, sstride, dstride int) float64
 //
+// n >= 1 planes: plane q's d, y and arg at 4q·sstride bytes, its dst at
+// 4q·dstride bytes and its base base+q·dstride; each plane is done as
+// below, then the rest of its dstride floats is set to +0, and the result
+// is ((0 + S_0) + S_1) + ... of the planes' sums S_q (0 + S_0 = S_0: a sum
+// started from +0 is never -0). Per plane:
 // First the sum, over the plane as one array of n = ph*pw values: four
-// float64 lanes (Y8), 4 values per step (lane q takes the j ≡ q mod 4 in
-// order), the last n%4 values added to lane 0 in order, then
+// float64 lanes (Y8), 16 then 4 values per step (lane q takes the j ≡ q
+// mod 4 in order), the last n%4 values added to lane 0 in order, then
 // (s0+s1)+(s2+s3). The ReLU mask is VANDPS with (y > 0), as ReLUMask's.
 // Then the windows, one row of up to 16 outputs per group (masks K1 for
 // the outputs, K6/K7 for the 2·16 columns of each input row): v (Z0), the
@@ -215,10 +235,11 @@ GLOBL unpoolHi<>(SB), RODATA|NOPTR, $64
 // window), the four window positions a0..a3 = v where the position is 0,
 // 1, ld, ld+1 and +0 elsewhere (zero-masked moves), interleaved into the
 // two rows of the windows (VPERMT2PS) and stored; then +0 into the
-// columns of both rows from 2pw to ld-1.
+// columns of both rows from 2pw to ld-1 (mask K4). Rows of at most 16
+// outputs (one group each) set K1, K6 and K7 once.
 //   Z20 = 0, 2, ..., 30; Z23..Z25 = 1, ld, ld+1; Z27 = 0; Z28, Z29 the
 //   interleaving tables.
-TEXT ·maxUnpool2AVX512(SB), NOSPLIT, $0-80
+TEXT ·maxUnpool2AVX512(SB), NOSPLIT, $0-104
 	MOVQ dst+0(FP), DI
 	MOVQ d+8(FP), SI
 	MOVQ y+16(FP), DX
@@ -227,12 +248,41 @@ TEXT ·maxUnpool2AVX512(SB), NOSPLIT, $0-80
 	MOVQ ld+48(FP), R10
 	MOVQ relu+56(FP), R12
 	VPXORD Z27, Z27, Z27
+	// X14 = the sum over the planes so far.
+	VXORPD X14, X14, X14
+unpool_plane:
 	// The sum. R11 = n, AX = j; X10 = 0.
 	VXORPS X10, X10, X10
 	MOVQ ph+32(FP), R11
 	IMULQ R9, R11
 	VXORPD Y8, Y8, Y8
 	XORQ AX, AX
+	// 16 values per step while they last: the same four additions per
+	// lane in the same order (values 0-3, 4-7, 8-11, 12-15 of the step),
+	// with a quarter of the loads, masks and conversions.
+	LEAQ -16(R11), R13
+unpool_sum16:
+	CMPQ AX, R13
+	JGT unpool_sum4_start
+	VMOVUPS (SI)(AX*4), Z0
+	TESTQ R12, R12
+	JEQ unpool_sum16_add
+	VMOVUPS (DX)(AX*4), Z1
+	VCMPPS $0x1e, Z27, Z1, K2
+	VMOVAPS.Z Z0, K2, Z0
+unpool_sum16_add:
+	VCVTPS2PD Y0, Z2
+	VEXTRACTF32X8 $1, Z0, Y3
+	VCVTPS2PD Y3, Z3
+	VEXTRACTF64X4 $1, Z2, Y4
+	VEXTRACTF64X4 $1, Z3, Y5
+	VADDPD Y2, Y8, Y8
+	VADDPD Y4, Y8, Y8
+	VADDPD Y3, Y8, Y8
+	VADDPD Y5, Y8, Y8
+	ADDQ $16, AX
+	JMP unpool_sum16
+unpool_sum4_start:
 	LEAQ -4(R11), R13
 unpool_sum4:
 	CMPQ AX, R13
@@ -271,7 +321,7 @@ unpool_sum_done:
 	VUNPCKHPD X9, X9, X0
 	VADDSD X0, X9, X9
 	VADDSD X9, X8, X8
-	VMOVSD X8, ret+72(FP)
+	VADDSD X8, X14, X14
 
 	// The windows.
 	LEAQ pool16Even<>(SB), AX
@@ -292,6 +342,11 @@ unpool_row:
 	IMULQ R10, BX
 	SHLQ $1, BX
 	XORQ AX, AX
+	// Rows of at most 16 outputs: one group each, masks set once.
+	CMPQ R9, $16
+	JGT unpool_group
+	TESTQ CX, CX
+	JNE unpool_values
 unpool_group:
 	// R11 = outputs in this group (<= 16); K1, K6, K7 their masks.
 	MOVQ R9, R11
@@ -379,17 +434,49 @@ unpool_margin_mask:
 	MOVL $1, R13
 	SHLXL R11, R13, R13
 	DECL R13
-	KMOVW R13, K1
+	KMOVW R13, K4
 	LEAQ (BX)(AX*1), R11
-	VMOVUPS Z27, K1, (DI)(R11*4)
+	VMOVUPS Z27, K4, (DI)(R11*4)
 	ADDQ R10, R11
-	VMOVUPS Z27, K1, (DI)(R11*4)
+	VMOVUPS Z27, K4, (DI)(R11*4)
 	ADDQ $16, AX
 	JMP unpool_margin
 unpool_next_row:
 	INCQ CX
 	CMPQ CX, ph+32(FP)
 	JLT unpool_row
+	// +0 in the rest of the plane: floats 2ph·ld to dstride-1, 16 at a
+	// time (the last masked).
+	MOVQ ph+32(FP), AX
+	IMULQ R10, AX
+	SHLQ $1, AX
+unpool_rest:
+	MOVQ dstride+88(FP), R11
+	SUBQ AX, R11
+	JLE unpool_next_plane
+	CMPQ R11, $16
+	JLE unpool_rest_mask
+	MOVQ $16, R11
+unpool_rest_mask:
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K4
+	VMOVUPS Z27, K4, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP unpool_rest
+unpool_next_plane:
+	// The next plane (n and base are updated in their argument slots).
+	MOVQ sstride+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	LEAQ (DX)(AX*4), DX
+	LEAQ (R8)(AX*4), R8
+	MOVQ dstride+88(FP), AX
+	LEAQ (DI)(AX*4), DI
+	ADDL AX, base+64(FP)
+	DECQ n+72(FP)
+	JNE unpool_plane
+	VMOVSD X14, ret+96(FP)
 	VZEROUPPER
 	RET
 

@@ -88,9 +88,10 @@ func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstri
 //go:noescape
 func rowsAVX2(dst, src *float32, blocks, dblock, sblock, rows, dstride, sstride, width, add int)
 
-// maxPool2Asm runs MaxPool2 with AVX-512, or with AVX2 when the rows have
-// at least 4 outputs, and reports whether it did.
-func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
+// maxPool2Asm runs MaxPool2Planes with AVX-512 (all n planes in one
+// call), or plane by plane with AVX2 when the rows have at least 4
+// outputs, and reports whether it did.
+func maxPool2Asm(dst []float32, arg []int32, src []float32, n, ph, pw, ld, sstride, dstride int, bias float32, relu bool, base int32) bool {
 	if !vecElem() || pw < 4 && cur() != avx512Path {
 		return false
 	}
@@ -98,22 +99,27 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias
 	if relu {
 		r = 1
 	}
-	switch {
-	case cur() == avx512Path:
-		maxPool2AVX512(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
-	case pw >= 8:
-		maxPool2AVX2x8(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
-	default:
-		maxPool2AVX2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base)
+	if cur() == avx512Path {
+		maxPool2AVX512(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base, n, sstride, dstride)
+		return true
+	}
+	for q := range n {
+		d, a, sp, b := &dst[q*dstride], &arg[q*dstride], &src[q*sstride], base+int32(q*sstride)
+		if pw >= 8 {
+			maxPool2AVX2x8(d, a, sp, ph, pw, ld, bias, r, b)
+		} else {
+			maxPool2AVX2(d, a, sp, ph, pw, ld, bias, r, b)
+		}
 	}
 	return true
 }
 
-// maxPool2AVX512 is MaxPool2 on ph rows of pw >= 1 outputs, 16 at a time
-// (the last group of a row masked), on the avx512 path.
+// maxPool2AVX512 is MaxPool2Planes on n >= 1 planes of ph rows of pw >= 1
+// outputs, 16 at a time (the last group of a row masked), on the avx512
+// path.
 //
 //go:noescape
-func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32)
+func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32, n, sstride, dstride int)
 
 // maxPool2AVX2 is MaxPool2 on ph rows of pw >= 4 outputs, 4 at a time (the
 // last group of a row overlaps the previous one when pw%4 != 0).
@@ -184,9 +190,9 @@ func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool {
 	return true
 }
 
-// maxUnpool2Asm runs MaxUnpool2 with AVX-512 on the avx512 path and
-// reports whether it did.
-func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) (float64, bool) {
+// maxUnpool2Asm runs MaxUnpool2Planes with AVX-512 on the avx512 path
+// (all n planes in one call) and reports whether it did.
+func maxUnpool2Asm(dst, d, y []float32, arg []int32, n, ph, pw, ld, sstride, dstride int, relu bool, base int32) (float64, bool) {
 	if cur() != avx512Path {
 		return 0, false
 	}
@@ -194,13 +200,14 @@ func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, 
 	if relu {
 		r = 1
 	}
-	return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base), true
+	return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base, n, sstride, dstride), true
 }
 
-// maxUnpool2AVX512 is MaxUnpool2 on ph >= 1 rows of pw >= 1 outputs.
+// maxUnpool2AVX512 is MaxUnpool2Planes on n >= 1 planes of ph >= 1 rows
+// of pw >= 1 outputs.
 //
 //go:noescape
-func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32) float64
+func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32, n, sstride, dstride int) float64
 
 // lookupAsm runs Lookup on the longest prefix that is a multiple of 16 on
 // the avx512 path (a gather from the table) and returns its length.

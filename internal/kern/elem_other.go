@@ -17,7 +17,7 @@ func addRowsAsm(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstri
 	return false
 }
 
-func maxPool2Asm(dst []float32, arg []int32, src []float32, ph, pw, ld int, bias float32, relu bool, base int32) bool {
+func maxPool2Asm(dst []float32, arg []int32, src []float32, n, ph, pw, ld, sstride, dstride int, bias float32, relu bool, base int32) bool {
 	return false
 }
 
@@ -27,7 +27,7 @@ func sum2Asm(dst, a, b []float32, acc bool) int { return 0 }
 
 func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool { return false }
 
-func maxUnpool2Asm(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, base int32) (float64, bool) {
+func maxUnpool2Asm(dst, d, y []float32, arg []int32, n, ph, pw, ld, sstride, dstride int, relu bool, base int32) (float64, bool) {
 	return 0, false
 }
 

@@ -37,10 +37,51 @@ func MaxPool2(dst []float32, arg []int32, src []float32, h, w, ld int, bias floa
 	if len(dst) < ph*pw || len(arg) < ph*pw {
 		panic(errShortC)
 	}
-	if maxPool2Asm(dst, arg, src, ph, pw, ld, bias, relu, base) {
+	if maxPool2Asm(dst, arg, src, 1, ph, pw, ld, 0, 0, bias, relu, base) {
 		return
 	}
 	maxPool2Generic(dst, arg, src, ph, pw, ld, bias, relu, base)
+}
+
+// MaxPool2Planes is MaxPool2 on n planes in one call: plane q's h×w
+// inputs at src[q·sstride:] (row stride ld), its outputs and arg-maxes at
+// dst[q·dstride:] and arg[q·dstride:], with base + q·sstride as its base.
+// It gives exactly what
+//
+//	for q := range n {
+//		MaxPool2(dst[q*dstride:], arg[q*dstride:], src[q*sstride:], h, w, ld, bias, relu, base+int32(q*sstride))
+//	}
+//
+// gives, without a call per plane (LeNet-5's conv2 pools 16 planes of
+// 5×5 outputs per image).
+//
+// MaxPool2Planes panics if n is negative, the shape is one MaxPool2
+// rejects, the planes' inputs or outputs overlap (sstride < (h-1)·ld + w,
+// dstride < (h/2)·(w/2)) or a slice is too short.
+func MaxPool2Planes(dst []float32, arg []int32, src []float32, n, h, w, ld, sstride, dstride int, bias float32, relu bool, base int32) {
+	if n < 0 || h < 0 || w < 0 || h%2 != 0 || w%2 != 0 || ld < w {
+		panic(errPoolShape)
+	}
+	ph, pw := h/2, w/2
+	if n == 0 || ph == 0 || pw == 0 {
+		return
+	}
+	if sstride < (h-1)*ld+w || dstride < ph*pw {
+		panic(errPoolShape)
+	}
+	if len(src) < (n-1)*sstride+(h-1)*ld+w {
+		panic(errShortIn)
+	}
+	if last := (n-1)*dstride + ph*pw; len(dst) < last || len(arg) < last {
+		panic(errShortC)
+	}
+	if maxPool2Asm(dst, arg, src, n, ph, pw, ld, sstride, dstride, bias, relu, base) {
+		return
+	}
+	for q := range n {
+		o := q * dstride
+		maxPool2Generic(dst[o:], arg[o:], src[q*sstride:], ph, pw, ld, bias, relu, base+int32(q*sstride))
+	}
 }
 
 // maxPool2Generic is the portable MaxPool2 on ph×pw outputs.
@@ -113,10 +154,62 @@ func MaxUnpool2(dst, d, y []float32, arg []int32, ph, pw, ld int, relu bool, bas
 	if len(dst) < 2*ph*ld {
 		panic(errShortC)
 	}
-	if s, ok := maxUnpool2Asm(dst, d, y, arg, ph, pw, ld, relu, base); ok {
+	if s, ok := maxUnpool2Asm(dst, d, y, arg, 1, ph, pw, ld, 0, 2*ph*ld, relu, base); ok {
 		return s
 	}
 	return maxUnpool2Generic(dst, d, y, arg, ph, pw, ld, relu, base)
+}
+
+// MaxUnpool2Planes is MaxUnpool2 on n planes in one call: plane q's d, y
+// and arg at d[q·sstride:], y[q·sstride:] and arg[q·sstride:], its
+// gradient at dst[q·dstride:][:dstride], with base + q·dstride as its
+// base. Each plane's first 2ph rows are written as MaxUnpool2 writes them
+// and the rest of its dstride floats is set to +0; the result is the sum
+// of the planes' MaxUnpool2 sums in plane order, starting from +0:
+//
+//	var s float64
+//	for q := range n {
+//		p := dst[q*dstride:][:dstride]
+//		s += MaxUnpool2(p, d[q*sstride:], y[q*sstride:], arg[q*sstride:], ph, pw, ld, relu, base+int32(q*dstride))
+//		clear(p[2*ph*ld:])
+//	}
+//
+// bit for bit, without a call per plane.
+//
+// MaxUnpool2Planes panics if n or a size is negative, ld < 2pw, the
+// planes overlap (sstride < ph·pw, dstride < 2ph·ld) or a slice is too
+// short.
+func MaxUnpool2Planes(dst, d, y []float32, arg []int32, n, ph, pw, ld, sstride, dstride int, relu bool, base int32) float64 {
+	if n < 0 || ph < 0 || pw < 0 || ld < 2*pw {
+		panic(errPoolShape)
+	}
+	if sstride < ph*pw || dstride < 2*ph*ld {
+		panic(errPoolShape)
+	}
+	if n == 0 {
+		return 0
+	}
+	if k := (n-1)*sstride + ph*pw; len(d) < k || len(y) < k || len(arg) < k {
+		panic(errShortIn)
+	}
+	if len(dst) < n*dstride {
+		panic(errShortC)
+	}
+	if ph > 0 && pw > 0 {
+		if s, ok := maxUnpool2Asm(dst, d, y, arg, n, ph, pw, ld, sstride, dstride, relu, base); ok {
+			return s
+		}
+	}
+	var s float64
+	for q := range n {
+		p := dst[q*dstride:][:dstride]
+		if ph > 0 && pw > 0 {
+			o := q * sstride
+			s += maxUnpool2Generic(p, d[o:], y[o:], arg[o:], ph, pw, ld, relu, base+int32(q*dstride))
+		}
+		clear(p[2*ph*ld:])
+	}
+	return s
 }
 
 // maxUnpool2Generic is MaxUnpool2 without AVX-512: the ReLU mask in

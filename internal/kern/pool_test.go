@@ -59,7 +59,7 @@ func TestMaxPool2(t *testing.T) {
 	forPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(10, 10))
 		for _, h := range []int{0, 2, 4, 10, 28} {
-			for _, w := range []int{0, 2, 6, 8, 10, 14, 16, 28, 30} {
+			for _, w := range []int{0, 2, 6, 8, 10, 14, 16, 28, 30, 32, 34, 62} {
 				for _, extra := range []int{0, 1, 4} {
 					for _, relu := range []bool{false, true} {
 						ld := w + extra
@@ -173,7 +173,7 @@ func FuzzMaxPool2(f *testing.F) {
 }
 
 // BenchmarkMaxPool2 pools LeNet-5's conv1 output plane (28×28 on a 32-wide
-// grid) and conv2's (10×10).
+// grid) and conv2's (10×10); cpu-ns/op is per CPU second of the process.
 func BenchmarkMaxPool2(b *testing.B) {
 	for _, tc := range []struct{ h, w, ld int }{{28, 28, 32}, {10, 10, 10}} {
 		src := poolValues(rand.New(rand.NewPCG(1, 1)), tc.h*tc.ld)
@@ -182,9 +182,11 @@ func BenchmarkMaxPool2(b *testing.B) {
 		arg := make([]int32, n)
 		b.Run(fmt.Sprintf("%dx%d", tc.h, tc.w), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				MaxPool2(dst, arg, src, tc.h, tc.w, tc.ld, 0.1, true, 0)
 			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -213,6 +215,48 @@ func TestMaxPool2Zeros(t *testing.T) {
 			for i := range windows {
 				if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
 					t.Errorf("relu=%v window %d: (%v, %d), want (%v, %d)", relu, i, dst[i], arg[i], wd[i], wa[i])
+				}
+			}
+		}
+	})
+}
+
+// TestMaxPool2Bits compares MaxPool2 with its definition on windows of
+// arbitrary float32 bit patterns besides NaNs (infinities, subnormals,
+// both zeros, values of every magnitude and sign): the AVX-512 kernel takes
+// the maximum with VRANGEPS, which must agree with Go's max on every such
+// pair, and then adds the bias, including -0, and applies ReLU.
+func TestMaxPool2Bits(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(14, 14))
+		special := []uint32{0, 0x80000000, 1, 0x80000001, 0x7f800000, 0xff800000, 0x7f7fffff, 0xff7fffff, 0x00800000, 0x807fffff}
+		const h, w = 8, 64
+		src := make([]float32, h*w)
+		dst := make([]float32, h/2*w/2)
+		arg := make([]int32, h/2*w/2)
+		for it := range 400 {
+			for i := range src {
+				var u uint32
+				switch rng.IntN(4) {
+				case 0:
+					u = special[rng.IntN(len(special))]
+				case 1:
+					u = rng.Uint32() & 0x807fffff // subnormals and zeros
+				default:
+					u = rng.Uint32()
+				}
+				if f := math.Float32frombits(u); math.IsNaN(float64(f)) {
+					u &= 0xff7fffff // the largest finite magnitude below it
+				}
+				src[i] = math.Float32frombits(u)
+			}
+			bias := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -3}[it%4]
+			relu := it%8 < 4
+			MaxPool2(dst, arg, src, h, w, w, bias, relu, 3)
+			wd, wa := refMaxPool2(src, h, w, w, bias, relu, 3)
+			for i := range dst {
+				if math.Float32bits(dst[i]) != math.Float32bits(wd[i]) || arg[i] != wa[i] {
+					t.Fatalf("round %d output %d = (%x, %d), want (%x, %d)", it, i, math.Float32bits(dst[i]), arg[i], math.Float32bits(wd[i]), wa[i])
 				}
 			}
 		}
@@ -297,12 +341,193 @@ func BenchmarkMaxUnpool2(b *testing.B) {
 				SetPath(p)
 				defer SetPath("")
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				for b.Loop() {
 					sinkF64 = MaxUnpool2(dst, d, y, arg, tc.ph, tc.pw, tc.ld, true, 0)
 				}
+				b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
 }
 
 var sinkF64 float64
+
+// TestMaxPool2Planes compares MaxPool2Planes with MaxPool2's definition
+// applied plane by plane, on every path: planes packed (conv2: sstride =
+// h·ld) or apart (conv1's 32×32 grid planes), outputs packed or apart, and
+// the memory between the planes' outputs untouched.
+func TestMaxPool2Planes(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(15, 15))
+		for _, s := range []struct{ h, w, ld int }{{10, 10, 10}, {28, 28, 32}, {4, 6, 7}, {2, 2, 2}, {6, 34, 34}, {0, 4, 4}} {
+			for _, n := range []int{0, 1, 2, 5, 16} {
+				for _, sgap := range []int{0, 3, 100} {
+					for _, dgap := range []int{0, 1, 9} {
+						relu := rng.IntN(2) == 0
+						ph, pw := s.h/2, s.w/2
+						sstride := max(0, (s.h-1)*s.ld+s.w) + sgap
+						dstride := ph*pw + dgap
+						src := poolValues(rng, n*sstride)
+						size := n*dstride + 2
+						dst, arg := poolValues(rng, size), make([]int32, size)
+						for i := range arg {
+							arg[i] = int32(-1 - i)
+						}
+						wantD, wantA := append([]float32(nil), dst...), append([]int32(nil), arg...)
+						bias := []float32{0.5, float32(math.Copysign(0, -1))}[rng.IntN(2)]
+						base := int32(rng.IntN(100))
+						for q := range n {
+							wd, wa := refMaxPool2(src[q*sstride:], s.h, s.w, s.ld, bias, relu, base+int32(q*sstride))
+							copy(wantD[q*dstride:], wd)
+							copy(wantA[q*dstride:], wa)
+						}
+						MaxPool2Planes(dst[:max(0, size-2)], arg[:max(0, size-2)], src, n, s.h, s.w, s.ld, sstride, dstride, bias, relu, base)
+						for i := range size {
+							if !sameBits(dst[i], wantD[i]) || arg[i] != wantA[i] {
+								t.Fatalf("%v n=%d sstride=%d dstride=%d: element %d = (%v, %d), want (%v, %d)", s, n, sstride, dstride, i, dst[i], arg[i], wantD[i], wantA[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestMaxUnpool2Planes compares MaxUnpool2Planes with refMaxUnpool2
+// applied plane by plane (the rest of each plane cleared, the sums added
+// in plane order from +0), on every path.
+func TestMaxUnpool2Planes(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(16, 16))
+		for _, s := range []struct{ ph, pw, ld int }{{5, 5, 10}, {14, 14, 32}, {2, 3, 7}, {1, 1, 2}, {3, 17, 40}, {0, 3, 6}} {
+			for _, n := range []int{0, 1, 2, 5, 16} {
+				for _, sgap := range []int{0, 2} {
+					for _, dgap := range []int{0, 1, 4 * s.ld, 37} {
+						relu := rng.IntN(2) == 0
+						m := s.ph * s.pw
+						sstride := m + sgap
+						dstride := 2*s.ph*s.ld + dgap
+						base := int32(rng.IntN(100))
+						d := specialValues(rng, n*sstride)
+						y, arg := make([]float32, n*sstride), make([]int32, n*sstride)
+						for q := range n {
+							if m == 0 {
+								break
+							}
+							src := poolValues(rng, 2*s.ph*s.ld)
+							o := q * sstride
+							MaxPool2(y[o:o+m], arg[o:o+m], src, 2*s.ph, 2*s.pw, s.ld, 0.25, relu, base+int32(q*dstride))
+							y[o+rng.IntN(m)] = float32(math.NaN())
+						}
+						got := specialValues(rng, n*dstride+3)
+						want := append([]float32(nil), got...)
+						var ws float64
+						for q := range n {
+							p := want[q*dstride:][:dstride]
+							if m > 0 {
+								o := q * sstride
+								dq := append([]float32(nil), d[o:o+m]...)
+								ws += refMaxUnpool2(p, dq, y[o:], arg[o:], s.ph, s.pw, s.ld, relu, base+int32(q*dstride))
+							}
+							clear(p[2*s.ph*s.ld:])
+						}
+						gs := MaxUnpool2Planes(got[:n*dstride], d, y, arg, n, s.ph, s.pw, s.ld, sstride, dstride, relu, base)
+						name := fmt.Sprintf("%v n=%d sstride=%d dstride=%d relu=%v", s, n, sstride, dstride, relu)
+						if math.Float64bits(gs) != math.Float64bits(ws) && !(gs != gs && ws != ws) {
+							t.Fatalf("%s: sum %v, want %v", name, gs, ws)
+						}
+						for i := range want {
+							if !sameBits(got[i], want[i]) {
+								t.Fatalf("%s: dst[%d] = %v, want %v", name, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestPoolPlanesPanics(t *testing.T) {
+	s := make([]float32, 400)
+	a := make([]int32, 400)
+	for name, f := range map[string]func(){
+		"pool negative n":    func() { MaxPool2Planes(s, a, s, -1, 2, 2, 2, 4, 1, 0, false, 0) },
+		"pool ld < w":        func() { MaxPool2Planes(s, a, s, 1, 2, 4, 3, 8, 2, 0, false, 0) },
+		"pool short sstride": func() { MaxPool2Planes(s, a, s, 2, 4, 4, 4, 15, 4, 0, false, 0) },
+		"pool short dstride": func() { MaxPool2Planes(s, a, s, 2, 4, 4, 4, 16, 3, 0, false, 0) },
+		"pool short src":     func() { MaxPool2Planes(s, a, s[:31], 2, 4, 4, 4, 16, 4, 0, false, 0) },
+		"pool short arg":     func() { MaxPool2Planes(s, a[:7], s, 2, 4, 4, 4, 16, 4, 0, false, 0) },
+		"unpool negative n":  func() { MaxUnpool2Planes(s, s, s, a, -1, 1, 1, 2, 1, 4, false, 0) },
+		"unpool ld < 2pw":    func() { MaxUnpool2Planes(s, s, s, a, 1, 1, 2, 3, 2, 4, false, 0) },
+		"unpool short strd":  func() { MaxUnpool2Planes(s, s, s, a, 2, 2, 2, 4, 4, 15, false, 0) },
+		"unpool short d":     func() { MaxUnpool2Planes(s, s[:7], s, a, 2, 2, 2, 4, 4, 16, false, 0) },
+		"unpool short dst":   func() { MaxUnpool2Planes(s[:31], s, s, a, 2, 2, 2, 4, 4, 16, false, 0) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}
+
+// FuzzPoolPlanes checks MaxPool2Planes and MaxUnpool2Planes against their
+// plane-by-plane definitions on fuzzer-chosen counts, shapes and strides,
+// on every path.
+func FuzzPoolPlanes(f *testing.F) {
+	f.Add(uint8(8), uint8(5), uint8(5), uint8(0), uint8(0), uint8(0), uint64(1), true)
+	f.Add(uint8(4), uint8(14), uint8(14), uint8(4), uint8(4*32), uint8(3), uint64(2), false)
+	f.Fuzz(func(t *testing.T, n, ph, pw, extra, sgap, dgap uint8, seed uint64, relu bool) {
+		onEveryPath(t, func() {
+			nn, h, w := int(n%17), int(ph%16), int(pw%20)
+			ld := 2*w + int(extra%40)
+			rng := rand.New(rand.NewPCG(seed, 6))
+			m := h * w
+			ss := max(0, (2*h-1)*ld+2*w) + int(sgap)
+			ds := m + int(dgap%8)
+			src := poolValues(rng, nn*ss)
+			y, arg := make([]float32, nn*ds), make([]int32, nn*ds)
+			MaxPool2Planes(y, arg, src, nn, 2*h, 2*w, ld, ss, ds, 0.5, relu, 3)
+			ua := make([]int32, len(arg))
+			for q := range nn {
+				wd, wa := refMaxPool2(src[q*ss:], 2*h, 2*w, ld, 0.5, relu, 3+int32(q*ss))
+				for j := range m {
+					if !sameBits(y[q*ds+j], wd[j]) || arg[q*ds+j] != wa[j] {
+						t.Fatalf("pool n=%d h=%d w=%d ld=%d: plane %d output %d = (%v, %d), want (%v, %d)", nn, 2*h, 2*w, ld, q, j, y[q*ds+j], arg[q*ds+j], wd[j], wa[j])
+					}
+					// the same windows as positions in an unpooled plane of
+					// 2h rows (stride us below)
+					ua[q*ds+j] = wa[j] - 3 - int32(q*ss) + int32(q*(2*h*ld+int(dgap)))
+				}
+			}
+			us := 2*h*ld + int(dgap)
+			d := specialValues(rng, nn*ds)
+			got := specialValues(rng, nn*us)
+			want := append([]float32(nil), got...)
+			var ws float64
+			for q := range nn {
+				p := want[q*us:][:us]
+				if m > 0 {
+					dq := append([]float32(nil), d[q*ds:q*ds+m]...)
+					ws += refMaxUnpool2(p, dq, y[q*ds:], ua[q*ds:], h, w, ld, relu, int32(q*us))
+				}
+				clear(p[2*h*ld:])
+			}
+			gs := MaxUnpool2Planes(got, d, y, ua, nn, h, w, ld, ds, us, relu, 0)
+			if math.Float64bits(gs) != math.Float64bits(ws) && !(gs != gs && ws != ws) {
+				t.Fatalf("unpool n=%d ph=%d pw=%d ld=%d: sum %v, want %v", nn, h, w, ld, gs, ws)
+			}
+			for i := range want {
+				if !sameBits(got[i], want[i]) {
+					t.Fatalf("unpool n=%d ph=%d pw=%d ld=%d: dst[%d] = %v, want %v", nn, h, w, ld, i, got[i], want[i])
+				}
+			}
+		})
+	})
+}
