@@ -60,7 +60,7 @@ func TestSaveEvery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ckpttest.Same(t, "params", finalParams(t, tr.Dir()), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, tr.Dir()), ckpttest.FinalParams(t, straight))
 	}
 
 	// Resumed at step 4 (the clock stood still meanwhile): the count
@@ -184,7 +184,7 @@ func TestKeepBestAndResumeBest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ckpttest.Same(t, "params", finalParams(t, tr.Dir()), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, tr.Dir()), ckpttest.FinalParams(t, straight))
 	}
 }
 

@@ -243,7 +243,7 @@ func TestLegacyRunWithoutID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	}
 }
 
@@ -339,7 +339,7 @@ func TestSetAsideInterrupted(t *testing.T) {
 		}
 		// Epoch 0's rate is the base rate whatever T_max, so the run equals a
 		// straight 2-epoch run.
-		ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	}
 }
 

@@ -112,20 +112,6 @@ func resume(t *testing.T, target, logdir string, req trainer.Config, set func(st
 	return tr.Run(ctx)
 }
 
-// finalParams returns the parameters of the newest checkpoint in dir.
-func finalParams(t *testing.T, dir string) []*ckptpb.Tensor {
-	t.Helper()
-	c, path, skipped, err := ckpt.Newest(dir)
-	if err != nil || len(skipped) > 0 {
-		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
-	}
-	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
-		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
-			path, e, c.GetBatchInEpoch(), want)
-	}
-	return c.GetParams()
-}
-
 // logged returns every logged point of the run in dir under rule, keyed by
 // tag, as (step, value) pairs with the wall time dropped.
 type point struct {
@@ -240,7 +226,7 @@ func TestResumeBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantParams := finalParams(t, straight)
+	wantParams := ckpttest.FinalParams(t, straight)
 	wantLogs := map[tbwriter.PurgeRule]map[string][]point{}
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		wantLogs[rule] = logged(t, straight, rule)
@@ -262,7 +248,7 @@ func TestResumeBitExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ckpttest.Same(t, "params", finalParams(t, dir), wantParams)
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), wantParams)
 	})
 
 	for _, stops := range [][]int64{{1}, {7}, {11}, {12}, {13}, {10, 20}, {3, 4, 23}} {
@@ -291,7 +277,7 @@ func TestResumeBitExact(t *testing.T) {
 					t.Fatalf("resume %d stopped after step %d: %v", i, next, err)
 				}
 			}
-			ckpttest.Same(t, "params", finalParams(t, dir), wantParams)
+			ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), wantParams)
 			for rule, want := range wantLogs {
 				compareLogs(t, logged(t, dir, rule), want)
 			}
@@ -823,7 +809,7 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
 	}
@@ -990,7 +976,7 @@ func TestStepZeroCommitFirst(t *testing.T) {
 	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		got := logged(t, dir, rule)
 		compareLogs(t, got, logged(t, straight, rule))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/ckpt"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 )
 
@@ -50,4 +51,20 @@ func Same(t testing.TB, what string, got, want []*ckptpb.Tensor) {
 	if probs := Diff(what, got, want); len(probs) > 0 {
 		t.Fatal(strings.Join(probs, "\n"))
 	}
+}
+
+// FinalParams returns the parameters of the newest checkpoint in dir, the
+// run directory of a finished run. It fails t unless that checkpoint loads
+// with none skipped and is at the end of the run's last epoch.
+func FinalParams(t testing.TB, dir string) []*ckptpb.Tensor {
+	t.Helper()
+	c, path, skipped, err := ckpt.Newest(dir)
+	if err != nil || len(skipped) > 0 {
+		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
+	}
+	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
+		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
+			path, e, c.GetBatchInEpoch(), want)
+	}
+	return c.GetParams()
 }
