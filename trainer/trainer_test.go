@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
@@ -228,25 +228,6 @@ func steps(p []point) []int64 {
 	return s
 }
 
-func sameParams(t *testing.T, got, want []*ckptpb.Tensor) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d tensors, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i].GetData(), want[i].GetData()
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
-		}
-		for j := range w {
-			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
-				t.Fatalf("%s[%d] = %v (%#08x), straight run %v (%#08x)", want[i].GetName(), j,
-					g[j], math.Float32bits(g[j]), w[j], math.Float32bits(w[j]))
-			}
-		}
-	}
-}
-
 // TestResumeBitExact is the project's determinism promise, in one
 // process: for stops at several steps (inside an epoch, at its last step, at
 // a step that is a periodic checkpoint) training k steps, stopping and
@@ -281,7 +262,7 @@ func TestResumeBitExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameParams(t, finalParams(t, dir), wantParams)
+		ckpttest.Same(t, "params", finalParams(t, dir), wantParams)
 	})
 
 	for _, stops := range [][]int64{{1}, {7}, {11}, {12}, {13}, {10, 20}, {3, 4, 23}} {
@@ -310,7 +291,7 @@ func TestResumeBitExact(t *testing.T) {
 					t.Fatalf("resume %d stopped after step %d: %v", i, next, err)
 				}
 			}
-			sameParams(t, finalParams(t, dir), wantParams)
+			ckpttest.Same(t, "params", finalParams(t, dir), wantParams)
 			for rule, want := range wantLogs {
 				compareLogs(t, logged(t, dir, rule), want)
 			}
@@ -842,7 +823,7 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
 	}
@@ -1009,7 +990,7 @@ func TestStepZeroCommitFirst(t *testing.T) {
 	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", finalParams(t, dir), finalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		got := logged(t, dir, rule)
 		compareLogs(t, got, logged(t, straight, rule))

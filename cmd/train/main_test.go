@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/mnist"
@@ -186,24 +186,6 @@ func weights(t *testing.T, dir string) []*ckptpb.Tensor {
 			path, e, c.GetBatchInEpoch(), want)
 	}
 	return c.GetParams()
-}
-
-func sameWeights(t *testing.T, got, want []*ckptpb.Tensor) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d tensors, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i].GetData(), want[i].GetData()
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
-		}
-		for j := range w {
-			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
-				t.Fatalf("%s[%d] = %v, uninterrupted run %v", want[i].GetName(), j, g[j], w[j])
-			}
-		}
-	}
 }
 
 // series returns the run's tags under rule with the wall times dropped.
@@ -413,7 +395,7 @@ func TestProcessStopResume(t *testing.T) {
 		}
 	}
 
-	sameWeights(t, weights(t, dir), weights(t, refDir))
+	ckpttest.Same(t, "weights", weights(t, dir), weights(t, refDir))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		got, want := series(t, dir, rule), series(t, refDir, rule)
 		sameLogs(t, got, want)

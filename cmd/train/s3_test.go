@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
@@ -192,7 +193,7 @@ func reference(t *testing.T) (string, func(*testing.T, string)) {
 	wantPy, wantRust := series(t, dir, tbwriter.PythonPurge), series(t, dir, tbwriter.RustPurge)
 	return dir, func(t *testing.T, s3dir string) {
 		t.Helper()
-		sameWeights(t, weights(t, s3dir), want)
+		ckpttest.Same(t, "weights", weights(t, s3dir), want)
 		sameLogs(t, series(t, s3dir, tbwriter.PythonPurge), wantPy)
 		sameLogs(t, series(t, s3dir, tbwriter.RustPurge), wantRust)
 	}

@@ -544,6 +544,13 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 //go:noescape
 func packT512(kb int, src *float32, lda int, dst *float32, r int)
 
+// packN512 copies element (i, l) of the r×kb matrix at src (row stride
+// lda bytes) to dst+4*(l*r+i) bytes: packA's panel of r rows of an A
+// that is not transposed. idx holds 0, r, ..., 15r; kb and r positive.
+//
+//go:noescape
+func packN512(kb int, src *float32, lda int, dst *float32, r int, idx *int32)
+
 // The Im2col and Col2im kernels for one channel of count images of
 // H×W, window K×K, no padding (OH = H-K+1, OW = W-K+1): im2col512h..
 // writes the K·K rows of the im2col matrix (row r at col + r*ldcol bytes,

@@ -258,7 +258,12 @@ func dotHalves512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []i
 // or 8 images).
 func packA512(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
 	if !transA {
-		packA(dst, transA, a, lda, ic, pc, mb, kb)
+		for ir, r := 0, 0; ir < mb; ir += r {
+			r = panelHeight(mb, ir)
+			p := dst[ir*kb : ir*kb+r*kb]
+			_ = a[(ic+ir+r-1)*lda+pc+kb-1]
+			packN512(kb, &a[(ic+ir)*lda+pc], 4*lda, &p[0], r, &scatterIdx[r][0])
+		}
 		return
 	}
 	for ir, r := 0, 0; ir < mb; ir += r {
@@ -270,3 +275,14 @@ func packA512(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) 
 		packT512(kb, &a[pc*lda+ic+ir], 4*lda, &p[0], r)
 	}
 }
+
+// scatterIdx[r] holds 0, r, 2r, ..., 15r: where packN512 scatters the 16
+// floats of a row, in floats.
+var scatterIdx = func() (t [mr + 1][16]int32) {
+	for r := range t {
+		for q := range t[r] {
+			t[r][q] = int32(q * r)
+		}
+	}
+	return t
+}()

@@ -17992,6 +17992,45 @@ packT512_loop:
 	VZEROUPPER
 	RET
 
+// func packN512(kb int, src *float32, lda int, dst *float32, r int, idx *int32)
+TEXT ·packN512(SB), NOSPLIT, $0-48
+	MOVQ kb+0(FP), R9
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ r+32(FP), AX
+	MOVQ idx+40(FP), DX
+	VMOVDQU32 (DX), Z31
+	MOVQ AX, R13
+	SHLQ $6, R13
+	MOVL $0xffff, DX
+	KMOVW DX, K3
+packN512_block:
+	CMPQ R9, $16
+	JGE packN512_rows
+	MOVL $1, DX
+	SHLXL R9, DX, DX
+	DECL DX
+	KMOVW DX, K3
+packN512_rows:
+	MOVQ SI, R10
+	MOVQ DI, R11
+	MOVQ AX, R12
+packN512_row:
+	VMOVUPS.Z (R10), K3, Z0
+	KMOVW K3, K2
+	VSCATTERDPS Z0, K2, (R11)(Z31*4)
+	ADDQ R8, R10
+	ADDQ $4, R11
+	DECQ R12
+	JNE packN512_row
+	ADDQ $64, SI
+	ADDQ R13, DI
+	SUBQ $16, R9
+	JGT packN512_block
+	VZEROUPPER
+	RET
+
 // func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
 TEXT ·im2col512h14w14k5(SB), NOSPLIT, $0-48
 	MOVQ col+0(FP), DI

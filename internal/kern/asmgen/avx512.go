@@ -114,7 +114,60 @@ func avx512(w, g *bytes.Buffer) {
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 dot kernel for this block\")\n\t}\n}\n")
 	packT512(w, g)
+	packN512(w, g)
 	conv512(w, g)
+}
+
+// packN512 writes packN512, the AVX-512 copy of packA for an A that is
+// not transposed: it transposes r rows of kb floats (row i at src+i*lda
+// bytes) into dst, element (i, l) at dst+4*(l*r+i), 16 steps of k at a
+// time: a masked load of row i's 16 floats and a scatter of them r floats
+// apart (indices idx: 0, r, 2r, ..., 15r).
+func packN512(w, g *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	fmt.Fprintf(g, "\n// packN512 copies element (i, l) of the r×kb matrix at src (row stride\n")
+	fmt.Fprintf(g, "// lda bytes) to dst+4*(l*r+i) bytes: packA's panel of r rows of an A\n")
+	fmt.Fprintf(g, "// that is not transposed. idx holds 0, r, ..., 15r; kb and r positive.\n")
+	fmt.Fprintf(g, "//\n//go:noescape\nfunc packN512(kb int, src *float32, lda int, dst *float32, r int, idx *int32)\n")
+	p("")
+	p("// func packN512(kb int, src *float32, lda int, dst *float32, r int, idx *int32)")
+	p("TEXT ·packN512(SB), NOSPLIT, $0-48")
+	p("\tMOVQ kb+0(FP), R9")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ lda+16(FP), R8")
+	p("\tMOVQ dst+24(FP), DI")
+	p("\tMOVQ r+32(FP), AX")
+	p("\tMOVQ idx+40(FP), DX")
+	p("\tVMOVDQU32 (DX), Z31")
+	p("\tMOVQ AX, R13")
+	p("\tSHLQ $6, R13")
+	p("\tMOVL $0xffff, DX")
+	p("\tKMOVW DX, K3")
+	p("packN512_block:")
+	p("\tCMPQ R9, $16")
+	p("\tJGE packN512_rows")
+	p("\tMOVL $1, DX")
+	p("\tSHLXL R9, DX, DX")
+	p("\tDECL DX")
+	p("\tKMOVW DX, K3")
+	p("packN512_rows:")
+	p("\tMOVQ SI, R10")
+	p("\tMOVQ DI, R11")
+	p("\tMOVQ AX, R12")
+	p("packN512_row:")
+	p("\tVMOVUPS.Z (R10), K3, Z0")
+	p("\tKMOVW K3, K2")
+	p("\tVSCATTERDPS Z0, K2, (R11)(Z31*4)")
+	p("\tADDQ R8, R10")
+	p("\tADDQ $4, R11")
+	p("\tDECQ R12")
+	p("\tJNE packN512_row")
+	p("\tADDQ $64, SI")
+	p("\tADDQ R13, DI")
+	p("\tSUBQ $16, R9")
+	p("\tJGT packN512_block")
+	p("\tVZEROUPPER")
+	p("\tRET")
 }
 
 // packT512 writes packT512, the AVX-512 copy of packA for a transposed A:
