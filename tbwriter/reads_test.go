@@ -13,39 +13,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tbtrain/tbtrain/internal/tbreads"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
 // readsFixtures holds event files and what TensorBoard's Python loader
 // serves for them (testdata/tensorboard-reads/README.md).
 const readsFixtures = "../testdata/tensorboard-reads"
-
-// readsView is the tensorboard-view.json of readsFixtures.
-type readsView struct {
-	Runs    []string                                         `json:"runs"`
-	Tags    map[string]map[string]map[string]json.RawMessage `json:"tags"`
-	HParams map[string]map[string]struct {
-		MaxStep int64              `json:"max_step"`
-		HParams map[string]float64 `json:"hparams"`
-		Status  string             `json:"status"`
-	} `json:"hparams"`
-}
-
-func readReadsView(t *testing.T) readsView {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(readsFixtures, "tensorboard-view.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v readsView
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Runs) == 0 {
-		t.Fatal("view lists no runs")
-	}
-	return v
-}
 
 func readsRuns(t *testing.T) map[string]*Run {
 	t.Helper()
@@ -68,7 +42,7 @@ func readsRuns(t *testing.T) map[string]*Run {
 // unsampled, and the hparams content it shows (the first value of each
 // hparams tag, even after a restart purged that value's step).
 func TestReadsAgreeWithTensorBoard(t *testing.T) {
-	view := readReadsView(t)
+	view := tbreads.Read(t, readsFixtures)
 	runs := readsRuns(t)
 	var listed []string
 	for name, r := range runs {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
@@ -87,7 +88,7 @@ func TestAcrossKernPaths(t *testing.T) {
 		return
 	}
 	ref := straight[paths[0]]
-	wantParams := finalParams(t, ref)
+	wantParams := ckpttest.FinalParams(t, ref)
 	wantLogs := map[tbwriter.PurgeRule]map[string][]point{}
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		wantLogs[rule] = logged(t, ref, rule)
@@ -95,7 +96,7 @@ func TestAcrossKernPaths(t *testing.T) {
 	wantDigest := runDigest(t, ref)
 	for _, p := range paths[1:] {
 		t.Run("same/"+p, func(t *testing.T) {
-			sameParams(t, finalParams(t, straight[p]), wantParams)
+			ckpttest.Same(t, "params", ckpttest.FinalParams(t, straight[p]), wantParams)
 			for rule, want := range wantLogs {
 				compareLogs(t, logged(t, straight[p], rule), want)
 			}
@@ -142,7 +143,7 @@ func TestAcrossKernPaths(t *testing.T) {
 				if err := tr.Run(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				sameParams(t, finalParams(t, dir), wantParams)
+				ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), wantParams)
 				for rule, want := range wantLogs {
 					compareLogs(t, logged(t, dir, rule), want)
 				}

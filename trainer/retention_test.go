@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/trainer"
 )
@@ -59,7 +60,7 @@ func TestSaveEvery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, tr.Dir()), ckpttest.FinalParams(t, straight))
 	}
 
 	// Resumed at step 4 (the clock stood still meanwhile): the count
@@ -183,7 +184,7 @@ func TestKeepBestAndResumeBest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameParams(t, finalParams(t, tr.Dir()), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, tr.Dir()), ckpttest.FinalParams(t, straight))
 	}
 }
 

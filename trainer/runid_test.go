@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/trainer"
@@ -242,7 +243,7 @@ func TestLegacyRunWithoutID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameParams(t, finalParams(t, dir), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	}
 }
 
@@ -338,7 +339,7 @@ func TestSetAsideInterrupted(t *testing.T) {
 		}
 		// Epoch 0's rate is the base rate whatever T_max, so the run equals a
 		// straight 2-epoch run.
-		sameParams(t, finalParams(t, dir), finalParams(t, straight))
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/model"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
@@ -233,7 +234,7 @@ func TestDashboardTags(t *testing.T) {
 	// The vectors and predictions are those of the final model: recompute
 	// them from the last checkpoint.
 	m := model.NewLeNet5(rand.New(rand.NewPCG(1, 1)))
-	for i, p := range finalParams(t, dir) {
+	for i, p := range ckpttest.FinalParams(t, dir) {
 		copy(m.Params()[i].Data, p.GetData())
 	}
 	x, labels := make([]float32, 60*model.ImageSize), make([]uint8, 60)

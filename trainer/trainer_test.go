@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
@@ -110,20 +110,6 @@ func resume(t *testing.T, target, logdir string, req trainer.Config, set func(st
 		t.Fatal(err)
 	}
 	return tr.Run(ctx)
-}
-
-// finalParams returns the parameters of the newest checkpoint in dir.
-func finalParams(t *testing.T, dir string) []*ckptpb.Tensor {
-	t.Helper()
-	c, path, skipped, err := ckpt.Newest(dir)
-	if err != nil || len(skipped) > 0 {
-		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
-	}
-	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
-		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
-			path, e, c.GetBatchInEpoch(), want)
-	}
-	return c.GetParams()
 }
 
 // logged returns every logged point of the run in dir under rule, keyed by
@@ -228,25 +214,6 @@ func steps(p []point) []int64 {
 	return s
 }
 
-func sameParams(t *testing.T, got, want []*ckptpb.Tensor) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d tensors, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i].GetData(), want[i].GetData()
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
-		}
-		for j := range w {
-			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
-				t.Fatalf("%s[%d] = %v (%#08x), straight run %v (%#08x)", want[i].GetName(), j,
-					g[j], math.Float32bits(g[j]), w[j], math.Float32bits(w[j]))
-			}
-		}
-	}
-}
-
 // TestResumeBitExact is the project's determinism promise, in one
 // process: for stops at several steps (inside an epoch, at its last step, at
 // a step that is a periodic checkpoint) training k steps, stopping and
@@ -259,7 +226,7 @@ func TestResumeBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantParams := finalParams(t, straight)
+	wantParams := ckpttest.FinalParams(t, straight)
 	wantLogs := map[tbwriter.PurgeRule]map[string][]point{}
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		wantLogs[rule] = logged(t, straight, rule)
@@ -281,7 +248,7 @@ func TestResumeBitExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameParams(t, finalParams(t, dir), wantParams)
+		ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), wantParams)
 	})
 
 	for _, stops := range [][]int64{{1}, {7}, {11}, {12}, {13}, {10, 20}, {3, 4, 23}} {
@@ -310,7 +277,7 @@ func TestResumeBitExact(t *testing.T) {
 					t.Fatalf("resume %d stopped after step %d: %v", i, next, err)
 				}
 			}
-			sameParams(t, finalParams(t, dir), wantParams)
+			ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), wantParams)
 			for rule, want := range wantLogs {
 				compareLogs(t, logged(t, dir, rule), want)
 			}
@@ -842,7 +809,7 @@ func TestResumeOlderCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		compareLogs(t, logged(t, dir, rule), logged(t, straight, rule))
 	}
@@ -1009,7 +976,7 @@ func TestStepZeroCommitFirst(t *testing.T) {
 	if err := resume(t, dir, logdir, trainer.Config{}, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	sameParams(t, finalParams(t, dir), finalParams(t, straight))
+	ckpttest.Same(t, "params", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, straight))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		got := logged(t, dir, rule)
 		compareLogs(t, got, logged(t, straight, rule))

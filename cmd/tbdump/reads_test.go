@@ -5,24 +5,18 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tbtrain/tbtrain/internal/selfexec"
+	"github.com/tbtrain/tbtrain/internal/tbreads"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
 // reads is the folder of event files with what TensorBoard's Python loader
 // served for them, through its HTTP routes (see its README.md).
 const reads = "../../testdata/tensorboard-reads"
-
-// readsView is the part of reads/tensorboard-view.json these tests use.
-type readsView struct {
-	Runs []string                                         `json:"runs"`
-	Tags map[string]map[string]map[string]json.RawMessage `json:"tags"`
-}
 
 // readsDump is the part of tbdump's --json document these tests use.
 type readsDump struct {
@@ -71,14 +65,7 @@ func dumpReads(t *testing.T, args ...string) readsDump {
 // failed is listed as mixed kinds; the *.profile-empty files are marked not
 // read and add no tag; every run TensorBoard lists is listed.
 func TestShownAgreesWithTensorBoard(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(reads, "tensorboard-view.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var view readsView
-	if err := json.Unmarshal(b, &view); err != nil {
-		t.Fatal(err)
-	}
+	view := tbreads.Read(t, reads)
 	d := dumpReads(t, "--purge=python")
 	var listed []string
 	checked := 0

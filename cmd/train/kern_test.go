@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/kern"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
@@ -44,7 +45,7 @@ func TestKernPathResume(t *testing.T) {
 				want = dir
 				return
 			}
-			sameWeights(t, weights(t, dir), weights(t, want))
+			ckpttest.Same(t, "weights", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, want))
 
 			// Stop a run on the previous path in the middle of its epoch.
 			prev := paths[i-1]
@@ -70,7 +71,7 @@ func TestKernPathResume(t *testing.T) {
 				t.Errorf("resume of a %s run on %s warned:\n%s", prev, p, errb.String())
 			}
 			dir = runDirOf(t, c.out.String())
-			sameWeights(t, weights(t, dir), weights(t, want))
+			ckpttest.Same(t, "weights", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, want))
 			for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 				sameLogs(t, series(t, dir, rule), series(t, want, rule))
 			}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,11 +21,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
 	"github.com/tbtrain/tbtrain/mnist"
 	"github.com/tbtrain/tbtrain/mnist/mnisttest"
-	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/tbwriter"
 	"github.com/tbtrain/tbtrain/tbwriter/tbtest"
 	"github.com/tbtrain/tbtrain/trainer"
@@ -172,38 +171,6 @@ func runDirOf(t *testing.T, out string) string {
 		t.Fatalf("no run directory in output:\n%s", out)
 	}
 	return m[1]
-}
-
-// weights returns the parameters of the newest checkpoint of a run.
-func weights(t *testing.T, dir string) []*ckptpb.Tensor {
-	t.Helper()
-	c, path, skipped, err := ckpt.Newest(dir)
-	if err != nil || len(skipped) > 0 {
-		t.Fatalf("newest checkpoint in %s: %v (skipped %v)", dir, err, skipped)
-	}
-	if e, want := c.GetEpoch(), c.GetConfig().GetEpochs(); e != want || c.GetBatchInEpoch() != 0 {
-		t.Fatalf("newest checkpoint %s is at epoch %d, batch %d: the run did not finish its %d epochs",
-			path, e, c.GetBatchInEpoch(), want)
-	}
-	return c.GetParams()
-}
-
-func sameWeights(t *testing.T, got, want []*ckptpb.Tensor) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d tensors, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i].GetData(), want[i].GetData()
-		if len(g) != len(w) {
-			t.Fatalf("%s: %d values, want %d", want[i].GetName(), len(g), len(w))
-		}
-		for j := range w {
-			if math.Float32bits(g[j]) != math.Float32bits(w[j]) {
-				t.Fatalf("%s[%d] = %v, uninterrupted run %v", want[i].GetName(), j, g[j], w[j])
-			}
-		}
-	}
 }
 
 // series returns the run's tags under rule with the wall times dropped.
@@ -413,7 +380,7 @@ func TestProcessStopResume(t *testing.T) {
 		}
 	}
 
-	sameWeights(t, weights(t, dir), weights(t, refDir))
+	ckpttest.Same(t, "weights", ckpttest.FinalParams(t, dir), ckpttest.FinalParams(t, refDir))
 	for _, rule := range []tbwriter.PurgeRule{tbwriter.PythonPurge, tbwriter.RustPurge} {
 		got, want := series(t, dir, rule), series(t, refDir, rule)
 		sameLogs(t, got, want)

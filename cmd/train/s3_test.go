@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/faultinject"
 	"github.com/tbtrain/tbtrain/internal/s3test"
 	"github.com/tbtrain/tbtrain/internal/selfexec"
@@ -188,11 +189,11 @@ func reference(t *testing.T) (string, func(*testing.T, string)) {
 	local := filepath.Join(t.TempDir(), "runs")
 	out := runToEnd(t, s3Quick(t, local)...)
 	dir := runDirOf(t, out)
-	want := weights(t, dir)
+	want := ckpttest.FinalParams(t, dir)
 	wantPy, wantRust := series(t, dir, tbwriter.PythonPurge), series(t, dir, tbwriter.RustPurge)
 	return dir, func(t *testing.T, s3dir string) {
 		t.Helper()
-		sameWeights(t, weights(t, s3dir), want)
+		ckpttest.Same(t, "weights", ckpttest.FinalParams(t, s3dir), want)
 		sameLogs(t, series(t, s3dir, tbwriter.PythonPurge), wantPy)
 		sameLogs(t, series(t, s3dir, tbwriter.RustPurge), wantRust)
 	}

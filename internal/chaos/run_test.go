@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tbtrain/tbtrain/ckpt"
+	"github.com/tbtrain/tbtrain/internal/ckpttest"
 	"github.com/tbtrain/tbtrain/internal/dirtest"
 	"github.com/tbtrain/tbtrain/proto/ckptpb"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
@@ -237,8 +238,8 @@ func compareCheckpoints(got, want *ckptpb.Checkpoint) []string {
 		add("position: epoch %d step %d batch %d, reference epoch %d step %d batch %d",
 			got.GetEpoch(), got.GetGlobalStep(), got.GetBatchInEpoch(), want.GetEpoch(), want.GetGlobalStep(), want.GetBatchInEpoch())
 	}
-	probs = append(probs, compareTensors("param", got.GetParams(), want.GetParams())...)
-	probs = append(probs, compareTensors("momentum", got.GetOptimizer().GetMomentumBuffer(), want.GetOptimizer().GetMomentumBuffer())...)
+	probs = append(probs, ckpttest.Diff("param", got.GetParams(), want.GetParams())...)
+	probs = append(probs, ckpttest.Diff("momentum", got.GetOptimizer().GetMomentumBuffer(), want.GetOptimizer().GetMomentumBuffer())...)
 	if g, w := got.GetOptimizer().GetLr(), want.GetOptimizer().GetLr(); math.Float64bits(g) != math.Float64bits(w) {
 		add("optimizer lr %v, reference %v", g, w)
 	}
@@ -264,35 +265,6 @@ func compareCheckpoints(got, want *ckptpb.Checkpoint) []string {
 				math.Float64bits(g.GetLr()) != math.Float64bits(w.GetLr()) {
 				add("history[%d]: %v, reference %v", i, g, w)
 			}
-		}
-	}
-	return probs
-}
-
-func compareTensors(what string, got, want []*ckptpb.Tensor) []string {
-	if len(got) != len(want) {
-		return []string{fmt.Sprintf("%s: %d tensors, reference %d", what, len(got), len(want))}
-	}
-	var probs []string
-	for i := range want {
-		g, w := got[i], want[i]
-		if g.GetName() != w.GetName() || !slices.Equal(g.GetShape(), w.GetShape()) || len(g.GetData()) != len(w.GetData()) {
-			probs = append(probs, fmt.Sprintf("%s %d: %s %v (%d values), reference %s %v (%d values)",
-				what, i, g.GetName(), g.GetShape(), len(g.GetData()), w.GetName(), w.GetShape(), len(w.GetData())))
-			continue
-		}
-		diff, first := 0, -1
-		for j, v := range w.GetData() {
-			if math.Float32bits(g.GetData()[j]) != math.Float32bits(v) {
-				diff++
-				if first < 0 {
-					first = j
-				}
-			}
-		}
-		if diff > 0 {
-			probs = append(probs, fmt.Sprintf("%s %s: %d of %d values differ in their bits; first at %d: %v, reference %v",
-				what, w.GetName(), diff, len(w.GetData()), first, g.GetData()[first], w.GetData()[first]))
 		}
 	}
 	return probs
