@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,31 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tbtrain/tbtrain/internal/jsonfloat"
+	"github.com/tbtrain/tbtrain/internal/tbview"
 )
-
-// tbView is the part of a tensorboard-view.json (written by TensorBoard's
-// Python loader, see the fixtures' README) that the reader must agree with.
-type tbView struct {
-	Runs map[string]viewRun `json:"runs"`
-}
-
-// viewRun is one run of a tensorboard-view.json.
-type viewRun struct {
-	EventFiles []string `json:"event_files"`
-	RecordScan map[string]struct {
-		Size       int64   `json:"size"`
-		Records    int     `json:"records"`
-		ValidBytes int64   `json:"valid_bytes"`
-		Stopped    *string `json:"stopped"`
-	} `json:"record_scan"`
-	Error *string `json:"error"`
-	Tags  map[string]struct {
-		Plugin  string            `json:"plugin"`
-		Count   int               `json:"count"`
-		Steps   []int64           `json:"steps"`
-		Scalars []json.RawMessage `json:"scalars"`
-	} `json:"tags"`
-}
 
 // viewNumber decodes a JSON number or one of Python's "NaN", "Infinity",
 // "-Infinity" strings (as jsonfloat.Float does).
@@ -67,14 +43,7 @@ func TestConformanceWithTensorBoard(t *testing.T) {
 	for _, viewPath := range views {
 		root := filepath.Dir(viewPath)
 		t.Run(filepath.Base(root), func(t *testing.T) {
-			data, err := os.ReadFile(viewPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var view tbView
-			if err := json.Unmarshal(data, &view); err != nil {
-				t.Fatal(err)
-			}
+			view := tbview.ReadGroup(t, root)
 			runs, err := ReadLogdir(root)
 			if err != nil {
 				t.Fatal(err)
@@ -100,7 +69,7 @@ func TestConformanceWithTensorBoard(t *testing.T) {
 	}
 }
 
-func checkRun(t *testing.T, name string, run *Run, want viewRun) {
+func checkRun(t *testing.T, name string, run *Run, want tbview.Run) {
 	t.Helper()
 	var files []string
 	for _, f := range run.Files {
@@ -187,10 +156,9 @@ func checkRun(t *testing.T, name string, run *Run, want viewRun) {
 			continue
 		}
 		var wantRows, gotRows []scalarRow
-		for _, raw := range wt.Scalars {
-			var row []json.RawMessage
-			if err := json.Unmarshal(raw, &row); err != nil || len(row) != 3 {
-				t.Fatalf("run %s tag %s: bad scalar row %s", name, tag, raw)
+		for _, row := range wt.Scalars {
+			if len(row) != 3 {
+				t.Fatalf("run %s tag %s: bad scalar row %q", name, tag, row)
 			}
 			wantRows = append(wantRows, scalarRow{int64(viewNumber(t, row[0])), viewNumber(t, row[1]), viewNumber(t, row[2])})
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tbtrain/tbtrain/internal/tbreads"
+	"github.com/tbtrain/tbtrain/internal/tbview"
 	"github.com/tbtrain/tbtrain/proto/tbpb"
 )
 
@@ -42,7 +42,7 @@ func readsRuns(t *testing.T) map[string]*Run {
 // unsampled, and the hparams content it shows (the first value of each
 // hparams tag, even after a restart purged that value's step).
 func TestReadsAgreeWithTensorBoard(t *testing.T) {
-	view := tbreads.Read(t, readsFixtures)
+	view := tbview.ReadReads(t, readsFixtures)
 	runs := readsRuns(t)
 	var listed []string
 	for name, r := range runs {

@@ -1,54 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tbtrain/tbtrain/internal/tbview"
 )
-
-// tbView is the part of a fixture's tensorboard-view.json (what TensorBoard's
-// Python loader served) that these tests compare with.
-type tbView struct {
-	Runs map[string]struct {
-		EventFiles []string `json:"event_files"`
-		RecordScan map[string]struct {
-			Records    int     `json:"records"`
-			ValidBytes int64   `json:"valid_bytes"`
-			Stopped    *string `json:"stopped"`
-		} `json:"record_scan"`
-		Error *string `json:"error"`
-		Tags  map[string]struct {
-			Plugin    string      `json:"plugin"`
-			DataClass string      `json:"data_class"`
-			Count     int         `json:"count"`
-			Steps     []int64     `json:"steps"`
-			Scalars   [][]jsonAny `json:"scalars"`
-		} `json:"tags"`
-	} `json:"runs"`
-}
-
-// jsonAny keeps a JSON value undecoded: the view writes non-finite scalars as
-// the strings "NaN", "Infinity" and "-Infinity", so numbers are parsed by hand.
-type jsonAny = json.RawMessage
-
-func readView(t *testing.T, group string) tbView {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, group, "tensorboard-view.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v tbView
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s view: %v", group, err)
-	}
-	if len(v.Runs) == 0 {
-		t.Fatalf("%s view lists no runs", group)
-	}
-	return v
-}
 
 // stoppedKind maps TensorBoard's reason for stopping a file (record_scan
 // "stopped", the wording of tensorboard/summary/_tf/.../record_reader and the
@@ -70,7 +30,7 @@ func stoppedKind(s string) string {
 // offset where TensorBoard stopped and the kind of damage.
 func TestDamagedExitAndReports(t *testing.T) {
 	needFixtures(t)
-	view := readView(t, "damaged")
+	view := tbview.ReadGroup(t, filepath.Join(fixtures, "damaged"))
 	r := runCommand(t, nil, fx("damaged"))
 	if r.code != 1 {
 		t.Fatalf("exit status %d, want 1; stderr:\n%s", r.code, r.stderr)

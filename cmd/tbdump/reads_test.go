@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/tbtrain/tbtrain/internal/selfexec"
-	"github.com/tbtrain/tbtrain/internal/tbreads"
+	"github.com/tbtrain/tbtrain/internal/tbview"
 	"github.com/tbtrain/tbtrain/tbwriter"
 )
 
@@ -65,7 +65,7 @@ func dumpReads(t *testing.T, args ...string) readsDump {
 // failed is listed as mixed kinds; the *.profile-empty files are marked not
 // read and add no tag; every run TensorBoard lists is listed.
 func TestShownAgreesWithTensorBoard(t *testing.T) {
-	view := tbreads.Read(t, reads)
+	view := tbview.ReadReads(t, reads)
 	d := dumpReads(t, "--purge=python")
 	var listed []string
 	checked := 0

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tbtrain/tbtrain/internal/jsonfloat"
+	"github.com/tbtrain/tbtrain/internal/tbview"
 )
 
 // parseNumber reads a JSON number or one of the strings "NaN", "Infinity",
@@ -68,7 +70,7 @@ func TestAgreesWithTensorBoard(t *testing.T) {
 	needFixtures(t)
 	for _, group := range []string{"seed-2022", "torch-1.13", "purge-variants", "damaged"} {
 		t.Run(group, func(t *testing.T) {
-			view := readView(t, group)
+			view := tbview.ReadGroup(t, filepath.Join(fixtures, group))
 			r := runInProcess(t, nil, "--json", "--purge=python", fx(group))
 			var got dumpOut
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
