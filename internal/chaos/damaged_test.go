@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tbtrain/tbtrain/internal/dirtest"
 )
 
 // TestResumeSkipsDamaged checks --resume's fallback rule from outside, with
@@ -106,23 +108,12 @@ func TestResumeSkipsDamaged(t *testing.T) {
 	checkAgainstReference(t, r, logdir, runDir, "resume past damaged checkpoints", nil, flipped, truncated)
 }
 
-// snapshotAll maps every regular file in dir to its content.
+// snapshotAll maps every file of dir (dirtest.Files: subdirectories as
+// name/) to its content, the event files left out.
 func snapshotAll(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, e := range ents {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), "events.out.tfevents.") {
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m[e.Name()] = string(b)
-		}
-	}
+	m := dirtest.Files(t, dir)
+	maps.DeleteFunc(m, func(name, _ string) bool { return strings.HasPrefix(name, "events.out.tfevents.") })
 	return m
 }
 
