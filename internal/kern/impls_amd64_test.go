@@ -195,3 +195,19 @@ func TestDotHalves512(t *testing.T) {
 		checkSame(t, sgemmAVX512, sgemmGeneric, g, rng)
 	}
 }
+
+// TestDotColumns512 checks the AVX-512 dot form where a column of blocks
+// is one panel call (more blocks down than across, both exact) against
+// the generic path.
+func TestDotColumns512(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	rng := rand.New(rand.NewPCG(9, 12))
+	for _, g := range []gemmCase{
+		{transB: true, m: 16, n: 10, k: 84}, {transB: true, acc: true, m: 24, n: 5, k: 33, pad: 1},
+		{transB: true, acc: true, m: 12, n: 12, k: 40, pad: 2}, {transB: true, m: 8, n: 6, k: 7},
+	} {
+		checkSame(t, sgemmAVX512, sgemmGeneric, g, rng)
+	}
+}

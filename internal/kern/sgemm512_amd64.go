@@ -192,6 +192,15 @@ func dotRows512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []int
 	if ldb == 0 {
 		bstep, offstep = 0, 8*c
 	}
+	if m%r == 0 && n%c == 0 && m/r > full {
+		// More blocks down than across: a column of blocks per call
+		// (fc3's forward product, 16×10: 2 calls instead of 4).
+		for j := 0; j < n; j += c {
+			bp, op := dotB(b, offs, ldb, j, 0)
+			panel512(r, c, k16, tail, &a[0], 4*lda, bp, op, &cm[j], 4*ldc, add, nil, 0, m/r, 4*r*lda, 0, 0, 4*r*ldc)
+		}
+		return
+	}
 	for i := 0; i < m; i += r {
 		rows := min(r, m-i)
 		if full > 0 {
