@@ -2673,3 +2673,46 @@ dot3x2_put:
 	VMOVSS X10, 4(DX)
 	VZEROUPPER
 	RET
+
+// func packT256(kb int, src *float32, lda int, dst *float32, r int, mask *int32)
+TEXT ·packT256(SB), NOSPLIT, $0-48
+	MOVQ kb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ r+32(FP), AX
+	MOVQ mask+40(FP), DX
+	VMOVDQU (DX), Y1
+	SHLQ $2, AX
+packT256_loop:
+	VMASKMOVPS (SI), Y1, Y0
+	VMASKMOVPS Y0, Y1, (DI)
+	ADDQ R8, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNE packT256_loop
+	VZEROUPPER
+	RET
+
+// func packN256(kb int, src *float32, idx *int32, dst *float32, r int, mask *int32)
+TEXT ·packN256(SB), NOSPLIT, $0-48
+	MOVQ kb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), R8
+	MOVQ dst+24(FP), DI
+	MOVQ r+32(FP), AX
+	MOVQ mask+40(FP), DX
+	VMOVDQU (R8), Y3
+	VMOVDQU (DX), Y1
+	SHLQ $2, AX
+packN256_loop:
+	VMOVDQU Y1, Y2
+	VXORPS Y0, Y0, Y0
+	VGATHERDPS Y2, (SI)(Y3*4), Y0
+	VMASKMOVPS Y0, Y1, (DI)
+	ADDQ $4, SI
+	ADDQ AX, DI
+	DECQ CX
+	JNE packN256_loop
+	VZEROUPPER
+	RET
