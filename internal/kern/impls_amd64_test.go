@@ -3,7 +3,6 @@
 package kern
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -210,62 +209,5 @@ func TestDotColumns512(t *testing.T) {
 		{transB: true, acc: true, m: 12, n: 12, k: 40, pad: 2}, {transB: true, m: 8, n: 6, k: 7},
 	} {
 		checkSame(t, sgemmAVX512, sgemmGeneric, g, rng)
-	}
-}
-
-// TestPackVector compares the vector packing of A (packA2 on AVX2, and
-// packA512 where AVX-512 runs) with packA's element moves in Go on random
-// blocks of random matrices, transposed or not, including blocks that end
-// at the matrix's last element: every packed float must be packA's, and
-// the guard floats after the packed panels must stay untouched (the
-// masked stores write no lane beyond r).
-func TestPackVector(t *testing.T) {
-	if !hasAVX2FMA {
-		t.Skip("the processor lacks AVX2/FMA: " + Unavailable("avx2"))
-	}
-	type packer struct {
-		name string
-		pack func(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int)
-	}
-	packers := []packer{{"packA2", packA2}}
-	if hasAVX512 {
-		packers = append(packers, packer{"packA512", packA512})
-	}
-	const guard = 19
-	rng := rand.New(rand.NewPCG(11, 12))
-	for _, pk := range packers {
-		for it := range 400 {
-			transA := it%2 == 1
-			mb, kb := 1+rng.IntN(mc), 1+rng.IntN(40)
-			if it%5 == 0 {
-				kb = 1 + rng.IntN(kc)
-			}
-			ic, pc := rng.IntN(5), rng.IntN(5)
-			// op(A) is at least (ic+mb)×(pc+kb); A is stored with lda
-			// >= its stored row length and ends right after the block.
-			rows, cols := ic+mb, pc+kb
-			if transA {
-				rows, cols = cols, rows
-			}
-			lda := cols + rng.IntN(4)
-			a := make([]float32, (rows-1)*lda+cols)
-			for i := range a {
-				a[i] = rng.Float32()*2 - 1
-			}
-			want := make([]float32, mb*kb+guard)
-			got := make([]float32, mb*kb+guard)
-			for i := range want {
-				want[i] = float32(-1000 - i)
-				got[i] = want[i]
-			}
-			packA(want, transA, a, lda, ic, pc, mb, kb)
-			pk.pack(got, transA, a, lda, ic, pc, mb, kb)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%s transA=%v mb=%d kb=%d ic=%d pc=%d lda=%d: dst[%d] = %v, packA gives %v (packed floats end at %d)",
-						pk.name, transA, mb, kb, ic, pc, lda, i, got[i], want[i], mb*kb)
-				}
-			}
-		}
 	}
 }

@@ -156,22 +156,3 @@ func dot(rows, cols, k16 int, mask *int32, a *float32, lda int, b *float32, boff
 		panic("kern: no dot kernel for this block")
 	}
 }
-
-// packT256 copies, for l < kb, the r floats (1 <= r <= 8) at
-// src+l*lda bytes to dst+4*r*l bytes: packA's panel of r rows of a
-// transposed A. mask points to 8 int32 lane masks, -1 for the first r
-// lanes and 0 for the rest (masked-off lanes are neither read nor
-// written). kb must be positive.
-//
-//go:noescape
-func packT256(kb int, src *float32, lda int, dst *float32, r int, mask *int32)
-
-// packN256 copies element (i, l) of the r×kb matrix at src (row i at
-// src+4*idx[i] bytes) to dst+4*(l*r+i) bytes: packA's panel of r rows
-// (1 <= r <= 8) of an A that is not transposed, one gather of the r
-// floats of column l and one masked store per step. idx holds 8 int32
-// offsets in floats and mask 8 lane masks as for packT256; kb must be
-// positive.
-//
-//go:noescape
-func packN256(kb int, src *float32, idx *int32, dst *float32, r int, mask *int32)

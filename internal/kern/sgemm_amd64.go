@@ -3,7 +3,6 @@
 package kern
 
 import (
-	"math"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -78,7 +77,7 @@ func sgemmAVX2(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 		}
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
-			packA2(ap[:], transA, a, lda, ic, pc, mb, kb)
+			packA(ap[:], transA, a, lda, ic, pc, mb, kb)
 			for jr := 0; jr < n; jr += nr {
 				nb := min(nr, n-jr)
 				var bptr *float32
@@ -163,33 +162,6 @@ func packA(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
 				p[l*r+i] = v
 			}
 		}
-	}
-}
-
-// packA2 is packA with each step of k of a panel copied by generated
-// assembly: packT256 (a masked load and a masked store of the r floats)
-// for a transposed A, packN256 (a gather of them down column l of the r
-// rows, AVX2 having no scatter) otherwise, instead of r element moves in
-// Go. The same floats land in the same places.
-func packA2(dst []float32, transA bool, a []float32, lda, ic, pc, mb, kb int) {
-	if !transA && lda > math.MaxInt32/mr {
-		// The gather's offsets are int32.
-		packA(dst, transA, a, lda, ic, pc, mb, kb)
-		return
-	}
-	idx := [8]int32{0, int32(lda), int32(2 * lda), int32(3 * lda), int32(4 * lda), int32(5 * lda)}
-	for ir, r := 0, 0; ir < mb; ir += r {
-		r = panelHeight(mb, ir)
-		p := dst[ir*kb : ir*kb+r*kb]
-		if transA {
-			// The last of the kb rows read ends at column ic+ir+r-1 of
-			// row pc+kb-1 (checked here, as packA's slicing would).
-			_ = a[(pc+kb-1)*lda+ic+ir+r-1]
-			packT256(kb, &a[pc*lda+ic+ir], 4*lda, &p[0], r, &tailMask[16-r])
-			continue
-		}
-		_ = a[(ic+ir+r-1)*lda+pc+kb-1]
-		packN256(kb, &a[(ic+ir)*lda+pc], &idx[0], &p[0], r, &tailMask[16-r])
 	}
 }
 
@@ -401,7 +373,7 @@ func sgemmRowsAVX2(m, n, k int, a []float32, lda int, b []float32, boff []int, a
 		offs := boff[pc : pc+kb]
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
-			packA2(ap[:], false, a, lda, ic, pc, mb, kb)
+			packA(ap[:], false, a, lda, ic, pc, mb, kb)
 			for jr := 0; jr < n; jr += nr {
 				nb := min(nr, n-jr)
 				ci := ic*ldc + jr

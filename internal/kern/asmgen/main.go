@@ -59,8 +59,6 @@ func main() {
 	for _, rc := range dotShapes() {
 		dotKernel(&w, rc[0], rc[1])
 	}
-	var gp bytes.Buffer
-	packAVX2(&w, &gp)
 	if err := os.WriteFile(*out, w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -109,7 +107,6 @@ func main() {
 		fmt.Fprintf(&g, "\tcase %d<<2 | %d:\n\t\tdot%dx%d(k16, mask, a, lda, b, boff, c, ldc, add, lanes, mode)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(&g, "\tdefault:\n\t\tpanic(\"kern: no dot kernel for this block\")\n\t}\n}\n")
-	g.Write(gp.Bytes())
 	src, err := format.Source(g.Bytes())
 	if err != nil {
 		log.Fatal(err)
