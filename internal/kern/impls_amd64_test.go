@@ -3,6 +3,7 @@
 package kern
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -209,5 +210,53 @@ func TestDotColumns512(t *testing.T) {
 		{transB: true, acc: true, m: 12, n: 12, k: 40, pad: 2}, {transB: true, m: 8, n: 6, k: 7},
 	} {
 		checkSame(t, sgemmAVX512, sgemmGeneric, g, rng)
+	}
+}
+
+// TestPackVector compares the AVX-512 path's vector packing of A (packA512:
+// masked loads and stores for a transposed A, a scatter otherwise) with
+// packA's element moves in Go on random blocks of random matrices,
+// transposed or not, including blocks that end at the matrix's last
+// element: every packed float must be packA's, and the guard floats after
+// the packed panels must stay untouched (the masked stores write no lane
+// beyond the block).
+func TestPackVector(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("the processor lacks AVX-512: " + Unavailable("avx512"))
+	}
+	const guard = 19
+	rng := rand.New(rand.NewPCG(11, 12))
+	for it := range 400 {
+		transA := it%2 == 1
+		mb, kb := 1+rng.IntN(mc), 1+rng.IntN(40)
+		if it%5 == 0 {
+			kb = 1 + rng.IntN(kc)
+		}
+		ic, pc := rng.IntN(5), rng.IntN(5)
+		// op(A) is at least (ic+mb)×(pc+kb); A is stored with lda >= its
+		// stored row length and ends right after the block.
+		rows, cols := ic+mb, pc+kb
+		if transA {
+			rows, cols = cols, rows
+		}
+		lda := cols + rng.IntN(4)
+		a := make([]float32, (rows-1)*lda+cols)
+		for i := range a {
+			a[i] = rng.Float32()*2 - 1
+		}
+		want := make([]float32, mb*kb+guard)
+		got := make([]float32, mb*kb+guard)
+		for i := range want {
+			want[i] = float32(-1000 - i)
+			got[i] = want[i]
+		}
+		packA(want, transA, a, lda, ic, pc, mb, kb)
+		packA512(got, transA, a, lda, ic, pc, mb, kb)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("transA=%v mb=%d kb=%d ic=%d pc=%d lda=%d: dst[%d] = %v, packA gives %v (packed floats end at %d)",
+					transA, mb, kb, ic, pc, lda, i, got[i], want[i], mb*kb)
+			}
+		}
 	}
 }
