@@ -24,23 +24,8 @@ const errPoolShape = "kern: bad MaxPool2 shape"
 // MaxPool2 panics if h or w is odd or negative, ld < w, or a slice is too
 // short.
 func MaxPool2(dst []float32, arg []int32, src []float32, h, w, ld int, bias float32, relu bool, base int32) {
-	if h < 0 || w < 0 || h%2 != 0 || w%2 != 0 || ld < w {
-		panic(errPoolShape)
-	}
-	ph, pw := h/2, w/2
-	if ph == 0 || pw == 0 {
-		return
-	}
-	if len(src) < (h-1)*ld+w {
-		panic(errShortIn)
-	}
-	if len(dst) < ph*pw || len(arg) < ph*pw {
-		panic(errShortC)
-	}
-	if maxPool2Asm(dst, arg, src, 1, ph, pw, ld, 0, 0, bias, relu, base) {
-		return
-	}
-	maxPool2Generic(dst, arg, src, ph, pw, ld, bias, relu, base)
+	// one plane, with the smallest strides MaxPool2Planes accepts
+	MaxPool2Planes(dst, arg, src, 1, h, w, ld, (h-1)*ld+w, (h/2)*(w/2), bias, relu, base)
 }
 
 // MaxPool2Planes is MaxPool2 on n planes in one call: plane q's h×w

@@ -237,13 +237,7 @@ func dotHalves512(m, n, k, r, c int, a []float32, lda int, b []float32, offs []i
 		cols := min(c, n-j)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			mode := 0
-			if pc > 0 {
-				mode |= 1
-			}
-			if pc+kb < k {
-				mode |= 2
-			}
+			mode := chunkMode(pc, kb, k)
 			k16, tail := 64*(kb/16), uint64(1)<<(kb%16)-1
 			bp, op := dotB(b, offs, ldb, j, pc)
 			if full > 0 && cols >= 4 {

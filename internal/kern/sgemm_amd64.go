@@ -311,6 +311,21 @@ func dotChunked(m, n, k, r, c int) bool {
 	return k > 2*dotKC && blocks*r*c*16 <= len(workspace{}.lanes)
 }
 
+// chunkMode is the dot kernels' mode for the chunk [pc, pc+kb) of k
+// floats: bit 0 (continue the lanes from the lane buffer) on every chunk
+// but the first, bit 1 (store them there instead of into C) on every chunk
+// but the last.
+func chunkMode(pc, kb, k int) int {
+	mode := 0
+	if pc > 0 {
+		mode |= 1
+	}
+	if pc+kb < k {
+		mode |= 2
+	}
+	return mode
+}
+
 // dotChunks calls block for every block of C (rows×cols at row i, column
 // j, in blocks of r×c: columns outer, rows inner) and every chunk of k
 // (pc, kb), chunks outer, with the kernel mode (bit 0: continue the lanes
@@ -333,13 +348,7 @@ func dotChunks(m, n, k, r, c int, accumulate bool, block func(pc, kb, mode, i, j
 	}
 	for pc := 0; pc < k; pc += chunk {
 		kb := min(chunk, k-pc)
-		mode := 0
-		if pc > 0 {
-			mode |= 1
-		}
-		if pc+kb < k {
-			mode |= 2
-		}
+		mode := chunkMode(pc, kb, k)
 		blk := 0
 		for j := 0; j < n; j += c {
 			cols := min(c, n-j)
