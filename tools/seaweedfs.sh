@@ -84,15 +84,36 @@ start() {
     echo "export TBTRAIN_S3_ENDPOINT=$(cat "$dir/endpoint")"
     return
   fi
-  local ports
-  if [ -f "$dir/ports" ]; then
-    ports=$(cat "$dir/ports")
-  else
-    ports="$(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport)"
-    echo "$ports" >"$dir/ports"
-  fi
+  # Fresh ports are free when chosen but not reserved: another process (a
+  # test package starting its own server at the same time) may bind one
+  # before weed does, and weed then exits with "address already in use".
+  # Then new ports are chosen and weed starts again, up to 5 times. Ports
+  # kept in DIR from an earlier start are reused as they are (a restart
+  # keeps its endpoint).
+  local attempt fresh=0
+  [ -f "$dir/ports" ] || fresh=1
+  for attempt in 1 2 3 4 5; do
+    if [ ! -f "$dir/ports" ]; then
+      echo "$(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport) $(freeport)" >"$dir/ports"
+    fi
+    launch "$dir" && return
+    if [ "$fresh" = 1 ] && [ "$attempt" -lt 5 ] && grep -q 'address already in use' "$dir/weed.log"; then
+      echo "seaweedfs.sh: a port was taken before weed bound it; starting again on new ports" >&2
+      rm -rf "$dir/ports" "$dir/weed.pid" "$dir/data"
+      continue
+    fi
+    tail -20 "$dir/weed.log" >&2
+    die "weed exited; log in $dir/weed.log"
+  done
+}
+
+# launch starts weed on the ports in DIR/ports and waits until its S3
+# gateway answers: it prints the export line and returns 0 then, returns 1
+# if weed exits first, and dies if it does not answer within 60 s.
+launch() {
+  local dir=$1
   local s3 master volume filer s3g masterg volumeg filerg
-  read -r s3 master volume filer s3g masterg volumeg filerg <<<"$ports"
+  read -r s3 master volume filer s3g masterg volumeg filerg <"$dir/ports"
   mkdir -p "$dir/data"
   # Everything binds 127.0.0.1, every port is given (SeaweedFS would take
   # gRPC ports at HTTP port + 10000, and fixed defaults for its Iceberg and
@@ -115,9 +136,9 @@ start() {
   for i in $(seq 1 120); do
     if curl -s -o /dev/null "$endpoint/" 2>/dev/null; then
       echo "export TBTRAIN_S3_ENDPOINT=$endpoint"
-      return
+      return 0
     fi
-    kill -0 "$(cat "$dir/weed.pid")" 2>/dev/null || { tail -20 "$dir/weed.log" >&2; die "weed exited; log in $dir/weed.log"; }
+    kill -0 "$(cat "$dir/weed.pid")" 2>/dev/null || return 1
     sleep 0.5
   done
   die "S3 gateway did not answer on $endpoint within 60 s; log in $dir/weed.log"
