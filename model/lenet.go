@@ -474,7 +474,7 @@ func (m *LeNet5) shardsFor(n int) int {
 // 16 images, 960 KB of it conv2's patch matrix, against 2 MB of L2 per
 // core on the AVX-512 machine of docs/speed.md). The fully connected
 // layers' inputs and output gradients (acts[fcFirst:], dacts[fcFirst+1:],
-// 25 KB at most for a shard of 16 images) are shard t's own: the reduce
+// 52 KB for a shard of 16 images) are shard t's own: the reduce
 // phase reads them to compute those layers' weight gradients
 // (reduceLinear), so a fully connected layer's backward pass here only
 // masks its output gradient and computes its input gradient.
@@ -570,14 +570,17 @@ func (m *LeNet5) reducePart(lo, hi int) {
 }
 
 // fcBlockRows is the number of rows of a fully connected layer with in
-// inputs whose weight gradient reduceLinear computes at a time: two
-// shards' gradients of the block (two buffers of rows·(in+1) floats) then
-// fit the L1 cache with room for the shards' activations streaming past.
-func fcBlockRows(in int) int { return max(1, fcBlockFloats/in) }
+// inputs whose weight gradient reduceLinear computes at a time: as many
+// as fit fcBlockFloats, rounded down to a multiple of 6 (the height of
+// the amd64 kernels' panels, kern's mr: 8 rows would run as two panels of
+// 4), at least 6. Two shards' gradients of the block and the block of the
+// batch gradient then stay in the L1 cache while the shards' activations
+// stream past.
+func fcBlockRows(in int) int { return max(6, fcBlockFloats/in/6*6) }
 
-// fcBlockFloats is the size of one shard's weight gradient of a block of
-// rows in reduceLinear: 3,200 floats, 8 rows of fc1 (12.8 KB; two of them
-// and the block of the batch gradient take 38 KB of a 48 KB L1).
+// fcBlockFloats bounds the size of one shard's weight gradient of a block
+// of rows in reduceLinear: 3,200 floats, 6 rows of fc1 (9.6 KB), 24 of fc2
+// and 36 of fc3.
 const fcBlockFloats = 3200
 
 // reduceLinear computes rows r0..r1-1 of the batch gradient of fully
