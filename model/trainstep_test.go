@@ -199,10 +199,14 @@ func shardGradRef(m *LeNet5, x []float32, y []uint8) (float32, []float32) {
 // unequal sizes (17 and 64 images in 2 and 3 shards), one shard of 1 or 8
 // images, 1 to 3 workers, for TrainBatch and TrainStep over two steps.
 func TestReduceMatchesShardGradients(t *testing.T) {
-	for _, n := range []int{1, 8, 17, 64} {
+	sizes, maxWorkers := []int{1, 8, 17, 64}, 3
+	if testing.Short() { // CI runs the arm64 tests -short under qemu
+		sizes, maxWorkers = []int{1, 17, 64}, 2
+	}
+	for _, n := range sizes {
 		x, y := randomBatch(seeded(uint64(70+n)), n)
 		for shards := 1; shards <= 4; shards++ {
-			for workers := 1; workers <= 3; workers++ {
+			for workers := 1; workers <= maxWorkers; workers++ {
 				m := NewLeNet5With(seeded(71), Options{Shards: shards, Workers: workers})
 				u := &halveUpdater{seen: make([]int, m.NumParams())}
 				for step := range 2 {
