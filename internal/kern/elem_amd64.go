@@ -183,7 +183,16 @@ func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool {
 	n := b * oh * ow
 	hw := s.H * s.W
 	for c := range s.C {
-		if !conv512(col2im, s.H, s.W, s.K, &col[c*s.K*s.K*n], &in[c*b*hw], 4*n, 4*oh*ow, 4*hw, b) {
+		done := 0
+		if !col2im {
+			// whole groups of images with full-vector stores, the rest
+			// (and every image if there is no grouped kernel) below
+			done = im2colGroups512(s.H, s.W, s.K, &col[c*s.K*s.K*n], &in[c*b*hw], 4*n, b)
+			if done == b {
+				continue
+			}
+		}
+		if !conv512(col2im, s.H, s.W, s.K, &col[c*s.K*s.K*n+done*oh*ow], &in[(c*b+done)*hw], 4*n, 4*oh*ow, 4*hw, b-done) {
 			return false
 		}
 	}

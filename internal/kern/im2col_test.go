@@ -87,7 +87,7 @@ func TestIm2colCol2im(t *testing.T) {
 		rng := rand.New(rand.NewPCG(6, 6))
 		const guard = 5
 		for _, s := range convShapes() {
-			for _, b := range []int{0, 1, 3, 16} {
+			for _, b := range []int{0, 1, 3, 4, 7, 16} {
 				t.Run(fmt.Sprintf("%+v/b=%d", s, b), func(t *testing.T) {
 					oh, ow := s.Out()
 					nIn, nCol := s.C*b*s.H*s.W, s.C*s.K*s.K*b*oh*ow
@@ -175,6 +175,7 @@ func TestIm2colPanics(t *testing.T) {
 func FuzzIm2col(f *testing.F) {
 	f.Add(uint8(1), uint8(28), uint8(28), uint8(5), uint8(2), uint8(2))
 	f.Add(uint8(6), uint8(14), uint8(14), uint8(5), uint8(0), uint8(1))
+	f.Add(uint8(5), uint8(13), uint8(13), uint8(4), uint8(0), uint8(9)) // conv2's 14×14, 5×5: two groups of 4 and one image
 	f.Fuzz(func(t *testing.T, c, h, w, k, pad, b uint8) {
 		onEveryPath(t, func() {
 			s := ConvShape{C: 1 + int(c%4), H: 1 + int(h%32), W: 1 + int(w%32), K: 1 + int(k%6), Pad: int(pad % 6)}
@@ -182,7 +183,7 @@ func FuzzIm2col(f *testing.F) {
 			if s.Pad >= s.K || oh < 1 || ow < 1 {
 				return
 			}
-			nb := int(b % 4)
+			nb := int(b % 10) // up to two groups of 4 and a remainder (the AVX-512 grouped Im2col)
 			rng := rand.New(rand.NewPCG(uint64(c), uint64(w)))
 			in := randSlice(rng, s.C*nb*s.H*s.W)
 			col := make([]float32, s.C*s.K*s.K*nb*oh*ow)
@@ -204,16 +205,19 @@ func FuzzIm2col(f *testing.F) {
 }
 
 // BenchmarkIm2col measures both kernels on LeNet-5's convolutions for a
-// shard of 16 images; the bytes are those of the im2col matrix.
+// shard of 16 images (and conv2 for a shard of 8, batch 16's); the bytes
+// are those of the im2col matrix.
 func BenchmarkIm2col(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		s    ConvShape
+		imgs int
 	}{
-		{"conv1_b16", ConvShape{C: 1, H: 28, W: 28, K: 5, Pad: 2}},
-		{"conv2_b16", ConvShape{C: 6, H: 14, W: 14, K: 5}},
+		{"conv1_b16", ConvShape{C: 1, H: 28, W: 28, K: 5, Pad: 2}, 16},
+		{"conv2_b16", ConvShape{C: 6, H: 14, W: 14, K: 5}, 16},
+		{"conv2_b8", ConvShape{C: 6, H: 14, W: 14, K: 5}, 8},
 	} {
-		const imgs = 16
+		imgs := tc.imgs
 		oh, ow := tc.s.Out()
 		in := randSlice(rand.New(rand.NewPCG(1, 1)), tc.s.C*imgs*tc.s.H*tc.s.W)
 		col := make([]float32, tc.s.C*tc.s.K*tc.s.K*imgs*oh*ow)

@@ -564,6 +564,60 @@ func im2col512h14w14k5(col, in *float32, ldcol, colImg, inImg, count int)
 //go:noescape
 func col2im512h14w14k5(in, col *float32, ldcol, colImg, inImg, count int)
 
+// im2col512g4h14w14k5 writes the rows of the im2col matrix for count groups of 4
+// images of one channel (14×14 planes one after the other at in, row r of
+// the matrix at col + r*ldcol bytes, group j's columns at 1600*j bytes into
+// it), permuting windows of the planes by the table idx.
+//
+//go:noescape
+func im2col512g4h14w14k5(col, in *float32, ldcol, count int, idx *int32)
+
+// im2col512g4h14w14k5Idx holds im2col512g4h14w14k5's permutation indices, one
+// vector of 16 per segment.
+var im2col512g4h14w14k5Idx = [448]int32{
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22, 23,
+	0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23,
+	0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15,
+	0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23,
+	0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22, 23,
+	0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+	0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23,
+	0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22, 23,
+	0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3,
+	0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19,
+	0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22, 23,
+	0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19,
+	0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23,
+	12, 13, 14, 15, 16, 17, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+}
+
+// im2colGroups512 runs the grouped Im2col kernel of an h×w input with a
+// k×k window and no padding, if there is one, on the first whole groups
+// of the count images of one channel, and returns the number of images
+// done (0 if there is no kernel or no whole group).
+func im2colGroups512(h, w, k int, col, in *float32, ldcol, count int) int {
+	switch {
+	case h == 14 && w == 14 && k == 5 && count >= 4:
+		im2col512g4h14w14k5(col, in, ldcol, count/4, &im2col512g4h14w14k5Idx[0])
+		return count / 4 * 4
+	}
+	return 0
+}
+
 // conv512 runs the Im2col (col2im false) or Col2im kernel for an h×w input
 // with a k×k window and no padding, if there is one, and reports whether
 // there is.
