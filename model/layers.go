@@ -162,17 +162,8 @@ func (c *conv) fillPad(in []float32, b, i0, cb int, s *scratch) {
 		s.padCB = cb
 	}
 	for ci := range c.cin {
-		for il := range cb {
-			src := in[(ci*b+i0+il)*hw:][:hw]
-			dst := s.pad[(ci*cb+il)*ps:][:ps]
-			if c.pad == 0 {
-				copy(dst, src)
-				continue
-			}
-			for y := range c.h {
-				copy(dst[(y+c.pad)*pw+c.pad:][:c.w], src[y*c.w:][:c.w])
-			}
-		}
+		// the chunk's images of channel ci are contiguous in in and in pad
+		kern.CopyPadded(s.pad[ci*cb*ps:][:cb*ps], in[(ci*b+i0)*hw:][:cb*hw], cb, c.h, c.w, c.pad)
 	}
 	for ci := range c.cin {
 		for ky := range c.k {

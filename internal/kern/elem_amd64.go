@@ -100,6 +100,15 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, n, ph, pw, ld, sstri
 		r = 1
 	}
 	if cur() == avx512Path {
+		if ld+pw <= 16 {
+			// two rows of outputs per group of 16 lanes (conv2's planes)
+			var tab [16]int32
+			for i := range pw {
+				tab[i], tab[pw+i] = int32(2*i), int32(2*ld+2*i)
+			}
+			maxPool2AVX512x2(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base, n, sstride, dstride, &tab[0])
+			return true
+		}
 		maxPool2AVX512(&dst[0], &arg[0], &src[0], ph, pw, ld, bias, r, base, n, sstride, dstride)
 		return true
 	}
@@ -120,6 +129,14 @@ func maxPool2Asm(dst []float32, arg []int32, src []float32, n, ph, pw, ld, sstri
 //
 //go:noescape
 func maxPool2AVX512(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32, n, sstride, dstride int)
+
+// maxPool2AVX512x2 is maxPool2AVX512 for planes with ld+pw <= 16: two
+// rows of outputs per group of 16 lanes, the windows' first columns at
+// tab[i] (2i for lane i < pw, 2ld + 2(i-pw) for the next pw lanes) from
+// the group's first input row.
+//
+//go:noescape
+func maxPool2AVX512x2(dst *float32, arg *int32, src *float32, ph, pw, ld int, bias float32, relu int, base int32, n, sstride, dstride int, tab *int32)
 
 // maxPool2AVX2 is MaxPool2 on ph rows of pw >= 4 outputs, 4 at a time (the
 // last group of a row overlaps the previous one when pw%4 != 0).
@@ -209,14 +226,30 @@ func maxUnpool2Asm(dst, d, y []float32, arg []int32, n, ph, pw, ld, sstride, dst
 	if relu {
 		r = 1
 	}
-	return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base, n, sstride, dstride), true
+	if ld+pw > 16 {
+		return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base, n, sstride, dstride, nil), true
+	}
+	// two rows of outputs per group of 16 lanes (conv2's planes): the
+	// windows' offsets and the two rows' interleaving tables (index 15:
+	// lane 15 of the first register, +0)
+	var tab [3][16]int32
+	for i := range tab[1] {
+		tab[1][i], tab[2][i] = 15, 15
+	}
+	for i := range pw {
+		tab[0][i], tab[0][pw+i] = int32(2*i), int32(2*ld+2*i)
+		tab[1][2*i], tab[1][2*i+1] = int32(i), int32(16+i)
+		tab[2][2*i], tab[2][2*i+1] = int32(pw+i), int32(16+pw+i)
+	}
+	return maxUnpool2AVX512(&dst[0], &d[0], &y[0], &arg[0], ph, pw, ld, r, base, n, sstride, dstride, &tab[0][0]), true
 }
 
 // maxUnpool2AVX512 is MaxUnpool2Planes on n >= 1 planes of ph >= 1 rows
-// of pw >= 1 outputs.
+// of pw >= 1 outputs; tab is nil, or for ld+pw <= 16 the tables of its
+// two-row groups (the offsets of their windows and two interleavings).
 //
 //go:noescape
-func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32, n, sstride, dstride int) float64
+func maxUnpool2AVX512(dst, d, y *float32, arg *int32, ph, pw, ld int, relu int, base int32, n, sstride, dstride int, tab *int32) float64
 
 // lookupAsm runs Lookup on the longest prefix that is a multiple of 16 on
 // the avx512 path (a gather from the table) and returns its length.

@@ -483,6 +483,10 @@ func TestPoolPlanesPanics(t *testing.T) {
 func FuzzPoolPlanes(f *testing.F) {
 	f.Add(uint8(8), uint8(5), uint8(5), uint8(0), uint8(0), uint8(0), uint64(1), true)
 	f.Add(uint8(4), uint8(14), uint8(14), uint8(4), uint8(4*32), uint8(3), uint64(2), false)
+	f.Add(uint8(9), uint8(14), uint8(14), uint8(4), uint8(0), uint8(0), uint64(3), true)
+	f.Add(uint8(5), uint8(5), uint8(5), uint8(0), uint8(0), uint8(3), uint64(5), true)
+	f.Add(uint8(3), uint8(3), uint8(4), uint8(3), uint8(2), uint8(1), uint64(6), false)
+	f.Add(uint8(7), uint8(3), uint8(17), uint8(39), uint8(1), uint8(2), uint64(4), false)
 	f.Fuzz(func(t *testing.T, n, ph, pw, extra, sgap, dgap uint8, seed uint64, relu bool) {
 		onEveryPath(t, func() {
 			nn, h, w := int(n%17), int(ph%16), int(pw%20)
@@ -529,5 +533,195 @@ func FuzzPoolPlanes(f *testing.F) {
 				}
 			}
 		})
+	})
+}
+
+// BenchmarkPoolPlanes runs the per-channel calls LeNet-5's convolutions
+// make: conv1's chunk of 4 planes (28×28 outputs on a 32×32 grid, pooled
+// outputs 196 apart) and conv2's 8 or 16 planes of a shard (10×10, pooled
+// outputs 400 apart in the flattened features), pooling and unpooling,
+// on every path; cpu-ns/op is per call.
+func BenchmarkPoolPlanes(b *testing.B) {
+	for _, tc := range []struct {
+		name                   string
+		n, h, w, ld, g, stride int
+	}{
+		{"conv1_n4", 4, 28, 28, 32, 1024, 196},
+		{"conv2_n8", 8, 10, 10, 10, 100, 400},
+		{"conv2_n16", 16, 10, 10, 10, 100, 400},
+	} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		ph, pw := tc.h/2, tc.w/2
+		pre := poolValues(rng, tc.n*tc.g)
+		size := (tc.n-1)*tc.stride + ph*pw
+		y, arg := make([]float32, size), make([]int32, size)
+		d := poolValues(rng, size)
+		for _, p := range Paths() {
+			b.Run(fmt.Sprintf("%s/pool/impl=%s", tc.name, p), func(b *testing.B) {
+				SetPath(p)
+				defer SetPath("")
+				b.ReportAllocs()
+				cpu0 := processCPU()
+				for b.Loop() {
+					MaxPool2Planes(y, arg, pre, tc.n, tc.h, tc.w, tc.ld, tc.g, tc.stride, 0.1, true, 0)
+				}
+				reportCPU(b, processCPU()-cpu0)
+			})
+			b.Run(fmt.Sprintf("%s/unpool/impl=%s", tc.name, p), func(b *testing.B) {
+				SetPath(p)
+				defer SetPath("")
+				MaxPool2Planes(y, arg, pre, tc.n, tc.h, tc.w, tc.ld, tc.g, tc.stride, 0.1, true, 0)
+				dst := make([]float32, tc.n*tc.g)
+				b.ReportAllocs()
+				cpu0 := processCPU()
+				for b.Loop() {
+					sinkF64 = MaxUnpool2Planes(dst, d, y, arg, tc.n, ph, pw, tc.ld, tc.stride, tc.g, true, 0)
+				}
+				reportCPU(b, processCPU()-cpu0)
+			})
+		}
+	}
+}
+
+// spreadValues draws finite float32 values of both signs whose magnitudes
+// span 2^-40..2^40 (and some ±0), so that a float64 sum of a few hundred
+// of them depends on the order of its additions.
+func spreadValues(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		if rng.IntN(16) == 0 {
+			s[i] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+			continue
+		}
+		v := math.Ldexp(1+rng.Float64(), rng.IntN(81)-40)
+		if rng.IntN(2) == 0 {
+			v = -v
+		}
+		s[i] = float32(v)
+	}
+	return s
+}
+
+// TestMaxUnpool2Sums checks MaxUnpool2Planes's sum, the fixed-order
+// float64 sum of every plane added in plane order, and its gradient planes
+// against refMaxUnpool2 plane by plane, on every path, for every plane
+// count from 1 to 11 (the AVX-512 kernel sums four planes side by side,
+// then the rest one at a time), on LeNet-5's shapes and on rows of more
+// than 16 outputs, with and without ReLU. The values spread over 80
+// binary orders of magnitude, so a sum taken in another order differs.
+func TestMaxUnpool2Sums(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 17))
+		for _, s := range []struct{ ph, pw, ld int }{{14, 14, 32}, {5, 5, 10}, {3, 19, 40}, {2, 7, 49}, {1, 3, 6}, {3, 4, 9}, {4, 2, 14}, {2, 5, 11}} {
+			for n := 1; n <= 11; n++ {
+				for _, relu := range []bool{false, true} {
+					m := s.ph * s.pw
+					sstride := m + rng.IntN(3)
+					dstride := 2*s.ph*s.ld + rng.IntN(40)
+					base := int32(rng.IntN(100))
+					d := spreadValues(rng, n*sstride)
+					y, arg := make([]float32, n*sstride), make([]int32, n*sstride)
+					for q := range n {
+						o := q * sstride
+						MaxPool2(y[o:o+m], arg[o:o+m], poolValues(rng, 2*s.ph*s.ld), 2*s.ph, 2*s.pw, s.ld, 0.25, relu, base+int32(q*dstride))
+					}
+					got := spreadValues(rng, n*dstride+3)
+					want := append([]float32(nil), got...)
+					var ws float64
+					for q := range n {
+						p := want[q*dstride:][:dstride]
+						o := q * sstride
+						dq := append([]float32(nil), d[o:o+m]...)
+						ws += refMaxUnpool2(p, dq, y[o:], arg[o:], s.ph, s.pw, s.ld, relu, base+int32(q*dstride))
+						clear(p[2*s.ph*s.ld:])
+					}
+					gs := MaxUnpool2Planes(got[:n*dstride], d, y, arg, n, s.ph, s.pw, s.ld, sstride, dstride, relu, base)
+					name := fmt.Sprintf("%v n=%d relu=%v", s, n, relu)
+					if math.Float64bits(gs) != math.Float64bits(ws) {
+						t.Fatalf("%s: sum %v, want %v", name, gs, ws)
+					}
+					for i := range want {
+						if !sameBits(got[i], want[i]) {
+							t.Fatalf("%s: dst[%d] = %v, want %v", name, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestMaxPool2Narrow checks MaxPool2Planes on every narrow shape the
+// AVX-512 kernel pools two rows of outputs at a time (ld + w/2 <= 16:
+// LeNet-5's conv2, 10×10 with ld 10, among them), odd and even heights,
+// on every path: against the definition on arbitrary float32 bit patterns
+// besides NaNs (infinities, subnormals, both zeros), then with a NaN in a
+// window, which must give a NaN with an arg inside that window.
+func TestMaxPool2Narrow(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(19, 19))
+		special := []uint32{0, 0x80000000, 1, 0x80000001, 0x7f800000, 0xff800000, 0x7f7fffff, 0xff7fffff, 0x00800000, 0x807fffff}
+		bits := func(n int) []float32 {
+			s := make([]float32, n)
+			for i := range s {
+				u := rng.Uint32()
+				switch rng.IntN(4) {
+				case 0:
+					u = special[rng.IntN(len(special))]
+				case 1:
+					u &= 0x807fffff
+				}
+				if f := math.Float32frombits(u); f != f {
+					u &= 0xff7fffff
+				}
+				s[i] = math.Float32frombits(u)
+			}
+			return s
+		}
+		for pw := 1; pw <= 5; pw++ {
+			for ld := 2 * pw; ld+pw <= 16; ld++ {
+				for _, h := range []int{2, 4, 6, 10, 12} {
+					n := 1 + rng.IntN(3)
+					relu := rng.IntN(2) == 0
+					bias := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -3, 0.5}[rng.IntN(5)]
+					ph := h / 2
+					sstride := (h-1)*ld + 2*pw + rng.IntN(3)
+					dstride := ph*pw + rng.IntN(3)
+					src := bits((n-1)*sstride + (h-1)*ld + 2*pw)
+					nan := rng.IntN(2) == 0
+					var nq, npy, npx int
+					if nan {
+						nq, npy, npx = rng.IntN(n), rng.IntN(ph), rng.IntN(pw)
+						e := rng.IntN(4)
+						src[nq*sstride+(2*npy+e/2)*ld+2*npx+e%2] = float32(math.NaN())
+					}
+					size := (n-1)*dstride + ph*pw
+					dst, arg := make([]float32, size+1), make([]int32, size+1)
+					dst[size], arg[size] = 7, -7
+					MaxPool2Planes(dst[:size], arg[:size], src, n, h, 2*pw, ld, sstride, dstride, bias, relu, 5)
+					name := fmt.Sprintf("h=%d pw=%d ld=%d n=%d relu=%v nan=%v", h, pw, ld, n, relu, nan)
+					if dst[size] != 7 || arg[size] != -7 {
+						t.Fatalf("%s: wrote past the outputs", name)
+					}
+					for q := range n {
+						b := 5 + int32(q*sstride)
+						wd, wa := refMaxPool2(src[q*sstride:], h, 2*pw, ld, bias, relu, b)
+						for j := range ph * pw {
+							got, ga := dst[q*dstride+j], arg[q*dstride+j]
+							if nan && q == nq && j == npy*pw+npx {
+								first := b + int32(2*npy*ld+2*npx)
+								if got == got || (ga != first && ga != first+1 && ga != first+int32(ld) && ga != first+int32(ld)+1) {
+									t.Fatalf("%s: NaN window (%d, %d) gave (%v, %d)", name, npy, npx, got, ga)
+								}
+								continue
+							}
+							if math.Float32bits(got) != math.Float32bits(wd[j]) || ga != wa[j] {
+								t.Fatalf("%s: plane %d output %d = (%x, %d), want (%x, %d)", name, q, j, math.Float32bits(got), ga, math.Float32bits(wd[j]), wa[j])
+							}
+						}
+					}
+				}
+			}
+		}
 	})
 }
