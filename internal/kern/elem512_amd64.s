@@ -61,6 +61,9 @@ TEXT ·maxPool2AVX512(SB), NOSPLIT, $0-96
 	VPADDD Z23, Z20, Z21
 	VPBROADCASTD R10, Z24
 	VPADDD Z23, Z24, Z25
+	// Rows of at most 16 outputs (conv1's 14): pool1_row below.
+	CMPQ R9, $16
+	JLE pool1
 pool16_plane:
 	// CX = py, the row of outputs.
 	XORQ CX, CX
@@ -178,6 +181,97 @@ pool16_store:
 	LEAQ (R8)(AX*4), R8
 	DECQ n+72(FP)
 	JNE pool16_plane
+	VZEROUPPER
+	RET
+
+// Rows of one group each (pw <= 16): the loop above with the masks set
+// once per call, the row's pointers advanced instead of recomputed (AX:
+// its first input; BX, R11: its outputs and arg-maxes) and the arg of
+// the row's windows' first elements in Z22, advanced by 2ld (Z30) per row.
+pool1:
+	// K1 = pw outputs; K6, K7 = their 2pw input columns.
+	MOVL $1, BX
+	SHLXL R9, BX, BX
+	DECL BX
+	KMOVW BX, K1
+	LEAQ (R9)(R9*1), R11
+	CMPQ R11, $16
+	JLE pool1_lowmask
+	SUBQ $16, R11
+	MOVL $1, BX
+	SHLXL R11, BX, BX
+	DECL BX
+	KMOVW BX, K7
+	MOVL $0xffff, BX
+	KMOVW BX, K6
+	JMP pool1_masks_done
+pool1_lowmask:
+	MOVL $1, BX
+	SHLXL R11, BX, BX
+	DECL BX
+	KMOVW BX, K6
+	KXORW K7, K7, K7
+pool1_masks_done:
+	LEAQ (R10)(R10*1), AX
+	VPBROADCASTD AX, Z30
+pool1_plane:
+	VPBROADCASTD R12, Z22
+	VPADDD Z20, Z22, Z22
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R8, R11
+	MOVQ ph+24(FP), CX
+pool1_row:
+	VMOVUPS.Z (AX), K6, Z6
+	VMOVUPS.Z 64(AX), K7, Z7
+	VMOVUPS.Z (AX)(R10*4), K6, Z8
+	VMOVUPS.Z 64(AX)(R10*4), K7, Z9
+	VMOVAPS Z6, Z0
+	VPERMT2PS Z7, Z20, Z0
+	VMOVAPS Z6, Z1
+	VPERMT2PS Z7, Z21, Z1
+	VMOVAPS Z8, Z2
+	VPERMT2PS Z9, Z20, Z2
+	VMOVAPS Z8, Z3
+	VPERMT2PS Z9, Z21, Z3
+	VMOVAPS Z0, Z4
+	VPXORD Z5, Z5, Z5
+	VCMPPS $0x1e, Z4, Z1, K2
+	VMOVDQA32 Z23, K2, Z5
+	VRANGEPS $5, Z1, Z4, Z4
+	VCMPPS $0x1e, Z4, Z2, K2
+	VMOVDQA32 Z24, K2, Z5
+	VRANGEPS $5, Z2, Z4, Z4
+	VCMPPS $0x1e, Z4, Z3, K2
+	VMOVDQA32 Z25, K2, Z5
+	VRANGEPS $5, Z3, Z4, Z4
+	VCMPPS $3, Z1, Z0, K3
+	VCMPPS $3, Z3, Z2, K4
+	VADDPS Z1, Z0, K3, Z4
+	VADDPS Z3, Z2, K4, Z4
+	VADDPS Z26, Z4, Z4
+	CMPQ relu+56(FP), $0
+	JEQ pool1_store
+	VMAXPS Z4, Z27, Z4
+	VADDPS Z27, Z4, Z4
+pool1_store:
+	VMOVUPS Z4, K1, (BX)
+	VPADDD Z22, Z5, Z6
+	VMOVDQU32 Z6, K1, (R11)
+	VPADDD Z30, Z22, Z22
+	LEAQ (AX)(R10*8), AX
+	LEAQ (BX)(R9*4), BX
+	LEAQ (R11)(R9*4), R11
+	DECQ CX
+	JNE pool1_row
+	MOVQ sstride+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDL AX, R12
+	MOVQ dstride+88(FP), AX
+	LEAQ (DI)(AX*4), DI
+	LEAQ (R8)(AX*4), R8
+	DECQ n+72(FP)
+	JNE pool1_plane
 	VZEROUPPER
 	RET
 
@@ -652,6 +746,12 @@ unpool_windows:
 	VPBROADCASTD AX, Z23
 	VPBROADCASTD R10, Z24
 	VPADDD Z23, Z24, Z25
+	// Rows of at most 16 outputs and ld <= 32 (conv1's 14 on a 32-wide
+	// grid): one group per row and no margin, unpool1_row below.
+	CMPQ R9, $16
+	JGT unpool_plane
+	CMPQ R10, $32
+	JLE unpool1
 unpool_plane:
 	// CX = py.
 	XORQ CX, CX
@@ -803,6 +903,115 @@ unpool_next_plane:
 	ADDL AX, base+64(FP)
 	DECQ n+72(FP)
 	JNE unpool_plane
+	VMOVSD X14, ret+104(FP)
+	VZEROUPPER
+	RET
+
+// Rows of one group each (pw <= 16) and ld <= 32: the loop above with
+// the masks set once per call, the row's pointers advanced instead of
+// recomputed (AX, BX, CX: d, y, arg; R11: the row's dst) and the arg
+// offsets of the row's windows in Z3, advanced by 2ld (Z30) per row.
+unpool1:
+	// K1 = pw outputs; K6, K7 = ld columns.
+	MOVL $1, R13
+	SHLXL R9, R13, R13
+	DECL R13
+	KMOVW R13, K1
+	MOVQ R10, R11
+	CMPQ R11, $16
+	JLE unpool1_lowmask
+	SUBQ $16, R11
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K7
+	MOVL $0xffff, R13
+	KMOVW R13, K6
+	JMP unpool1_masks_done
+unpool1_lowmask:
+	MOVL $1, R13
+	SHLXL R11, R13, R13
+	DECL R13
+	KMOVW R13, K6
+	KXORW K7, K7, K7
+unpool1_masks_done:
+	LEAQ (R10)(R10*1), AX
+	VPBROADCASTD AX, Z30
+unpool1_plane:
+	// Z3 = base + {0, 2, ..., 30}: the first windows of row 0.
+	MOVL base+64(FP), AX
+	VPBROADCASTD AX, Z3
+	VPADDD Z20, Z3, Z3
+	MOVQ SI, AX
+	MOVQ DX, BX
+	MOVQ R8, CX
+	MOVQ DI, R11
+	MOVQ ph+32(FP), R13
+unpool1_row:
+	VMOVUPS.Z (AX), K1, Z0
+	TESTQ R12, R12
+	JEQ unpool1_pos
+	VMOVUPS.Z (BX), K1, Z1
+	VCMPPS $0x1e, Z27, Z1, K2
+	VMOVAPS.Z Z0, K2, Z0
+unpool1_pos:
+	VMOVDQU32.Z (CX), K1, Z2
+	VPSUBD Z3, Z2, Z2
+	VPADDD Z30, Z3, Z3
+	VPCMPEQD Z27, Z2, K3
+	VMOVAPS.Z Z0, K3, Z4
+	VPCMPEQD Z23, Z2, K3
+	VMOVAPS.Z Z0, K3, Z5
+	VPCMPEQD Z24, Z2, K3
+	VMOVAPS.Z Z0, K3, Z6
+	VPCMPEQD Z25, Z2, K3
+	VMOVAPS.Z Z0, K3, Z7
+	VMOVAPS Z4, Z10
+	VPERMT2PS Z5, Z28, Z10
+	VPERMT2PS Z5, Z29, Z4
+	VMOVUPS Z10, K6, (R11)
+	VMOVUPS Z4, K7, 64(R11)
+	VMOVAPS Z6, Z11
+	VPERMT2PS Z7, Z28, Z11
+	VPERMT2PS Z7, Z29, Z6
+	VMOVUPS Z11, K6, (R11)(R10*4)
+	VMOVUPS Z6, K7, 64(R11)(R10*4)
+	LEAQ (AX)(R9*4), AX
+	LEAQ (BX)(R9*4), BX
+	LEAQ (CX)(R9*4), CX
+	LEAQ (R11)(R10*8), R11
+	DECQ R13
+	JNE unpool1_row
+	// +0 from R11 (2ph·ld floats in) to the plane's end, dstride floats
+	// in: 16 at a time, the last (up to 16) masked.
+	MOVQ dstride+88(FP), R13
+	LEAQ (DI)(R13*4), R13
+	LEAQ -64(R13), BX
+unpool1_rest16:
+	CMPQ R11, BX
+	JGT unpool1_rest_last
+	VMOVUPS Z27, (R11)
+	ADDQ $64, R11
+	JMP unpool1_rest16
+unpool1_rest_last:
+	SUBQ R11, R13
+	JLE unpool1_next_plane
+	SHRQ $2, R13
+	MOVL $1, AX
+	SHLXL R13, AX, AX
+	DECL AX
+	KMOVW AX, K4
+	VMOVUPS Z27, K4, (R11)
+unpool1_next_plane:
+	MOVQ sstride+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	LEAQ (DX)(AX*4), DX
+	LEAQ (R8)(AX*4), R8
+	MOVQ dstride+88(FP), AX
+	LEAQ (DI)(AX*4), DI
+	ADDL AX, base+64(FP)
+	DECQ n+72(FP)
+	JNE unpool1_plane
 	VMOVSD X14, ret+104(FP)
 	VZEROUPPER
 	RET

@@ -338,6 +338,16 @@ pool2_next_row:
 	JLT pool2_row
 	RET
 
+// sgdAhead is how far ahead in p (bytes) sgdMomentumAVX2 asks for p's
+// lines with the intent to write them (1024 and 4096 measured the same).
+#define sgdAhead 2048
+
+// PREFETCHW_R8 is PREFETCHW (R8), 0F 0D /1, which Go's assembler has no
+// mnemonic for: fetch the line at R8 for writing. A hint that changes no
+// memory; Intel processors before Broadwell (AVX2 since Haswell) run it as
+// a NOP.
+#define PREFETCHW_R8 BYTE $0x41; BYTE $0x0F; BYTE $0x0D; BYTE $0x08
+
 // func sgdMomentumAVX2(p, buf, grad *float32, n int, momentum, negLR float32)
 TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), DI
@@ -347,8 +357,35 @@ TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40
 	VBROADCASTSS momentum+32(FP), Y14
 	VBROADCASTSS negLR+36(FP), Y15
 	SHLQ $2, CX
+	// In a training step on two cores, the other core has just read these
+	// parameters (its forward and backward pass), so p's lines are shared
+	// and each store must first invalidate the other copy: one round trip
+	// per line, one line at a time as the stores retire in order. PREFETCHW
+	// asks for the lines in exclusive state ahead of the stores, many at
+	// once: the first sgdAhead bytes of p (or all of p), then, in the loop,
+	// the line sgdAhead bytes ahead while it lies inside p (never past it:
+	// the next part of the vector is the other core's). Measured with a
+	// quarter of the parameters (15,424 floats) the other core had read:
+	// 31 µs without, 5.5 µs with; 2.30 vs 2.39 µs when no other core holds
+	// the lines (docs/speed.md).
+	XORQ AX, AX
+sgd_pre:
+	LEAQ (DI)(AX*1), R8
+	PREFETCHW_R8
+	ADDQ $64, AX
+	CMPQ AX, CX
+	JGE sgd_start
+	CMPQ AX, $sgdAhead
+	JLT sgd_pre
+sgd_start:
 	XORQ AX, AX
 sgd_loop:
+	LEAQ sgdAhead(AX), R8
+	CMPQ R8, CX
+	JGE sgd_nopf
+	ADDQ DI, R8
+	PREFETCHW_R8
+sgd_nopf:
 	// buf = buf*momentum + g, rounded after each operation.
 	VMULPS (SI)(AX*1), Y14, Y0
 	VADDPS (DX)(AX*1), Y0, Y0

@@ -660,68 +660,99 @@ func TestMaxUnpool2Sums(t *testing.T) {
 func TestMaxPool2Narrow(t *testing.T) {
 	forPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(19, 19))
-		special := []uint32{0, 0x80000000, 1, 0x80000001, 0x7f800000, 0xff800000, 0x7f7fffff, 0xff7fffff, 0x00800000, 0x807fffff}
-		bits := func(n int) []float32 {
-			s := make([]float32, n)
-			for i := range s {
-				u := rng.Uint32()
-				switch rng.IntN(4) {
-				case 0:
-					u = special[rng.IntN(len(special))]
-				case 1:
-					u &= 0x807fffff
-				}
-				if f := math.Float32frombits(u); f != f {
-					u &= 0xff7fffff
-				}
-				s[i] = math.Float32frombits(u)
-			}
-			return s
-		}
 		for pw := 1; pw <= 5; pw++ {
 			for ld := 2 * pw; ld+pw <= 16; ld++ {
 				for _, h := range []int{2, 4, 6, 10, 12} {
-					n := 1 + rng.IntN(3)
-					relu := rng.IntN(2) == 0
-					bias := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -3, 0.5}[rng.IntN(5)]
-					ph := h / 2
-					sstride := (h-1)*ld + 2*pw + rng.IntN(3)
-					dstride := ph*pw + rng.IntN(3)
-					src := bits((n-1)*sstride + (h-1)*ld + 2*pw)
-					nan := rng.IntN(2) == 0
-					var nq, npy, npx int
-					if nan {
-						nq, npy, npx = rng.IntN(n), rng.IntN(ph), rng.IntN(pw)
-						e := rng.IntN(4)
-						src[nq*sstride+(2*npy+e/2)*ld+2*npx+e%2] = float32(math.NaN())
-					}
-					size := (n-1)*dstride + ph*pw
-					dst, arg := make([]float32, size+1), make([]int32, size+1)
-					dst[size], arg[size] = 7, -7
-					MaxPool2Planes(dst[:size], arg[:size], src, n, h, 2*pw, ld, sstride, dstride, bias, relu, 5)
-					name := fmt.Sprintf("h=%d pw=%d ld=%d n=%d relu=%v nan=%v", h, pw, ld, n, relu, nan)
-					if dst[size] != 7 || arg[size] != -7 {
-						t.Fatalf("%s: wrote past the outputs", name)
-					}
-					for q := range n {
-						b := 5 + int32(q*sstride)
-						wd, wa := refMaxPool2(src[q*sstride:], h, 2*pw, ld, bias, relu, b)
-						for j := range ph * pw {
-							got, ga := dst[q*dstride+j], arg[q*dstride+j]
-							if nan && q == nq && j == npy*pw+npx {
-								first := b + int32(2*npy*ld+2*npx)
-								if got == got || (ga != first && ga != first+1 && ga != first+int32(ld) && ga != first+int32(ld)+1) {
-									t.Fatalf("%s: NaN window (%d, %d) gave (%v, %d)", name, npy, npx, got, ga)
-								}
-								continue
-							}
-							if math.Float32bits(got) != math.Float32bits(wd[j]) || ga != wa[j] {
-								t.Fatalf("%s: plane %d output %d = (%x, %d), want (%x, %d)", name, q, j, math.Float32bits(got), ga, math.Float32bits(wd[j]), wa[j])
-							}
-						}
-					}
+					checkPoolBits(t, rng, h, pw, ld)
 				}
 			}
 		}
 	})
+}
+
+// TestMaxPool2OneGroup is TestMaxPool2Narrow on the rows the AVX-512
+// kernel pools as one group of 16 lanes each with the masks set once per
+// call (w/2 <= 16 outputs, too wide for two rows per group: conv1's 14
+// outputs on a 32-wide grid among them).
+func TestMaxPool2OneGroup(t *testing.T) {
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(20, 20))
+		for pw := 4; pw <= 16; pw++ {
+			for _, extra := range []int{0, 1, 4, 9} {
+				ld := 2*pw + extra
+				if ld+pw <= 16 {
+					continue
+				}
+				for _, h := range []int{2, 6, 28} {
+					checkPoolBits(t, rng, h, pw, ld)
+				}
+			}
+		}
+	})
+}
+
+// checkPoolBits pools 1-3 planes of h×2pw inputs (row stride ld) of
+// arbitrary float32 bit patterns besides NaNs, at random strides, bias
+// and ReLU, half the time with a NaN in one window, and compares with the
+// definition: bit for bit, and a NaN with an arg inside the window for
+// the window with the NaN.
+func checkPoolBits(t *testing.T, rng *rand.Rand, h, pw, ld int) {
+	t.Helper()
+	special := []uint32{0, 0x80000000, 1, 0x80000001, 0x7f800000, 0xff800000, 0x7f7fffff, 0xff7fffff, 0x00800000, 0x807fffff}
+	bits := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			u := rng.Uint32()
+			switch rng.IntN(4) {
+			case 0:
+				u = special[rng.IntN(len(special))]
+			case 1:
+				u &= 0x807fffff
+			}
+			if f := math.Float32frombits(u); f != f {
+				u &= 0xff7fffff
+			}
+			s[i] = math.Float32frombits(u)
+		}
+		return s
+	}
+	n := 1 + rng.IntN(3)
+	relu := rng.IntN(2) == 0
+	bias := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -3, 0.5}[rng.IntN(5)]
+	ph := h / 2
+	sstride := (h-1)*ld + 2*pw + rng.IntN(3)
+	dstride := ph*pw + rng.IntN(3)
+	src := bits((n-1)*sstride + (h-1)*ld + 2*pw)
+	nan := rng.IntN(2) == 0
+	var nq, npy, npx int
+	if nan {
+		nq, npy, npx = rng.IntN(n), rng.IntN(ph), rng.IntN(pw)
+		e := rng.IntN(4)
+		src[nq*sstride+(2*npy+e/2)*ld+2*npx+e%2] = float32(math.NaN())
+	}
+	size := (n-1)*dstride + ph*pw
+	dst, arg := make([]float32, size+1), make([]int32, size+1)
+	dst[size], arg[size] = 7, -7
+	MaxPool2Planes(dst[:size], arg[:size], src, n, h, 2*pw, ld, sstride, dstride, bias, relu, 5)
+	name := fmt.Sprintf("h=%d pw=%d ld=%d n=%d relu=%v nan=%v", h, pw, ld, n, relu, nan)
+	if dst[size] != 7 || arg[size] != -7 {
+		t.Fatalf("%s: wrote past the outputs", name)
+	}
+	for q := range n {
+		b := 5 + int32(q*sstride)
+		wd, wa := refMaxPool2(src[q*sstride:], h, 2*pw, ld, bias, relu, b)
+		for j := range ph * pw {
+			got, ga := dst[q*dstride+j], arg[q*dstride+j]
+			if nan && q == nq && j == npy*pw+npx {
+				first := b + int32(2*npy*ld+2*npx)
+				if got == got || (ga != first && ga != first+1 && ga != first+int32(ld) && ga != first+int32(ld)+1) {
+					t.Fatalf("%s: NaN window (%d, %d) gave (%v, %d)", name, npy, npx, got, ga)
+				}
+				continue
+			}
+			if math.Float32bits(got) != math.Float32bits(wd[j]) || ga != wa[j] {
+				t.Fatalf("%s: plane %d output %d = (%x, %d), want (%x, %d)", name, q, j, math.Float32bits(got), ga, math.Float32bits(wd[j]), wa[j])
+			}
+		}
+	}
 }
