@@ -141,8 +141,8 @@ type shard struct {
 	// shard's participant runs (see trainTask).
 	view, dview [][]float32
 	// wtmp holds two shards' gradients of a block of a fully connected
-	// layer's rows (weights, then bias) in the reduce task this shard's
-	// participant runs (see reduceLinear).
+	// layer's weight rows, or of the bias entries of a reduce task's rows,
+	// in the reduce task this shard's participant runs (see reduceLinear).
 	wtmp [2][]float32
 }
 
@@ -235,7 +235,7 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	tmp := 0 // floats of one shard's gradient of a block of rows
 	for _, l := range m.layers[m.fcFirst:] {
 		lin := l.(*linear)
-		tmp = max(tmp, fcBlockRows(lin.in)*(lin.in+1))
+		tmp = max(tmp, fcBlockRows(lin.in)*lin.in, lin.out)
 	}
 	for i := range m.shards {
 		m.shards[i] = &shard{
@@ -539,8 +539,6 @@ func (m *LeNet5) reduceTask(p, t int) {
 // range of the convolutions' parameters).
 func (m *LeNet5) reducePart(lo, hi int) {
 	dst := m.grad[lo:hi]
-	// dst = ((s0 + s1) + s2) + ..., two shards per pass over dst (kern.Sum,
-	// kern.Add2: the same additions in the same order as copy and Add).
 	var pend []float32 // a shard's part not yet added
 	n := 0             // shards seen
 	k := m.active
@@ -548,25 +546,9 @@ func (m *LeNet5) reducePart(lo, hi int) {
 		if a, b := shardRange(i, k, m.n); b == a {
 			continue
 		}
-		src := s.grad[lo:hi]
-		switch {
-		case n == 1:
-			kern.Sum(dst, pend, src)
-			pend = nil
-		case pend != nil:
-			kern.Add2(dst, pend, src)
-			pend = nil
-		default:
-			pend = src
-		}
-		n++
+		pend, n = addShard(dst, pend, s.grad[lo:hi], n)
 	}
-	switch {
-	case n == 1:
-		copy(dst, pend)
-	case pend != nil:
-		kern.Add(dst, pend)
-	}
+	finishShards(dst, pend, n)
 }
 
 // fcBlockRows is the number of rows of a fully connected layer with in
@@ -591,65 +573,105 @@ const fcBlockFloats = 3200
 // pass would: dW_j[r0:r1] = dY_j[:, r0:r1]ᵀ · X_j (kern.Sgemm, the same
 // chain of fmas over the shard's images for each element whatever rows are
 // asked for) and the bias gradient as float32 sums over the images in
-// order from +0; the shards' gradients are then added as reducePart adds
-// them, ((g0 + g1) + g2) + g3. So every bit is that of a per-shard
-// gradient summed over shards, while each core reads only the other
-// shards' small X_j and dY_j instead of half of every shard's gradient.
+// order from +0 (for all rows r0..r1-1 at once, after the weights); the
+// shards' gradients are then added as reducePart adds them, ((g0 + g1) +
+// g2) + g3. So every bit is that of a per-shard gradient summed over
+// shards, while each core reads only the other shards' small X_j and dY_j
+// instead of half of every shard's gradient. Before a block's products it
+// asks for the block's parameters with the intent to write them
+// (kern.PrefetchWrite): the other core read them in its forward pass, and
+// taking the lines back then overlaps with the products instead of
+// stalling the update's first stores.
 func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
+	if r1 == r0 {
+		return
+	}
 	in, out := l.in, l.out
 	off := m.offs[i]
-	boff := off + out*in // the bias
 	k := m.active
 	rb := fcBlockRows(in)
 	for a := r0; a < r1; a += rb {
 		z := min(rb, r1-a) // rows in this block
+		if m.update != nil {
+			// the other core read these parameters in its forward pass:
+			// take their cache lines back while the gradients are computed
+			kern.PrefetchWrite(m.data[off+a*in:][:z*in])
+		}
 		dst := m.grad[off+a*in:][:z*in]
-		bdst := m.grad[boff+a:][:z]
-		var pend, pendB []float32 // a shard's block not yet added
-		n := 0                    // shards seen
+		var pend []float32 // a shard's block not yet added
+		n := 0             // shards seen
 		for j, s := range m.shards[:k] {
 			lo, hi := shardRange(j, k, m.n)
 			nb := hi - lo
 			if nb == 0 {
 				continue
 			}
-			tmp := ps.wtmp[0]
+			g := ps.wtmp[0][:z*in]
 			if pend != nil {
-				tmp = ps.wtmp[1]
+				g = ps.wtmp[1][:z*in]
 			}
-			g, gb := tmp[:z*in], tmp[z*in:][:z]
-			dy := s.dacts[i+1][:nb*out]
-			kern.Sgemm(true, false, z, in, nb, dy[a:], out, s.acts[i][:nb*in], in, false, g, in)
-			clear(gb)
-			for im := range nb {
-				kern.Add(gb, dy[im*out+a:][:z])
-			}
-			switch {
-			case n == 1:
-				kern.Sum(dst, pend, g)
-				kern.Sum(bdst, pendB, gb)
-				pend, pendB = nil, nil
-			case pend != nil:
-				kern.Add2(dst, pend, g)
-				kern.Add2(bdst, pendB, gb)
-				pend, pendB = nil, nil
-			default:
-				pend, pendB = g, gb
-			}
-			n++
+			kern.Sgemm(true, false, z, in, nb, s.dacts[i+1][a:nb*out], out, s.acts[i][:nb*in], in, false, g, in)
+			pend, n = addShard(dst, pend, g, n)
 		}
-		switch {
-		case n == 1:
-			copy(dst, pend)
-			copy(bdst, pendB)
-		case pend != nil:
-			kern.Add(dst, pend)
-			kern.Add(bdst, pendB)
-		}
+		finishShards(dst, pend, n)
 		if m.update != nil {
 			m.update.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
-			m.update.UpdateRange(m.data, m.grad, boff+a, boff+a+z)
 		}
+	}
+	// the bias: rows r0..r1-1 of each shard's dY added in image order
+	boff := off + out*in
+	dst := m.grad[boff+r0 : boff+r1]
+	var pend []float32
+	n := 0
+	for j, s := range m.shards[:k] {
+		lo, hi := shardRange(j, k, m.n)
+		if hi == lo {
+			continue
+		}
+		gb := ps.wtmp[0][:r1-r0]
+		if pend != nil {
+			gb = ps.wtmp[1][:r1-r0]
+		}
+		clear(gb)
+		for im := range hi - lo {
+			kern.Add(gb, s.dacts[i+1][im*out+r0:][:r1-r0])
+		}
+		pend, n = addShard(dst, pend, gb, n)
+	}
+	finishShards(dst, pend, n)
+	if m.update != nil {
+		m.update.UpdateRange(m.data, m.grad, boff+r0, boff+r1)
+	}
+}
+
+// addShard is one step of the sum of shards' gradients into dst in shard
+// order, ((g0 + g1) + g2) + g3, two shards per pass (kern.Sum, kern.Add2):
+// given pend, a shard's gradient not yet added (nil if none), and n, the
+// shards seen so far, it takes shard gradient g and returns the new pend
+// and n. finishShards completes the sum. g must stay unchanged while it is
+// pending.
+func addShard(dst, pend, g []float32, n int) ([]float32, int) {
+	switch {
+	case n == 1:
+		kern.Sum(dst, pend, g)
+		pend = nil
+	case pend != nil:
+		kern.Add2(dst, pend, g)
+		pend = nil
+	default:
+		pend = g
+	}
+	return pend, n + 1
+}
+
+// finishShards adds the last pending shard gradient (see addShard): dst
+// is a copy of it if it was the only shard.
+func finishShards(dst, pend []float32, n int) {
+	switch {
+	case n == 1:
+		copy(dst, pend)
+	case pend != nil:
+		kern.Add(dst, pend)
 	}
 }
 

@@ -34,3 +34,5 @@ func maxUnpool2Asm(dst, d, y []float32, arg []int32, n, ph, pw, ld, sstride, dst
 func lookupAsm(dst []float32, src []uint8, table *[256]float32) int { return 0 }
 
 func prefetch(b []uint8) {}
+
+func prefetchWrite(x []float32) {}
