@@ -49,12 +49,21 @@
 // # Determinism and concurrency
 //
 // A batch of n images is split into S = min(Options.Shards, max(1,
-// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)). Every shard has its own
-// gradient vector (the activations and scratch buffers are those of the
-// goroutine computing it, which need not be the shard's own: no result
-// depends on which buffer holds it); the shard gradients are then added in shard order
-// (one float32 addition per element and shard: ((g0 + g1) + g2) + g3,
-// two shards per pass with kern.Sum and kern.Add2). Goroutines
+// n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)).
+// Every shard's gradient is computed on its own, and the shard gradients
+// are then added in shard order (one float32 addition per element and
+// shard: ((g0 + g1) + g2) + g3, two shards per pass with kern.Sum and
+// kern.Add2). Where a shard's gradient is computed does not change its
+// bits: the convolutions' gradient is written by the shard's backward pass
+// into the shard's own vector (through the activations and scratch buffers
+// of the goroutine computing it, which need not be the shard's own), while
+// a fully connected layer's backward pass only keeps its input X_i and its
+// output gradient dY_i (masked by the ReLU) in the shard's buffers, and
+// the weight gradient dY_iᵀ·X_i and bias gradient (the rows of dY_i added
+// in image order) are computed later, block of rows by block of rows, by
+// whichever goroutine sums those rows: every element is the same chain of
+// fused multiply-adds over the shard's images whatever rows a product is
+// asked for (kern's canonical arithmetic). Goroutines
 // (Options.Workers, by default GOMAXPROCS) only decide who computes which
 // shard, so losses and gradients are bitwise identical for any worker
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
@@ -62,9 +71,15 @@
 //
 // A training step ([LeNet5.TrainStepFill], as the trainer runs it) is two
 // parallel jobs: every shard gathers its own images ([Filler]) and runs
-// its forward and backward passes; then every goroutine sums a part of the
-// shards' gradients and applies the optimizer's element-wise step
-// ([Updater]) to that part. The workers are a fixed team of goroutines
+// its forward and backward passes; then every goroutine owns a part of the
+// parameters (part t of S: a range of the convolutions' parameters and
+// rows [t·r/S, (t+1)·r/S) of each fully connected layer of r rows, with
+// their biases), sums the shards' gradients of that part (computing the
+// fully connected layers' from the kept X_i and dY_i, a block of rows at a
+// time) and applies the optimizer's element-wise step ([Updater]) to each
+// block while it is in the core's L1 cache. So the cores exchange the
+// shards' small X_i and dY_i (52 KB per shard of 16 images) instead
+// of half of every shard's 61,706-float gradient vector. The workers are a fixed team of goroutines
 // that poll for the next job for up to 20 µs before they sleep, so the
 // jobs of consecutive steps start without waking a parked thread. Each
 // participant runs the tasks of its own residue class first (task t on

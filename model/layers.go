@@ -36,7 +36,10 @@ type scratch struct {
 // backward takes the same in and out plus dout = dL/dout, which it may
 // overwrite; it OVERWRITES g (numParams floats) with dL/dw and, unless din is
 // nil, writes dL/din into din (b*inSize floats). backward must follow a
-// forward call with the same in, out, b and scratch.
+// forward call with the same in, out, b and scratch. A linear layer also
+// takes a nil g: it then leaves dL/dw to its caller and only leaves in
+// dout the gradient with respect to its products (dout masked by the
+// ReLU), from which LeNet5.reduceLinear computes it.
 type layer interface {
 	inSize() int
 	outSize() int
@@ -409,14 +412,17 @@ func (l *linear) backward(w, in, out, dout, din, g []float32, b int, _ *scratch)
 	if l.relu {
 		kern.ReLUMask(dout[:b*l.out], out[:b*l.out])
 	}
-	// dL/dW (out × in) = doutᵀ (out × b) · in (b × in)
-	kern.Sgemm(true, false, l.out, l.in, b, dout, l.out, in, l.in, false, g, l.in)
-	// the bias gradient: the rows of dout added in image order, a vector
-	// at a time (the same float32 additions per element as a scalar loop)
-	gb := g[l.out*l.in:][:l.out]
-	clear(gb)
-	for i := range b {
-		kern.Add(gb, dout[i*l.out:][:l.out])
+	if g != nil {
+		// dL/dW (out × in) = doutᵀ (out × b) · in (b × in)
+		kern.Sgemm(true, false, l.out, l.in, b, dout, l.out, in, l.in, false, g, l.in)
+		// the bias gradient: the rows of dout added in image order, a
+		// vector at a time (the same float32 additions per element as a
+		// scalar loop)
+		gb := g[l.out*l.in:][:l.out]
+		clear(gb)
+		for i := range b {
+			kern.Add(gb, dout[i*l.out:][:l.out])
+		}
 	}
 	if din == nil {
 		return

@@ -106,6 +106,12 @@ type LeNet5 struct {
 	shards []*shard
 	team   *team
 
+	// The fully connected layers are layers fcFirst.. (see reduceTask);
+	// their parameters start at convEnd = offs[fcFirst]. A shard's
+	// gradient vector holds the convolutions' parameters only.
+	fcFirst int
+	convEnd int
+
 	// the call in progress, read by the task functions
 	x         []float32
 	labels    []uint8
@@ -120,15 +126,24 @@ type LeNet5 struct {
 }
 
 // shard holds everything one part of a batch needs: activations, their
-// gradients, per-layer scratch and a private gradient vector.
+// gradients, per-layer scratch and a private gradient vector of the
+// convolutions' parameters.
 type shard struct {
 	cap   int         // images acts and sc hold
 	dcap  int         // images dacts hold
 	acts  [][]float32 // acts[i+1] = output of layer i; acts[0] is the input
 	dacts [][]float32 // dacts[i+1] = dL/d acts[i+1]
 	sc    []scratch
-	grad  []float32
-	loss  float64 // sum of per-image losses of the last TrainBatch
+	grad  []float32 // dL/d(convolution parameters), m.convEnd floats
+	loss  float64   // sum of per-image losses of the last TrainBatch
+
+	// view and dview are the activation lists of the train task this
+	// shard's participant runs (see trainTask).
+	view, dview [][]float32
+	// wtmp holds two shards' gradients of a block of a fully connected
+	// layer's rows (weights, then bias) in the reduce task this shard's
+	// participant runs (see reduceLinear).
+	wtmp [2][]float32
 }
 
 // NewLeNet5 returns a LeNet-5 with default Options, initialised as
@@ -168,10 +183,20 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 		},
 	}
 	total := 0
-	for _, l := range m.layers {
+	m.fcFirst = -1
+	for i, l := range m.layers {
 		m.offs = append(m.offs, total)
 		total += l.numParams()
+		if _, ok := l.(*linear); ok && m.fcFirst < 0 {
+			m.fcFirst = i
+		}
 	}
+	for _, l := range m.layers[m.fcFirst:] {
+		if _, ok := l.(*linear); !ok {
+			panic("model: a convolution after a fully connected layer")
+		}
+	}
+	m.convEnd = m.offs[m.fcFirst]
 	if total != numParams {
 		panic("model: layer sizes do not add up to 61706 parameters")
 	}
@@ -207,8 +232,16 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 		)
 	}
 	m.shards = make([]*shard, opts.Shards)
+	tmp := 0 // floats of one shard's gradient of a block of rows
+	for _, l := range m.layers[m.fcFirst:] {
+		lin := l.(*linear)
+		tmp = max(tmp, fcBlockRows(lin.in)*(lin.in+1))
+	}
 	for i := range m.shards {
-		m.shards[i] = &shard{grad: make([]float32, total)}
+		m.shards[i] = &shard{
+			grad: make([]float32, m.convEnd),
+			wtmp: [2][]float32{make([]float32, tmp), make([]float32, tmp)},
+		}
 	}
 	m.trainJob.fn = m.trainTask
 	m.reduceJob.fn = m.reduceTask
@@ -299,6 +332,7 @@ func (m *LeNet5) ensure(b int, backward bool) {
 		if s.cap < b {
 			s.cap = b
 			s.acts = make([][]float32, len(m.layers)+1)
+			s.view = make([][]float32, len(m.layers)+1)
 			s.sc = make([]scratch, len(m.layers))
 			for i, l := range m.layers {
 				s.acts[i+1] = make([]float32, b*l.outSize())
@@ -308,6 +342,7 @@ func (m *LeNet5) ensure(b int, backward bool) {
 		if backward && s.dcap < b {
 			s.dcap = b
 			s.dacts = make([][]float32, len(m.layers)+1)
+			s.dview = make([][]float32, len(m.layers)+1)
 			for i, l := range m.layers {
 				s.dacts[i+1] = make([]float32, b*l.outSize())
 			}
@@ -315,14 +350,15 @@ func (m *LeNet5) ensure(b int, backward bool) {
 	}
 }
 
-// forward runs the network on b images of x through shard s's buffers and
-// returns the logits (b×10).
-func (m *LeNet5) forward(s *shard, x []float32, b int) []float32 {
-	s.acts[0] = x
+// forward runs the network on b images of x through the activation
+// buffers acts (acts[i+1] receives layer i's output; acts[0] is set to x)
+// and scratch sc, and returns the logits (b×10).
+func (m *LeNet5) forward(acts [][]float32, sc []scratch, x []float32, b int) []float32 {
+	acts[0] = x
 	for i, l := range m.layers {
-		l.forward(m.data[m.offs[i]:], s.acts[i][:b*l.inSize()], s.acts[i+1], b, &s.sc[i])
+		l.forward(m.data[m.offs[i]:], acts[i][:b*l.inSize()], acts[i+1], b, &sc[i])
 	}
-	return s.acts[len(m.layers)][:b*NumClasses]
+	return acts[len(m.layers)][:b*NumClasses]
 }
 
 // shardRange is the part of an n-image batch shard i of k gets:
@@ -428,14 +464,20 @@ func (m *LeNet5) shardsFor(n int) int {
 	return min(len(m.shards), max(1, n/MinShardImages))
 }
 
-// trainTask computes shard t's loss sum and gradient (of the batch mean)
-// on team participant p. Only the gradient and loss are shard t's: the
-// activations and scratch are used within the task alone, so it takes
-// shard p's (no other participant uses them meanwhile). With two shards
-// per core, one set of them per core stays in the core's L2 cache, where
-// one set per shard did not (about 1.5 MB each in shards of 16 images,
-// 960 KB of it conv2's patch matrix, against 2 MB of L2 per core on the
-// AVX-512 machine of docs/speed.md).
+// trainTask computes shard t's loss sum, its gradient of the
+// convolutions' parameters (of the batch mean) and the inputs and output
+// gradients of its fully connected layers, on team participant p. The
+// convolutions' activations and scratch are used within the task alone,
+// so it takes shard p's (no other participant uses them meanwhile). With
+// two shards per core, one set of them per core stays in the core's L2
+// cache, where one set per shard did not (about 1.5 MB each in shards of
+// 16 images, 960 KB of it conv2's patch matrix, against 2 MB of L2 per
+// core on the AVX-512 machine of docs/speed.md). The fully connected
+// layers' inputs and output gradients (acts[fcFirst:], dacts[fcFirst+1:],
+// 52 KB for a shard of 16 images) are shard t's own: the reduce
+// phase reads them to compute those layers' weight gradients
+// (reduceLinear), so a fully connected layer's backward pass here only
+// masks its output gradient and computes its input gradient.
 func (m *LeNet5) trainTask(p, t int) {
 	s, gs := m.shards[p], m.shards[t]
 	lo, hi := shardRange(t, m.active, m.n)
@@ -443,39 +485,59 @@ func (m *LeNet5) trainTask(p, t int) {
 	if b == 0 {
 		return
 	}
+	acts, dacts := s.view, s.dview
+	for i := range acts {
+		acts[i], dacts[i] = s.acts[i], s.dacts[i]
+		if i >= m.fcFirst {
+			acts[i] = gs.acts[i]
+		}
+		if i > m.fcFirst {
+			dacts[i] = gs.dacts[i]
+		}
+	}
 	x := m.x[lo*ImageSize : hi*ImageSize]
 	if m.fill != nil {
 		m.fill.Fill(x, lo, hi)
 	}
-	logits := m.forward(s, x, b)
+	logits := m.forward(acts, s.sc, x, b)
 	last := len(m.layers)
-	gs.loss = softmaxXent(s.dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
+	gs.loss = softmaxXent(dacts[last][:b*NumClasses], logits, m.labels[lo:hi], 1/float32(m.n))
 	for i := last - 1; i >= 0; i-- {
 		l := m.layers[i]
-		var din []float32
+		var din, g []float32
 		if i > 0 {
-			din = s.dacts[i]
+			din = dacts[i]
 		}
-		np := l.numParams()
-		l.backward(m.data[m.offs[i]:], s.acts[i][:b*l.inSize()], s.acts[i+1][:b*l.outSize()],
-			s.dacts[i+1][:b*l.outSize()], din, gs.grad[m.offs[i]:m.offs[i]+np], b, &s.sc[i])
+		if i < m.fcFirst {
+			g = gs.grad[m.offs[i] : m.offs[i]+l.numParams()]
+		}
+		l.backward(m.data[m.offs[i]:], acts[i][:b*l.inSize()], acts[i+1][:b*l.outSize()],
+			dacts[i+1][:b*l.outSize()], din, g, b, &s.sc[i])
 	}
 }
 
-// reduceTask sums the gradients of the active shards, in shard order,
-// into part t (of len(m.shards)) of the model's gradient vector, and
-// applies TrainStep's update to that part.
-func (m *LeNet5) reduceTask(_, t int) {
-	m.reducePart(t)
-	if m.update != nil {
-		lo, hi := shardRange(t, len(m.shards), len(m.grad))
+// reduceTask computes part t (of len(m.shards)) of the batch gradient on
+// participant p and applies TrainStep's update to that part while it is
+// in p's cache: elements [t·C/T, (t+1)·C/T) of the convolutions' C
+// parameters (the sum of the shards' gradients, reducePart), and for
+// every fully connected layer of r rows its rows [t·r/T, (t+1)·r/T) of
+// weights and the same bias entries (reduceLinear).
+func (m *LeNet5) reduceTask(p, t int) {
+	lo, hi := shardRange(t, len(m.shards), m.convEnd)
+	m.reducePart(lo, hi)
+	if m.update != nil && hi > lo {
 		m.update.UpdateRange(m.data, m.grad, lo, hi)
 	}
+	for i := m.fcFirst; i < len(m.layers); i++ {
+		l := m.layers[i].(*linear)
+		r0, r1 := shardRange(t, len(m.shards), l.out)
+		m.reduceLinear(m.shards[p], i, l, r0, r1)
+	}
 }
 
-// reducePart sums the active shards' gradients into part t of m.grad.
-func (m *LeNet5) reducePart(t int) {
-	lo, hi := shardRange(t, len(m.shards), len(m.grad))
+// reducePart sums the active shards' gradients into m.grad[lo:hi] (a
+// range of the convolutions' parameters).
+func (m *LeNet5) reducePart(lo, hi int) {
 	dst := m.grad[lo:hi]
 	// dst = ((s0 + s1) + s2) + ..., two shards per pass over dst (kern.Sum,
 	// kern.Add2: the same additions in the same order as copy and Add).
@@ -504,6 +566,90 @@ func (m *LeNet5) reducePart(t int) {
 		copy(dst, pend)
 	case pend != nil:
 		kern.Add(dst, pend)
+	}
+}
+
+// fcBlockRows is the number of rows of a fully connected layer with in
+// inputs whose weight gradient reduceLinear computes at a time: as many
+// as fit fcBlockFloats, rounded down to a multiple of 6 (the height of
+// the amd64 kernels' panels, kern's mr: 8 rows would run as two panels of
+// 4), at least 6. Two shards' gradients of the block and the block of the
+// batch gradient then stay in the L1 cache while the shards' activations
+// stream past.
+func fcBlockRows(in int) int { return max(6, fcBlockFloats/in/6*6) }
+
+// fcBlockFloats bounds the size of one shard's weight gradient of a block
+// of rows in reduceLinear: 3,200 floats, 6 rows of fc1 (9.6 KB), 24 of fc2
+// and 36 of fc3.
+const fcBlockFloats = 3200
+
+// reduceLinear computes rows r0..r1-1 of the batch gradient of fully
+// connected layer i (weights and bias) into m.grad and applies TrainStep's
+// update to them, using participant buffers ps.wtmp. Shard j's gradient of
+// a row block is computed from its input X_j (b_j × in) and masked output
+// gradient dY_j (b_j × out) kept by trainTask, as the layer's backward
+// pass would: dW_j[r0:r1] = dY_j[:, r0:r1]ᵀ · X_j (kern.Sgemm, the same
+// chain of fmas over the shard's images for each element whatever rows are
+// asked for) and the bias gradient as float32 sums over the images in
+// order from +0; the shards' gradients are then added as reducePart adds
+// them, ((g0 + g1) + g2) + g3. So every bit is that of a per-shard
+// gradient summed over shards, while each core reads only the other
+// shards' small X_j and dY_j instead of half of every shard's gradient.
+func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
+	in, out := l.in, l.out
+	off := m.offs[i]
+	boff := off + out*in // the bias
+	k := m.active
+	rb := fcBlockRows(in)
+	for a := r0; a < r1; a += rb {
+		z := min(rb, r1-a) // rows in this block
+		dst := m.grad[off+a*in:][:z*in]
+		bdst := m.grad[boff+a:][:z]
+		var pend, pendB []float32 // a shard's block not yet added
+		n := 0                    // shards seen
+		for j, s := range m.shards[:k] {
+			lo, hi := shardRange(j, k, m.n)
+			nb := hi - lo
+			if nb == 0 {
+				continue
+			}
+			tmp := ps.wtmp[0]
+			if pend != nil {
+				tmp = ps.wtmp[1]
+			}
+			g, gb := tmp[:z*in], tmp[z*in:][:z]
+			dy := s.dacts[i+1][:nb*out]
+			kern.Sgemm(true, false, z, in, nb, dy[a:], out, s.acts[i][:nb*in], in, false, g, in)
+			clear(gb)
+			for im := range nb {
+				kern.Add(gb, dy[im*out+a:][:z])
+			}
+			switch {
+			case n == 1:
+				kern.Sum(dst, pend, g)
+				kern.Sum(bdst, pendB, gb)
+				pend, pendB = nil, nil
+			case pend != nil:
+				kern.Add2(dst, pend, g)
+				kern.Add2(bdst, pendB, gb)
+				pend, pendB = nil, nil
+			default:
+				pend, pendB = g, gb
+			}
+			n++
+		}
+		switch {
+		case n == 1:
+			copy(dst, pend)
+			copy(bdst, pendB)
+		case pend != nil:
+			kern.Add(dst, pend)
+			kern.Add(bdst, pendB)
+		}
+		if m.update != nil {
+			m.update.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
+			m.update.UpdateRange(m.data, m.grad, boff+a, boff+a+z)
+		}
 	}
 }
 
@@ -621,7 +767,7 @@ func (m *LeNet5) evalTask(p, t int) {
 	lo := t * evalChunk
 	hi := min(lo+evalChunk, m.n)
 	b := hi - lo
-	logits := m.forward(s, m.x[lo*ImageSize:hi*ImageSize], b)
+	logits := m.forward(s.acts, s.sc, m.x[lo*ImageSize:hi*ImageSize], b)
 	out := &m.out
 	if out.Features != nil {
 		copy(out.Features[lo*FeatureSize:hi*FeatureSize], s.acts[len(m.layers)-1][:b*FeatureSize])

@@ -141,7 +141,7 @@ func TestForwardMatchesReference(t *testing.T) {
 	}
 	// Logits, image by image, through the shard forward path.
 	m.ensure(len(y), false)
-	z := m.forward(m.shards[0], x, len(y))
+	z := m.forward(m.shards[0].acts, m.shards[0].sc, x, len(y))
 	for i := range y {
 		for j := range img {
 			img[j] = float64(x[i*ImageSize+j])

@@ -71,7 +71,7 @@ func TestMatchesPyTorch(t *testing.T) {
 		t.Errorf("loss %.9g, PyTorch %.9g", loss, ref.Loss)
 	}
 	m.ensure(n, false)
-	logits := m.forward(m.shards[0], x, n)
+	logits := m.forward(m.shards[0].acts, m.shards[0].sc, x, n)
 	for i, row := range ref.Logits {
 		for j, want := range row {
 			if got := float64(logits[i*NumClasses+j]); math.Abs(got-want) > 1e-6+1e-5*math.Abs(want) {
