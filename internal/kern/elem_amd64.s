@@ -590,3 +590,24 @@ prefetchw_loop:
 	CMPQ SI, CX
 	JLE prefetchw_loop
 	RET
+
+// func cpuidRegs(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuidRegs(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func cpuHint() uint32
+//
+// RDTSCP's IA32_TSC_AUX value masked to 12 bits: on Linux, which stores
+// node<<12 | cpu there, the number of the processor running the caller.
+TEXT ·cpuHint(SB), NOSPLIT, $0-4
+	RDTSCP
+	ANDL $0xfff, CX
+	MOVL CX, ret+0(FP)
+	RET
