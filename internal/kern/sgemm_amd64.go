@@ -242,7 +242,6 @@ var workspaces [64]struct {
 // the workspace (up to ~220 KB of packed panels and lanes) moved from one
 // core's cache to the other's several hundred times per 3,750-step epoch
 // at batch 16 (instrumented count, docs/speed.md).
-
 func getWorkspace() (*workspace, int) {
 	h := 0
 	if hasRDTSCP {
