@@ -164,21 +164,9 @@ func addRows(dst, src []float32, blocks, dblock, sblock, rows, dstride, sstride,
 // other, each surrounded by pad rows and columns of +0. It panics if a size
 // is negative or a slice is too short.
 func PadImages(dst, src []float32, n, h, w, pad int) {
-	if n < 0 || h < 0 || w < 0 || pad < 0 {
-		panic(errConvShape)
-	}
-	ph, pw := h+2*pad, w+2*pad
-	if len(src) < n*h*w {
-		panic(errShortIn)
-	}
-	if len(dst) < n*ph*pw {
-		panic(errShortCol)
-	}
+	ph, pw := padShape(dst, src, n, h, w, pad)
 	if pad > 0 {
 		clear(dst[:n*ph*pw])
 	}
-	if n == 0 || h == 0 || w == 0 {
-		return
-	}
-	copyRows(dst[pad*pw+pad:], src, n, ph*pw, h*w, h, pw, w, w)
+	CopyPadded(dst, src, n, h, w, pad)
 }
