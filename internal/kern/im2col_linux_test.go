@@ -38,8 +38,8 @@ func guardedFloats(t *testing.T, n int, atEnd bool) []float32 {
 // TestIm2colGuardPages runs Im2col and Col2im on conv2's shape with the
 // images and the matrix right before or right after an inaccessible page:
 // the kernels (the AVX-512 grouped Im2col reads windows of the planes
-// around the floats it needs, the AVX-512 Col2im whole vectors of each
-// image's part of a patch row) must stay inside both slices.
+// around the floats it needs, the AVX-512 Col2im whole vectors of a
+// patch row around an image's floats) must stay inside both slices.
 func TestIm2colGuardPages(t *testing.T) {
 	forPaths(t, func(t *testing.T) {
 		s := ConvShape{C: 6, H: 14, W: 14, K: 5}
