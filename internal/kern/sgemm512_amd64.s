@@ -17970,8 +17970,8 @@ p512x6x4_done:
 	VZEROUPPER
 	RET
 
-// func s512x1x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x1x1(SB), NOSPLIT, $0-72
+// func s512x1x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x1x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -18042,15 +18042,17 @@ s512x1x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x1x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x1x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x1x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x1x2(SB), NOSPLIT, $0-72
+// func s512x1x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x1x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18138,15 +18140,17 @@ s512x1x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x1x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x1x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x1x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x1x3(SB), NOSPLIT, $0-72
+// func s512x1x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x1x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18251,15 +18255,17 @@ s512x1x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x1x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x1x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x1x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x1x4(SB), NOSPLIT, $0-72
+// func s512x1x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x1x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18381,15 +18387,17 @@ s512x1x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x1x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x1x4_tile
 	VZEROUPPER
 	RET
 
-// func s512x2x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x2x1(SB), NOSPLIT, $0-72
+// func s512x2x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x2x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -18477,15 +18485,17 @@ s512x2x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x2x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x2x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x2x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x2x2(SB), NOSPLIT, $0-72
+// func s512x2x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x2x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18600,15 +18610,17 @@ s512x2x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x2x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x2x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x2x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x2x3(SB), NOSPLIT, $0-72
+// func s512x2x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x2x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18750,15 +18762,17 @@ s512x2x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x2x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x2x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x2x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x2x4(SB), NOSPLIT, $0-72
+// func s512x2x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x2x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -18927,15 +18941,17 @@ s512x2x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x2x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x2x4_tile
 	VZEROUPPER
 	RET
 
-// func s512x3x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x3x1(SB), NOSPLIT, $0-72
+// func s512x3x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x3x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -19040,15 +19056,17 @@ s512x3x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x3x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x3x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x3x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x3x2(SB), NOSPLIT, $0-72
+// func s512x3x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x3x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -19190,15 +19208,17 @@ s512x3x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x3x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x3x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x3x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x3x3(SB), NOSPLIT, $0-72
+// func s512x3x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x3x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -19377,15 +19397,17 @@ s512x3x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x3x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x3x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x3x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x3x4(SB), NOSPLIT, $0-72
+// func s512x3x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x3x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -19601,15 +19623,17 @@ s512x3x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x3x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x3x4_tile
 	VZEROUPPER
 	RET
 
-// func s512x4x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x4x1(SB), NOSPLIT, $0-72
+// func s512x4x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x4x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -19731,15 +19755,17 @@ s512x4x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x4x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x4x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x4x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x4x2(SB), NOSPLIT, $0-72
+// func s512x4x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x4x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -19908,15 +19934,17 @@ s512x4x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x4x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x4x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x4x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x4x3(SB), NOSPLIT, $0-72
+// func s512x4x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x4x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -20132,15 +20160,17 @@ s512x4x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x4x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x4x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x4x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x4x4(SB), NOSPLIT, $0-72
+// func s512x4x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x4x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -20403,15 +20433,17 @@ s512x4x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x4x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x4x4_tile
 	VZEROUPPER
 	RET
 
-// func s512x5x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x5x1(SB), NOSPLIT, $0-72
+// func s512x5x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x5x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -20550,15 +20582,17 @@ s512x5x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x5x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x5x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x5x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x5x2(SB), NOSPLIT, $0-72
+// func s512x5x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x5x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -20754,15 +20788,17 @@ s512x5x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x5x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x5x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x5x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x5x3(SB), NOSPLIT, $0-72
+// func s512x5x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x5x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -21015,15 +21051,17 @@ s512x5x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x5x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x5x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x5x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x5x4(SB), NOSPLIT, $0-72
+// func s512x5x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x5x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -21333,15 +21371,17 @@ s512x5x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x5x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x5x4_tile
 	VZEROUPPER
 	RET
 
-// func s512x6x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x6x1(SB), NOSPLIT, $0-72
+// func s512x6x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x6x1(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	MOVQ bcol+32(FP), DI
@@ -21497,15 +21537,17 @@ s512x6x1_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x6x1_term
-	ADDQ $64, DI
-	ADDQ $64, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x6x1_tile
 	VZEROUPPER
 	RET
 
-// func s512x6x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x6x2(SB), NOSPLIT, $0-72
+// func s512x6x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x6x2(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -21728,15 +21770,17 @@ s512x6x2_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x6x2_term
-	ADDQ $128, DI
-	ADDQ $128, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x6x2_tile
 	VZEROUPPER
 	RET
 
-// func s512x6x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x6x3(SB), NOSPLIT, $0-72
+// func s512x6x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x6x3(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -22026,15 +22070,17 @@ s512x6x3_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x6x3_term
-	ADDQ $192, DI
-	ADDQ $192, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x6x3_tile
 	VZEROUPPER
 	RET
 
-// func s512x6x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
-TEXT ·s512x6x4(SB), NOSPLIT, $0-72
+// func s512x6x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)
+TEXT ·s512x6x4(SB), NOSPLIT, $0-96
 	MOVQ cols+56(FP), DX
 	KMOVW DX, K1
 	SHRQ $16, DX
@@ -22391,8 +22437,10 @@ s512x6x4_next:
 	ADDQ $40, R10
 	DECQ R11
 	JNE s512x6x4_term
-	ADDQ $256, DI
-	ADDQ $256, R13
+	ADDQ bstep+80(FP), DI
+	ADDQ cstep+88(FP), R13
+	MOVQ astep+72(FP), CX
+	ADDQ CX, arow+24(FP)
 	DECQ SI
 	JNE s512x6x4_tile
 	VZEROUPPER

@@ -92,19 +92,20 @@ const sumTile = 4096
 // giving it back allocates nothing once there are as many as concurrent
 // calls (a buffered channel, unlike a sync.Pool, keeps them across garbage
 // collections).
-var sumBuffers = make(chan *[sumTile]float32, 64)
+var sumBuffers = make(chan *[2][sumTile]float32, 64)
 
 // sumTComposed is [SumTProducts] as the composition it is defined by, for
 // the paths without a kernel of their own: for each tile of C of at most
 // sumTile elements (whole rows when they fit), the first term's product
-// by gemm into C, then each other term's into a buffer and added to the
-// tile ([Add]), in the terms' order.
+// by gemm into C, then the others' two at a time into two buffers, added
+// to the tile with [Add2] (a last odd one with [Add]), in the terms'
+// order.
 func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc int) {
-	var buf *[sumTile]float32
+	var buf *[2][sumTile]float32
 	select {
 	case buf = <-sumBuffers:
 	default:
-		buf = new([sumTile]float32)
+		buf = new([2][sumTile]float32)
 	}
 	defer func() {
 		select {
@@ -119,26 +120,40 @@ func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc in
 		for j0 := 0; j0 < n; j0 += cw {
 			cols := min(cw, n-j0)
 			ct := c[i0*ldc+j0:]
-			tmp := buf[:rows*cols]
-			for s, t := range terms {
-				switch {
-				case s == 0 && t.K == 0:
+			// product computes term s's product of the tile into dst
+			// (row stride ld).
+			product := func(s int, dst []float32, ld int) {
+				t := terms[s]
+				if t.K == 0 {
 					for i := range rows {
-						clear(ct[i*ldc:][:cols])
+						clear(dst[i*ld:][:cols])
 					}
-				case s == 0:
-					// the first term's product straight into C
-					gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, ct, ldc)
-				case t.K == 0:
-					clear(tmp)
-				default:
-					gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, tmp, cols)
+					return
 				}
-				if s == 0 {
+				gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, dst, ld)
+			}
+			product(0, ct, ldc)
+			for s := 1; s < len(terms); s += 2 {
+				t0 := buf[0][:rows*cols]
+				product(s, t0, cols)
+				if s+1 == len(terms) {
+					if ldc == cols {
+						Add(ct[:rows*cols], t0)
+						continue
+					}
+					for i := range rows {
+						Add(ct[i*ldc:][:cols], t0[i*cols:][:cols])
+					}
+					continue
+				}
+				t1 := buf[1][:rows*cols]
+				product(s+1, t1, cols)
+				if ldc == cols {
+					Add2(ct[:rows*cols], t0, t1)
 					continue
 				}
 				for i := range rows {
-					Add(ct[i*ldc:][:cols], tmp[i*cols:][:cols])
+					Add2(ct[i*ldc:][:cols], t0[i*cols:][:cols], t1[i*cols:][:cols])
 				}
 			}
 		}

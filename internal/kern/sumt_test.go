@@ -182,20 +182,20 @@ func TestSumTProductsNoAllocs(t *testing.T) {
 	})
 }
 
-// BenchmarkSumTProducts compares SumTProducts on each path ("sum_<path>")
-// with the composition model's reduction used before it ("composed":
-// Sgemm of each shard into one of two temporaries, then Sum, Add2 and
-// Add, on the default path), on the blocks of the
+// BenchmarkSumTProducts compares SumTProducts ("sum_<path>") with the
+// composition model's reduction used before it ("composed_<path>": Sgemm
+// of each shard into one of two temporaries, then Sum, Add2 and Add) on
+// each path, on the blocks of the
 // fully connected layers' weight gradients that model's reduceLinear
 // computes (a reduce task's rows, a quarter of each layer's, in blocks of
-// at most 6 rows of fc1, 24 of fc2 and 36 of fc3: 6, 21 and 3 rows; dY's
-// stride is the layer's width), for 2 shards of 8 images (batch 16) and 4
+// at most 6 rows of fc1, 24 of fc2 and 36 of fc3: 6, 21 and 3 rows; also
+// fc1's 30 rows at once; dY's stride is the layer's width), for 2 shards of 8 images (batch 16) and 4
 // of 16 (batch 64). cpu-ns/op is per block.
 func BenchmarkSumTProducts(b *testing.B) {
 	layers := []struct {
 		name       string
 		z, in, out int
-	}{{"fc1", 6, 400, 120}, {"fc2", 21, 120, 84}, {"fc3", 3, 84, 10}}
+	}{{"fc1", 6, 400, 120}, {"fc1", 30, 400, 120}, {"fc2", 21, 120, 84}, {"fc3", 3, 84, 10}}
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, sh := range []struct{ shards, k int }{{2, 8}, {4, 16}} {
 		for _, l := range layers {
@@ -218,34 +218,38 @@ func BenchmarkSumTProducts(b *testing.B) {
 					}
 					reportCPU(b, processCPU()-cpu0)
 				})
-			}
-			b.Run(name+"/composed", func(b *testing.B) {
-				cpu0 := processCPU()
-				for b.Loop() {
-					var pend []float32
-					for s, t := range terms {
-						g := tmp[0]
+				b.Run(name+"/composed_"+path, func(b *testing.B) {
+					if err := SetPath(path); err != nil {
+						b.Fatal(err)
+					}
+					defer SetPath("")
+					cpu0 := processCPU()
+					for b.Loop() {
+						var pend []float32
+						for s, t := range terms {
+							g := tmp[0]
+							if pend != nil {
+								g = tmp[1]
+							}
+							Sgemm(true, false, l.z, l.in, t.K, t.A, t.Lda, t.B, t.Ldb, false, g, l.in)
+							switch {
+							case s == 1:
+								Sum(c, pend, g)
+								pend = nil
+							case pend != nil:
+								Add2(c, pend, g)
+								pend = nil
+							default:
+								pend = g
+							}
+						}
 						if pend != nil {
-							g = tmp[1]
-						}
-						Sgemm(true, false, l.z, l.in, t.K, t.A, t.Lda, t.B, t.Ldb, false, g, l.in)
-						switch {
-						case s == 1:
-							Sum(c, pend, g)
-							pend = nil
-						case pend != nil:
-							Add2(c, pend, g)
-							pend = nil
-						default:
-							pend = g
+							Add(c, pend)
 						}
 					}
-					if pend != nil {
-						Add(c, pend)
-					}
-				}
-				reportCPU(b, processCPU()-cpu0)
-			})
+					reportCPU(b, processCPU()-cpu0)
+				})
+			}
 		}
 	}
 }

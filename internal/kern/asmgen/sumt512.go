@@ -7,8 +7,10 @@ import (
 
 // sumT512 writes the kernels behind SumTProducts on the AVX-512 path,
 // s512x<r>x<v> (r <= 6 rows, v <= 4 vectors of 16 columns), and their
-// dispatcher. For each of panels consecutive tiles of r×16v elements of C
-// they run every term in turn: the term's chain of fused multiply-adds from
+// dispatcher. For each of panels tiles of r×16v elements of C (along a
+// row of tiles or down a column of them: each tile's A, B and C are
+// astep, bstep and cstep bytes on from the last's) they run every term in
+// turn: the term's chain of fused multiply-adds from
 // +0 in the accumulators (A read in place, transposed: the r floats of step
 // l are contiguous, lda bytes after those of step l-1; no packing), then C
 // = the accumulators (first term, unless add is set) or C = fl(C + the
@@ -19,23 +21,23 @@ func sumT512(w, g *bytes.Buffer) {
 	fmt.Fprintf(g, "// rows and up to 16·v columns of C = ((P_0 + P_1) + ...) + P_(nt-1),\n")
 	fmt.Fprintf(g, "// or C + P_0 + ... in that order if add != 0: P_t is the chain form of\n")
 	fmt.Fprintf(g, "// A_tᵀ·B_t from +0 over the term's k steps, element (i, j) of tile q the\n")
-	fmt.Fprintf(g, "// chain c = fma(a_t[l*lda+arow+4i], b_t[l*ldb+bcol+q*64v+4j], c) for\n")
-	fmt.Fprintf(g, "// l < k (byte offsets), and each sum one float32 addition. The tiles\n")
-	fmt.Fprintf(g, "// of C start at c, c+64v, ... bytes, rows ldc bytes apart. Columns\n")
+	fmt.Fprintf(g, "// chain c = fma(a_t[l*lda+arow+q*astep+4i], b_t[l*ldb+bcol+q*bstep+4j],\n")
+	fmt.Fprintf(g, "// c) for l < k (byte offsets), and each sum one float32 addition. The\n")
+	fmt.Fprintf(g, "// tiles of C start at c, c+cstep, ... bytes, rows ldc bytes apart. Columns\n")
 	fmt.Fprintf(g, "// whose bit in cols is clear are neither read nor written, in B or C.\n")
 	fmt.Fprintf(g, "// terms points to nt > 0 sumTerm records; a term's k may be 0.\n")
 	for r := 1; r <= mr512; r++ {
 		for v := 1; v <= vmax512; v++ {
 			sumKernel512(w, r, v)
-			fmt.Fprintf(g, "\n//go:noescape\nfunc s512x%dx%d(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)\n", r, v)
+			fmt.Fprintf(g, "\n//go:noescape\nfunc s512x%dx%d(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)\n", r, v)
 		}
 	}
 	fmt.Fprintf(g, "\n// sum512 calls s512x<r>x<v>.\n")
-	fmt.Fprintf(g, "func sum512(r, v int, terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int) {\n")
+	fmt.Fprintf(g, "func sum512(r, v int, terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int) {\n")
 	fmt.Fprintf(g, "\tswitch r<<3 | v {\n")
 	for r := 1; r <= mr512; r++ {
 		for v := 1; v <= vmax512; v++ {
-			fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\ts512x%dx%d(terms, nt, add, arow, bcol, c, ldc, cols, panels)\n", r, v, r, v)
+			fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\ts512x%dx%d(terms, nt, add, arow, bcol, c, ldc, cols, panels, astep, bstep, cstep)\n", r, v, r, v)
 		}
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 sum kernel for this block\")\n\t}\n}\n")
@@ -49,7 +51,8 @@ func sumT512(w, g *bytes.Buffer) {
 //	AX  pointer into A (row stride R8); BX pointer into B (row stride R9)
 //	CX  steps left of the current term
 //	DX  pointer into C; R13 the current tile's first row; R12 = ldc
-//	SI  tiles left; DI = bcol of the current tile
+//	SI  tiles left; DI = bcol of the current tile (arow in its argument
+//	    slot)
 //	K1..Kv    the column masks of the v vectors
 //	Z0..      accumulators: element block (i, j) in Z(i*v+j)
 //	Z24..     the row of B; Z28 a tile row of C; Z30, Z31 broadcasts of A
@@ -59,8 +62,8 @@ func sumKernel512(w *bytes.Buffer, r, v int) {
 	acc := func(i, j int) int { return i*v + j }
 	const bZ = 24
 	p("")
-	p("// func %s(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)", name)
-	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	p("// func %s(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
 	p("\tMOVQ cols+56(FP), DX")
 	for j := 0; j < v; j++ {
 		p("\tKMOVW DX, K%d", j+1)
@@ -148,8 +151,10 @@ func sumKernel512(w *bytes.Buffer, r, v int) {
 	p("\tADDQ $40, R10")
 	p("\tDECQ R11")
 	p("\tJNE %s_term", name)
-	p("\tADDQ $%d, DI", 64*v)
-	p("\tADDQ $%d, R13", 64*v)
+	p("\tADDQ bstep+80(FP), DI")
+	p("\tADDQ cstep+88(FP), R13")
+	p("\tMOVQ astep+72(FP), CX")
+	p("\tADDQ CX, arow+24(FP)")
 	p("\tDECQ SI")
 	p("\tJNE %s_tile", name)
 	p("\tVZEROUPPER")
