@@ -144,10 +144,12 @@ type shard struct {
 	// view and dview are the activation lists of the train task this
 	// shard's participant runs (see trainTask).
 	view, dview [][]float32
-	// wtmp holds two shards' gradients of a block of a fully connected
+	// terms holds the shards' products of a block of a fully connected
 	// layer's weight rows, or of the bias entries of a reduce task's rows,
-	// in the reduce task this shard's participant runs (see reduceLinear).
-	wtmp [2][]float32
+	// in the reduce task this shard's participant runs, and ones dcap
+	// ones, the column the bias sums multiply (see reduceLinear).
+	terms []kern.TProduct
+	ones  []float32
 }
 
 // NewLeNet5 returns a LeNet-5 with default Options, initialised as
@@ -236,15 +238,10 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 		)
 	}
 	m.shards = make([]*shard, opts.Shards)
-	tmp := 0 // floats of one shard's gradient of a block of rows
-	for _, l := range m.layers[m.fcFirst:] {
-		lin := l.(*linear)
-		tmp = max(tmp, fcBlockRows(lin.in)*lin.in, lin.out)
-	}
 	for i := range m.shards {
 		m.shards[i] = &shard{
-			grad: make([]float32, m.convEnd),
-			wtmp: [2][]float32{make([]float32, tmp), make([]float32, tmp)},
+			grad:  make([]float32, m.convEnd),
+			terms: make([]kern.TProduct, opts.Shards),
 		}
 	}
 	m.stepJob.fn = m.trainTask
@@ -350,6 +347,10 @@ func (m *LeNet5) ensure(b int, backward bool) {
 			s.dview = make([][]float32, len(m.layers)+1)
 			for i, l := range m.layers {
 				s.dacts[i+1] = make([]float32, b*l.outSize())
+			}
+			s.ones = make([]float32, b)
+			for i := range s.ones {
+				s.ones[i] = 1
 			}
 		}
 	}
@@ -566,36 +567,39 @@ func (m *LeNet5) reducePart(lo, hi int) {
 }
 
 // fcBlockRows is the number of rows of a fully connected layer with in
-// inputs whose weight gradient reduceLinear computes at a time: as many
-// as fit fcBlockFloats, rounded down to a multiple of 6 (the height of
-// the amd64 kernels' panels, kern's mr: 8 rows would run as two panels of
-// 4), at least 6. Two shards' gradients of the block and the block of the
-// batch gradient then stay in the L1 cache while the shards' activations
+// inputs whose weight gradient reduceLinear computes (and updates) at a
+// time: as many as fit fcBlockFloats, rounded down to a multiple of 6 (the
+// height of the amd64 kernels' panels, kern's mr: 8 rows would run as two
+// panels of 4), at least 6. The block of the batch gradient then stays in
+// the L1 cache from its sum to its update, while the shards' activations
 // stream past.
 func fcBlockRows(in int) int { return max(6, fcBlockFloats/in/6*6) }
 
-// fcBlockFloats bounds the size of one shard's weight gradient of a block
-// of rows in reduceLinear: 3,200 floats, 6 rows of fc1 (9.6 KB), 24 of fc2
-// and 36 of fc3.
+// fcBlockFloats bounds the size of the batch gradient of a block of rows
+// in reduceLinear: 3,200 floats, 6 rows of fc1 (9.6 KB), 24 of fc2 and
+// 36 of fc3.
 const fcBlockFloats = 3200
 
 // reduceLinear computes rows r0..r1-1 of the batch gradient of fully
 // connected layer i (weights and bias) into m.grad and applies TrainStep's
-// update to them, using participant buffers ps.wtmp. Shard j's gradient of
-// a row block is computed from its input X_j (b_j × in) and masked output
-// gradient dY_j (b_j × out) kept by trainTask, as the layer's backward
-// pass would: dW_j[r0:r1] = dY_j[:, r0:r1]ᵀ · X_j (kern.Sgemm, the same
-// chain of fmas over the shard's images for each element whatever rows are
-// asked for) and the bias gradient as float32 sums over the images in
-// order from +0 (for all rows r0..r1-1 at once, after the weights); the
+// update to them, using participant buffers ps.terms and ps.ones. Shard
+// j's gradient of a row block is computed from its input X_j (b_j × in)
+// and masked output gradient dY_j (b_j × out) kept by trainTask, as the
+// layer's backward pass would: dW_j[r0:r1] = dY_j[:, r0:r1]ᵀ · X_j (the
+// chain form of kern's canonical arithmetic: the same chain of fmas over
+// the shard's images for each element whatever rows are asked for) and
+// the bias gradient as float32 sums over the images in order from +0; the
 // shards' gradients are then added as reducePart adds them, ((g0 + g1) +
-// g2) + g3. So every bit is that of a per-shard gradient summed over
-// shards, while each core reads only the other shards' small X_j and dY_j
-// instead of half of every shard's gradient. Before a block's products it
-// asks for the block's parameters with the intent to write them
-// (kern.PrefetchWrite): the other core read them in its forward pass, and
-// taking the lines back then overlaps with the products instead of
-// stalling the update's first stores.
+// g2) + g3. kern.SumTProducts computes exactly this, the shards' products
+// and their sum at once (on the AVX-512 path without storing any shard's
+// product by itself); the bias sums are its products with a column of
+// ones, fma(1, y, s) being the rounded sum y + s. So every bit is that of
+// a per-shard gradient summed over shards, while each core reads only the
+// other shards' small X_j and dY_j instead of half of every shard's
+// gradient. Before a block's products it asks for the block's parameters
+// with the intent to write them (kern.PrefetchWrite): the other core read
+// them in its forward pass, and taking the lines back then overlaps with
+// the products instead of stalling the update's first stores.
 func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
 	if r1 == r0 {
 		return
@@ -611,48 +615,29 @@ func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
 			// take their cache lines back while the gradients are computed
 			kern.PrefetchWrite(m.data[off+a*in:][:z*in])
 		}
-		dst := m.grad[off+a*in:][:z*in]
-		var pend []float32 // a shard's block not yet added
-		n := 0             // shards seen
+		terms := ps.terms[:0]
 		for j, s := range m.shards[:k] {
 			lo, hi := shardRange(j, k, m.n)
-			nb := hi - lo
-			if nb == 0 {
-				continue
+			if nb := hi - lo; nb > 0 {
+				terms = append(terms, kern.TProduct{A: s.dacts[i+1][a : nb*out], Lda: out, B: s.acts[i][:nb*in], Ldb: in, K: nb})
 			}
-			g := ps.wtmp[0][:z*in]
-			if pend != nil {
-				g = ps.wtmp[1][:z*in]
-			}
-			kern.Sgemm(true, false, z, in, nb, s.dacts[i+1][a:nb*out], out, s.acts[i][:nb*in], in, false, g, in)
-			pend, n = addShard(dst, pend, g, n)
 		}
-		finishShards(dst, pend, n)
+		kern.SumTProducts(z, in, terms, m.grad[off+a*in:][:z*in], in)
 		if m.update != nil {
 			m.update.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
 		}
 	}
-	// the bias: rows r0..r1-1 of each shard's dY added in image order
-	boff := off + out*in
-	dst := m.grad[boff+r0 : boff+r1]
-	var pend []float32
-	n := 0
+	// the bias: rows r0..r1-1 of each shard's dY added in image order,
+	// 1ᵀ·dY_j[:, r0:r1]
+	terms := ps.terms[:0]
 	for j, s := range m.shards[:k] {
 		lo, hi := shardRange(j, k, m.n)
-		if hi == lo {
-			continue
+		if nb := hi - lo; nb > 0 {
+			terms = append(terms, kern.TProduct{A: ps.ones[:nb], Lda: 1, B: s.dacts[i+1][r0 : nb*out], Ldb: out, K: nb})
 		}
-		gb := ps.wtmp[0][:r1-r0]
-		if pend != nil {
-			gb = ps.wtmp[1][:r1-r0]
-		}
-		clear(gb)
-		for im := range hi - lo {
-			kern.Add(gb, s.dacts[i+1][im*out+r0:][:r1-r0])
-		}
-		pend, n = addShard(dst, pend, gb, n)
 	}
-	finishShards(dst, pend, n)
+	boff := off + out*in
+	kern.SumTProducts(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
 	if m.update != nil {
 		m.update.UpdateRange(m.data, m.grad, boff+r0, boff+r1)
 	}

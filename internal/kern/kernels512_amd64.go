@@ -537,6 +537,144 @@ func dot512(rows, cols, k16 int, tail uint64, a *float32, lda int, b *float32, b
 	}
 }
 
+// The sum kernels s512x<r>x<v> compute panels consecutive tiles of r
+// rows and up to 16·v columns of C = ((P_0 + P_1) + ...) + P_(nt-1),
+// or C + P_0 + ... in that order if add != 0: P_t is the chain form of
+// A_tᵀ·B_t from +0 over the term's k steps, element (i, j) of tile q the
+// chain c = fma(a_t[l*lda+arow+4i], b_t[l*ldb+bcol+q*64v+4j], c) for
+// l < k (byte offsets), and each sum one float32 addition. The tiles
+// of C start at c, c+64v, ... bytes, rows ldc bytes apart. Columns
+// whose bit in cols is clear are neither read nor written, in B or C.
+// terms points to nt > 0 sumTerm records; a term's k may be 0.
+
+//go:noescape
+func s512x1x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x1x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x1x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x1x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x2x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x2x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x2x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x2x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x3x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x3x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x3x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x3x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x4x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x4x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x4x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x4x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x5x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x5x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x5x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x5x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x6x1(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x6x2(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x6x3(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+//go:noescape
+func s512x6x4(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int)
+
+// sum512 calls s512x<r>x<v>.
+func sum512(r, v int, terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int) {
+	switch r<<3 | v {
+	case 1<<3 | 1:
+		s512x1x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 1<<3 | 2:
+		s512x1x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 1<<3 | 3:
+		s512x1x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 1<<3 | 4:
+		s512x1x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 2<<3 | 1:
+		s512x2x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 2<<3 | 2:
+		s512x2x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 2<<3 | 3:
+		s512x2x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 2<<3 | 4:
+		s512x2x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 3<<3 | 1:
+		s512x3x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 3<<3 | 2:
+		s512x3x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 3<<3 | 3:
+		s512x3x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 3<<3 | 4:
+		s512x3x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 4<<3 | 1:
+		s512x4x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 4<<3 | 2:
+		s512x4x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 4<<3 | 3:
+		s512x4x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 4<<3 | 4:
+		s512x4x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 5<<3 | 1:
+		s512x5x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 5<<3 | 2:
+		s512x5x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 5<<3 | 3:
+		s512x5x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 5<<3 | 4:
+		s512x5x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 6<<3 | 1:
+		s512x6x1(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 6<<3 | 2:
+		s512x6x2(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 6<<3 | 3:
+		s512x6x3(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	case 6<<3 | 4:
+		s512x6x4(terms, nt, add, arow, bcol, c, ldc, cols, panels)
+	default:
+		panic("kern: no AVX-512 sum kernel for this block")
+	}
+}
+
 // packT512 copies, for l < kb, the r floats (1 <= r <= 16) at
 // src+l*lda bytes to dst+4*r*l bytes: packA's panel of r rows of a
 // transposed A. kb must be positive.

@@ -20,6 +20,7 @@ type path struct {
 	sgemm gemmFunc
 	rows  rowsFunc // SgemmRows
 	rowsT rowsFunc // SgemmRowsT
+	sumT  sumTFunc // SumTProducts; nil: the composition (sumTComposed)
 }
 
 // rowsFunc is the signature of the implementations behind [SgemmRows] and

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // avx512Path is the AVX-512 assembly path. The element-wise kernels are
 // the AVX2 ones (vec): they are bound by memory, not by vector width.
-var avx512Path = &path{name: "avx512", sgemm: sgemmAVX512, rows: sgemmRowsAVX512, rowsT: sgemmRowsTAVX512}
+var avx512Path = &path{name: "avx512", sgemm: sgemmAVX512, rows: sgemmRowsAVX512, rowsT: sgemmRowsTAVX512, sumT: sumTAVX512}
 
 // hasAVX512 reports whether the AVX-512 kernels can run here: AVX-512 F
 // (ZMM registers, masks, embedded broadcasts), DQ (VEXTRACTF32X8), VL

@@ -113,6 +113,7 @@ func avx512(w, g *bytes.Buffer) {
 		fmt.Fprintf(g, "\tcase %d<<3 | %d:\n\t\td512x%dx%d(k16, tail, a, lda, b, boff, c, ldc, add, lanes, mode)\n", rc[0], rc[1], rc[0], rc[1])
 	}
 	fmt.Fprintf(g, "\tdefault:\n\t\tpanic(\"kern: no AVX-512 dot kernel for this block\")\n\t}\n}\n")
+	sumT512(w, g)
 	packT512(w, g)
 	packN512(w, g)
 	conv512(w, g)
