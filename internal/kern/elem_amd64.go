@@ -200,14 +200,17 @@ func convAsm(col2im bool, col, in []float32, s ConvShape, b int) bool {
 	n := b * oh * ow
 	hw := s.H * s.W
 	for c := range s.C {
-		done := 0
-		if !col2im {
-			// whole groups of images with full-vector stores, the rest
-			// (and every image if there is no grouped kernel) below
+		// whole groups of images with full-vector stores (Im2col) or
+		// aligned loads (Col2im), the rest (and every image if there is no
+		// grouped kernel) below
+		var done int
+		if col2im {
+			done = col2imGroups512(s.H, s.W, s.K, &in[c*b*hw], &col[c*s.K*s.K*n], 4*n, b)
+		} else {
 			done = im2colGroups512(s.H, s.W, s.K, &col[c*s.K*s.K*n], &in[c*b*hw], 4*n, b)
-			if done == b {
-				continue
-			}
+		}
+		if done == b {
+			continue
 		}
 		if !conv512(col2im, s.H, s.W, s.K, &col[c*s.K*s.K*n+done*oh*ow], &in[(c*b+done)*hw], 4*n, 4*oh*ow, 4*hw, b-done) {
 			return false

@@ -38,13 +38,14 @@ func guardedFloats(t *testing.T, n int, atEnd bool) []float32 {
 // TestIm2colGuardPages runs Im2col and Col2im on conv2's shape with the
 // images and the matrix right before or right after an inaccessible page:
 // the kernels (the AVX-512 grouped Im2col reads windows of the planes
-// around the floats it needs) must stay inside both slices.
+// around the floats it needs, the AVX-512 Col2im whole vectors of a
+// patch row around an image's floats) must stay inside both slices.
 func TestIm2colGuardPages(t *testing.T) {
 	forPaths(t, func(t *testing.T) {
 		s := ConvShape{C: 6, H: 14, W: 14, K: 5}
 		oh, ow := s.Out()
 		rng := rand.New(rand.NewPCG(9, 9))
-		for _, b := range []int{4, 8, 9} {
+		for _, b := range []int{1, 3, 4, 8, 9} {
 			for _, atEnd := range []bool{true, false} {
 				t.Run(fmt.Sprintf("b=%d/atEnd=%v", b, atEnd), func(t *testing.T) {
 					nIn, nCol := s.C*b*s.H*s.W, s.C*s.K*s.K*b*oh*ow

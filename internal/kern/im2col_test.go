@@ -127,6 +127,60 @@ func TestIm2colCol2im(t *testing.T) {
 	})
 }
 
+// TestCol2imOrder checks Col2im's summation order and the placement of
+// every term on conv2's shape (the AVX-512 kernel moves each output row's
+// segment into place with a shuffle), with terms of mixed magnitudes
+// (±m·2^e, e in [-12, 12]) so that a different order of the additions
+// changes the rounding: the test first asserts that summing the rows in
+// decreasing order differs from the definition at many pixels, then that
+// Col2im equals the definition bit for bit. The terms are distinct, so a
+// term added to the wrong pixel, or twice, changes a sum too.
+func TestCol2imOrder(t *testing.T) {
+	s := ConvShape{C: 2, H: 14, W: 14, K: 5}
+	oh, ow := s.Out()
+	forPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(17, 17))
+		for _, b := range []int{1, 4, 5, 8} {
+			n := b * oh * ow
+			col := make([]float32, s.C*s.K*s.K*n)
+			for j := range col {
+				col[j] = float32(math.Ldexp(2*rng.Float64()-1, rng.IntN(25)-12))
+			}
+			want := refCol2im(col, s, b)
+			// The same sums over the rows in decreasing order.
+			differ := 0
+			for c := range s.C {
+				for i := range b {
+					for y := range s.H {
+						for x := range s.W {
+							var sum float32
+							for r := s.K*s.K - 1; r >= 0; r-- {
+								oy, ox := y-r/s.K, x-r%s.K
+								if oy >= 0 && oy < oh && ox >= 0 && ox < ow {
+									sum += col[(c*s.K*s.K+r)*n+i*oh*ow+oy*ow+ox]
+								}
+							}
+							if sum != want[((c*b+i)*s.H+y)*s.W+x] {
+								differ++
+							}
+						}
+					}
+				}
+			}
+			if pixels := s.C * b * s.H * s.W; differ < pixels/4 {
+				t.Fatalf("b=%d: the reversed order differs at only %d of %d pixels: the data cannot see the order", b, differ, pixels)
+			}
+			got := randSlice(rng, len(want))
+			Col2im(got, col, s, b)
+			for j, v := range want {
+				if math.Float32bits(got[j]) != math.Float32bits(v) {
+					t.Fatalf("b=%d: in[%d] = %v, want %v", b, j, got[j], v)
+				}
+			}
+		}
+	})
+}
+
 // TestIm2colGuard checks that Im2col writes nothing after the matrix.
 func TestIm2colGuard(t *testing.T) {
 	s := ConvShape{C: 2, H: 9, W: 9, K: 3, Pad: 1}

@@ -756,6 +756,26 @@ func im2colGroups512(h, w, k int, col, in *float32, ldcol, count int) int {
 	return 0
 }
 
+// col2im512g4h14w14k5 overwrites count groups of 4 14×14 planes (one after
+// the other at in) with the sums of Col2im of the rows of the im2col
+// matrix at col + r*ldcol bytes, group j's columns at 1600*j bytes into them.
+//
+//go:noescape
+func col2im512g4h14w14k5(in, col *float32, ldcol, count int)
+
+// col2imGroups512 runs the grouped Col2im kernel of an h×w input with a
+// k×k window and no padding, if there is one, on the first whole groups
+// of the count images of one channel, and returns the number of images
+// done (0 if there is no kernel or no whole group).
+func col2imGroups512(h, w, k int, in, col *float32, ldcol, count int) int {
+	switch {
+	case h == 14 && w == 14 && k == 5 && count >= 4:
+		col2im512g4h14w14k5(in, col, ldcol, count/4)
+		return count / 4 * 4
+	}
+	return 0
+}
+
 // conv512 runs the Im2col (col2im false) or Col2im kernel for an h×w input
 // with a k×k window and no padding, if there is one, and reports whether
 // there is.
