@@ -52,8 +52,9 @@
 // n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)).
 // Every shard's gradient is computed on its own, and the shard gradients
 // are then added in shard order (one float32 addition per element and
-// shard: ((g0 + g1) + g2) + g3, two shards per pass with kern.Sum and
-// kern.Add2). Where a shard's gradient is computed does not change its
+// shard: ((g0 + g1) + g2) + g3; the convolutions' two shards per pass
+// with kern.Sum and kern.Add2, the fully connected layers' by
+// kern.SumTProducts with the products themselves). Where a shard's gradient is computed does not change its
 // bits: the convolutions' gradient is written by the shard's backward pass
 // into the shard's own vector (through the activations and scratch buffers
 // of the goroutine computing it, which need not be the shard's own), while
@@ -96,7 +97,9 @@
 // model does itself have a fixed order too:
 //
 //   - a fully connected layer's bias gradient: float32 additions over the
-//     images of the shard in order, starting from +0;
+//     images of the shard in order, starting from +0 (computed as the
+//     product 1ᵀ·dY_i in kern's chain form: fma(1, y, s) is the rounded
+//     sum y + s);
 //   - a pooled convolution's bias gradient: per chunk of images (in reverse
 //     order, as the backward pass visits them) and output channel, float64
 //     sums over each image's outputs with four interleaved partial sums
