@@ -119,11 +119,15 @@ type LeNet5 struct {
 	out       EvalOutputs
 	n         int
 	active    int     // shards of the TrainBatch in progress
-	update    Updater // TrainStep's update, nil if none
+	update    Updater // TrainStep's update, nil if none (set by endTrain)
+	stepU     Updater // TrainStep's u, applied if the loss is finite
+	stepLoss  float32 // the mean loss of the step in progress (endTrain)
 	fill      Filler  // TrainStepFill's filler, nil if none
 	chunkLoss []float64
 
-	trainJob, reduceJob, evalJob job
+	// stepJob is a training step: trainTask for each shard, then
+	// reduceTask for each part of the parameters; evalJob is Eval's.
+	stepJob, evalJob job
 }
 
 // shard holds everything one part of a batch needs: activations, their
@@ -242,8 +246,9 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 			terms: make([]kern.TProduct, opts.Shards),
 		}
 	}
-	m.trainJob.fn = m.trainTask
-	m.reduceJob.fn = m.reduceTask
+	m.stepJob.fn = m.trainTask
+	m.stepJob.between = m.endTrain
+	m.stepJob.then = m.reduceTask
 	m.evalJob.fn = m.evalTask
 	m.setOptions(opts)
 	return m
@@ -436,21 +441,30 @@ func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater)
 	checkLabels(labels)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n, m.active, m.fill = x, labels, n, k, f
-	m.team.run(&m.trainJob, k)
+	m.x, m.labels, m.n, m.active, m.fill, m.stepU = x, labels, n, k, f, u
+	m.team.run(&m.stepJob, k, len(m.shards))
+	m.x, m.labels, m.fill, m.update, m.stepU = nil, nil, nil, nil, nil
+	return m.stepLoss
+}
+
+// endTrain runs once between a step's train tasks and its reduce tasks
+// (on whichever participant finished the last train task): it adds the
+// shards' losses in shard order into the step's mean loss and lets the
+// reduce tasks apply the update only if that loss is finite.
+func (m *LeNet5) endTrain() {
 	var sum float64
+	k := m.active
 	for i, s := range m.shards[:k] {
-		if lo, hi := shardRange(i, k, n); hi > lo {
+		if lo, hi := shardRange(i, k, m.n); hi > lo {
 			sum += s.loss
 		}
 	}
-	loss := float32(sum / float64(n))
+	loss := float32(sum / float64(m.n))
+	m.stepLoss = loss
+	m.update = nil
 	if !math.IsNaN(float64(loss)) && !math.IsInf(float64(loss), 0) {
-		m.update = u
+		m.update = m.stepU
 	}
-	m.team.run(&m.reduceJob, len(m.shards))
-	m.x, m.labels, m.fill, m.update = nil, nil, nil, nil
-	return loss
 }
 
 func checkLabels(labels []uint8) {
@@ -764,7 +778,7 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	}
 	m.chunkLoss = m.chunkLoss[:chunks]
 	m.x, m.labels, m.out, m.n = x, labels, out, n
-	m.team.run(&m.evalJob, chunks)
+	m.team.run(&m.evalJob, chunks, 0)
 	var sum float64
 	for _, v := range m.chunkLoss {
 		sum += v
