@@ -52,8 +52,9 @@
 // n/MinShardImages)) contiguous shards (image ranges [i·n/S, (i+1)·n/S)).
 // Every shard's gradient is computed on its own, and the shard gradients
 // are then added in shard order (one float32 addition per element and
-// shard: ((g0 + g1) + g2) + g3, two shards per pass with kern.Sum and
-// kern.Add2). Where a shard's gradient is computed does not change its
+// shard: ((g0 + g1) + g2) + g3; the convolutions' two shards per pass
+// with kern.Sum and kern.Add2, the fully connected layers' by
+// kern.SumTProducts with the products themselves). Where a shard's gradient is computed does not change its
 // bits: the convolutions' gradient is written by the shard's backward pass
 // into the shard's own vector (through the activations and scratch buffers
 // of the goroutine computing it, which need not be the shard's own), while
@@ -69,9 +70,12 @@
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
 // 32 images for the same reason.
 //
-// A training step ([LeNet5.TrainStepFill], as the trainer runs it) is two
-// parallel jobs: every shard gathers its own images ([Filler]) and runs
-// its forward and backward passes; then every goroutine owns a part of the
+// A training step ([LeNet5.TrainStepFill], as the trainer runs it) is one
+// parallel job in two phases: every shard gathers its own images
+// ([Filler]) and runs its forward and backward passes; once the last
+// shard is done (counted with an atomic counter; its goroutine adds the
+// shards' losses in shard order and decides whether to update), every
+// goroutine owns a part of the
 // parameters (part t of S: a range of the convolutions' parameters and
 // rows [t·r/S, (t+1)·r/S) of each fully connected layer of r rows, with
 // their biases), sums the shards' gradients of that part (computing the
@@ -80,8 +84,9 @@
 // block while it is in the core's L1 cache. So the cores exchange the
 // shards' small X_i and dY_i (52 KB per shard of 16 images) instead
 // of half of every shard's 61,706-float gradient vector. The workers are a fixed team of goroutines
-// that poll for the next job for up to 20 µs before they sleep, so the
-// jobs of consecutive steps start without waking a parked thread. Each
+// that poll for the next job (or the second phase) for up to 20 µs
+// before they sleep, so consecutive steps start without waking a parked
+// thread. Each
 // participant runs the tasks of its own residue class first (task t on
 // participant t mod P) and then takes over any left, so a shard and a part
 // of the vectors stay in one core's cache from step to step.
@@ -92,7 +97,9 @@
 // model does itself have a fixed order too:
 //
 //   - a fully connected layer's bias gradient: float32 additions over the
-//     images of the shard in order, starting from +0;
+//     images of the shard in order, starting from +0 (computed as the
+//     product 1ᵀ·dY_i in kern's chain form: fma(1, y, s) is the rounded
+//     sum y + s);
 //   - a pooled convolution's bias gradient: per chunk of images (in reverse
 //     order, as the backward pass visits them) and output channel, float64
 //     sums over each image's outputs with four interleaved partial sums

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/tbtrain/tbtrain/internal/kern"
 )
@@ -118,17 +119,22 @@ type LeNet5 struct {
 	out       EvalOutputs
 	n         int
 	active    int     // shards of the TrainBatch in progress
-	update    Updater // TrainStep's update, nil if none
+	update    Updater // TrainStep's update, nil if none (set by endTrain)
+	stepU     Updater // TrainStep's u, applied if the loss is finite
+	stepLoss  float32 // the mean loss of the step in progress (endTrain)
 	fill      Filler  // TrainStepFill's filler, nil if none
 	chunkLoss []float64
 
-	trainJob, reduceJob, evalJob job
+	// stepJob is a training step: trainTask for each shard, then
+	// reduceTask for each part of the parameters; evalJob is Eval's.
+	stepJob, evalJob job
 }
 
 // shard holds everything one part of a batch needs: activations, their
 // gradients, per-layer scratch and a private gradient vector of the
 // convolutions' parameters.
 type shard struct {
+	busy  atomic.Bool // claimed as a participant buffer set (claim)
 	cap   int         // images acts and sc hold
 	dcap  int         // images dacts hold
 	acts  [][]float32 // acts[i+1] = output of layer i; acts[0] is the input
@@ -240,8 +246,9 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 			terms: make([]kern.TProduct, opts.Shards),
 		}
 	}
-	m.trainJob.fn = m.trainTask
-	m.reduceJob.fn = m.reduceTask
+	m.stepJob.fn = m.trainTask
+	m.stepJob.between = m.endTrain
+	m.stepJob.then = m.reduceTask
 	m.evalJob.fn = m.evalTask
 	m.setOptions(opts)
 	return m
@@ -434,21 +441,30 @@ func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater)
 	checkLabels(labels)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n, m.active, m.fill = x, labels, n, k, f
-	m.team.run(&m.trainJob, k)
+	m.x, m.labels, m.n, m.active, m.fill, m.stepU = x, labels, n, k, f, u
+	m.team.run(&m.stepJob, k, len(m.shards))
+	m.x, m.labels, m.fill, m.update, m.stepU = nil, nil, nil, nil, nil
+	return m.stepLoss
+}
+
+// endTrain runs once between a step's train tasks and its reduce tasks
+// (on whichever participant finished the last train task): it adds the
+// shards' losses in shard order into the step's mean loss and lets the
+// reduce tasks apply the update only if that loss is finite.
+func (m *LeNet5) endTrain() {
 	var sum float64
+	k := m.active
 	for i, s := range m.shards[:k] {
-		if lo, hi := shardRange(i, k, n); hi > lo {
+		if lo, hi := shardRange(i, k, m.n); hi > lo {
 			sum += s.loss
 		}
 	}
-	loss := float32(sum / float64(n))
+	loss := float32(sum / float64(m.n))
+	m.stepLoss = loss
+	m.update = nil
 	if !math.IsNaN(float64(loss)) && !math.IsInf(float64(loss), 0) {
-		m.update = u
+		m.update = m.stepU
 	}
-	m.team.run(&m.reduceJob, len(m.shards))
-	m.x, m.labels, m.fill, m.update = nil, nil, nil, nil
-	return loss
 }
 
 func checkLabels(labels []uint8) {
@@ -469,9 +485,10 @@ func (m *LeNet5) shardsFor(n int) int {
 // convolutions' parameters (of the batch mean) and the inputs and output
 // gradients of its fully connected layers, on team participant p. The
 // convolutions' activations and scratch are used within the task alone,
-// so it takes shard p's (no other participant uses them meanwhile). With
-// two shards per core, one set of them per core stays in the core's L2
-// cache, where one set per shard did not (about 1.5 MB each in shards of
+// so it takes a participant buffer set (claim: the one last used on the
+// same processor, if free). With two shards per core, one set of them per
+// core stays in the core's L2 cache, where one set per shard did not
+// (about 1.5 MB each in shards of
 // 16 images, 960 KB of it conv2's patch matrix, against 2 MB of L2 per
 // core on the AVX-512 machine of docs/speed.md). The fully connected
 // layers' inputs and output gradients (acts[fcFirst:], dacts[fcFirst+1:],
@@ -480,12 +497,14 @@ func (m *LeNet5) shardsFor(n int) int {
 // (reduceLinear), so a fully connected layer's backward pass here only
 // masks its output gradient and computes its input gradient.
 func (m *LeNet5) trainTask(p, t int) {
-	s, gs := m.shards[p], m.shards[t]
+	gs := m.shards[t]
 	lo, hi := shardRange(t, m.active, m.n)
 	b := hi - lo
 	if b == 0 {
 		return
 	}
+	s := m.claim(p)
+	defer m.release(s)
 	acts, dacts := s.view, s.dview
 	for i := range acts {
 		acts[i], dacts[i] = s.acts[i], s.dacts[i]
@@ -759,7 +778,7 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	}
 	m.chunkLoss = m.chunkLoss[:chunks]
 	m.x, m.labels, m.out, m.n = x, labels, out, n
-	m.team.run(&m.evalJob, chunks)
+	m.team.run(&m.evalJob, chunks, 0)
 	var sum float64
 	for _, v := range m.chunkLoss {
 		sum += v
@@ -768,9 +787,10 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	return sum
 }
 
-// evalTask runs chunk t on participant p's shard buffers.
+// evalTask runs chunk t on a participant buffer set (claim).
 func (m *LeNet5) evalTask(p, t int) {
-	s := m.shards[p]
+	s := m.claim(p)
+	defer m.release(s)
 	lo := t * evalChunk
 	hi := min(lo+evalChunk, m.n)
 	b := hi - lo

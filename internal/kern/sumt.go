@@ -84,8 +84,8 @@ func SumTProducts(m, n int, terms []TProduct, c []float32, ldc int) {
 type sumTFunc func(m, n int, terms []TProduct, c []float32, ldc int)
 
 // sumTile is the size, in floats, of the buffer sumTComposed computes a
-// term's product of a tile of C in (16 KiB, which stays in L1 with the
-// tile of C).
+// term's product of a tile of C in (16 KiB; the largest block model's
+// reduction asks for is 3,200 floats).
 const sumTile = 4096
 
 // sumBuffers holds the buffers of sumTComposed not in use: taking one and
@@ -96,8 +96,9 @@ var sumBuffers = make(chan *[sumTile]float32, 64)
 
 // sumTComposed is [SumTProducts] as the composition it is defined by, for
 // the paths without a kernel of their own: for each tile of C of at most
-// sumTile elements (whole rows when they fit), each term's product by
-// gemm into a buffer, then added to the tile in the terms' order.
+// sumTile elements (whole rows when they fit), the first term's product
+// by gemm into C, then each other term's into a buffer and added to the
+// tile ([Add]), in the terms' order.
 func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc int) {
 	var buf *[sumTile]float32
 	select {
@@ -117,23 +118,27 @@ func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc in
 		rows := min(rh, m-i0)
 		for j0 := 0; j0 < n; j0 += cw {
 			cols := min(cw, n-j0)
+			ct := c[i0*ldc+j0:]
 			tmp := buf[:rows*cols]
 			for s, t := range terms {
-				if t.K == 0 {
+				switch {
+				case s == 0 && t.K == 0:
+					for i := range rows {
+						clear(ct[i*ldc:][:cols])
+					}
+				case s == 0:
+					// the first term's product straight into C
+					gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, ct, ldc)
+				case t.K == 0:
 					clear(tmp)
-				} else {
+				default:
 					gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, tmp, cols)
 				}
+				if s == 0 {
+					continue
+				}
 				for i := range rows {
-					ci := c[(i0+i)*ldc+j0:][:cols]
-					ti := tmp[i*cols:][:cols]
-					if s == 0 {
-						copy(ci, ti)
-						continue
-					}
-					for j, v := range ti {
-						ci[j] += v
-					}
+					Add(ct[i*ldc:][:cols], tmp[i*cols:][:cols])
 				}
 			}
 		}

@@ -182,14 +182,15 @@ func TestSumTProductsNoAllocs(t *testing.T) {
 	})
 }
 
-// BenchmarkSumTProducts compares SumTProducts ("sum") with the composition
-// model's reduction used before it ("composed": Sgemm of each shard into
-// one of two temporaries, then Sum, Add2 and Add), on the blocks of the
+// BenchmarkSumTProducts compares SumTProducts on each path ("sum_<path>")
+// with the composition model's reduction used before it ("composed":
+// Sgemm of each shard into one of two temporaries, then Sum, Add2 and
+// Add, on the default path), on the blocks of the
 // fully connected layers' weight gradients that model's reduceLinear
 // computes (a reduce task's rows, a quarter of each layer's, in blocks of
 // at most 6 rows of fc1, 24 of fc2 and 36 of fc3: 6, 21 and 3 rows; dY's
 // stride is the layer's width), for 2 shards of 8 images (batch 16) and 4
-// of 16 (batch 64), on the active path. cpu-ns/op is per block.
+// of 16 (batch 64). cpu-ns/op is per block.
 func BenchmarkSumTProducts(b *testing.B) {
 	layers := []struct {
 		name       string
@@ -205,13 +206,19 @@ func BenchmarkSumTProducts(b *testing.B) {
 			c := make([]float32, l.z*l.in)
 			tmp := [2][]float32{make([]float32, l.z*l.in), make([]float32, l.z*l.in)}
 			name := fmt.Sprintf("%s_z%d_%dx%d", l.name, l.z, sh.shards, sh.k)
-			b.Run(name+"/sum", func(b *testing.B) {
-				cpu0 := processCPU()
-				for b.Loop() {
-					SumTProducts(l.z, l.in, terms, c, l.in)
-				}
-				reportCPU(b, processCPU()-cpu0)
-			})
+			for _, path := range Paths() {
+				b.Run(name+"/sum_"+path, func(b *testing.B) {
+					if err := SetPath(path); err != nil {
+						b.Fatal(err)
+					}
+					defer SetPath("")
+					cpu0 := processCPU()
+					for b.Loop() {
+						SumTProducts(l.z, l.in, terms, c, l.in)
+					}
+					reportCPU(b, processCPU()-cpu0)
+				})
+			}
 			b.Run(name+"/composed", func(b *testing.B) {
 				cpu0 := processCPU()
 				for b.Loop() {
