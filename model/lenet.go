@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/tbtrain/tbtrain/internal/kern"
 )
@@ -133,6 +134,7 @@ type LeNet5 struct {
 // gradients, per-layer scratch and a private gradient vector of the
 // convolutions' parameters.
 type shard struct {
+	busy  atomic.Bool // claimed as a participant buffer set (claim)
 	cap   int         // images acts and sc hold
 	dcap  int         // images dacts hold
 	acts  [][]float32 // acts[i+1] = output of layer i; acts[0] is the input
@@ -489,9 +491,10 @@ func (m *LeNet5) shardsFor(n int) int {
 // convolutions' parameters (of the batch mean) and the inputs and output
 // gradients of its fully connected layers, on team participant p. The
 // convolutions' activations and scratch are used within the task alone,
-// so it takes shard p's (no other participant uses them meanwhile). With
-// two shards per core, one set of them per core stays in the core's L2
-// cache, where one set per shard did not (about 1.5 MB each in shards of
+// so it takes a participant buffer set (claim: the one last used on the
+// same processor, if free). With two shards per core, one set of them per
+// core stays in the core's L2 cache, where one set per shard did not
+// (about 1.5 MB each in shards of
 // 16 images, 960 KB of it conv2's patch matrix, against 2 MB of L2 per
 // core on the AVX-512 machine of docs/speed.md). The fully connected
 // layers' inputs and output gradients (acts[fcFirst:], dacts[fcFirst+1:],
@@ -500,12 +503,14 @@ func (m *LeNet5) shardsFor(n int) int {
 // (reduceLinear), so a fully connected layer's backward pass here only
 // masks its output gradient and computes its input gradient.
 func (m *LeNet5) trainTask(p, t int) {
-	s, gs := m.shards[p], m.shards[t]
+	gs := m.shards[t]
 	lo, hi := shardRange(t, m.active, m.n)
 	b := hi - lo
 	if b == 0 {
 		return
 	}
+	s := m.claim(p)
+	defer m.release(s)
 	acts, dacts := s.view, s.dview
 	for i := range acts {
 		acts[i], dacts[i] = s.acts[i], s.dacts[i]
@@ -800,9 +805,10 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	return sum
 }
 
-// evalTask runs chunk t on participant p's shard buffers.
+// evalTask runs chunk t on a participant buffer set (claim).
 func (m *LeNet5) evalTask(p, t int) {
-	s := m.shards[p]
+	s := m.claim(p)
+	defer m.release(s)
 	lo := t * evalChunk
 	hi := min(lo+evalChunk, m.n)
 	b := hi - lo
