@@ -208,8 +208,14 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	if total != numParams {
 		panic("model: layer sizes do not add up to 61706 parameters")
 	}
-	m.data = make([]float32, total)
-	m.grad = make([]float32, total)
+	// The fully connected layers' parameters (from convEnd = 2572, the
+	// largest tensor first) start on a cache line, and so do conv2's (156
+	// ≡ 2572 mod 16): the reduce phase's parts of them then share no line
+	// with each other's (fc1's parts are 12,000 floats), and
+	// trainer.NewSGD aligns the momentum vector the same way. Data and
+	// Grad are the same concatenation as ever.
+	m.data = kern.AlignedFloats(total, m.convEnd)
+	m.grad = kern.AlignedFloats(total, m.convEnd)
 	specs := []struct {
 		name  string
 		layer int
@@ -538,12 +544,13 @@ func (m *LeNet5) trainTask(p, t int) {
 
 // reduceTask computes part t (of len(m.shards)) of the batch gradient on
 // participant p and applies TrainStep's update to that part while it is
-// in p's cache: elements [t·C/T, (t+1)·C/T) of the convolutions' C
-// parameters (the sum of the shards' gradients, reducePart), and for
+// in p's cache: elements [convPart(t), convPart(t+1)) of the
+// convolutions' C parameters, about C/T of them (the sum of the shards'
+// gradients, reducePart), and for
 // every fully connected layer of r rows its rows [t·r/T, (t+1)·r/T) of
 // weights and the same bias entries (reduceLinear).
 func (m *LeNet5) reduceTask(p, t int) {
-	lo, hi := shardRange(t, len(m.shards), m.convEnd)
+	lo, hi := m.convPart(t), m.convPart(t+1)
 	m.reducePart(lo, hi)
 	if m.update != nil && hi > lo {
 		m.update.UpdateRange(m.data, m.grad, lo, hi)
@@ -553,6 +560,17 @@ func (m *LeNet5) reduceTask(p, t int) {
 		r0, r1 := shardRange(t, len(m.shards), l.out)
 		m.reduceLinear(m.shards[p], i, l, r0, r1)
 	}
+}
+
+// convPart is where part t of len(m.shards) of the convolutions'
+// parameters starts: t·C/T rounded to the nearest cache line (16 floats)
+// of data and grad, whose lines start at the indices ≡ convEnd mod 16
+// (see NewLeNet5With), so that no line is written by two reduce tasks.
+func (m *LeNet5) convPart(t int) int {
+	const lf = kern.CacheLine / 4
+	c := m.convEnd
+	x, _ := shardRange(t, len(m.shards), c)
+	return max(0, c-(c-x+lf/2)/lf*lf)
 }
 
 // reducePart sums the active shards' gradients into m.grad[lo:hi] (a
