@@ -70,9 +70,12 @@
 // count or GOMAXPROCS, given the same Shards and batch size. Eval works in fixed chunks of
 // 32 images for the same reason.
 //
-// A training step ([LeNet5.TrainStepFill], as the trainer runs it) is two
-// parallel jobs: every shard gathers its own images ([Filler]) and runs
-// its forward and backward passes; then every goroutine owns a part of the
+// A training step ([LeNet5.TrainStepFill], as the trainer runs it) is one
+// parallel job in two phases: every shard gathers its own images
+// ([Filler]) and runs its forward and backward passes; once the last
+// shard is done (counted with an atomic counter; its goroutine adds the
+// shards' losses in shard order and decides whether to update), every
+// goroutine owns a part of the
 // parameters (part t of S: a range of the convolutions' parameters and
 // rows [t·r/S, (t+1)·r/S) of each fully connected layer of r rows, with
 // their biases), sums the shards' gradients of that part (computing the
@@ -81,8 +84,9 @@
 // block while it is in the core's L1 cache. So the cores exchange the
 // shards' small X_i and dY_i (52 KB per shard of 16 images) instead
 // of half of every shard's 61,706-float gradient vector. The workers are a fixed team of goroutines
-// that poll for the next job for up to 20 µs before they sleep, so the
-// jobs of consecutive steps start without waking a parked thread. Each
+// that poll for the next job (or the second phase) for up to 20 µs
+// before they sleep, so consecutive steps start without waking a parked
+// thread. Each
 // participant runs the tasks of its own residue class first (task t on
 // participant t mod P) and then takes over any left, so a shard and a part
 // of the vectors stay in one core's cache from step to step.

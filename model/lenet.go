@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/tbtrain/tbtrain/internal/kern"
 )
@@ -118,17 +119,22 @@ type LeNet5 struct {
 	out       EvalOutputs
 	n         int
 	active    int     // shards of the TrainBatch in progress
-	update    Updater // TrainStep's update, nil if none
+	update    Updater // TrainStep's update, nil if none (set by endTrain)
+	stepU     Updater // TrainStep's u, applied if the loss is finite
+	stepLoss  float32 // the mean loss of the step in progress (endTrain)
 	fill      Filler  // TrainStepFill's filler, nil if none
 	chunkLoss []float64
 
-	trainJob, reduceJob, evalJob job
+	// stepJob is a training step: trainTask for each shard, then
+	// reduceTask for each part of the parameters; evalJob is Eval's.
+	stepJob, evalJob job
 }
 
 // shard holds everything one part of a batch needs: activations, their
 // gradients, per-layer scratch and a private gradient vector of the
 // convolutions' parameters.
 type shard struct {
+	busy  atomic.Bool // claimed as a participant buffer set (claim)
 	cap   int         // images acts and sc hold
 	dcap  int         // images dacts hold
 	acts  [][]float32 // acts[i+1] = output of layer i; acts[0] is the input
@@ -202,8 +208,14 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	if total != numParams {
 		panic("model: layer sizes do not add up to 61706 parameters")
 	}
-	m.data = make([]float32, total)
-	m.grad = make([]float32, total)
+	// The fully connected layers' parameters (from convEnd = 2572, the
+	// largest tensor first) start on a cache line, and so do conv2's (156
+	// ≡ 2572 mod 16): the reduce phase's parts of them then share no line
+	// with each other's (fc1's parts are 12,000 floats), and
+	// trainer.NewSGD aligns the momentum vector the same way. Data and
+	// Grad are the same concatenation as ever.
+	m.data = kern.AlignedFloats(total, m.convEnd)
+	m.grad = kern.AlignedFloats(total, m.convEnd)
 	specs := []struct {
 		name  string
 		layer int
@@ -240,8 +252,9 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 			terms: make([]kern.TProduct, opts.Shards),
 		}
 	}
-	m.trainJob.fn = m.trainTask
-	m.reduceJob.fn = m.reduceTask
+	m.stepJob.fn = m.trainTask
+	m.stepJob.between = m.endTrain
+	m.stepJob.then = m.reduceTask
 	m.evalJob.fn = m.evalTask
 	m.setOptions(opts)
 	return m
@@ -434,21 +447,30 @@ func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater)
 	checkLabels(labels)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
-	m.x, m.labels, m.n, m.active, m.fill = x, labels, n, k, f
-	m.team.run(&m.trainJob, k)
+	m.x, m.labels, m.n, m.active, m.fill, m.stepU = x, labels, n, k, f, u
+	m.team.run(&m.stepJob, k, len(m.shards))
+	m.x, m.labels, m.fill, m.update, m.stepU = nil, nil, nil, nil, nil
+	return m.stepLoss
+}
+
+// endTrain runs once between a step's train tasks and its reduce tasks
+// (on whichever participant finished the last train task): it adds the
+// shards' losses in shard order into the step's mean loss and lets the
+// reduce tasks apply the update only if that loss is finite.
+func (m *LeNet5) endTrain() {
 	var sum float64
+	k := m.active
 	for i, s := range m.shards[:k] {
-		if lo, hi := shardRange(i, k, n); hi > lo {
+		if lo, hi := shardRange(i, k, m.n); hi > lo {
 			sum += s.loss
 		}
 	}
-	loss := float32(sum / float64(n))
+	loss := float32(sum / float64(m.n))
+	m.stepLoss = loss
+	m.update = nil
 	if !math.IsNaN(float64(loss)) && !math.IsInf(float64(loss), 0) {
-		m.update = u
+		m.update = m.stepU
 	}
-	m.team.run(&m.reduceJob, len(m.shards))
-	m.x, m.labels, m.fill, m.update = nil, nil, nil, nil
-	return loss
 }
 
 func checkLabels(labels []uint8) {
@@ -469,9 +491,10 @@ func (m *LeNet5) shardsFor(n int) int {
 // convolutions' parameters (of the batch mean) and the inputs and output
 // gradients of its fully connected layers, on team participant p. The
 // convolutions' activations and scratch are used within the task alone,
-// so it takes shard p's (no other participant uses them meanwhile). With
-// two shards per core, one set of them per core stays in the core's L2
-// cache, where one set per shard did not (about 1.5 MB each in shards of
+// so it takes a participant buffer set (claim: the one last used on the
+// same processor, if free). With two shards per core, one set of them per
+// core stays in the core's L2 cache, where one set per shard did not
+// (about 1.5 MB each in shards of
 // 16 images, 960 KB of it conv2's patch matrix, against 2 MB of L2 per
 // core on the AVX-512 machine of docs/speed.md). The fully connected
 // layers' inputs and output gradients (acts[fcFirst:], dacts[fcFirst+1:],
@@ -480,12 +503,14 @@ func (m *LeNet5) shardsFor(n int) int {
 // (reduceLinear), so a fully connected layer's backward pass here only
 // masks its output gradient and computes its input gradient.
 func (m *LeNet5) trainTask(p, t int) {
-	s, gs := m.shards[p], m.shards[t]
+	gs := m.shards[t]
 	lo, hi := shardRange(t, m.active, m.n)
 	b := hi - lo
 	if b == 0 {
 		return
 	}
+	s := m.claim(p)
+	defer m.release(s)
 	acts, dacts := s.view, s.dview
 	for i := range acts {
 		acts[i], dacts[i] = s.acts[i], s.dacts[i]
@@ -519,12 +544,13 @@ func (m *LeNet5) trainTask(p, t int) {
 
 // reduceTask computes part t (of len(m.shards)) of the batch gradient on
 // participant p and applies TrainStep's update to that part while it is
-// in p's cache: elements [t·C/T, (t+1)·C/T) of the convolutions' C
-// parameters (the sum of the shards' gradients, reducePart), and for
+// in p's cache: elements [convPart(t), convPart(t+1)) of the
+// convolutions' C parameters, about C/T of them (the sum of the shards'
+// gradients, reducePart), and for
 // every fully connected layer of r rows its rows [t·r/T, (t+1)·r/T) of
 // weights and the same bias entries (reduceLinear).
 func (m *LeNet5) reduceTask(p, t int) {
-	lo, hi := shardRange(t, len(m.shards), m.convEnd)
+	lo, hi := m.convPart(t), m.convPart(t+1)
 	m.reducePart(lo, hi)
 	if m.update != nil && hi > lo {
 		m.update.UpdateRange(m.data, m.grad, lo, hi)
@@ -534,6 +560,17 @@ func (m *LeNet5) reduceTask(p, t int) {
 		r0, r1 := shardRange(t, len(m.shards), l.out)
 		m.reduceLinear(m.shards[p], i, l, r0, r1)
 	}
+}
+
+// convPart is where part t of len(m.shards) of the convolutions'
+// parameters starts: t·C/T rounded to the nearest cache line (16 floats)
+// of data and grad, whose lines start at the indices ≡ convEnd mod 16
+// (see NewLeNet5With), so that no line is written by two reduce tasks.
+func (m *LeNet5) convPart(t int) int {
+	const lf = kern.CacheLine / 4
+	c := m.convEnd
+	x, _ := shardRange(t, len(m.shards), c)
+	return max(0, c-(c-x+lf/2)/lf*lf)
 }
 
 // reducePart sums the active shards' gradients into m.grad[lo:hi] (a
@@ -759,7 +796,7 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	}
 	m.chunkLoss = m.chunkLoss[:chunks]
 	m.x, m.labels, m.out, m.n = x, labels, out, n
-	m.team.run(&m.evalJob, chunks)
+	m.team.run(&m.evalJob, chunks, 0)
 	var sum float64
 	for _, v := range m.chunkLoss {
 		sum += v
@@ -768,9 +805,10 @@ func (m *LeNet5) EvalTo(x []float32, labels []uint8, out EvalOutputs) float64 {
 	return sum
 }
 
-// evalTask runs chunk t on participant p's shard buffers.
+// evalTask runs chunk t on a participant buffer set (claim).
 func (m *LeNet5) evalTask(p, t int) {
-	s := m.shards[p]
+	s := m.claim(p)
+	defer m.release(s)
 	lo := t * evalChunk
 	hi := min(lo+evalChunk, m.n)
 	b := hi - lo

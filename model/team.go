@@ -7,82 +7,149 @@ import (
 )
 
 // job is a set of tasks 0..n-1 run by a team of P participants (0 is the
-// calling goroutine): participant p first runs its own tasks p, p+P,
+// calling goroutine), optionally followed by a second phase of tasks
+// 0..n2-1 that may start only once every task of the first phase has
+// finished. In each phase participant p first runs its own tasks p, p+P,
 // p+2P, ..., then any task still left, from the last one down, claiming
-// each task with an atomic flag, and calls fn(p, t) for each. Which
-// participant runs a task never matters to the result: a task only writes
-// memory owned by the task (or by participant p's buffers, whose contents
-// do not survive the task). It matters to the speed: task t of every job
-// runs on the same goroutine (and mostly the same core) step after step
-// unless that goroutine is late, so a shard's buffers and a part of the
-// gradient and optimizer vectors stay in one core's cache instead of
-// moving to the other core's at every step.
+// each task with an atomic flag, and calls fn(p, t) (then(p, t) in the
+// second phase) for each. Which participant runs a task never matters to
+// the result: a task only writes memory owned by the task (or by
+// participant p's buffers, whose contents do not survive the task). It
+// matters to the speed: task t of every job runs on the same goroutine
+// (and mostly the same core) step after step unless that goroutine is
+// late, so a shard's buffers and a part of the gradient and optimizer
+// vectors stay in one core's cache instead of moving to the other core's
+// at every step.
+//
+// Between the phases: whoever finishes the last task of the first phase
+// (counted in trained) calls between, once, and then opens the second
+// phase (open); a participant that has found no first-phase task left
+// waits for open (see team.awaitOpen). The barrier counts tasks, not
+// participants, so a participant that has not started the job (a helper
+// not yet woken, or descheduled) is never waited for: the others run
+// its tasks, both phases' (TestTeamLateHelper).
 type job struct {
-	fn    func(p, t int)
-	n     int
-	parts int           // P
-	taken []atomic.Bool // taken[t]: task t is claimed
+	fn      func(p, t int)
+	n       int
+	then    func(p, t int) // the second phase's task (nil if n2 is 0)
+	n2      int
+	between func() // run once between the phases (nil: nothing)
+	parts   int    // P
+	// taken[t]: task t is claimed; taken[n+t]: the second phase's task t
+	taken []atomic.Bool
 
-	// pending counts the helpers still working on the job; the caller of
-	// run waits for it to reach 0, spinning first, then asleep on done
-	// (waiting is 1 while it may sleep; see team.wait).
+	trained atomic.Int32 // first-phase tasks finished
+	open    atomic.Bool  // the second phase may start
+
+	// pending counts the helpers still working on the job (its low bits)
+	// and holds waitBit while the caller of run may sleep on done; the
+	// caller waits for the count to reach 0, spinning first, then asleep
+	// (see team.wait).
 	pending atomic.Int32
-	waiting atomic.Int32
 	done    chan struct{}
 }
 
-func (j *job) work(p int) {
-	for t := p; t < j.n; t += j.parts {
-		if j.taken[t].CompareAndSwap(false, true) {
-			j.fn(p, t)
+// work runs participant p's share of j.
+func (t *team) work(j *job, p int) {
+	t.phase(j, p, j.fn, j.taken[:j.n], j.n2 > 0)
+	if j.n2 == 0 {
+		return
+	}
+	if !j.open.Load() {
+		t.awaitOpen(j, p)
+	}
+	t.phase(j, p, j.then, j.taken[j.n:j.n+j.n2], false)
+}
+
+// phase runs participant p's share of one phase of j, whose tasks are
+// claimed in taken and run by fn. In the first phase of a two-phase job
+// (first), the participant that finishes its last task opens the second
+// (see finished).
+func (t *team) phase(j *job, p int, fn func(p, t int), taken []atomic.Bool, first bool) {
+	n := len(taken)
+	for i := p; i < n; i += j.parts {
+		if taken[i].CompareAndSwap(false, true) {
+			fn(p, i)
+			if first {
+				t.finished(j, p)
+			}
 		}
 	}
-	for t := j.n - 1; t >= 0; t-- {
-		if t%j.parts != p && !j.taken[t].Load() && j.taken[t].CompareAndSwap(false, true) {
-			j.fn(p, t)
+	for i := n - 1; i >= 0; i-- {
+		if i%j.parts != p && !taken[i].Load() && taken[i].CompareAndSwap(false, true) {
+			fn(p, i)
+			if first {
+				t.finished(j, p)
+			}
+		}
+	}
+}
+
+// finished counts a finished first-phase task of j (run by participant
+// p); the last one runs j.between and opens the second phase, waking the
+// participants asleep in awaitOpen. Its write of open is a read-modify-write
+// followed by the reads of the sleeping flags, the other half of
+// awaitOpen's handshake (see team).
+func (t *team) finished(j *job, p int) {
+	if int(j.trained.Add(1)) != j.n {
+		return
+	}
+	if j.between != nil {
+		j.between()
+	}
+	j.open.Swap(true)
+	for q := range t.size() {
+		if h := t.part(q); q != p && h.sleeping.CompareAndSwap(1, 0) {
+			h.wake <- struct{}{}
 		}
 	}
 }
 
 // spinFor is how long an idle participant polls for the next event (a new
-// job for a helper, the helpers' completion for the caller) before it goes
-// to sleep. A training step (TrainStepFill) posts two jobs back to back,
-// and the next step's first job follows after a few µs of the caller's
-// work, so during training the helpers rarely sleep and a job starts
-// without the wake-up of a parked thread (a futex call, 10-50 µs on a VM:
-// as much as a tenth of a step at batch 16). Outside training the helpers
-// sleep after spinFor. Polling yields the processor (runtime.Gosched) at
-// every check, so a spinning helper never delays a goroutine that has work.
+// job for a helper, the second phase of a job, the helpers' completion for
+// the caller) before it goes to sleep. A training step (TrainStepFill)
+// posts one two-phase job, and the next step's job follows after a few µs
+// of the caller's work, so during training the helpers rarely sleep and a
+// job starts without the wake-up of a parked thread (a futex call, 10-50
+// µs on a VM: as much as a tenth of a step at batch 16). Outside training
+// the helpers sleep after spinFor. Polling yields the processor
+// (runtime.Gosched) at every check, so a spinning helper never delays a
+// goroutine that has work.
 const spinFor = 20 * time.Microsecond
 
 // team is a fixed set of helper goroutines. A job is posted by storing it
 // in cur and incrementing seq; every helper takes part in every posted job
-// (one with fewer tasks than participants is run by the caller alone, and
-// not posted). Helpers poll seq for spinFor, then sleep on their wake
-// channel. Running a job allocates nothing.
+// (one with fewer tasks than participants in each phase is run by the
+// caller alone, and not posted). Helpers poll seq for spinFor, then sleep
+// on their wake channel. Running a job allocates nothing.
 //
 // Going to sleep is a handshake between two flags: the sleeper sets its
-// flag (helper.sleeping, job.waiting) and then reads the other side's
-// value (seq, pending); the other side changes its value and then reads
-// the flag. Sequential consistency guarantees that at least one of them
-// sees the other's write, so a wake-up is never lost. The sleeper sets its
-// flag with Swap, not Store: a read-modify-write orders the following load
-// on every implementation, while a Store followed by a Load of another
-// variable is reordered by qemu-user running arm64 code on an x86 host
-// (Go's STLR then LDAR become a plain store and load with no fence between
-// them; a litmus test saw it in 43 % of two million tries), which lost a
-// wake-up and hung the arm64 tests. TestTeamHandshake reproduces it.
+// flag (helper.sleeping) and then reads the other side's value (seq,
+// job.open); the other side changes its value and then reads the flag. Sequential consistency guarantees that at least one
+// of them sees the other's write, so a wake-up is never lost. Both sides
+// write with a read-modify-write (Swap, Add, CompareAndSwap), not a Store:
+// a read-modify-write orders the following load on every implementation,
+// while a Store followed by a Load of another variable is reordered by
+// qemu-user running arm64 code on an x86 host (Go's STLR then LDAR become
+// a plain store and load with no fence between them; a litmus test saw it
+// in 43 % of two million tries), which lost a wake-up and hung the arm64
+// tests. TestTeamHandshake reproduces it.
 type team struct {
 	helpers []*helper // helper i is participant i+1
+	caller  helper    // participant 0's sleeping state (in awaitOpen)
 	cur     atomic.Pointer[job]
 	seq     atomic.Uint64
 	stopped atomic.Bool
+
+	// late, if not nil, is called by helper p once it has seen a post and
+	// before it works on the job (tests hold a helper back with it).
+	late func(p int)
 }
 
-// helper is one helper goroutine's sleeping state: sleeping is 1 while it
-// may be asleep on wake; whoever changes it from 1 to 0 owns the wake-up
-// (the poster sends on wake, or the helper itself goes on without
-// sleeping).
+// helper is one participant's sleeping state: sleeping is 1 while it may
+// be asleep on wake; whoever changes it from 1 to 0 owns the wake-up (the
+// poster or the opener of a second phase sends on wake, or the participant
+// itself goes on without sleeping).
 type helper struct {
 	sleeping atomic.Int32
 	wake     chan struct{}
@@ -90,12 +157,21 @@ type helper struct {
 
 func newTeam(size int) *team {
 	t := &team{helpers: make([]*helper, size-1)}
+	t.caller.wake = make(chan struct{}, 1)
 	for i := range t.helpers {
 		h := &helper{wake: make(chan struct{}, 1)}
 		t.helpers[i] = h
 		go t.loop(h, i+1)
 	}
 	return t
+}
+
+// part returns participant p's sleeping state.
+func (t *team) part(p int) *helper {
+	if p == 0 {
+		return &t.caller
+	}
+	return t.helpers[p-1]
 }
 
 // loop is helper p's goroutine: it waits for each posted job, works on it
@@ -109,8 +185,13 @@ func (t *team) loop(h *helper, p int) {
 		}
 		last = s
 		j := t.cur.Load()
-		j.work(p)
-		if j.pending.Add(-1) == 0 && j.waiting.CompareAndSwap(1, 0) {
+		if t.late != nil {
+			t.late(p)
+		}
+		t.work(j, p)
+		// the last touch of j unless the caller sleeps: then it waits
+		// for the send
+		if j.pending.Add(-1) == waitBit {
 			j.done <- struct{}{}
 		}
 	}
@@ -141,21 +222,53 @@ func (t *team) awaitPost(h *helper, last uint64) uint64 {
 	}
 }
 
+// awaitOpen returns once the second phase of j is open: participant p
+// polls for spinFor, then sleeps until the opener wakes it (finished).
+func (t *team) awaitOpen(j *job, p int) {
+	h := t.part(p)
+	for {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if j.open.Load() {
+				return
+			}
+			runtime.Gosched()
+			if i%16 == 15 && time.Since(start) > spinFor {
+				break
+			}
+		}
+		h.sleeping.Swap(1) // not Store: see team
+		if j.open.Load() {
+			if h.sleeping.CompareAndSwap(1, 0) {
+				return
+			}
+			// the opener took the wake-up: consume its send
+		}
+		<-h.wake
+	}
+}
+
 // size is the number of participants, the caller included.
 func (t *team) size() int { return len(t.helpers) + 1 }
 
-// run runs tasks 0..n-1 of j and returns when all are done.
-func (t *team) run(j *job, n int) {
-	j.n = n
+// run runs tasks 0..n-1 of j with j.fn, then, if n2 > 0, tasks 0..n2-1
+// with j.then (after j.between), and returns when all are done.
+func (t *team) run(j *job, n, n2 int) {
+	j.n, j.n2 = n, n2
 	j.parts = t.size()
-	if len(j.taken) < n {
-		j.taken = make([]atomic.Bool, n) // buffers only grow: no allocation in steady state
+	if len(j.taken) < n+n2 {
+		j.taken = make([]atomic.Bool, n+n2) // buffers only grow: no allocation in steady state
 	}
-	for i := range j.taken[:n] {
+	for i := range j.taken[:n+n2] {
 		j.taken[i].Store(false)
 	}
-	if n < 2 || len(t.helpers) == 0 {
-		j.work(0)
+	j.trained.Store(0)
+	j.open.Store(n == 0)
+	if n == 0 && n2 > 0 && j.between != nil {
+		j.between()
+	}
+	if max(n, n2) < 2 || len(t.helpers) == 0 {
+		t.work(j, 0)
 		return
 	}
 	if j.done == nil {
@@ -169,13 +282,24 @@ func (t *team) run(j *job, n int) {
 			h.wake <- struct{}{}
 		}
 	}
-	j.work(0)
+	t.work(j, 0)
 	t.wait(j)
 	t.cur.Store(nil) // the team must not keep the job's model alive
 }
 
+// waitBit is the flag in job.pending of a caller that may be asleep.
+const waitBit = 1 << 30
+
 // wait returns once every helper has finished j: it polls for spinFor,
-// then sleeps until the last helper wakes it.
+// then sleeps until the last helper wakes it. The count and the caller's
+// flag share one word, so the helper whose decrement ends the job learns
+// from that decrement alone whether to wake the caller, and no helper
+// touches j once the caller may have returned. (With a separate flag, a
+// helper descheduled between its decrement and its test of the flag let
+// the caller return, post the job again and go to sleep, then took that
+// sleep for its own job's: it woke the caller while the new job's helper
+// was still working, and the race detector caught TestTeamHandshake's
+// caller writing a job a helper was reading.)
 func (t *team) wait(j *job) {
 	start := time.Now()
 	for i := 0; ; i++ {
@@ -187,8 +311,8 @@ func (t *team) wait(j *job) {
 			break
 		}
 	}
-	j.waiting.Swap(1) // not Store: see team
-	if j.pending.Load() == 0 && j.waiting.CompareAndSwap(1, 0) {
+	if j.pending.Add(waitBit) == waitBit {
+		j.pending.Add(-waitBit) // every helper had finished: no send comes
 		return
 	}
 	<-j.done

@@ -44,12 +44,26 @@ type SGD struct {
 }
 
 // NewSGD returns an optimizer for parameters of the given lengths.
+//
+// The momentum buffers are one vector, the concatenation in the order
+// given, whose largest parameter starts on a cache line (the first of
+// them if several are as large): model.LeNet5 aligns its Data and Grad
+// there too (lineNet.1.weight), so the parts UpdateRange is called on
+// share the same lines in all three vectors, and a part that begins on a
+// line shares none with the part before it.
 func NewSGD(momentum float64, sizes []int) *SGD {
-	total := 0
+	total, at, largest := 0, 0, 0
 	for _, n := range sizes {
+		if n > largest {
+			at, largest = total, n
+		}
 		total += n
 	}
-	o := &SGD{Momentum: momentum, flat: make([]float32, total), buffers: make([][]float32, len(sizes))}
+	flat := []float32{}
+	if total > 0 {
+		flat = kern.AlignedFloats(total, at)
+	}
+	o := &SGD{Momentum: momentum, flat: flat, buffers: make([][]float32, len(sizes))}
 	off := 0
 	for i, n := range sizes {
 		o.buffers[i] = o.flat[off : off+n : off+n]

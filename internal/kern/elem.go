@@ -140,3 +140,10 @@ func Prefetch(b []uint8) { prefetch(b) }
 // prefetches the parameters of a block of rows while it computes their
 // gradient, since the other core read them in its forward pass.
 func PrefetchWrite(x []float32) { prefetchWrite(x) }
+
+// Processor returns the number of the processor the calling goroutine runs
+// on, or -1 where it cannot tell cheaply (it reads RDTSCP's processor
+// number on amd64's vector build, and tells nothing elsewhere). It is a
+// hint: the goroutine may have moved by the time the caller uses it. The
+// model uses it to give a task the buffers last used on the same core.
+func Processor() int { return processor() }

@@ -296,3 +296,10 @@ func prefetchWrite(x []float32) {
 //
 //go:noescape
 func prefetchWLines(p *float32, n int)
+
+func processor() int {
+	if hasRDTSCP {
+		return int(cpuHint())
+	}
+	return -1
+}
