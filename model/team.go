@@ -87,7 +87,7 @@ func (t *team) phase(j *job, p int, fn func(p, t int), taken []atomic.Bool, firs
 
 // finished counts a finished first-phase task of j (run by participant
 // p); the last one runs j.between and opens the second phase, waking the
-// participants asleep in awaitOpen. Its write of open is a read-modify-write
+// participants asleep in awaitOpen (none if the job was not posted). Its write of open is a read-modify-write
 // followed by the reads of the sleeping flags, the other half of
 // awaitOpen's handshake (see team).
 func (t *team) finished(j *job, p int) {
@@ -98,7 +98,7 @@ func (t *team) finished(j *job, p int) {
 		j.between()
 	}
 	j.open.Swap(true)
-	for q := range t.size() {
+	for q := range j.parts {
 		if h := t.part(q); q != p && h.sleeping.CompareAndSwap(1, 0) {
 			h.wake <- struct{}{}
 		}
@@ -268,6 +268,7 @@ func (t *team) run(j *job, n, n2 int) {
 		j.between()
 	}
 	if max(n, n2) < 2 || len(t.helpers) == 0 {
+		j.parts = 1 // not posted: the caller is the only participant
 		t.work(j, 0)
 		return
 	}
