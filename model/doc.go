@@ -89,7 +89,7 @@
 // 64-byte cache line (index 2,572; the vectors are the same concatenation
 // as ever), so the parts of different goroutines share few lines. The
 // workers are a fixed team of goroutines that poll for the next job (or
-// the second phase) for up to 20 µs before they sleep, so consecutive
+// the second phase) for up to 200 µs before they sleep, so consecutive
 // steps start without waking a parked thread. Each participant runs the
 // tasks of its own residue class first (task t on participant t mod P)
 // and then takes over any left, so a shard and a part of the vectors stay

@@ -111,11 +111,18 @@ func (t *team) finished(j *job, p int) {
 // posts one two-phase job, and the next step's job follows after a few µs
 // of the caller's work, so during training the helpers rarely sleep and a
 // job starts without the wake-up of a parked thread (a futex call, 10-50
-// µs on a VM: as much as a tenth of a step at batch 16). Outside training
-// the helpers sleep after spinFor. Polling yields the processor
-// (runtime.Gosched) at every check, so a spinning helper never delays a
-// goroutine that has work.
-const spinFor = 20 * time.Microsecond
+// µs on a VM: as much as a tenth of a step at batch 16). The wait that
+// matters most is at the barrier between a step's phases: a participant
+// whose train task ended first waits there for the other's, tens of µs
+// when the two differ by a few per cent. With 20 µs the waiter fell asleep
+// in many steps and the wake-up left a core idle: at batch 16 on the
+// 2-core VM of docs/speed.md the step ran at 52,000-58,000 img/s with 30.4
+// CPU-µs/img, against 67,000-71,000 and 28.6 with 200 µs (batch 64:
+// 77,400 -> 79,900 img/s; 100 to 1,000 µs measured alike). Outside
+// training an idle helper polls for spinFor after its last job, then
+// sleeps. Polling yields the processor (runtime.Gosched) at every check,
+// so a spinning helper never delays a goroutine that has work.
+const spinFor = 200 * time.Microsecond
 
 // team is a fixed set of helper goroutines. A job is posted by storing it
 // in cur and incrementing seq; every helper takes part in every posted job
