@@ -237,13 +237,7 @@ func chain512(w *bytes.Buffer, name string, r, v int, table bool) {
 		p("// func %s(k int, a, b *float32, ldb int, c *float32, ldc int, add int, panels int, cols uint64)", name)
 	}
 	p("TEXT ·%s(SB), NOSPLIT, $0-72", name)
-	p("\tMOVQ cols+64(FP), DX")
-	for j := 0; j < v; j++ {
-		p("\tKMOVW DX, K%d", j+1)
-		if j < v-1 {
-			p("\tSHRQ $16, DX")
-		}
-	}
+	colMasks(p, "cols+64(FP)", v)
 	p("\tMOVQ k+0(FP), R12")
 	p("\tMOVQ a+8(FP), AX")
 	p("\tMOVQ b+16(FP), R11")
@@ -692,4 +686,17 @@ func tree4xN(p func(string, ...any), name string, c int, acc func(i, j int) int,
 	store(true)
 	p("%s_put:", name)
 	store(false)
+}
+
+// colMasks emits the loading of a kernel's column masks: the 16-bit mask
+// of vector j of a row (lanes of the row's columns that exist) from bits
+// 16j.. of the uint64 argument at arg into K1..Kv.
+func colMasks(p func(string, ...any), arg string, v int) {
+	p("\tMOVQ %s, DX", arg)
+	for j := 0; j < v; j++ {
+		p("\tKMOVW DX, K%d", j+1)
+		if j < v-1 {
+			p("\tSHRQ $16, DX")
+		}
+	}
 }

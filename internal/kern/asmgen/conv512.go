@@ -237,8 +237,7 @@ func col2imImage(p func(string, ...any), h, wd, k, o, lim, out int) {
 // group (never outside it). Same additions in the same order.
 func col2imGroups(w, g *bytes.Buffer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	type kernelInfo struct{ h, wd, k, g int }
-	var made []kernelInfo
+	var made []groupKernel
 	for _, s := range convShapes {
 		h, wd, k := s[0], s[1], s[2]
 		oh, ow := h-k+1, wd-k+1
@@ -266,19 +265,11 @@ func col2imGroups(w, g *bytes.Buffer) {
 		fmt.Fprintf(g, "// the other at in) with the sums of Col2im of the rows of the im2col\n")
 		fmt.Fprintf(g, "// matrix at col + r*ldcol bytes, group j's columns at %d*j bytes into them.\n", 4*gi*oh*ow)
 		fmt.Fprintf(g, "//\n//go:noescape\nfunc %s(in, col *float32, ldcol, count int)\n", name)
-		made = append(made, kernelInfo{h, wd, k, gi})
+		made = append(made, groupKernel{h, wd, k, gi})
 	}
-	fmt.Fprintf(g, "\n// col2imGroups512 runs the grouped Col2im kernel of an h×w input with a\n")
-	fmt.Fprintf(g, "// k×k window and no padding, if there is one, on the first whole groups\n")
-	fmt.Fprintf(g, "// of the count images of one channel, and returns the number of images\n// done (0 if there is no kernel or no whole group).\n")
-	fmt.Fprintf(g, "func col2imGroups512(h, w, k int, in, col *float32, ldcol, count int) int {\n")
-	fmt.Fprintf(g, "\tswitch {\n")
-	for _, m := range made {
-		name := fmt.Sprintf("col2im512g%dh%dw%dk%d", m.g, m.h, m.wd, m.k)
-		fmt.Fprintf(g, "\tcase h == %d && w == %d && k == %d && count >= %d:\n", m.h, m.wd, m.k, m.g)
-		fmt.Fprintf(g, "\t\t%s(in, col, ldcol, count/%d)\n\t\treturn count / %d * %d\n", name, m.g, m.g, m.g)
-	}
-	fmt.Fprintf(g, "\t}\n\treturn 0\n}\n")
+	groupDispatch(g, "col2im", "Col2im", "in, col *float32, ldcol, count int", made, func(name string, m groupKernel) string {
+		return fmt.Sprintf("in, col, ldcol, count/%d", m.g)
+	})
 }
 
 // groupSeg is one image's part of a vector of the grouped Im2col kernel:
@@ -367,8 +358,7 @@ func gcd(a, b int) int {
 // 4-6 % faster on conv2's shard of 16 images). A copy, so Im2col's bits.
 func im2colGroups(w, g *bytes.Buffer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	type kernelInfo struct{ h, wd, k, g int }
-	var made []kernelInfo
+	var made []groupKernel
 	for _, s := range convShapes {
 		h, wd, k := s[0], s[1], s[2]
 		gi, nv, segs := groupPlan(h, wd, k)
@@ -473,17 +463,32 @@ func im2colGroups(w, g *bytes.Buffer) {
 			}
 		}
 		fmt.Fprintf(g, "}\n")
-		made = append(made, kernelInfo{h, wd, k, gi})
+		made = append(made, groupKernel{h, wd, k, gi})
 	}
-	fmt.Fprintf(g, "\n// im2colGroups512 runs the grouped Im2col kernel of an h×w input with a\n")
+	groupDispatch(g, "im2col", "Im2col", "col, in *float32, ldcol, count int", made, func(name string, m groupKernel) string {
+		return fmt.Sprintf("col, in, ldcol, count/%d, &%sIdx[0]", m.g, name)
+	})
+}
+
+// groupKernel is a grouped Im2col or Col2im kernel: an h×wd input, a k×k
+// window, g images per group.
+type groupKernel struct{ h, wd, k, g int }
+
+// groupDispatch writes the Go function <op>Groups512 that runs the grouped
+// kernel <op>512g<g>h<h>w<wd>k<k> of made matching an h×w input and k×k
+// window on the first whole groups of count images (opName names the
+// operation in its comment; params are the function's parameters after h,
+// w, k; args gives a kernel call's arguments).
+func groupDispatch(g *bytes.Buffer, op, opName, params string, made []groupKernel, args func(name string, m groupKernel) string) {
+	fmt.Fprintf(g, "\n// %sGroups512 runs the grouped %s kernel of an h×w input with a\n", op, opName)
 	fmt.Fprintf(g, "// k×k window and no padding, if there is one, on the first whole groups\n")
 	fmt.Fprintf(g, "// of the count images of one channel, and returns the number of images\n// done (0 if there is no kernel or no whole group).\n")
-	fmt.Fprintf(g, "func im2colGroups512(h, w, k int, col, in *float32, ldcol, count int) int {\n")
+	fmt.Fprintf(g, "func %sGroups512(h, w, k int, %s) int {\n", op, params)
 	fmt.Fprintf(g, "\tswitch {\n")
 	for _, m := range made {
-		name := fmt.Sprintf("im2col512g%dh%dw%dk%d", m.g, m.h, m.wd, m.k)
+		name := fmt.Sprintf("%s512g%dh%dw%dk%d", op, m.g, m.h, m.wd, m.k)
 		fmt.Fprintf(g, "\tcase h == %d && w == %d && k == %d && count >= %d:\n", m.h, m.wd, m.k, m.g)
-		fmt.Fprintf(g, "\t\t%s(col, in, ldcol, count/%d, &%sIdx[0])\n\t\treturn count / %d * %d\n", name, m.g, name, m.g, m.g)
+		fmt.Fprintf(g, "\t\t%s(%s)\n\t\treturn count / %d * %d\n", name, args(name, m), m.g, m.g)
 	}
 	fmt.Fprintf(g, "\t}\n\treturn 0\n}\n")
 }

@@ -64,13 +64,7 @@ func sumKernel512(w *bytes.Buffer, r, v int) {
 	p("")
 	p("// func %s(terms *sumTerm, nt int, add int, arow int, bcol int, c *float32, ldc int, cols uint64, panels int, astep int, bstep int, cstep int)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-96", name)
-	p("\tMOVQ cols+56(FP), DX")
-	for j := 0; j < v; j++ {
-		p("\tKMOVW DX, K%d", j+1)
-		if j < v-1 {
-			p("\tSHRQ $16, DX")
-		}
-	}
+	colMasks(p, "cols+56(FP)", v)
 	p("\tMOVQ bcol+32(FP), DI")
 	p("\tMOVQ c+40(FP), R13")
 	p("\tMOVQ ldc+48(FP), R12")
