@@ -124,6 +124,21 @@ func (t *team) finished(j *job, p int) {
 // so a spinning helper never delays a goroutine that has work.
 const spinFor = 200 * time.Microsecond
 
+// poll reports whether done returns true within spinFor, asking it again
+// after yielding the processor (runtime.Gosched) each time.
+func poll(done func() bool) bool {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if done() {
+			return true
+		}
+		runtime.Gosched()
+		if i%16 == 15 && time.Since(start) > spinFor {
+			return false
+		}
+	}
+}
+
 // team is a fixed set of helper goroutines. A job is posted by storing it
 // in cur and incrementing seq; every helper takes part in every posted job
 // (one with fewer tasks than participants in each phase is run by the
@@ -208,15 +223,9 @@ func (t *team) loop(h *helper, p int) {
 // team is stopped): it polls for spinFor, then sleeps until woken.
 func (t *team) awaitPost(h *helper, last uint64) uint64 {
 	for {
-		start := time.Now()
-		for i := 0; ; i++ {
-			if s := t.seq.Load(); s != last || t.stopped.Load() {
-				return s
-			}
-			runtime.Gosched()
-			if i%16 == 15 && time.Since(start) > spinFor {
-				break
-			}
+		var s uint64
+		if poll(func() bool { s = t.seq.Load(); return s != last || t.stopped.Load() }) {
+			return s
 		}
 		h.sleeping.Swap(1) // not Store: see team
 		if s := t.seq.Load(); s != last || t.stopped.Load() {
@@ -234,15 +243,8 @@ func (t *team) awaitPost(h *helper, last uint64) uint64 {
 func (t *team) awaitOpen(j *job, p int) {
 	h := t.part(p)
 	for {
-		start := time.Now()
-		for i := 0; ; i++ {
-			if j.open.Load() {
-				return
-			}
-			runtime.Gosched()
-			if i%16 == 15 && time.Since(start) > spinFor {
-				break
-			}
+		if poll(j.open.Load) {
+			return
 		}
 		h.sleeping.Swap(1) // not Store: see team
 		if j.open.Load() {
@@ -309,15 +311,8 @@ const waitBit = 1 << 30
 // was still working, and the race detector caught TestTeamHandshake's
 // caller writing a job a helper was reading.)
 func (t *team) wait(j *job) {
-	start := time.Now()
-	for i := 0; ; i++ {
-		if j.pending.Load() == 0 {
-			return
-		}
-		runtime.Gosched()
-		if i%16 == 15 && time.Since(start) > spinFor {
-			break
-		}
+	if poll(func() bool { return j.pending.Load() == 0 }) {
+		return
 	}
 	if j.pending.Add(waitBit) == waitBit {
 		j.pending.Add(-waitBit) // every helper had finished: no send comes

@@ -236,17 +236,14 @@ var workspaces [64]struct {
 
 // getWorkspace claims a free workspace slot, or returns a fresh workspace and
 // slot -1 when all slots are busy. It tries first the slot numbered after
-// the processor it runs on (cpuHint), so that each core keeps reusing the
+// the processor it runs on (processor), so that each core keeps reusing the
 // workspace whose lines it holds: taking the first free slot, the two
 // participants of a training step on two cores took slot 0 in turn, and
 // the workspace (up to ~220 KB of packed panels and lanes) moved from one
 // core's cache to the other's several hundred times per 3,750-step epoch
 // at batch 16 (instrumented count, docs/speed.md).
 func getWorkspace() (*workspace, int) {
-	h := 0
-	if hasRDTSCP {
-		h = int(cpuHint())
-	}
+	h := max(0, processor())
 	for j := range workspaces {
 		i := (h + j) % len(workspaces)
 		s := &workspaces[i]

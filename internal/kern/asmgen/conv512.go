@@ -42,6 +42,18 @@ func conv512(w, g *bytes.Buffer) {
 	fmt.Fprintf(g, "\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n")
 }
 
+// convLoopEnd closes a kernel's loop over images or groups: it advances
+// DI (col) by di and SI (in) by si, counts CX down to label while it is
+// not zero, and returns.
+func convLoopEnd(p func(string, ...any), di, si, label string) {
+	p("\tADDQ %s, DI", di)
+	p("\tADDQ %s, SI", si)
+	p("\tDECQ CX")
+	p("\tJNE %s", label)
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
 // convPrologue loads the arguments common to both kernels: DI = col, SI =
 // in, R8 = ldcol, R9 = colImg, R10 = inImg, CX = count, and the masks.
 func convPrologue(p func(string, ...any), name string, colFirst bool) {
@@ -98,12 +110,7 @@ func im2col512(w *bytes.Buffer, h, wd, k int) {
 			}
 		}
 	}
-	p("\tADDQ R9, DI")
-	p("\tADDQ R10, SI")
-	p("\tDECQ CX")
-	p("\tJNE %s_image", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	convLoopEnd(p, "R9", "R10", name+"_image")
 }
 
 // col2im512 writes the Col2im kernel of single images (a shard's images
@@ -119,12 +126,7 @@ func col2im512(w *bytes.Buffer, h, wd, k int) {
 	col2imMasks(p, wd, k, ow)
 	p("%s_image:", name)
 	col2imImage(p, h, wd, k, 0, oh*ow, 0)
-	p("\tADDQ R9, DI")
-	p("\tADDQ R10, SI")
-	p("\tDECQ CX")
-	p("\tJNE %s_image", name)
-	p("\tVZEROUPPER")
-	p("\tRET")
+	convLoopEnd(p, "R9", "R10", name+"_image")
 }
 
 // col2imMasks sets K(1+kx) to the lanes kx..kx+OW-1 and K7 to W lanes.
@@ -255,12 +257,7 @@ func col2imGroups(w, g *bytes.Buffer) {
 		for m := range gi {
 			col2imImage(p, h, wd, k, m*oh*ow, gi*oh*ow, 4*m*h*wd)
 		}
-		p("\tADDQ $%d, DI", 4*gi*oh*ow)
-		p("\tADDQ $%d, SI", 4*gi*h*wd)
-		p("\tDECQ CX")
-		p("\tJNE %s_group", name)
-		p("\tVZEROUPPER")
-		p("\tRET")
+		convLoopEnd(p, fmt.Sprintf("$%d", 4*gi*oh*ow), fmt.Sprintf("$%d", 4*gi*h*wd), name+"_group")
 		fmt.Fprintf(g, "\n// %s overwrites count groups of %d %d×%d planes (one after\n", name, gi, h, wd)
 		fmt.Fprintf(g, "// the other at in) with the sums of Col2im of the rows of the im2col\n")
 		fmt.Fprintf(g, "// matrix at col + r*ldcol bytes, group j's columns at %d*j bytes into them.\n", 4*gi*oh*ow)
@@ -434,12 +431,7 @@ func im2colGroups(w, g *bytes.Buffer) {
 		p("\tADDQ $%d, R12", 4*(wd-k))
 		p("\tDECQ BX")
 		p("\tJNE %s_ky", name)
-		p("\tADDQ $%d, DI", 64*nv)
-		p("\tADDQ $%d, SI", 4*gi*h*wd)
-		p("\tDECQ CX")
-		p("\tJNE %s_group", name)
-		p("\tVZEROUPPER")
-		p("\tRET")
+		convLoopEnd(p, fmt.Sprintf("$%d", 64*nv), fmt.Sprintf("$%d", 4*gi*h*wd), name+"_group")
 
 		fmt.Fprintf(g, "\n// %s writes the rows of the im2col matrix for count groups of %d\n", name, gi)
 		fmt.Fprintf(g, "// images of one channel (%d×%d planes one after the other at in, row r of\n", h, wd)
