@@ -579,6 +579,24 @@ func BenchmarkPoolPlanes(b *testing.B) {
 				}
 				reportCPU(b, processCPU()-cpu0)
 			})
+			// unpool_l2: as unpool, the calls' dst rotating over 128 KiB
+			// (more than L1) like the model's channels of a chunk, whose
+			// gradient planes are written into lines last held by L2
+			b.Run(fmt.Sprintf("%s/unpool_l2/impl=%s", tc.name, p), func(b *testing.B) {
+				SetPath(p)
+				defer SetPath("")
+				MaxPool2Planes(y, arg, pre, tc.n, tc.h, tc.w, tc.ld, tc.g, tc.stride, 0.1, true, 0)
+				k := max(1, (128<<10)/(4*tc.n*tc.g))
+				dst := make([]float32, k*tc.n*tc.g)
+				b.ReportAllocs()
+				cpu0 := processCPU()
+				i := 0
+				for b.Loop() {
+					sinkF64 = MaxUnpool2Planes(dst[i*tc.n*tc.g:], d, y, arg, tc.n, ph, pw, tc.ld, tc.stride, tc.g, true, 0)
+					i = (i + 1) % k
+				}
+				reportCPU(b, processCPU()-cpu0)
+			})
 		}
 	}
 }
