@@ -128,7 +128,27 @@ type LeNet5 struct {
 	// stepJob is a training step: trainTask for each shard, then
 	// reduceTask for each part of the parameters; evalJob is Eval's.
 	stepJob, evalJob job
+
+	// pre[t] is reduce task t's prefix state: what ahead has already
+	// summed into its rows of the fully connected layers' gradients (see
+	// preCount).
+	pre []atomic.Int32
 }
+
+// A reduce task's prefix state (LeNet5.pre) holds, in its low bits
+// (preCount), how many of the shards' terms, in shard order, ahead has
+// summed into the task's rows of the fully connected layers' weight and
+// bias gradients (0: none, the rows hold nothing of this step); with
+// preSwapped, the count is 1 and the term is the second shard's alone,
+// which the first's completes as the same sum (one addition commutes).
+// preBusy is set while ahead writes the rows, preOwned once the task has
+// started (owned): ahead then leaves it alone.
+const (
+	preCount   = 1<<8 - 1
+	preSwapped = 1 << 8
+	preBusy    = 1 << 9
+	preOwned   = 1 << 10
+)
 
 // shard holds everything one part of a batch needs: activations, their
 // gradients, per-layer scratch and a private gradient vector of the
@@ -255,6 +275,8 @@ func NewLeNet5With(rng *rand.Rand, opts Options) *LeNet5 {
 	m.stepJob.fn = m.trainTask
 	m.stepJob.between = m.endTrain
 	m.stepJob.then = m.reduceTask
+	m.stepJob.ahead = m.ahead
+	m.pre = make([]atomic.Int32, len(m.shards))
 	m.evalJob.fn = m.evalTask
 	m.setOptions(opts)
 	return m
@@ -448,6 +470,9 @@ func (m *LeNet5) TrainStepFill(x []float32, labels []uint8, f Filler, u Updater)
 	k := m.shardsFor(n)
 	m.ensure((n+k-1)/k, true)
 	m.x, m.labels, m.n, m.active, m.fill, m.stepU = x, labels, n, k, f, u
+	for t := range m.pre {
+		m.pre[t].Store(0)
+	}
 	m.team.run(&m.stepJob, k, len(m.shards))
 	m.x, m.labels, m.fill, m.update, m.stepU = nil, nil, nil, nil, nil
 	return m.stepLoss
@@ -555,11 +580,149 @@ func (m *LeNet5) reduceTask(p, t int) {
 	if m.update != nil && hi > lo {
 		m.update.UpdateRange(m.data, m.grad, lo, hi)
 	}
+	n, swapped := m.own(t)
 	for i := m.fcFirst; i < len(m.layers); i++ {
 		l := m.layers[i].(*linear)
 		r0, r1 := shardRange(t, len(m.shards), l.out)
-		m.reduceLinear(m.shards[p], i, l, r0, r1)
+		m.reduceLinear(m.shards[p], i, l, r0, r1, n, swapped)
 	}
+}
+
+// own marks reduce task t as started, once ahead is not writing its rows,
+// and returns its prefix state: the count of terms already summed and
+// whether that one term is the second shard's (see preCount). Both
+// sides change the state with a CompareAndSwap, so each sees the other's
+// last write to it (and ahead's rows with it).
+func (m *LeNet5) own(t int) (n int, swapped bool) {
+	for {
+		s := m.pre[t].Load()
+		if s&preBusy == 0 && m.pre[t].CompareAndSwap(s, s|preOwned) {
+			return int(s & preCount), s&preSwapped != 0
+		}
+		runtime.Gosched() // ahead is summing a prefix: a few µs at most
+	}
+}
+
+// ahead is the step's work for a participant p of parts that waits for
+// the last train tasks: for the first of its own reduce tasks (p, p+parts,
+// ...) not yet started whose prefix the finished train tasks extend, it
+// sums the shards' terms into the task's rows of the fully connected
+// layers' gradients (fcSums), as far as the finished shards allow: the
+// terms of the first shards in order, or the second shard's alone while
+// the first is still training. The reduce task then adds only the rest
+// (reduceLinear), whoever runs it, with the same bits: the sum is the
+// same chain of float32 additions in shard order. One call does one
+// task's piece, so the caller checks for the second phase in between.
+func (m *LeNet5) ahead(p, parts int) {
+	if len(m.shards) > preCount || m.fcFirst == len(m.layers) {
+		return
+	}
+	q, second := m.endedTerms()
+	for t := p; t < len(m.shards); t += parts {
+		s := m.pre[t].Load()
+		if s&(preBusy|preOwned) != 0 {
+			continue
+		}
+		n, swapped := int(s&preCount), s&preSwapped != 0
+		from, to, skip1, add := 0, q, false, n > 0
+		next := int32(q)
+		switch {
+		case swapped && q >= 2:
+			skip1 = true // the first shard's term, then those after the second's
+		case swapped:
+			continue
+		case n == 0 && q == 0 && second:
+			from, to, next = 1, 2, 1|preSwapped
+		case q > n:
+			from = n
+		default:
+			continue
+		}
+		if !m.pre[t].CompareAndSwap(s, s|preBusy) {
+			continue // the task has just started
+		}
+		m.fcSums(m.shards[p], t, from, to, skip1, add)
+		m.pre[t].Store(next)
+		return
+	}
+}
+
+// endedTerms returns how many of the step's terms (its shards with
+// images, in order) have finished training from the first on, and
+// whether the second has.
+func (m *LeNet5) endedTerms() (q int, second bool) {
+	k := m.active
+	ti, prefix := 0, true
+	for j := range k {
+		if lo, hi := shardRange(j, k, m.n); hi == lo {
+			continue
+		}
+		e := m.stepJob.ended[j].Load()
+		if prefix && e {
+			q++
+		} else {
+			prefix = false
+		}
+		if ti == 1 {
+			second = e
+		}
+		ti++
+	}
+	return q, second
+}
+
+// fcSums sums terms from..to-1 (term 1 left out if skip1) of reduce task
+// t's rows of the fully connected layers' weight and bias gradients into
+// m.grad, adding them to what the rows hold if add, with participant
+// buffers ps (see reduceLinear).
+func (m *LeNet5) fcSums(ps *shard, t, from, to int, skip1, add bool) {
+	sum := kern.SumTProducts
+	if add {
+		sum = kern.AddTProducts
+	}
+	for i := m.fcFirst; i < len(m.layers); i++ {
+		l := m.layers[i].(*linear)
+		r0, r1 := shardRange(t, len(m.shards), l.out)
+		if r1 == r0 {
+			continue
+		}
+		off := m.offs[i]
+		rb := fcBlockRows(l.in)
+		for a := r0; a < r1; a += rb {
+			z := min(rb, r1-a)
+			terms := m.fcTerms(ps, i, l, a, false, from, to, skip1)
+			sum(z, l.in, terms, m.grad[off+a*l.in:][:z*l.in], l.in)
+		}
+		boff := off + l.out*l.in
+		terms := m.fcTerms(ps, i, l, r0, true, from, to, skip1)
+		sum(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
+	}
+}
+
+// fcTerms returns, in ps.terms, the products of terms from..to-1 (term 1
+// left out if skip1) of layer i's weight gradient rows from a (bias
+// false: dY_j[:, a:]ᵀ·X_j) or bias entries from a (1ᵀ·dY_j[:, a:]); the
+// terms are the step's shards with images, in order.
+func (m *LeNet5) fcTerms(ps *shard, i int, l *linear, a int, bias bool, from, to int, skip1 bool) []kern.TProduct {
+	terms := ps.terms[:0]
+	k := m.active
+	ti := 0
+	for j, s := range m.shards[:k] {
+		lo, hi := shardRange(j, k, m.n)
+		nb := hi - lo
+		if nb == 0 {
+			continue
+		}
+		if ti >= from && ti < to && (!skip1 || ti != 1) {
+			if bias {
+				terms = append(terms, kern.TProduct{A: ps.ones[:nb], Lda: 1, B: s.dacts[i+1][a : nb*l.out], Ldb: l.out, K: nb})
+			} else {
+				terms = append(terms, kern.TProduct{A: s.dacts[i+1][a : nb*l.out], Lda: l.out, B: s.acts[i][:nb*l.in], Ldb: l.in, K: nb})
+			}
+		}
+		ti++
+	}
+	return terms
 }
 
 // convPart is where part t of len(m.shards) of the convolutions'
@@ -623,14 +786,21 @@ const fcBlockFloats = 3200
 // with the intent to write them (kern.PrefetchWrite): the other core read
 // them in its forward pass, and taking the lines back then overlaps with
 // the products instead of stalling the update's first stores.
-func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
+func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1, n int, swapped bool) {
 	if r1 == r0 {
 		return
 	}
 	in, out := l.in, l.out
 	off := m.offs[i]
-	k := m.active
 	rb := fcBlockRows(in)
+	// the terms not yet in the rows (see ahead)
+	sum, from, skip1 := kern.SumTProducts, n, swapped
+	switch {
+	case swapped:
+		sum, from = kern.AddTProducts, 0
+	case n > 0:
+		sum = kern.AddTProducts
+	}
 	for a := r0; a < r1; a += rb {
 		z := min(rb, r1-a) // rows in this block
 		if m.update != nil {
@@ -638,29 +808,17 @@ func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int) {
 			// take their cache lines back while the gradients are computed
 			kern.PrefetchWrite(m.data[off+a*in:][:z*in])
 		}
-		terms := ps.terms[:0]
-		for j, s := range m.shards[:k] {
-			lo, hi := shardRange(j, k, m.n)
-			if nb := hi - lo; nb > 0 {
-				terms = append(terms, kern.TProduct{A: s.dacts[i+1][a : nb*out], Lda: out, B: s.acts[i][:nb*in], Ldb: in, K: nb})
-			}
-		}
-		kern.SumTProducts(z, in, terms, m.grad[off+a*in:][:z*in], in)
+		terms := m.fcTerms(ps, i, l, a, false, from, len(m.shards), skip1)
+		sum(z, in, terms, m.grad[off+a*in:][:z*in], in)
 		if m.update != nil {
 			m.update.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
 		}
 	}
 	// the bias: rows r0..r1-1 of each shard's dY added in image order,
 	// 1ᵀ·dY_j[:, r0:r1]
-	terms := ps.terms[:0]
-	for j, s := range m.shards[:k] {
-		lo, hi := shardRange(j, k, m.n)
-		if nb := hi - lo; nb > 0 {
-			terms = append(terms, kern.TProduct{A: ps.ones[:nb], Lda: 1, B: s.dacts[i+1][r0 : nb*out], Ldb: out, K: nb})
-		}
-	}
+	terms := m.fcTerms(ps, i, l, r0, true, from, len(m.shards), skip1)
 	boff := off + out*in
-	kern.SumTProducts(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
+	sum(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
 	if m.update != nil {
 		m.update.UpdateRange(m.data, m.grad, boff+r0, boff+r1)
 	}

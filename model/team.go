@@ -24,7 +24,8 @@ import (
 // Between the phases: whoever finishes the last task of the first phase
 // (counted in trained) calls between, once, and then opens the second
 // phase (open); a participant that has found no first-phase task left
-// waits for open (see team.awaitOpen). The barrier counts tasks, not
+// waits for open (see team.awaitOpen), calling ahead meanwhile to do what
+// second-phase work the finished first-phase tasks (ended) allow. The barrier counts tasks, not
 // participants, so a participant that has not started the job (a helper
 // not yet woken, or descheduled) is never waited for: the others run
 // its tasks, both phases' (TestTeamLateHelper).
@@ -34,7 +35,16 @@ type job struct {
 	then    func(p, t int) // the second phase's task (nil if n2 is 0)
 	n2      int
 	between func() // run once between the phases (nil: nothing)
-	parts   int    // P
+	// ahead, if not nil, is called by participant p of P while it waits
+	// for the second phase, again and again between checks of open: it
+	// may do a piece of the second phase's work that the first-phase
+	// tasks finished so far allow (see ended), and must keep the second
+	// phase's tasks right whoever runs them.
+	ahead func(p, parts int)
+	parts int // P
+	// ended[t]: first-phase task t has finished (its writes are visible
+	// to whoever loads true)
+	ended []atomic.Bool
 	// taken[t]: task t is claimed; taken[n+t]: the second phase's task t
 	taken []atomic.Bool
 
@@ -71,7 +81,7 @@ func (t *team) phase(j *job, p int, fn func(p, t int), taken []atomic.Bool, firs
 		if taken[i].CompareAndSwap(false, true) {
 			fn(p, i)
 			if first {
-				t.finished(j, p)
+				t.finished(j, p, i)
 			}
 		}
 	}
@@ -79,18 +89,19 @@ func (t *team) phase(j *job, p int, fn func(p, t int), taken []atomic.Bool, firs
 		if i%j.parts != p && !taken[i].Load() && taken[i].CompareAndSwap(false, true) {
 			fn(p, i)
 			if first {
-				t.finished(j, p)
+				t.finished(j, p, i)
 			}
 		}
 	}
 }
 
-// finished counts a finished first-phase task of j (run by participant
-// p); the last one runs j.between and opens the second phase, waking the
+// finished records first-phase task task of j as ended (run by
+// participant p) and counts it; the last one runs j.between and opens the second phase, waking the
 // participants asleep in awaitOpen (none if the job was not posted). Its write of open is a read-modify-write
 // followed by the reads of the sleeping flags, the other half of
 // awaitOpen's handshake (see team).
-func (t *team) finished(j *job, p int) {
+func (t *team) finished(j *job, p, task int) {
+	j.ended[task].Store(true)
 	if int(j.trained.Add(1)) != j.n {
 		return
 	}
@@ -239,11 +250,22 @@ func (t *team) awaitPost(h *helper, last uint64) uint64 {
 }
 
 // awaitOpen returns once the second phase of j is open: participant p
-// polls for spinFor, then sleeps until the opener wakes it (finished).
+// polls for spinFor, calling j.ahead at every check, then sleeps until
+// the opener wakes it (finished).
 func (t *team) awaitOpen(j *job, p int) {
 	h := t.part(p)
+	ready := j.open.Load
+	if j.ahead != nil {
+		ready = func() bool {
+			if j.open.Load() {
+				return true
+			}
+			j.ahead(p, j.parts)
+			return j.open.Load()
+		}
+	}
 	for {
-		if poll(j.open.Load) {
+		if poll(ready) {
 			return
 		}
 		h.sleeping.Swap(1) // not Store: see team
@@ -268,8 +290,14 @@ func (t *team) run(j *job, n, n2 int) {
 	if len(j.taken) < n+n2 {
 		j.taken = make([]atomic.Bool, n+n2) // buffers only grow: no allocation in steady state
 	}
+	if len(j.ended) < n {
+		j.ended = make([]atomic.Bool, n)
+	}
 	for i := range j.taken[:n+n2] {
 		j.taken[i].Store(false)
+	}
+	for i := range j.ended[:n] {
+		j.ended[i].Store(false)
 	}
 	j.trained.Store(0)
 	j.open.Store(n == 0)

@@ -2,9 +2,11 @@ package model
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // halveUpdater is an element-wise update (data -= grad/2) that records which elements it was given, to check the ranges.
@@ -259,4 +261,96 @@ func firstDiff(a, b []float32) int {
 		}
 	}
 	return -1
+}
+
+// TestReduceAfterPrefix forces the prefixes a participant waiting at the
+// step's barrier sums ahead of the reduce tasks (LeNet5.ahead) and checks
+// that the step still gives the loss, gradient and parameters of a
+// one-worker model bit for bit. A wrapper of the train task holds a
+// participant after it has trained its shard (before the shard counts as
+// finished) until another participant, waiting at the barrier, has left
+// the expected prefix state in its reduce tasks:
+//   - batch 16, 2 workers (2 shards): shard 0 waits until participant 1
+//     has put shard 1's term alone into its tasks 1 and 3 (preSwapped);
+//     the reduce tasks add shard 0's;
+//   - batch 64, 2 workers (4 shards): shard 1 (participant 1) waits
+//     until participant 0, which has run shards 0, 2 and 3, has summed
+//     shard 0's term into its tasks 0 and 2 (count 1);
+//   - batch 64, 3 workers: shard 0 waits until participant 1 (shards 1
+//     and 3) has put shard 1's term alone into its task 1, then shard 2
+//     (participant 2) until participant 1 has added shard 0's to it
+//     (count 2); the reduce task adds shards 2's and 3's.
+//
+// A hold gives up when the participant it waits for has gone to sleep
+// (it polls for spinFor only) and fails the test after 10 s. A task that
+// another participant took over (stealing) is not held; steps are
+// repeated (up to 50) until every hold has held once.
+func TestReduceAfterPrefix(t *testing.T) {
+	type hold struct {
+		task, p int   // train task task run by participant p waits
+		by      int   // for participant by to leave
+		tasks   []int // these reduce tasks
+		state   int32 // in state
+	}
+	for _, tc := range []struct {
+		name       string
+		n, workers int
+		holds      []hold
+	}{
+		{"batch16-second-first", 16, 2, []hold{{0, 0, 1, []int{1, 3}, 1 | preSwapped}}},
+		{"batch64-first", 64, 2, []hold{{1, 1, 0, []int{0, 2}, 1}}},
+		{"batch64-second-then-first", 64, 3, []hold{{0, 0, 1, []int{1}, 1 | preSwapped}, {2, 2, 1, []int{1}, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, y := randomBatch(seeded(uint64(60+tc.n)), tc.n)
+			a := NewLeNet5With(seeded(61), Options{Workers: 1})
+			b := NewLeNet5With(seeded(61), Options{Workers: tc.workers})
+			held := make([]int, len(tc.holds))
+			b.stepJob.fn = func(p, task int) {
+				b.trainTask(p, task)
+				for i, h := range tc.holds {
+					if h.task != task || h.p != p {
+						continue
+					}
+					deadline := time.Now().Add(10 * time.Second)
+					ok := true
+					for _, r := range h.tasks {
+						for ok && b.pre[r].Load() != h.state {
+							if b.team.part(h.by).sleeping.Load() == 1 {
+								ok = false
+							} else if time.Now().After(deadline) {
+								t.Errorf("train task %d: reduce task %d's state is %#x, want %#x", task, r, b.pre[r].Load(), h.state)
+								ok = false
+							}
+							runtime.Gosched()
+						}
+					}
+					if ok {
+						held[i]++
+					}
+				}
+			}
+			ua := &halveUpdater{seen: make([]int, a.NumParams())}
+			ub := &halveUpdater{seen: make([]int, b.NumParams())}
+			for step := 0; step < 50 && slices.Contains(held, 0); step++ {
+				la := a.TrainStep(x, y, ua)
+				lb := b.TrainStep(x, y, ub)
+				if math.Float32bits(la) != math.Float32bits(lb) {
+					t.Fatalf("step %d: loss %g, want %g", step, lb, la)
+				}
+				if !slices.Equal(bits(a.Grad()), bits(b.Grad())) {
+					t.Fatalf("step %d: gradients differ", step)
+				}
+				if !slices.Equal(bits(a.Data()), bits(b.Data())) {
+					t.Fatalf("step %d: parameters differ", step)
+				}
+			}
+			for i, c := range held {
+				if c == 0 {
+					t.Errorf("hold %+v never held in 50 steps: its prefix was not forced", tc.holds[i])
+				}
+			}
+			t.Logf("holds held: %v", held)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 // Package kern holds the single-threaded numeric kernels of the trainer:
 // single-precision matrix multiplication ([Sgemm]; [SumTProducts] for a
-// sum of products Aᵀ·B, as of per-shard weight gradients) and the helpers the
+// sum of products Aᵀ·B, as of per-shard weight gradients, and
+// [AddTProducts] to continue such a sum) and the helpers the
 // LeNet-5 layers need around it: im2col and its adjoint for stride-1
 // convolutions ([Im2col], [Col2im], [ConvShape]) or products that read
 // im2col rows in place ([SgemmRows], [SgemmRowsT]), 2×2 max pooling with
@@ -48,7 +49,9 @@
 // In both forms C = +0 for k = 0 (or C unchanged when accumulating).
 // [SgemmRows] and [SgemmRowsT] equal [Sgemm] on the materialised matrix.
 // [SumTProducts] is the chain form of each term's product from +0, then
-// the terms added in their order, one float32 addition each.
+// the terms added in their order, one float32 addition each;
+// [AddTProducts] adds them to C the same way, so a sum can be taken in
+// two calls with the bits of one.
 // The other kernels are element-wise and document their roundings:
 // [AddBias], [AddBiasVec], [Add] and [Sum] are single float32 additions,
 // [Add2] two in a fixed order,

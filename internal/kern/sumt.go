@@ -30,6 +30,27 @@ type TProduct struct {
 // ldc, an Lda or an Ldb is smaller than the row it strides (or than 1),
 // or a slice is too short for its matrix.
 func SumTProducts(m, n int, terms []TProduct, c []float32, ldc int) {
+	sumTProducts(m, n, terms, c, ldc, false)
+}
+
+// AddTProducts adds the terms' products to the m×n matrix C (row stride
+// ldc) in their order,
+//
+//	C = ((C + P_0) + P_1) + ... + P_(t-1),
+//
+// with P_s as in [SumTProducts] and each sum one float32 addition: C
+// unchanged with no term. It continues a sum SumTProducts started: for
+// terms T and U, SumTProducts(T) followed by AddTProducts(U) leaves C
+// with the bits of SumTProducts(T then U), and since one addition is
+// commutative, so does SumTProducts([T_1]) followed by AddTProducts([T_0]
+// then the rest of U) (but for the payload of a NaN). It panics as
+// SumTProducts does.
+func AddTProducts(m, n int, terms []TProduct, c []float32, ldc int) {
+	sumTProducts(m, n, terms, c, ldc, true)
+}
+
+// sumTProducts is SumTProducts (add false) or AddTProducts (add true).
+func sumTProducts(m, n int, terms []TProduct, c []float32, ldc int, add bool) {
 	if m < 0 || n < 0 {
 		panic(errNegDim)
 	}
@@ -65,23 +86,25 @@ func SumTProducts(m, n int, terms []TProduct, c []float32, ldc int) {
 		}
 	}
 	if len(terms) == 0 {
-		for i := range m {
-			clear(c[i*ldc : i*ldc+n])
+		if !add {
+			for i := range m {
+				clear(c[i*ldc : i*ldc+n])
+			}
 		}
 		return
 	}
 	p := cur()
 	if p.sumT != nil {
-		p.sumT(m, n, terms, c, ldc)
+		p.sumT(m, n, terms, c, ldc, add)
 		return
 	}
-	sumTComposed(p.sgemm, m, n, terms, c, ldc)
+	sumTComposed(p.sgemm, m, n, terms, c, ldc, add)
 }
 
 // sumTFunc is the signature of the implementations behind
-// [SumTProducts]; arguments have been checked, m and n are positive and
-// there is at least one term.
-type sumTFunc func(m, n int, terms []TProduct, c []float32, ldc int)
+// [SumTProducts] and [AddTProducts] (add set); arguments have been
+// checked, m and n are positive and there is at least one term.
+type sumTFunc func(m, n int, terms []TProduct, c []float32, ldc int, add bool)
 
 // sumTile is the size, in floats, of the buffer sumTComposed computes a
 // term's product of a tile of C in (16 KiB; the largest block model's
@@ -94,13 +117,13 @@ const sumTile = 4096
 // collections).
 var sumBuffers = make(chan *[2][sumTile]float32, 64)
 
-// sumTComposed is [SumTProducts] as the composition it is defined by, for
-// the paths without a kernel of their own: for each tile of C of at most
-// sumTile elements (whole rows when they fit), the first term's product
-// by gemm into C, then the others' two at a time into two buffers, added
-// to the tile with [Add2] (a last odd one with [Add]), in the terms'
-// order.
-func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc int) {
+// sumTComposed is [SumTProducts] (or [AddTProducts] if add) as the
+// composition it is defined by, for the paths without a kernel of their
+// own: for each tile of C of at most sumTile elements (whole rows when
+// they fit), the first term's product by gemm into C (unless add), then
+// the others' two at a time into two buffers, added to the tile with
+// [Add2] (a last odd one with [Add]), in the terms' order.
+func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc int, add bool) {
 	var buf *[2][sumTile]float32
 	select {
 	case buf = <-sumBuffers:
@@ -132,8 +155,12 @@ func sumTComposed(gemm gemmFunc, m, n int, terms []TProduct, c []float32, ldc in
 				}
 				gemm(true, false, rows, cols, t.K, t.A[i0:], t.Lda, t.B[j0:], t.Ldb, false, dst, ld)
 			}
-			product(0, ct, ldc)
-			for s := 1; s < len(terms); s += 2 {
+			s0 := 0
+			if !add {
+				product(0, ct, ldc)
+				s0 = 1
+			}
+			for s := s0; s < len(terms); s += 2 {
 				t0 := buf[0][:rows*cols]
 				product(s, t0, cols)
 				if s+1 == len(terms) {

@@ -22,10 +22,11 @@ const sumTermsPerCall = 8
 // computed for every term and added to C in the terms' order while it is
 // in L1; A is read in place (no packing). One call covers a row of full
 // tiles when C has at most 6 rows, else the full panels of a column of
-// tiles. The products are the chain form the c512 kernels of
+// tiles; with accumulate set, the first term too is added to C. The
+// products are the chain form the c512 kernels of
 // [Sgemm] compute (the same fused multiply-adds from +0, in the same
 // order), and the sums those of [Sum] and [Add].
-func sumTAVX512(m, n int, terms []TProduct, c []float32, ldc int) {
+func sumTAVX512(m, n int, terms []TProduct, c []float32, ldc int, accumulate bool) {
 	var d [sumTermsPerCall]sumTerm
 	full, rest := n/nr512, n%nr512
 	cols, v := colMask(rest)
@@ -38,7 +39,7 @@ func sumTAVX512(m, n int, terms []TProduct, c []float32, ldc int) {
 			}
 		}
 		add := 0
-		if t0 > 0 {
+		if t0 > 0 || accumulate {
 			add = 1
 		}
 		if m <= mr {

@@ -90,13 +90,72 @@ func checkSum(t *testing.T, sc sumCase, rng *rand.Rand) {
 	}
 }
 
+// composedAdd is AddTProducts' definition written with the public
+// kernels: each term's product by Sgemm into a temporary, added to C with
+// Add in the terms' order.
+func composedAdd(m, n int, terms []TProduct, c []float32, ldc int) {
+	p := make([]float32, m*n)
+	for _, t := range terms {
+		Sgemm(true, false, m, n, t.K, t.A, t.Lda, t.B, t.Ldb, false, p, max(1, n))
+		for i := range m {
+			Add(c[i*ldc:][:n], p[i*n:][:n])
+		}
+	}
+}
+
+// checkAdd runs AddTProducts on the active path for case sc and fails
+// unless C, padding included, has the bits of: the composition on the
+// generic path added to a C of canonValues; SumTProducts of a prefix of
+// the terms (split at a random s0 >= 1) followed by AddTProducts of the
+// rest; and, with two terms or more, SumTProducts of the second term
+// followed by AddTProducts of the first and the rest, all equal to
+// SumTProducts of all the terms (the first addition commutes).
+func checkAdd(t *testing.T, sc sumCase, rng *rand.Rand) {
+	t.Helper()
+	terms, got, ldc := sumOperands(sc, rng)
+	for i := range sc.m {
+		copy(got[i*ldc:][:sc.n], canonValues(rng, sc.n))
+	}
+	want := append([]float32(nil), got...)
+	AddTProducts(sc.m, sc.n, terms, got, ldc)
+	p := cur()
+	func() {
+		defer active.Store(p)
+		active.Store(genericPath)
+		composedAdd(sc.m, sc.n, terms, want, ldc)
+	}()
+	if i := sameFloats(got, want); i >= 0 {
+		t.Fatalf("%v on %s, AddTProducts: C[%d,%d] = %v (%#x), want %v (%#x)", sc, p.name, i/ldc, i%ldc, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+	}
+	if len(terms) == 0 {
+		return
+	}
+	SumTProducts(sc.m, sc.n, terms, want, ldc)
+	s0 := 1 + rng.IntN(len(terms))
+	SumTProducts(sc.m, sc.n, terms[:s0], got, ldc)
+	AddTProducts(sc.m, sc.n, terms[s0:], got, ldc)
+	if i := sameFloats(got, want); i >= 0 {
+		t.Fatalf("%v on %s, split at %d: C[%d,%d] = %v (%#x), want %v (%#x)", sc, p.name, s0, i/ldc, i%ldc, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+	}
+	if len(terms) < 2 {
+		return
+	}
+	swapped := append([]TProduct{terms[0]}, terms[2:]...)
+	SumTProducts(sc.m, sc.n, terms[1:2], got, ldc)
+	AddTProducts(sc.m, sc.n, swapped, got, ldc)
+	if i := sameFloats(got, want); i >= 0 {
+		t.Fatalf("%v on %s, second term first: C[%d,%d] = %v (%#x), want %v (%#x)", sc, p.name, i/ldc, i%ldc, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+	}
+}
+
 // TestSumTProducts checks every path's SumTProducts against the
 // composition of Sgemm and the sums, bit for bit, on the shapes of
 // model's reduction (blocks of 6, 24 and 36 rows of 400, 120 and 84
 // columns, shards of 8 and 16 images) and random ones: odd row counts
 // (every panel height), widths around the 16- and 64-column vectors and
 // tiles and past the composition's 4096-float tile, 0 to 4 terms and
-// more than one call's 8, and terms of 0 steps.
+// more than one call's 8, and terms of 0 steps; and AddTProducts on the
+// same cases (checkAdd).
 func TestSumTProducts(t *testing.T) {
 	forPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(31, 41))
@@ -113,6 +172,7 @@ func TestSumTProducts(t *testing.T) {
 			{m: 4, n: 0, ks: []int{3}},
 		} {
 			checkSum(t, sc, rng)
+			checkAdd(t, sc, rng)
 		}
 		for range 300 {
 			sc := sumCase{m: 1 + rng.IntN(40), n: 1 + rng.IntN(200), pad: rng.IntN(3)}
@@ -120,12 +180,13 @@ func TestSumTProducts(t *testing.T) {
 				sc.ks = append(sc.ks, rng.IntN(21))
 			}
 			checkSum(t, sc, rng)
+			checkAdd(t, sc, rng)
 		}
 	})
 }
 
-// FuzzSumTProducts checks SumTProducts on every path against the
-// composition, on shapes chosen by the fuzzer: m, n, the pad, up to 8
+// FuzzSumTProducts checks SumTProducts and AddTProducts (checkAdd) on
+// every path against the compositions, on shapes chosen by the fuzzer: m, n, the pad, up to 8
 // terms whose steps are the bytes of ks (mod 40; the count in nt), with
 // inputs from a PCG seeded by it.
 func FuzzSumTProducts(f *testing.F) {
@@ -138,7 +199,10 @@ func FuzzSumTProducts(f *testing.F) {
 		for s := range int(nt % 9) {
 			sc.ks = append(sc.ks, int(ks>>(8*s)&0xff)%40)
 		}
-		onEveryPath(t, func() { checkSum(t, sc, rand.New(rand.NewPCG(seed, 0))) })
+		onEveryPath(t, func() {
+			checkSum(t, sc, rand.New(rand.NewPCG(seed, 0)))
+			checkAdd(t, sc, rand.New(rand.NewPCG(seed, 1)))
+		})
 	})
 }
 
