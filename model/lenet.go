@@ -782,10 +782,12 @@ const fcBlockFloats = 3200
 // ones, fma(1, y, s) being the rounded sum y + s. So every bit is that of
 // a per-shard gradient summed over shards, while each core reads only the
 // other shards' small X_j and dY_j instead of half of every shard's
-// gradient. Before a block's products it asks for the block's parameters
-// with the intent to write them (kern.PrefetchWrite): the other core read
-// them in its forward pass, and taking the lines back then overlaps with
-// the products instead of stalling the update's first stores.
+// gradient. The block's parameters, which the other core read in its
+// forward pass, are taken back for writing by the SGD kernel's own
+// PREFETCHW ahead of its stores; asking for the whole block before its
+// products as well (kern.PrefetchWrite) stalled on the transfers and made
+// the reduce phase slower once SumTProducts had made the products short
+// (docs/speed.md).
 func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1, n int, swapped bool) {
 	if r1 == r0 {
 		return
@@ -803,11 +805,6 @@ func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1, n int, swappe
 	}
 	for a := r0; a < r1; a += rb {
 		z := min(rb, r1-a) // rows in this block
-		if m.update != nil {
-			// the other core read these parameters in its forward pass:
-			// take their cache lines back while the gradients are computed
-			kern.PrefetchWrite(m.data[off+a*in:][:z*in])
-		}
 		terms := m.fcTerms(ps, i, l, a, false, from, len(m.shards), skip1)
 		sum(z, in, terms, m.grad[off+a*in:][:z*in], in)
 		if m.update != nil {

@@ -132,15 +132,6 @@ func Lookup(dst []float32, src []uint8, table *[256]float32) {
 // images of a shuffled batch lie far apart.
 func Prefetch(b []uint8) { prefetch(b) }
 
-// PrefetchWrite hints that x will be written soon: on amd64's vector
-// paths it asks the processor to bring x's cache lines into its caches in a state
-// that allows writing (PREFETCHW), so that taking a line away from another
-// core's cache overlaps with the work before the write; elsewhere it does
-// nothing. It never changes memory or a result. The model's reduce phase
-// prefetches the parameters of a block of rows while it computes their
-// gradient, since the other core read them in its forward pass.
-func PrefetchWrite(x []float32) { prefetchWrite(x) }
-
 // Processor returns the number of the processor the calling goroutine runs
 // on, or -1 where it cannot tell cheaply (it reads RDTSCP's processor
 // number on amd64's vector build, and tells nothing elsewhere). It is a

@@ -282,21 +282,6 @@ func prefetch(b []uint8) {
 //go:noescape
 func prefetchLines(p *uint8, n int)
 
-// prefetchWrite asks for x's cache lines for writing on the vector paths
-// (as sgdMomentumAVX2 does: Intel processors before Broadwell run
-// PREFETCHW as a NOP).
-func prefetchWrite(x []float32) {
-	if len(x) > 0 && vecElem() {
-		prefetchWLines(&x[0], 4*len(x))
-	}
-}
-
-// prefetchWLines issues PREFETCHW for every cache line of the n bytes at
-// p, n > 0.
-//
-//go:noescape
-func prefetchWLines(p *float32, n int)
-
 func processor() int {
 	if hasRDTSCP {
 		return int(cpuHint())

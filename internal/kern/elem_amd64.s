@@ -573,24 +573,6 @@ prefetch_loop:
 	JLE prefetch_loop
 	RET
 
-// func prefetchWLines(p *float32, n int)
-//
-// PREFETCHW of every 64-byte line of the n bytes at p, n > 0: a hint that
-// changes no memory. The Go assembler has no PREFETCHW mnemonic: 0F 0D /1
-// with ModRM 0x0E is PREFETCHW (SI).
-TEXT ·prefetchWLines(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ n+8(FP), CX
-	LEAQ -1(SI)(CX*1), CX
-	ANDQ $-64, CX
-	ANDQ $-64, SI
-prefetchw_loop:
-	BYTE $0x0F; BYTE $0x0D; BYTE $0x0E // PREFETCHW (SI)
-	ADDQ $64, SI
-	CMPQ SI, CX
-	JLE prefetchw_loop
-	RET
-
 // func cpuidRegs(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuidRegs(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX

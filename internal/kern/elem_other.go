@@ -35,6 +35,4 @@ func lookupAsm(dst []float32, src []uint8, table *[256]float32) int { return 0 }
 
 func prefetch(b []uint8) {}
 
-func prefetchWrite(x []float32) {}
-
 func processor() int { return -1 }

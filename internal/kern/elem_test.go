@@ -277,32 +277,6 @@ func TestPrefetch(t *testing.T) {
 	}
 }
 
-// TestPrefetchWrite checks on every code path that PrefetchWrite changes
-// no memory for every length up to 100 floats at offsets 0..15 of a buffer
-// (ranges starting and ending inside cache lines, and the empty one),
-// including a range that ends at the end of the allocation.
-func TestPrefetchWrite(t *testing.T) {
-	forPaths(t, func(t *testing.T) {
-		buf := make([]float32, 150)
-		for i := range buf {
-			buf[i] = float32(i) * 1.5
-		}
-		orig := append([]float32(nil), buf...)
-		for off := range 16 {
-			for n := range 101 {
-				PrefetchWrite(buf[off : off+n])
-			}
-		}
-		PrefetchWrite(buf[149:])
-		PrefetchWrite(nil)
-		for i := range buf {
-			if buf[i] != orig[i] {
-				t.Fatalf("buf[%d] = %g after PrefetchWrite, want %g", i, buf[i], orig[i])
-			}
-		}
-	})
-}
-
 func BenchmarkLookup(b *testing.B) {
 	// One MNIST image.
 	var table [256]float32
