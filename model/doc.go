@@ -103,7 +103,11 @@
 // kern.AddTProducts, and records per part how many shards' terms are in
 // (an atomic state per part that the part's task, whoever runs it, takes
 // over with a CompareAndSwap, waiting if that sum is being written); the
-// part's task then adds only the other shards' terms, with the same bits.
+// part's task then adds only the other shards' terms, with the same bits
+// (a NaN aside: when both of the first two shards' terms of an element are
+// NaNs with different payloads, the payload left in Grad may depend on
+// which shard finished first; the loss is then NaN and no update is
+// applied).
 // It takes 3-4 µs per step at batch 16 and 10-15 at batch 64 off the
 // reduce phase; the epoch at batch 16 runs 1-2 % faster, at batch 64 the
 // same (docs/speed.md, "Where two cores lose time against one").
