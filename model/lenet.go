@@ -581,17 +581,35 @@ func (m *LeNet5) reduceTask(p, t int) {
 		m.update.UpdateRange(m.data, m.grad, lo, hi)
 	}
 	n, swapped := m.own(t)
-	for i := m.fcFirst; i < len(m.layers); i++ {
-		l := m.layers[i].(*linear)
-		r0, r1 := shardRange(t, len(m.shards), l.out)
-		m.reduceLinear(m.shards[p], i, l, r0, r1, n, swapped)
+	m.fcSums(m.shards[p], t, m.restOf(n, swapped), m.update)
+}
+
+// termSpan selects terms from..to-1 of a sum over the step's shards with
+// images, in shard order, leaving term 1 out if skip1; add: the rows
+// already hold the sum of the terms before (kern.AddTProducts continues
+// it), else they are overwritten (kern.SumTProducts).
+type termSpan struct {
+	from, to   int
+	skip1, add bool
+}
+
+// restOf is the span of terms a reduce task still adds to rows whose
+// prefix state (see own) is n terms summed, the second shard's alone if
+// swapped: all of them, or those after the first n, or every one but the
+// second.
+func (m *LeNet5) restOf(n int, swapped bool) termSpan {
+	all := len(m.shards)
+	if swapped {
+		return termSpan{from: 0, to: all, skip1: true, add: true}
 	}
+	return termSpan{from: n, to: all, add: n > 0}
 }
 
 // own marks reduce task t as started, once ahead is not writing its rows,
 // and returns its prefix state: the count of terms already summed and
-// whether that one term is the second shard's (see preCount). Both
-// sides change the state with a CompareAndSwap, so each sees the other's
+// whether that one term is the second shard's (see preCount). ahead
+// takes the state with a CompareAndSwap and releases it with a Store
+// after its rows; own takes it with a CompareAndSwap, so it sees ahead's
 // last write to it (and ahead's rows with it).
 func (m *LeNet5) own(t int) (n int, swapped bool) {
 	for {
@@ -641,7 +659,7 @@ func (m *LeNet5) ahead(p, parts int) {
 		if !m.pre[t].CompareAndSwap(s, s|preBusy) {
 			continue // the task has just started
 		}
-		m.fcSums(m.shards[p], t, from, to, skip1, add)
+		m.fcSums(m.shards[p], t, termSpan{from, to, skip1, add}, nil)
 		m.pre[t].Store(next)
 		return
 	}
@@ -671,39 +689,22 @@ func (m *LeNet5) endedTerms() (q int, second bool) {
 	return q, second
 }
 
-// fcSums sums terms from..to-1 (term 1 left out if skip1) of reduce task
-// t's rows of the fully connected layers' weight and bias gradients into
-// m.grad, adding them to what the rows hold if add, with participant
-// buffers ps (see reduceLinear).
-func (m *LeNet5) fcSums(ps *shard, t, from, to int, skip1, add bool) {
-	sum := kern.SumTProducts
-	if add {
-		sum = kern.AddTProducts
-	}
+// fcSums sums the terms span selects of reduce task t's rows of the
+// fully connected layers' weight and bias gradients into m.grad (see
+// reduceLinear), applying u to each block once summed (nil: no update).
+func (m *LeNet5) fcSums(ps *shard, t int, span termSpan, u Updater) {
 	for i := m.fcFirst; i < len(m.layers); i++ {
 		l := m.layers[i].(*linear)
 		r0, r1 := shardRange(t, len(m.shards), l.out)
-		if r1 == r0 {
-			continue
-		}
-		off := m.offs[i]
-		rb := fcBlockRows(l.in)
-		for a := r0; a < r1; a += rb {
-			z := min(rb, r1-a)
-			terms := m.fcTerms(ps, i, l, a, false, from, to, skip1)
-			sum(z, l.in, terms, m.grad[off+a*l.in:][:z*l.in], l.in)
-		}
-		boff := off + l.out*l.in
-		terms := m.fcTerms(ps, i, l, r0, true, from, to, skip1)
-		sum(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
+		m.reduceLinear(ps, i, l, r0, r1, span, u)
 	}
 }
 
-// fcTerms returns, in ps.terms, the products of terms from..to-1 (term 1
-// left out if skip1) of layer i's weight gradient rows from a (bias
-// false: dY_j[:, a:]ᵀ·X_j) or bias entries from a (1ᵀ·dY_j[:, a:]); the
-// terms are the step's shards with images, in order.
-func (m *LeNet5) fcTerms(ps *shard, i int, l *linear, a int, bias bool, from, to int, skip1 bool) []kern.TProduct {
+// fcTerms returns, in ps.terms, the products of the terms span selects
+// (the step's shards with images, in order) of layer i's weight gradient
+// rows from a (bias false: dY_j[:, a:]ᵀ·X_j) or bias entries from a
+// (1ᵀ·dY_j[:, a:]).
+func (m *LeNet5) fcTerms(ps *shard, i int, l *linear, a int, bias bool, span termSpan) []kern.TProduct {
 	terms := ps.terms[:0]
 	k := m.active
 	ti := 0
@@ -713,7 +714,7 @@ func (m *LeNet5) fcTerms(ps *shard, i int, l *linear, a int, bias bool, from, to
 		if nb == 0 {
 			continue
 		}
-		if ti >= from && ti < to && (!skip1 || ti != 1) {
+		if ti >= span.from && ti < span.to && (!span.skip1 || ti != 1) {
 			if bias {
 				terms = append(terms, kern.TProduct{A: ps.ones[:nb], Lda: 1, B: s.dacts[i+1][a : nb*l.out], Ldb: l.out, K: nb})
 			} else {
@@ -767,8 +768,10 @@ func fcBlockRows(in int) int { return max(6, fcBlockFloats/in/6*6) }
 const fcBlockFloats = 3200
 
 // reduceLinear computes rows r0..r1-1 of the batch gradient of fully
-// connected layer i (weights and bias) into m.grad and applies TrainStep's
-// update to them, using participant buffers ps.terms and ps.ones. Shard
+// connected layer i (weights and bias) into m.grad, the terms span
+// selects of it (all of them unless the barrier's ahead work summed some,
+// see ahead), and applies u (TrainStep's update; nil: none) to each block
+// once summed, using participant buffers ps.terms and ps.ones. Shard
 // j's gradient of a row block is computed from its input X_j (b_j × in)
 // and masked output gradient dY_j (b_j × out) kept by trainTask, as the
 // layer's backward pass would: dW_j[r0:r1] = dY_j[:, r0:r1]ᵀ · X_j (the
@@ -788,36 +791,30 @@ const fcBlockFloats = 3200
 // products as well (kern.PrefetchWrite) stalled on the transfers and made
 // the reduce phase slower once SumTProducts had made the products short
 // (docs/speed.md).
-func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1, n int, swapped bool) {
+func (m *LeNet5) reduceLinear(ps *shard, i int, l *linear, r0, r1 int, span termSpan, u Updater) {
 	if r1 == r0 {
 		return
 	}
 	in, out := l.in, l.out
 	off := m.offs[i]
 	rb := fcBlockRows(in)
-	// the terms not yet in the rows (see ahead)
-	sum, from, skip1 := kern.SumTProducts, n, swapped
-	switch {
-	case swapped:
-		sum, from = kern.AddTProducts, 0
-	case n > 0:
+	sum := kern.SumTProducts
+	if span.add {
 		sum = kern.AddTProducts
 	}
 	for a := r0; a < r1; a += rb {
 		z := min(rb, r1-a) // rows in this block
-		terms := m.fcTerms(ps, i, l, a, false, from, len(m.shards), skip1)
-		sum(z, in, terms, m.grad[off+a*in:][:z*in], in)
-		if m.update != nil {
-			m.update.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
+		sum(z, in, m.fcTerms(ps, i, l, a, false, span), m.grad[off+a*in:][:z*in], in)
+		if u != nil {
+			u.UpdateRange(m.data, m.grad, off+a*in, off+(a+z)*in)
 		}
 	}
 	// the bias: rows r0..r1-1 of each shard's dY added in image order,
 	// 1ᵀ·dY_j[:, r0:r1]
-	terms := m.fcTerms(ps, i, l, r0, true, from, len(m.shards), skip1)
 	boff := off + out*in
-	sum(1, r1-r0, terms, m.grad[boff+r0:boff+r1], r1-r0)
-	if m.update != nil {
-		m.update.UpdateRange(m.data, m.grad, boff+r0, boff+r1)
+	sum(1, r1-r0, m.fcTerms(ps, i, l, r0, true, span), m.grad[boff+r0:boff+r1], r1-r0)
+	if u != nil {
+		u.UpdateRange(m.data, m.grad, boff+r0, boff+r1)
 	}
 }
 
